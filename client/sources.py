@@ -1,0 +1,125 @@
+"""Where a log's checkpoint, tiles and entry bundles come from: a snapshot
+tar or a folder of exported tiles, laid out as the C2SP tlog-tiles HTTP paths.
+
+Each source answers ``checkpoint()`` and ``fetch(tile)``; what it returns is
+checked by :mod:`verifiable.tiledlog`, never trusted here.
+"""
+
+from __future__ import annotations
+
+import tarfile
+from pathlib import Path
+from typing import Protocol
+
+from verifiable.tiles import TileCoord
+
+__all__ = ["DirectorySource", "Source", "SourceError", "TarSource", "open_source"]
+
+CHECKPOINT_PATH = "checkpoint"
+
+
+class SourceError(Exception):
+    """The source cannot be read at all (missing, unreadable, not a tar)."""
+
+
+class Source(Protocol):
+    def checkpoint(self) -> bytes: ...
+
+    def fetch(self, tile: TileCoord) -> bytes | None: ...
+
+
+class TarSource:
+    """A snapshot tar.  Members are indexed once; each is read on demand, so
+    memory grows with the number of files, not their size."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self._tar = tarfile.open(path, mode="r:")  # noqa: SIM115 -- closed by close()
+        except (OSError, tarfile.TarError) as e:
+            raise SourceError(f"{path}: not a readable snapshot tar: {e}") from e
+        try:
+            members = self._tar.getmembers()
+        except (OSError, tarfile.TarError) as e:
+            self._tar.close()
+            raise SourceError(f"{path}: not a readable snapshot tar: {e}") from e
+        self._members: dict[str, tarfile.TarInfo] = {}
+        for member in members:
+            problem = (
+                "is not a regular file"
+                if not member.isfile()
+                else "appears twice"
+                if member.name in self._members
+                else None
+            )
+            if problem:
+                self._tar.close()
+                raise SourceError(f"{path}: member {member.name!r} {problem}")
+            self._members[member.name] = member
+
+    def names(self) -> set[str]:
+        return set(self._members)
+
+    def _read(self, name: str) -> bytes | None:
+        member = self._members.get(name)
+        if member is None:
+            return None
+        handle = self._tar.extractfile(member)
+        if handle is None:
+            return None
+        try:
+            with handle:
+                return handle.read()
+        except (OSError, tarfile.TarError) as e:
+            raise SourceError(f"member {name!r}: cannot be read: {e}") from e
+
+    def checkpoint(self) -> bytes:
+        data = self._read(CHECKPOINT_PATH)
+        if data is None:
+            raise SourceError("the snapshot has no checkpoint")
+        return data
+
+    def fetch(self, tile: TileCoord) -> bytes | None:
+        return self._read(tile.path())
+
+    def close(self) -> None:
+        self._tar.close()
+
+
+class DirectorySource:
+    """A folder of exported tiles (what ``mutualog-server export-tiles`` writes)."""
+
+    def __init__(self, root: Path) -> None:
+        if not root.is_dir():
+            raise SourceError(f"{root}: not a folder")
+        self._root = root
+
+    def _read(self, relative: str) -> bytes | None:
+        path = self._root / relative
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:
+            return None
+        except OSError as e:
+            raise SourceError(f"{path}: cannot be read: {e}") from e
+
+    def checkpoint(self) -> bytes:
+        data = self._read(CHECKPOINT_PATH)
+        if data is None:
+            raise SourceError(f"{self._root}: no checkpoint file")
+        return data
+
+    def fetch(self, tile: TileCoord) -> bytes | None:
+        # TileCoord.path() is built from integers, so it cannot climb out of root.
+        return self._read(tile.path())
+
+    def close(self) -> None:
+        pass
+
+
+def open_source(path: Path) -> TarSource | DirectorySource:
+    """A tar file or an exported folder."""
+    if path.is_dir():
+        return DirectorySource(path)
+    if not path.exists():
+        raise SourceError(f"{path}: no such file or folder")
+    return TarSource(path)
