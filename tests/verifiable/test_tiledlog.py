@@ -64,7 +64,7 @@ def test_entries_reordered_in_tree_and_bundle_break_the_chain() -> None:
 
 
 def test_changed_entry_is_caught_before_it_is_yielded() -> None:
-    note, files, raw = _log(5)
+    note, files, _ = _log(5)
     bundle = TileCoord.entry_bundle(0, 5)
     files[bundle] = files[bundle].replace(b"18-39", b"40-59", 1)
     log = open_tiled_log(note, SIGNER.verifier(), ORIGIN, files.get)
@@ -78,5 +78,5 @@ def test_missing_bundle_is_malformed() -> None:
     note, files, _ = _log(5)
     del files[TileCoord.entry_bundle(0, 5)]
     log = open_tiled_log(note, SIGNER.verifier(), ORIGIN, files.get)
-    with pytest.raises(MalformedError, match="tile/entries/000.p/5"):
+    with pytest.raises(MalformedError, match=r"tile/entries/000\.p/5"):
         list(log.entries())
