@@ -1,31 +1,106 @@
-"""The auditor's check of a whole log from a snapshot or exported tiles.
+"""The auditor's check of a whole log, from its URL, a snapshot or exported tiles.
 
-It verifies the signed checkpoint, every hash tile and entry bundle, every
-entry's canonical form and the hash chain, and that the snapshot holds
-exactly the files of the log at the checkpoint's size.  The pool's rules are
-replayed by a later stage of the audit.
+Log-level checks, each reported by name:
+
+* ``checkpoint`` — the note is signed by the log key for the origin
+  (C2SP tlog-checkpoint in a signed-note);
+* ``witnesses`` — with a pinned witness policy, K of the pinned witnesses
+  cosigned it (C2SP tlog-cosignature);
+* ``consistent with last sync`` — with a pinned log, the checkpoint extends
+  the last one ``sync`` stored (RFC 9162 §2.1.4, proof from the audited tiles);
+* ``resume point`` — when an interrupted audit is resumed, the checkpoint
+  extends the prefix that audit had proven;
+* ``tiles and entries`` — every hash tile is authenticated up to the root
+  (C2SP tlog-tiles, read through :class:`verifiable.tiles.TileHashReader`),
+  every entry bundle matches its level-0 tile, every entry is canonical and
+  chained to the one before (:mod:`verifiable.entry`);
+* ``snapshot layout`` — a snapshot holds exactly the log's files.
+
+Then the pool-level replay (``rules``): a log that begins with a
+``pool.rules`` entry is replayed through :class:`verifiable.replay.Replayer`,
+every rule and money conserved; a log that does not (format-level content
+only) is reported as not replayed.
+
+Resuming.  Every few level-0 tiles, and when interrupted, the audit saves
+in the state folder the checkpoint it is checking, the number of entries
+proven (a multiple of 256), the leaf hash of the last of them (the chain
+head) and the compact range of that prefix (hashes read from authenticated
+tiles).  A re-run proves its own checkpoint consistent with that prefix
+before continuing after it, so a resume point is never taken on trust from
+the server.  The pool's state is not saved, so a resumed audit of a log with
+a rulebook re-reads the entries before the resume point for the replay
+(checked against the prefix's root, not against tiles).
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from client.sources import TarSource, open_source
-from verifiable.errors import MutualogError
+from client.sources import Source, TarSource, open_source
+from client.state import AuditProgress, PinnedLog, StateDir, StateError
+from client.sync import Check, InconsistentError, TileProofError, prove_consistent, witness_check
+from verifiable.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
+from verifiable.entry import GENESIS_PREV
+from verifiable.errors import MalformedError, MutualogError, RuleViolation, VerificationError
+from verifiable.merkle import EMPTY_ROOT, CompactTree, Subtree, leaf_hash, root_hash
 from verifiable.note import Ed25519Verifier
-from verifiable.tiledlog import open_tiled_log
-from verifiable.tiles import bundles_for_size, tiles_for_size
+from verifiable.replay import PoolSummary, Replayer, decode_entry
+from verifiable.tiles import (
+    TILE_HEIGHT,
+    TILE_WIDTH,
+    Fetch,
+    TileCoord,
+    TileHashReader,
+    bundles_for_size,
+    decode_bundle,
+    tile_hashes,
+    tiles_for_size,
+)
 
-__all__ = ["AuditReport", "Check", "audit_source"]
+__all__ = ["AuditReport", "Check", "RulesResult", "audit_log", "audit_source"]
+
+SAVE_EVERY_TILES = 64
+"""Save the resume point at least every this many level-0 tiles (16,384 entries) ..."""
+SAVE_EVERY_SECONDS = 10.0
+"""... or this often, whichever comes first."""
+
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
+class RulesResult:
+    """The pool-level replay: ``status`` is ``"ok"``, ``"failed"`` or
+    ``"skipped"`` (a log without a rulebook)."""
+
+    status: str
     detail: str
+    summary: PoolSummary | None = None
+
+    def to_json(self) -> dict[str, object]:
+        out: dict[str, object] = {"status": self.status, "detail": self.detail}
+        if self.summary is not None:
+            s = self.summary
+            out["summary"] = {
+                "entries": s.entries,
+                "members": s.members,
+                "members_left": s.members_left,
+                "jurors": s.jurors,
+                "claims": s.claims,
+                "claims_by_stage": dict(s.claims_by_stage),
+                "periods_closed": s.periods_closed,
+                "ledger_fen": {
+                    "collected": s.ledger.collected,
+                    "aid": s.ledger.aid,
+                    "fees": s.ledger.fees,
+                    "refunds": s.ledger.refunds,
+                    "surplus": s.ledger.surplus,
+                },
+                "overrides": len(s.overrides),
+            }
+        return out
 
 
 @dataclass
@@ -36,74 +111,417 @@ class AuditReport:
     root: str = ""
     entries: int = 0
     checks: list[Check] = field(default_factory=list)
+    rules: RulesResult | None = None
+    resumed_from: int = 0
+    notes: list[str] = field(default_factory=list)
+    transfer: dict[str, int] | None = None
 
     @property
     def ok(self) -> bool:
-        return bool(self.checks) and all(c.ok for c in self.checks)
+        rules_ok = self.rules is None or self.rules.status != "failed"
+        return bool(self.checks) and all(c.ok for c in self.checks) and rules_ok
 
     def to_json(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "source": self.source,
             "origin": self.origin,
             "size": self.size,
             "root": self.root,
             "entries": self.entries,
             "verified": self.ok,
-            "checks": [{"name": c.name, "ok": c.ok, "detail": c.detail} for c in self.checks],
+            "checks": [c.to_json() for c in self.checks],
+            "rules": self.rules.to_json() if self.rules else None,
+            "resumed_from": self.resumed_from,
+            "notes": list(self.notes),
         }
+        if self.transfer is not None:
+            out["transfer"] = dict(self.transfer)
+        return out
+
+
+class _LastPerLevel:
+    """Keeps the last tile fetched at each level above 0.
+
+    The reader is built without its own cache, so memory stays one tile per
+    level however long the log; it asks again for the level-1 tile above each
+    level-0 tile, and this answers from memory instead of the network.  What
+    it returns is verified again by the reader each time.
+    """
+
+    def __init__(self, fetch: Fetch) -> None:
+        self._fetch = fetch
+        self._last: dict[int, tuple[TileCoord, bytes | None]] = {}
+
+    def __call__(self, tile: TileCoord) -> bytes | None:
+        if tile.level < 1:
+            return self._fetch(tile)
+        hit = self._last.get(tile.level)
+        if hit is not None and hit[0] == tile:
+            return hit[1]
+        data = self._fetch(tile)
+        self._last[tile.level] = (tile, data)
+        return data
+
+
+def _required(fetch: Fetch, tile: TileCoord, size: int) -> bytes:
+    data = fetch(tile)
+    if data is None:
+        raise MalformedError(f"{tile}: missing, but a tree of size {size} has it")
+    return data
+
+
+@dataclass
+class _Cursor:
+    """Where the audit stands: ``seq`` entries proven, the last with leaf
+    hash ``head``; ``tiles`` is the compact tree over the roots of the full
+    level-0 tiles proven so far (each a level-8 subtree of the log)."""
+
+    seq: int = 0
+    head: bytes = GENESIS_PREV
+    tiles: CompactTree = field(default_factory=CompactTree)
+    rules: bool | None = None  # None until entry 0 says whether there is a rulebook
+
+
+class _Audit:
+    def __init__(
+        self,
+        source: Source,
+        signed: SignedCheckpoint,
+        report: AuditReport,
+        state: StateDir | None,
+        on_progress: Progress | None,
+    ) -> None:
+        self.source = source
+        self.signed = signed
+        self.cp = signed.checkpoint
+        self.report = report
+        self.state = state
+        self.on_progress = on_progress
+        self.fetch = _LastPerLevel(source.fetch)
+        self.reader = TileHashReader(self.cp.size, self.cp.root_hash, self.fetch, cache=False)
+        self.cursor = _Cursor()
+        self.replayer: Replayer | None = None
+        self.rules_error: str | None = None
+        self.done = 0
+        self.total = self.cp.size
+        self._saved_at = time.monotonic()
+        self._saved_tiles = 0
+        self._boundary: AuditProgress | None = None
+
+    # -- resume ------------------------------------------------------------------
+
+    def resume(self, progress: AuditProgress, verifier: Ed25519Verifier) -> None:
+        """Continue after the prefix ``progress`` proved, once this checkpoint
+        is proven to extend it; a failed proof is a failed check and the audit
+        starts over from entry 0."""
+        cp, p = self.cp, progress.position
+        try:
+            earlier = open_checkpoint(progress.checkpoint, verifier, cp.origin).checkpoint
+            if p > earlier.size:
+                raise MalformedError(f"position {p} beyond its checkpoint's size {earlier.size}")
+            tiles = CompactTree.from_compact_range(p >> TILE_HEIGHT, progress.compact_range)
+        except MutualogError as e:
+            self.report.notes.append(f"saved audit progress not usable ({e}); started over")
+            return
+        prefix = Checkpoint(cp.origin, p, tiles.root())
+        try:
+            detail = prove_consistent(prefix, cp, self.reader)
+        except (InconsistentError, TileProofError) as e:
+            self.report.checks.append(
+                Check(
+                    "resume point",
+                    False,
+                    f"the interrupted audit had proven entries 0..{p - 1} of a checkpoint of "
+                    f"size {earlier.size}; this checkpoint does not extend them: {e}",
+                )
+            )
+            return
+        self.report.checks.append(
+            Check(
+                "resume point",
+                True,
+                f"entries 0..{p - 1} proven by an interrupted audit (checkpoint of size "
+                f"{earlier.size}); {detail}",
+            )
+        )
+        self.report.resumed_from = p
+        self.cursor = _Cursor(p, progress.chain_head, tiles, progress.rules)
+        self.total = cp.size - p + (p if progress.rules else 0)
+        if progress.rules:
+            self._catch_up_rules(p)
+
+    def _catch_up_rules(self, p: int) -> None:
+        """Rebuild the pool's state by replaying entries 0..p-1 again; they
+        are checked against the prefix's root, which was proven above."""
+        replayer = Replayer()
+        for t in range(p >> TILE_HEIGHT):
+            bundle = TileCoord.entry_bundle(t)
+            entries = decode_bundle(_required(self.fetch, bundle, self.cp.size), TILE_WIDTH)
+            for data in entries:
+                try:
+                    replayer.feed(data)
+                except RuleViolation as e:
+                    self.rules_error = str(e)
+                    return
+                except (MalformedError, VerificationError) as e:
+                    raise VerificationError(
+                        f"{bundle}: re-read for the rules replay after resuming: {e}"
+                    ) from e
+            self._progress(TILE_WIDTH)
+        if replayer.root() != self.cursor.tiles.root():
+            raise VerificationError(
+                f"entries 0..{p - 1} re-read for the rules replay hash to "
+                f"{replayer.root().hex()}, but the proven prefix's root is "
+                f"{self.cursor.tiles.root().hex()}"
+            )
+        self.replayer = replayer
+
+    # -- the pass over the log --------------------------------------------------------
+
+    def _progress(self, n: int) -> None:
+        self.done += n
+        if self.on_progress is not None:
+            self.on_progress(self.done, self.total)
+
+    def _level0(self, t: int, width: int) -> list[bytes]:
+        """The hashes of level-0 tile ``t``, authenticated against the root."""
+        if width < TILE_WIDTH:
+            first = t << TILE_HEIGHT
+            return self.reader.read_hashes([Subtree(0, first + i) for i in range(width)])
+        tile = TileCoord(0, t)
+        (expected,) = self.reader.read_hashes([Subtree(TILE_HEIGHT, t)])
+        data = _required(self.fetch, tile, self.cp.size)
+        try:
+            hashes = tile_hashes(data, TILE_WIDTH)
+        except MalformedError as e:
+            raise MalformedError(f"{tile}: {e}") from e
+        # 256 hashes make a perfect tree, whose RFC 9162 root is the tile's hash.
+        got = root_hash(hashes)
+        if got != expected:
+            raise VerificationError(
+                f"{tile}: tile hashes to {got.hex()}, but the tree of size {self.cp.size} "
+                f"holds {expected.hex()} for it"
+            )
+        self.cursor.tiles.append(got)
+        return hashes
+
+    def _entry(self, data: bytes, leaf: bytes) -> None:
+        cur = self.cursor
+        if cur.rules is None:
+            entry = decode_entry(data, 0, GENESIS_PREV)
+            cur.rules = entry.type == "pool.rules"
+            if cur.rules:
+                self.replayer = Replayer()
+        if self.replayer is not None:
+            try:
+                self.replayer.feed(data)
+            except RuleViolation as e:
+                # The rules stop here; the log-level checks go on.
+                self.rules_error = str(e)
+                self.replayer = None
+        else:
+            decode_entry(data, cur.seq, cur.head)
+        cur.seq += 1
+        cur.head = leaf
+
+    def run(self) -> None:
+        size = self.cp.size
+        if size == 0 and self.cp.root_hash != EMPTY_ROOT:
+            raise VerificationError(
+                f"empty tree: root {self.cp.root_hash.hex()}, expected {EMPTY_ROOT.hex()}"
+            )
+        last = (size + TILE_WIDTH - 1) >> TILE_HEIGHT
+        for t in range(self.cursor.seq >> TILE_HEIGHT, last):
+            width = min(TILE_WIDTH, size - (t << TILE_HEIGHT))
+            hashes = self._level0(t, width)
+            bundle = TileCoord.entry_bundle(t, width)
+            entries = decode_bundle(_required(self.fetch, bundle, size), width)
+            for i, (data, expected) in enumerate(zip(entries, hashes, strict=True)):
+                got = leaf_hash(data)
+                if got != expected:
+                    raise VerificationError(
+                        f"{bundle}: entry {i} (log index {(t << TILE_HEIGHT) + i}) has leaf "
+                        f"hash {got.hex()}, tile/0/{t} holds {expected.hex()}"
+                    )
+                self._entry(data, got)
+            self._progress(width)
+            if width == TILE_WIDTH:
+                self._boundary = self._snapshot()
+                self._maybe_save()
+
+    # -- saving the resume point --------------------------------------------------------
+
+    def _snapshot(self) -> AuditProgress:
+        cur = self.cursor
+        # Taken only at a tile boundary: the compact range is then made of
+        # hashes of whole level-0 tiles, each authenticated against the root.
+        return AuditProgress(
+            checkpoint=self.signed.to_bytes(),
+            position=cur.seq,
+            chain_head=cur.head,
+            compact_range=tuple(cur.tiles.compact_range()),
+            rules=bool(cur.rules),
+        )
+
+    def _maybe_save(self) -> None:
+        self._saved_tiles += 1
+        now = time.monotonic()
+        if self._saved_tiles >= SAVE_EVERY_TILES or now - self._saved_at >= SAVE_EVERY_SECONDS:
+            self.save()
+            self._saved_tiles, self._saved_at = 0, now
+
+    def save(self) -> None:
+        progress = self._boundary
+        if self.state is None or progress is None:
+            return
+        try:
+            self.state.save_progress(self.cp.origin, progress)
+        except StateError as e:
+            self.report.notes.append(f"resume point not saved: {e}")
+            self.state = None
+
+    def finish(self) -> None:
+        if self.state is not None:
+            try:
+                self.state.clear_progress(self.cp.origin)
+            except StateError as e:
+                self.report.notes.append(str(e))
+
+
+def _check_layout(source: TarSource, size: int) -> Check:
+    expected = {"checkpoint"} | {t.path() for t in (*tiles_for_size(size), *bundles_for_size(size))}
+    extra = sorted(source.names() - expected)
+    return Check(
+        "snapshot layout",
+        not extra,
+        f"{len(extra)} file(s) not part of the log, first {extra[0]!r}"
+        if extra
+        else "exactly the log's checkpoint, tiles and bundles",
+    )
+
+
+def audit_log(
+    source: Source,
+    verifier: Ed25519Verifier,
+    origin: str,
+    *,
+    pin: PinnedLog | None = None,
+    synced: Checkpoint | None = None,
+    state: StateDir | None = None,
+    restart: bool = False,
+    on_progress: Progress | None = None,
+    note: bytes | None = None,
+) -> AuditReport:
+    """Audit the log ``source`` serves (see the module docstring); ``note``
+    is its checkpoint, if already read.
+
+    ``pin`` brings the witness policy, ``synced`` the last checkpoint
+    ``sync`` stored, ``state`` the place to save and find a resume point
+    (``restart`` forgets it).  Raises :class:`~client.sources.SourceError`,
+    :class:`~client.fetch.FetchError` or :class:`~client.state.StateError`
+    when the audit cannot go on, after saving its resume point; every check
+    that runs lands in the report.
+    """
+    report = AuditReport(source=source.label, origin=origin)
+    if note is None:
+        note = source.checkpoint()
+    try:
+        witnesses = pin.witness_verifiers() if pin is not None else []
+        signed = open_checkpoint(note, verifier, origin, witnesses)
+    except MutualogError as e:
+        report.checks.append(Check("checkpoint", False, str(e)))
+        return report
+    cp = signed.checkpoint
+    report.size, report.root = cp.size, cp.root_hash.hex()
+    report.checks.append(Check("checkpoint", True, f"signed by {verifier.name}, size {cp.size}"))
+    if pin is not None and pin.witnesses_required:
+        report.checks.append(witness_check(signed, pin))
+    audit = _Audit(source, signed, report, state, on_progress)
+    if synced is not None:
+        if synced.size <= cp.size:
+            try:
+                detail = prove_consistent(synced, cp, audit.reader)
+                report.checks.append(Check("consistent with last sync", True, detail))
+            except (InconsistentError, TileProofError) as e:
+                report.checks.append(Check("consistent with last sync", False, str(e)))
+        else:
+            report.notes.append(
+                f"the last checkpoint sync stored (size {synced.size}) is newer than this one: "
+                "not compared"
+            )
+    progress = None
+    if state is not None:
+        if restart:
+            state.clear_progress(origin)
+        else:
+            progress = state.load_progress(origin)
+    try:
+        if progress is not None:
+            audit.resume(progress, verifier)
+        audit.run()
+    except (MalformedError, VerificationError) as e:
+        report.entries = audit.cursor.seq
+        report.checks.append(Check("tiles and entries", False, str(e)))
+        audit.finish()
+        return report
+    except BaseException:
+        # Interrupted (network, Ctrl-C): keep what is proven for the next run.
+        audit.save()
+        raise
+    report.entries = audit.cursor.seq
+    resumed = (
+        f" (entries 0..{report.resumed_from - 1} in an earlier, interrupted run)"
+        if report.resumed_from
+        else ""
+    )
+    report.checks.append(
+        Check(
+            "tiles and entries",
+            True,
+            f"{report.entries} entries: every tile hashes to the root, every entry is "
+            f"canonical and chained{resumed}",
+        )
+    )
+    if isinstance(source, TarSource):
+        report.checks.append(_check_layout(source, cp.size))
+    report.rules = _rules_result(audit)
+    audit.finish()
+    return report
+
+
+def _rules_result(audit: _Audit) -> RulesResult:
+    if audit.rules_error is not None:
+        return RulesResult("failed", audit.rules_error)
+    if audit.cursor.seq == 0:
+        return RulesResult("skipped", "the log is empty: no rules to replay")
+    if audit.replayer is None:
+        return RulesResult(
+            "skipped",
+            "the log does not begin with a pool.rules entry: format-level content only, "
+            "no rules to replay",
+        )
+    try:
+        result = audit.replayer.result()
+    except RuleViolation as e:
+        return RulesResult("failed", str(e))
+    s = result.summary
+    return RulesResult(
+        "ok",
+        f"{s.entries} entries replayed under the logged rules: {s.members} members, "
+        f"{s.claims} claims, {s.periods_closed} periods closed, money conserved to the fen",
+        s,
+    )
 
 
 def audit_source(
     path: Path,
     verifier: Ed25519Verifier,
     origin: str,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
 ) -> AuditReport:
-    """Audit the log at ``path``.  Raises :class:`~client.sources.SourceError` when the source
-    cannot be read at all; every check that runs lands in the report."""
-    report = AuditReport(source=str(path), origin=origin)
+    """Audit the snapshot or folder at ``path`` with no state folder."""
     source = open_source(path)
     try:
-        try:
-            log = open_tiled_log(source.checkpoint(), verifier, origin, source.fetch)
-        except MutualogError as e:
-            report.checks.append(Check("checkpoint", False, str(e)))
-            return report
-        cp = log.checkpoint.checkpoint
-        report.size, report.root = cp.size, cp.root_hash.hex()
-        report.checks.append(
-            Check("checkpoint", True, f"signed by {verifier.name}, size {cp.size}")
-        )
-        try:
-            for item in log.entries():
-                report.entries = item.index + 1
-                if progress is not None:
-                    progress(report.entries, cp.size)
-        except MutualogError as e:
-            report.checks.append(Check("tiles and entries", False, str(e)))
-            return report
-        report.checks.append(
-            Check(
-                "tiles and entries",
-                True,
-                f"{report.entries} entries: every tile hashes to the root, every entry is "
-                "canonical and chained",
-            )
-        )
-        if isinstance(source, TarSource):
-            expected = {"checkpoint"} | {
-                t.path() for t in (*tiles_for_size(cp.size), *bundles_for_size(cp.size))
-            }
-            extra = sorted(source.names() - expected)
-            report.checks.append(
-                Check(
-                    "snapshot layout",
-                    not extra,
-                    f"{len(extra)} file(s) not part of the log, first {extra[0]!r}"
-                    if extra
-                    else "exactly the log's checkpoint, tiles and bundles",
-                )
-            )
-        return report
+        return audit_log(source, verifier, origin, on_progress=progress)
     finally:
         source.close()

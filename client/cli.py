@@ -1,29 +1,62 @@
 """The ``mutualog`` command: verify a log on your own machine.
 
 Exit codes: 0 verified; 1 a check failed (evidence that the log is not what
-it claims); 2 cannot verify (bad usage, unreadable input).
+it claims); 2 cannot verify (bad usage, unreadable input, network failure,
+a damaged state folder).  No input gives a traceback.
+
+The clock is read here and nowhere else: the time of an evidence folder and
+of a witness's cosignature come in as arguments below this module.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import click
 
-from client.audit import AuditReport, audit_source
-from client.sources import SourceError
-from verifiable.errors import MutualogError
-from verifiable.note import Ed25519Verifier
+from client.audit import AuditReport, audit_log
+from client.fetch import FetchError, HttpFetcher
+from client.sources import Source, SourceError, open_source
+from client.state import (
+    PinnedLog,
+    PinnedWitness,
+    StateDir,
+    StateError,
+    default_state_dir,
+    safe_name,
+)
+from client.sync import Check, SyncReport, open_stored, sync_log
+from client.witness import WitnessKeyError, cosign, create_witness_key, load_witness_key
+from verifiable.checkpoint import Checkpoint
+from verifiable.errors import MalformedError, MutualogError
+from verifiable.note import Ed25519Verifier, Note
 
-__all__ = ["main"]
+__all__ = ["EXIT_CANNOT_VERIFY", "EXIT_FAILED", "EXIT_VERIFIED", "cli", "main"]
 
 EXIT_VERIFIED, EXIT_FAILED, EXIT_CANNOT_VERIFY = 0, 1, 2
 
 EXAMPLE_LOG = "example-log.tar"
 EXAMPLE_KEY = "example-log.vkey"
+
+_SEED_SIZE = 32
+
+
+class CannotVerify(click.ClickException):
+    """Anything that stops a command before it reaches a verdict: exit 2."""
+
+    exit_code = EXIT_CANNOT_VERIFY
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"mutualog: cannot verify: {self.format_message()}", err=True)
 
 
 def _example() -> tuple[Path, str]:
@@ -33,73 +66,390 @@ def _example() -> tuple[Path, str]:
         return Path(tar), key
 
 
+def _state(ctx: click.Context) -> StateDir:
+    root: Path | None = ctx.obj
+    if root is None:
+        root = default_state_dir(os.environ)
+    return StateDir(root)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _origin_of(note: bytes, where: str) -> str:
+    """The origin line of a checkpoint not yet verified: only used to find
+    which pinned log it claims to be, which then verifies it."""
+    try:
+        return Checkpoint.from_text(Note.from_bytes(note).text).origin
+    except MalformedError as e:
+        raise CannotVerify(f"{where}: the checkpoint is not a signed checkpoint note: {e}") from e
+
+
+def _pinned(state: StateDir, origin: str) -> PinnedLog:
+    pin = state.load_pin(origin)
+    if pin is None:
+        raise CannotVerify(
+            f"the log {origin!r} is not pinned in {state.root}: "
+            "run `mutualog trust ORIGIN VERIFIER_KEY` first"
+        )
+    return pin
+
+
+def _print_checks(checks: list[Check], err: bool = False) -> None:
+    for check in checks:
+        mark = "ok  " if check.ok else "FAIL"
+        click.echo(f"[{mark}] {check.name}: {check.detail}", err=err)
+
+
 def _print_report(report: AuditReport) -> None:
     click.echo(f"log     {report.origin}")
     click.echo(f"source  {report.source}")
     if report.size:
         click.echo(f"size    {report.size}   root {report.root}")
-    for check in report.checks:
-        mark = "ok  " if check.ok else "FAIL"
-        click.echo(f"[{mark}] {check.name}: {check.detail}")
+    _print_checks(report.checks)
+    if report.rules is not None:
+        mark = {"ok": "ok  ", "failed": "FAIL", "skipped": "skip"}[report.rules.status]
+        click.echo(f"[{mark}] rules: {report.rules.detail}")
+    for note in report.notes:
+        click.echo(f"note: {note}")
     click.echo("VERIFIED" if report.ok else "NOT VERIFIED")
 
 
-@click.group()
-def cli() -> None:
-    """Verify a mutualog log offline."""
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Trust state folder. Default: $MUTUALOG_STATE, else $XDG_STATE_HOME/mutualog, "
+    "else ~/.local/state/mutualog.",
+)
+@click.pass_context
+def cli(ctx: click.Context, state_dir: Path | None) -> None:
+    """Verify a mutualog log on your own machine."""
+    ctx.obj = state_dir
+
+
+# --- trust ---------------------------------------------------------------------
 
 
 @cli.command()
-@click.argument("source", required=False, type=click.Path(path_type=Path))
-@click.option("--key", "vkey", help="The log's verifier key (name+hexid+base64).")
-@click.option("--origin", help="The log's origin line (default: the key's name).")
+@click.argument("origin")
+@click.argument("verifier_key")
+@click.option(
+    "--witness",
+    "witnesses",
+    nargs=2,
+    multiple=True,
+    metavar="NAME KEY",
+    help="A witness to trust: its name and cosignature verifier key. Repeatable.",
+)
+@click.option(
+    "--witnesses-required",
+    type=click.IntRange(min=0),
+    help="How many trusted witnesses must cosign a checkpoint. Default: all of them.",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Pin a different key for an already pinned origin, forgetting its last checkpoint.",
+)
+@click.pass_context
+def trust(
+    ctx: click.Context,
+    origin: str,
+    verifier_key: str,
+    witnesses: tuple[tuple[str, str], ...],
+    witnesses_required: int | None,
+    replace: bool,
+) -> int:
+    """Pin the log ORIGIN with its VERIFIER_KEY (name+hexid+base64) and a witness policy."""
+    pinned_witnesses = tuple(PinnedWitness(name, key) for name, key in witnesses)
+    required = len(pinned_witnesses) if witnesses_required is None else witnesses_required
+    try:
+        pin = PinnedLog(origin, verifier_key, pinned_witnesses, required)
+    except (MutualogError, StateError) as e:
+        raise click.UsageError(str(e)) from e
+    state = _state(ctx)
+    old = state.load_pin(origin)
+    if old is not None and old.verifier_key != pin.verifier_key:
+        if not replace:
+            raise CannotVerify(
+                f"{origin} is already pinned with key {old.verifier_key}; refusing a "
+                "different key (give --replace to pin it and forget the log's last checkpoint)"
+            )
+        state.forget_log(origin)
+    state.save_pin(pin)
+    policy = (
+        f"{pin.witnesses_required} of {len(pin.witnesses)} witnesses "
+        f"({', '.join(w.name for w in pin.witnesses)}) must cosign"
+        if pin.witnesses
+        else "no witnesses"
+    )
+    click.echo(f"pinned {origin}: key {pin.verifier_key}; {policy}")
+    return EXIT_VERIFIED
+
+
+# --- sync ----------------------------------------------------------------------
+
+
+def _print_sync(report: SyncReport) -> None:
+    click.echo(f"log     {report.origin}")
+    click.echo(f"url     {report.url}")
+    _print_checks(report.checks)
+    if report.stored:
+        click.echo(f"stored  checkpoint of size {report.new_size}, root {report.new_root}")
+    if report.evidence is not None:
+        click.echo(f"evidence saved in {report.evidence}")
+    click.echo("VERIFIED" if report.ok else "NOT VERIFIED")
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--origin", help="The pinned log to sync (default: the checkpoint's origin line).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def sync(ctx: click.Context, url: str, origin: str | None, as_json: bool) -> int:
+    """Fetch the log's checkpoint from URL, verify it against the pinned key, the
+    witness policy and the last checkpoint, and store it."""
+    state = _state(ctx)
+    fetcher = HttpFetcher(url)
+    note = fetcher.checkpoint()
+    if origin is None:
+        origin = _origin_of(note, fetcher.url("checkpoint"))
+    pin = _pinned(state, origin)
+    report = sync_log(pin, state, fetcher, _now(), note=note)
+    report.transfer = fetcher.stats.to_json()
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        _print_sync(report)
+    return EXIT_VERIFIED if report.ok else EXIT_FAILED
+
+
+# --- audit ---------------------------------------------------------------------
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Any]:
+    """A progress callback that draws a bar on stderr when it is a terminal."""
+    bar: Any = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if not enabled:
+            return
+        if bar is None:
+            bar = click.progressbar(length=max(total, 1), label="auditing", file=sys.stderr)
+            bar.render_progress()
+        bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.render_finish()
+
+
+def _resolve_key(
+    state: StateDir | None, vkey: str | None, origin: str | None, note: bytes, where: str
+) -> tuple[Ed25519Verifier, str, PinnedLog | None]:
+    if vkey is not None:
+        try:
+            verifier = Ed25519Verifier.from_vkey(vkey)
+        except MutualogError as e:
+            raise click.UsageError(f"--key: {e}") from e
+        origin = origin or verifier.name
+        pin = state.load_pin(origin) if state is not None else None
+        if pin is not None and pin.verifier_key != vkey:
+            raise CannotVerify(
+                f"--key differs from the key pinned for {origin} ({pin.verifier_key})"
+            )
+        return verifier, origin, pin
+    origin = origin or _origin_of(note, where)
+    if state is None:
+        raise click.UsageError("give --key: there is no state folder to find a pinned key in")
+    pin = state.load_pin(origin)
+    if pin is None:
+        raise click.UsageError(
+            f"give SOURCE and --key, or pin {origin!r} with `mutualog trust ORIGIN VERIFIER_KEY`"
+        )
+    return pin.verifier(), origin, pin
+
+
+@cli.command()
+@click.argument("source", required=False)
+@click.option("--key", "vkey", help="The log's verifier key (default: the pinned one).")
+@click.option("--origin", help="The log's origin line (default: the key's name or the pin's).")
 @click.option("--example", is_flag=True, help="Audit the example log shipped with mutualog.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--restart", is_flag=True, help="Forget where an interrupted audit stopped.")
+@click.pass_context
 def audit(
-    source: Path | None, vkey: str | None, origin: str | None, example: bool, as_json: bool
-) -> None:
-    """Audit a whole log from a snapshot tar or a folder of exported tiles:
-    the signed checkpoint, every tile and bundle, every entry and the chain."""
+    ctx: click.Context,
+    source: str | None,
+    vkey: str | None,
+    origin: str | None,
+    example: bool,
+    as_json: bool,
+    restart: bool,
+) -> int:
+    """Audit a whole log from its URL, a snapshot tar or a folder of exported tiles:
+    the signed checkpoint, every tile and bundle, every entry and the chain, and
+    the pool's rules when the log has a rulebook.  Resumes where an interrupted
+    audit of the same log stopped."""
     if example:
         if source is not None or vkey is not None:
             raise click.UsageError("--example takes no SOURCE or --key")
-        source, vkey = _example()
-    if source is None or vkey is None:
-        raise click.UsageError("give SOURCE and --key, or --example")
+        path, vkey = _example()
+        source = str(path)
+    if source is None:
+        raise click.UsageError(
+            "give SOURCE and --key (SOURCE: a URL, a snapshot tar or a folder), or --example"
+        )
     try:
-        verifier = Ed25519Verifier.from_vkey(vkey)
-    except MutualogError as e:
-        raise click.UsageError(f"--key: {e}") from e
-
-    def progress(done: int, total: int) -> None:
-        if not as_json and sys.stderr.isatty() and (done % 4096 == 0 or done == total):
-            click.echo(f"\r  {done}/{total} entries", nl=done == total, err=True)
-
+        state: StateDir | None = _state(ctx)
+    except StateError:
+        # Only a pin and resuming need the state folder; an audit with
+        # --key works without one.
+        state = None
+    opened: Source = open_source(source)
     try:
-        report = audit_source(source, verifier, origin or verifier.name, progress)
-    except SourceError as e:
-        click.echo(f"mutualog: cannot verify: {e}", err=True)
-        sys.exit(EXIT_CANNOT_VERIFY)
+        note = opened.checkpoint()
+        verifier, origin, pin = _resolve_key(state, vkey, origin, note, opened.label)
+        synced = None
+        if pin is not None and state is not None:
+            stored = state.load_checkpoint(origin)
+            if stored is not None:
+                path = state.checkpoint_path(origin)
+                synced = open_stored(stored, pin, path).checkpoint
+        with _progress_bar(sys.stderr.isatty()) as bar:
+            try:
+                report = audit_log(
+                    opened,
+                    verifier,
+                    origin,
+                    pin=pin,
+                    synced=synced,
+                    state=state,
+                    restart=restart,
+                    on_progress=bar,
+                    note=note,
+                )
+            except (FetchError, SourceError) as e:
+                raise CannotVerify(f"{e}{_resume_hint(state, origin)}") from e
+            except KeyboardInterrupt:
+                raise CannotVerify(f"interrupted{_resume_hint(state, origin)}") from None
+        if isinstance(opened, HttpFetcher):
+            report.transfer = opened.stats.to_json()
+    finally:
+        opened.close()
     if as_json:
         click.echo(json.dumps(report.to_json(), indent=2))
     else:
         _print_report(report)
-    sys.exit(EXIT_VERIFIED if report.ok else EXIT_FAILED)
+    return EXIT_VERIFIED if report.ok else EXIT_FAILED
+
+
+def _resume_hint(state: StateDir | None, origin: str) -> str:
+    if state is None:
+        return ""
+    try:
+        progress = state.load_progress(origin)
+    except StateError:
+        return ""
+    if progress is None:
+        return ""
+    return (
+        f"\n  entries 0..{progress.position - 1} are proven and saved; run the same command "
+        "again to continue from there (--restart to start over)"
+    )
+
+
+# --- witness -------------------------------------------------------------------
+
+
+@cli.group()
+def witness() -> None:
+    """Witness mode: cosign a log's checkpoints after checking they never fork or shrink."""
+
+
+@witness.command("keygen")
+@click.argument("name")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the private key (default: witness-keys/NAME.key in the state folder).",
+)
+@click.pass_context
+def keygen(ctx: click.Context, name: str, out: Path | None) -> int:
+    """Make a new witness key NAME; print its verifier key."""
+    if out is None:
+        out = _state(ctx).root / "witness-keys" / f"{safe_name(name)}.key"
+    try:
+        vkey = create_witness_key(out, name, os.urandom(_SEED_SIZE))
+    except WitnessKeyError as e:
+        raise CannotVerify(str(e)) from e
+    click.echo(f"private key written to {out} (keep it secret)", err=True)
+    click.echo(vkey)
+    return EXIT_VERIFIED
+
+
+@witness.command("cosign")
+@click.argument("url")
+@click.option(
+    "--key",
+    "key_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The witness's private key file.",
+)
+@click.option("--origin", help="The pinned log (default: the checkpoint's origin line).")
+@click.pass_context
+def cosign_command(ctx: click.Context, url: str, key_file: Path, origin: str | None) -> int:
+    """Fetch the log's checkpoint from URL, check it against the pinned key and the
+    last checkpoint this witness cosigned, and print it cosigned."""
+    state = _state(ctx)
+    try:
+        signer = load_witness_key(key_file)
+    except WitnessKeyError as e:
+        raise CannotVerify(str(e)) from e
+    fetcher = HttpFetcher(url)
+    note = fetcher.checkpoint()
+    if origin is None:
+        origin = _origin_of(note, fetcher.url("checkpoint"))
+    pin = _pinned(state, origin)
+    report = cosign(pin, state, fetcher, signer, int(time.time()), _now(), note=note)
+    _print_checks(report.checks, err=True)
+    if report.note is None:
+        if report.evidence is not None:
+            click.echo(f"evidence saved in {report.evidence}", err=True)
+        click.echo("NOT COSIGNED", err=True)
+        return EXIT_FAILED
+    sys.stdout.flush()
+    click.echo(report.note.decode("utf-8"), nl=False)
+    return EXIT_VERIFIED
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; returns the exit code instead of exiting."""
     try:
-        cli.main(args=argv, prog_name="mutualog", standalone_mode=False)
+        result = cli.main(args=argv, prog_name="mutualog", standalone_mode=False)
     except click.ClickException as e:
         e.show()
         return EXIT_CANNOT_VERIFY
     except click.Abort:
         click.echo("aborted", err=True)
         return EXIT_CANNOT_VERIFY
+    except (FetchError, SourceError, StateError, MutualogError) as e:
+        click.echo(f"mutualog: cannot verify: {e}", err=True)
+        return EXIT_CANNOT_VERIFY
+    except OSError as e:
+        click.echo(f"mutualog: cannot verify: {e}", err=True)
+        return EXIT_CANNOT_VERIFY
     except SystemExit as e:
-        return int(e.code or 0)
-    return EXIT_VERIFIED
+        return int(e.code or 0) if not isinstance(e.code, str) else EXIT_CANNOT_VERIFY
+    return result if isinstance(result, int) else EXIT_VERIFIED
 
 
 if __name__ == "__main__":

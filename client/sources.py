@@ -1,5 +1,6 @@
 """Where a log's checkpoint, tiles and entry bundles come from: a snapshot
-tar or a folder of exported tiles, laid out as the C2SP tlog-tiles HTTP paths.
+tar, a folder of exported tiles (both laid out as the C2SP tlog-tiles HTTP
+paths), or the log's URL (:mod:`client.fetch`).
 
 Each source answers ``checkpoint()`` and ``fetch(tile)``; what it returns is
 checked by :mod:`verifiable.tiledlog`, never trusted here.
@@ -11,6 +12,7 @@ import tarfile
 from pathlib import Path
 from typing import Protocol
 
+from client.fetch import HttpFetcher, is_url
 from verifiable.tiles import TileCoord
 
 __all__ = ["DirectorySource", "Source", "SourceError", "TarSource", "open_source"]
@@ -23,9 +25,14 @@ class SourceError(Exception):
 
 
 class Source(Protocol):
+    @property
+    def label(self) -> str: ...
+
     def checkpoint(self) -> bytes: ...
 
     def fetch(self, tile: TileCoord) -> bytes | None: ...
+
+    def close(self) -> None: ...
 
 
 class TarSource:
@@ -33,6 +40,7 @@ class TarSource:
     memory grows with the number of files, not their size."""
 
     def __init__(self, path: Path) -> None:
+        self.label = str(path)
         try:
             self._tar = tarfile.open(path, mode="r:")  # noqa: SIM115 -- closed by close()
         except (OSError, tarfile.TarError) as e:
@@ -91,6 +99,7 @@ class DirectorySource:
     def __init__(self, root: Path) -> None:
         if not root.is_dir():
             raise SourceError(f"{root}: not a folder")
+        self.label = str(root)
         self._root = root
 
     def _read(self, relative: str) -> bytes | None:
@@ -116,8 +125,11 @@ class DirectorySource:
         pass
 
 
-def open_source(path: Path) -> TarSource | DirectorySource:
-    """A tar file or an exported folder."""
+def open_source(where: str | Path) -> TarSource | DirectorySource | HttpFetcher:
+    """A log's URL (``http://`` or ``https://``), a tar file or an exported folder."""
+    if isinstance(where, str) and is_url(where):
+        return HttpFetcher(where)
+    path = Path(where)
     if path.is_dir():
         return DirectorySource(path)
     if not path.exists():

@@ -1,6 +1,9 @@
 """The mutualog server: the Flask application, storage and the log sequencer.
 
-Not yet built; the verifiable core comes first.
+``create_app`` is the application factory (``gunicorn 'server:create_app()'``);
+``mutualog-server`` (:mod:`server.cli`) sets up and operates an instance.
 """
 
-__all__: list[str] = []
+from server.app import create_app
+
+__all__ = ["create_app"]

@@ -12,7 +12,8 @@ paid amount matches the decision) is the rulebook's job at replay.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from datetime import date, datetime
 from enum import StrEnum
@@ -31,6 +32,7 @@ from verifiable.fields import (
     MEMBER_ID,
     POSITIVE_COUNT,
     POSITIVE_FEN,
+    SIGNED_FEN,
     TIME,
     TOKEN,
     Codec,
@@ -125,6 +127,26 @@ VOTE_REASON = text_codec(500, min_len=0)
 ROUND = POSITIVE_COUNT
 
 
+@functools.cache
+def _names(type_name: str) -> frozenset[str]:
+    """The field names of the body of type ``type_name``."""
+    return frozenset(f.name for f in fields(BODY_TYPES[type_name]))
+
+
+@functools.lru_cache(maxsize=256)
+def _decoders(
+    type_name: str, where: str
+) -> tuple[tuple[str, Callable[[object, str], Any], str], ...]:
+    """Each field of the body of type ``type_name``: its name, its decoder and
+    its path under ``where``.  Replay reads every entry with the same
+    ``where``, so this is computed once per type there; other callers pass
+    one ``where`` per entry and merely cycle the cache."""
+    return tuple(
+        (f.name, f.metadata[_CODEC].decode, f"{where}.{f.name}")
+        for f in fields(BODY_TYPES[type_name])
+    )
+
+
 @dataclass(frozen=True)
 class Body:
     """Base of every entry body.  Subclasses set ``TYPE`` and declare each
@@ -135,12 +157,15 @@ class Body:
     @classmethod
     def from_json(cls, obj: object, where: str) -> Self:
         """Read a body from decoded JSON; ``where`` prefixes error paths."""
-        specs = fields(cls)
-        raw = read_object(obj, where, [f.name for f in specs])
+        raw = read_object(obj, where, _names(cls.TYPE))
         values: dict[str, Any] = {
-            f.name: f.metadata[_CODEC].decode(raw[f.name], f"{where}.{f.name}") for f in specs
+            name: decode(raw[name], path) for name, decode, path in _decoders(cls.TYPE, where)
         }
-        body = cls(**values)
+        # What the frozen dataclass's __init__ does (every field is required,
+        # none has a default or a __post_init__), without its setattr call
+        # per field: replay decodes every entry of the log through here.
+        body = object.__new__(cls)
+        body.__dict__.update(values)
         body._check(where)
         return body
 
@@ -368,7 +393,11 @@ class PeriodClosed(Body):
     """A period's cost-sharing: the paid claims (count, total, Merkle root of
     their list), the fee, refunds, surplus carried in and out, the per-member
     share and the Merkle root of the sorted roster of sharing members.  The
-    arithmetic between them is checked by the rulebook at replay."""
+    arithmetic between them is checked by the rulebook at replay.
+
+    ``surplus_in`` and ``surplus_out`` are signed: a negative balance is a
+    deficit carried forward (aid paid beyond what a capped share collects, or
+    a period with nobody to share it)."""
 
     TYPE: ClassVar[str] = "period.closed"
     period: date = field(metadata=_m(DATE))
@@ -378,8 +407,8 @@ class PeriodClosed(Body):
     fee: int = field(metadata=_m(FEN))
     fee_rate_bp: int = field(metadata=_m(int_codec(0, 10_000)))
     refunds: int = field(metadata=_m(FEN))
-    surplus_in: int = field(metadata=_m(FEN))
-    surplus_out: int = field(metadata=_m(FEN))
+    surplus_in: int = field(metadata=_m(SIGNED_FEN))
+    surplus_out: int = field(metadata=_m(SIGNED_FEN))
     sharing: int = field(metadata=_m(COUNT))
     share: int = field(metadata=_m(FEN))
     collected: int = field(metadata=_m(FEN))

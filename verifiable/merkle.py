@@ -284,13 +284,25 @@ def _check_consistency_args(old_size: object, new_size: object) -> tuple[int, in
     return old_size, new_size
 
 
+_new_subtree = tuple.__new__
+
+
 def _expand(ranges: list[tuple[int, int]]) -> tuple[list[Subtree], list[int]]:
+    # The ranges come from the RFC recursions, so they are aligned.  All but
+    # at most one of them are complete subtrees (a power-of-two width): those
+    # skip range_subtrees and its checks.  This is the proof-serving hot path.
     subtrees: list[Subtree] = []
     counts: list[int] = []
     for start, end in ranges:
-        parts = range_subtrees(start, end)
-        subtrees.extend(parts)
-        counts.append(len(parts))
+        width = end - start
+        if width & (width - 1):
+            parts = range_subtrees(start, end)
+            subtrees.extend(parts)
+            counts.append(len(parts))
+        else:
+            level = width.bit_length() - 1
+            subtrees.append(_new_subtree(Subtree, (level, start >> level)))
+            counts.append(1)
     return subtrees, counts
 
 

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import re
+import unicodedata
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
+from verifiable import fields
 from verifiable.bodies import (
     BODY_TYPES,
     AgeBand,
@@ -128,6 +131,15 @@ def test_valid_body_round_trips(type_: str) -> None:
     assert type_ == body.TYPE
     assert body.to_json() == VALID[type_]
     assert parse_body(type_, body.to_json(), "body") == body
+
+
+@pytest.mark.parametrize("type_", sorted(VALID))
+def test_decoded_body_equals_the_constructed_one(type_: str) -> None:
+    body = parse_body(type_, copy.deepcopy(VALID[type_]), "body")
+    cls = BODY_TYPES[type_]
+    built = cls(**{f.name: getattr(body, f.name) for f in dataclasses.fields(cls)})
+    assert body == built and hash(body.TYPE) == hash(built.TYPE)
+    assert vars(body) == vars(built)
 
 
 def test_typed_values() -> None:
@@ -579,6 +591,11 @@ def test_malformed_bounds(type_: str, obj: object, match: str) -> None:
         ),
         pytest.param("member.left", _with("member.left", refund=2**53 - 1), id="max-money"),
         pytest.param(
+            "period.closed",
+            _with("period.closed", surplus_in=-(2**53 - 1), surplus_out=-5),
+            id="deficit-carried",
+        ),
+        pytest.param(
             "claim.filed",
             _with("claim.filed", evidence=[f"{i:064x}" for i in range(32)]),
             id="32-evidence",
@@ -671,3 +688,34 @@ def test_read_list_and_shape() -> None:
 
 def test_describe_escapes_lone_surrogates() -> None:
     assert describe("a\ud800") == 'string "a\\ud800"'
+
+
+def test_text_refusal_is_unicode_cc_cs_and_bidi_controls() -> None:
+    # read_text finds refused characters with one regex; it must refuse
+    # exactly categories Cc and Cs and the bidirectional controls.
+    bidi = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    refused = [
+        chr(cp)
+        for cp in range(0x110000)
+        if unicodedata.category(chr(cp)) in ("Cc", "Cs") or chr(cp) in bidi
+    ]
+    text = "".join(c for c in refused if c != "\n")
+    assert len(refused) == 65 + 2048 + 9
+    for multiline, pattern in ((True, fields._TEXT_REFUSED), (False, fields._LINE_REFUSED)):
+        found = pattern.findall("".join(refused))
+        assert found == [c for c in refused if multiline is False or c != "\n"]
+    refused_set = set(refused)
+    everything_else = "".join(c for c in map(chr, range(0x110000)) if c not in refused_set)
+    assert fields._LINE_REFUSED.search(everything_else) is None
+    with pytest.raises(MalformedError, match=r"t: control character U\+0000 at position 1"):
+        read_text("a" + text, "t", max_len=5000)
+
+
+def test_signed_fen() -> None:
+    assert fields.read_signed_fen(-(2**53 - 1), "s") == -(2**53 - 1)
+    with pytest.raises(
+        MalformedError, match=r"s: expected an amount in fen in \[-9007199254740991, "
+    ):
+        fields.read_signed_fen(-(2**53), "s")
+    with pytest.raises(MalformedError, match=r"s: expected an amount in integer fen, got true"):
+        fields.read_signed_fen(True, "s")

@@ -20,6 +20,8 @@ from verifiable.entry import (
     ChainHead,
     ChainVerifier,
     Entry,
+    _encode,
+    _plain,
     check_chain,
     entry_leaf_hash,
     make_entry,
@@ -623,7 +625,7 @@ MAKE_CASES: list[Any] = [
     pytest.param(dict(seq=-1), r"entry -1: seq: expected an integer in \[0, ", id="negative-seq"),
     pytest.param(
         dict(seq=2**53),
-        r"entry 9007199254740992: integer outside the JSON safe range",
+        r"entry 9007199254740992: seq: expected an integer in \[0, ",
         id="huge-seq",
     ),
     pytest.param(
@@ -633,7 +635,7 @@ MAKE_CASES: list[Any] = [
     ),
     pytest.param(
         dict(body=b.JurorRemoved(member=MEMBER, reason="\ud800"), type="juror.removed"),
-        r"entry 0: cannot be encoded as RFC 8785 JSON",
+        r"entry 0: body.reason: control character U\+D800",
         id="surrogate",
     ),
 ]
@@ -846,3 +848,72 @@ def test_mutations_raise_only_our_errors(
     except MutualogError:
         return
     assert parsed.to_bytes() == bytes(encoded)
+
+
+# --- the fast canonical encoder against rfc8785 -----------------------------------------
+
+_TRICKY_STRINGS = [
+    "".join(map(chr, range(0x80))),  # every control character, quote and backslash
+    "\x7f\u0080\u00ff\u2028\u2029\ufeff\uffff",
+    "é中文𝄞😀",  # BMP and beyond it
+    "\\u0000 not an escape",
+    "",
+]
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [
+        *_TRICKY_STRINGS,
+        {"k": _TRICKY_STRINGS},
+        {"b": [True, False, None], "a": {"z": 1, "y": [], "x": {}}},
+        {"max": 2**53 - 1, "min": -(2**53) + 1, "zero": 0, "neg": -5},
+        {"Z": 1, "_": 2, "a": 3, "A": 4, "0": 5, " ": 6, "~": 7},
+        # Outside the fast path, so rfc8785 encodes them: floats, tuples,
+        # non-ASCII keys (sorted by UTF-16 unit, not code point), subclasses.
+        {"f": 1.0, "g": -0.0, "h": 1e21, "i": 0.1},
+        {"t": (1, "x")},
+        {"\ufb01": 1, "😀": 2, "é": 3, "e": 4},
+        {"e": b.AgeBand.FROM_18_TO_39},
+        [True, 1, "1", None],
+    ],
+)
+def test_fast_encoder_matches_rfc8785(obj: Any) -> None:
+    assert _encode(obj, "x") == rfc8785.dumps(obj)
+
+
+def test_fast_encoder_takes_the_fast_path_only_where_it_is_exact() -> None:
+    assert _plain({"a": ["x", 1, True, None, {"b": 2**53 - 1}]})
+    assert not _plain({"a": 2**53})
+    assert not _plain({"a": 1.0})
+    assert not _plain({"é": 1})
+    assert not _plain({1: "a"})
+    assert not _plain(("a",))
+    assert not _plain({"a": b.AgeBand.FROM_18_TO_39})
+
+
+@pytest.mark.parametrize(
+    ("obj", "match"),
+    [
+        ({"a": 2**53}, "safe range"),
+        ({"a": [-(2**53)]}, "safe range"),
+        ({"a": "\ud800"}, "cannot be encoded"),
+        ({1: "a"}, "cannot be encoded"),
+        ({"a": float("nan")}, "cannot be encoded"),
+    ],
+)
+def test_fast_encoder_refuses_what_rfc8785_refuses(obj: Any, match: str) -> None:
+    with pytest.raises(MalformedError, match=match):
+        _encode(obj, "x")
+
+
+def test_every_code_point_encodes_as_rfc8785() -> None:
+    text = "".join(chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF)
+    assert _encode({"s": text}, "x") == rfc8785.dumps({"s": text})
+
+
+def test_make_entry_caches_the_bytes_it_checked() -> None:
+    body = b.MemberJoined(member=MEMBER, age_band=b.AgeBand.FROM_40_TO_59)
+    entry = make_entry(3, b"\x01" * 32, T0, "member.joined", body)
+    assert entry.to_bytes() == rfc8785.dumps(entry.to_json())
+    assert parse_entry(entry.to_bytes()) == entry

@@ -1,0 +1,161 @@
+"""Witness mode: cosign a log's checkpoint once it is proven consistent with
+the last one this witness cosigned (C2SP tlog-cosignature).
+
+A witness is what stops a log from showing different histories to
+different people: it cosigns only a checkpoint whose tree extends the one it
+cosigned before, so two members who each require its cosignature see the
+same log.  The witness keeps, per log and per witness key, the last
+checkpoint it cosigned; a checkpoint that shrinks or forks from it is
+refused and kept as evidence, as ``sync`` keeps it.
+
+The witness key file holds one line, ``PRIVATE+KEY+<name>+<hex key id>+
+base64(0x04 || seed)``, the format transparency-dev/formats reads.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from client.fetch import HttpFetcher
+from client.state import PinnedLog, StateDir
+from client.sync import Check, consistency_check, open_stored, parse_note
+from verifiable.checkpoint import cosign_checkpoint, open_checkpoint
+from verifiable.cosignature import CosignatureSigner
+from verifiable.errors import MalformedError, MutualogError
+
+__all__ = ["CosignReport", "WitnessKeyError", "cosign", "create_witness_key", "load_witness_key"]
+
+_MAX_KEY_FILE = 4096
+
+
+class WitnessKeyError(MutualogError):
+    """A witness key file that cannot be created, read or parsed."""
+
+
+def create_witness_key(path: Path, name: str, seed: bytes) -> str:
+    """Write a new witness key made from the 32-byte ``seed`` to ``path``
+    (mode 0600, never over an existing file); return its verifier key."""
+    try:
+        signer = CosignatureSigner(name, seed)
+    except MalformedError as e:
+        raise WitnessKeyError(f"witness name {name!r}: {e}") from e
+    try:
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # O_EXCL: an existing key is never replaced, not even by a race.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    except FileExistsError:
+        raise WitnessKeyError(f"{path} already exists; refusing to overwrite a key") from None
+    except OSError as e:
+        raise WitnessKeyError(f"cannot create {path}: {e.strerror or e}") from None
+    try:
+        os.fchmod(fd, 0o600)
+        os.write(fd, (signer.to_private_key() + "\n").encode("ascii"))
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return signer.verifier().to_vkey()
+
+
+def load_witness_key(path: Path) -> CosignatureSigner:
+    """Read a witness key file; errors name the file, never its content."""
+    try:
+        with open(path, "rb") as f:
+            data = f.read(_MAX_KEY_FILE + 1)
+    except OSError as e:
+        raise WitnessKeyError(f"{path}: cannot read the witness key: {e.strerror or e}") from e
+    if len(data) > _MAX_KEY_FILE:
+        raise WitnessKeyError(f"{path}: not a witness key file (over {_MAX_KEY_FILE} bytes)")
+    try:
+        text = data.decode("ascii").strip()
+        return CosignatureSigner.from_private_key(text)
+    except (UnicodeDecodeError, MalformedError) as e:
+        # MalformedError from the key parser never quotes the seed.
+        reason = str(e) if isinstance(e, MalformedError) else "not ASCII"
+        raise WitnessKeyError(f"{path}: not a witness key file: {reason}") from None
+
+
+@dataclass
+class CosignReport:
+    origin: str
+    url: str
+    checks: list[Check] = field(default_factory=list)
+    note: bytes | None = None
+    """The cosigned note, when every check passed."""
+    evidence: Path | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.note is not None
+
+
+def cosign(
+    pin: PinnedLog,
+    state: StateDir,
+    fetcher: HttpFetcher,
+    signer: CosignatureSigner,
+    timestamp: int,
+    now: datetime,
+    *,
+    note: bytes | None = None,
+) -> CosignReport:
+    """Fetch the log's checkpoint, check it against the log key and against
+    the last checkpoint ``signer`` cosigned, and cosign it at ``timestamp``.
+
+    Raises :class:`~client.fetch.FetchError` or
+    :class:`~client.state.StateError` when it cannot verify.
+    """
+    report = CosignReport(origin=pin.origin, url=fetcher.base_url)
+    key = (pin.origin, signer.name, signer.key_id)
+    old_note = state.load_cosigned(*key)
+    old = (
+        open_stored(old_note, pin, state.cosigned_path(*key)).checkpoint
+        if old_note is not None
+        else None
+    )
+    if note is None:
+        note = fetcher.checkpoint()
+    parse_note(note, fetcher.url("checkpoint"))
+
+    def refuse(check: Check, kind: str) -> CosignReport:
+        report.checks.append(check)
+        files = {"new-checkpoint": note}
+        if old_note is not None:
+            files["last-cosigned-checkpoint"] = old_note
+        report.evidence = state.save_evidence(
+            pin.origin,
+            f"witness-{kind}",
+            now,
+            files,
+            {
+                "kind": kind,
+                "origin": pin.origin,
+                "url": fetcher.url("checkpoint"),
+                "time": now.isoformat(),
+                "witness": f"{signer.name}+{signer.key_id:08x}",
+                "check": check.name,
+                "detail": check.detail,
+            },
+        )
+        return report
+
+    try:
+        # Other witnesses' lines are ignored: a witness vouches only for
+        # what it checked itself.
+        signed = open_checkpoint(note, pin.verifier(), pin.origin)
+    except MutualogError as e:
+        return refuse(Check("signature", False, str(e)), "bad-checkpoint")
+    new = signed.checkpoint
+    report.checks.append(Check("signature", True, f"signed by the pinned key, size {new.size}"))
+    check, kind = consistency_check(
+        old, new, fetcher.fetch, "the first checkpoint this witness cosigns for this log"
+    )
+    if kind is not None:
+        return refuse(check, kind)
+    report.checks.append(check)
+    cosigned = cosign_checkpoint(note, signer, timestamp)
+    state.save_cosigned(*key, cosigned)
+    report.note = cosigned
+    return report

@@ -1,0 +1,61 @@
+"""The Flask application factory (flaskr's shape: nothing is built at import).
+
+``create_app(config)`` resolves the settings (:mod:`server.config`), opens a
+SQLAlchemy engine (which connects lazily), registers the blueprints — ``tiles``
+for the C2SP tlog-tiles read path and the snapshot, ``api`` for JSON under
+``/api/v1``, ``web`` and ``operator`` for the pages — and the error
+handlers: JSON everywhere, HTML for the pages.  Sign-in, sessions, CSRF and
+the security headers are set up by :mod:`server.auth` and
+:mod:`server.security`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from flask import Flask
+
+from server.auth import init_auth
+from server.config import load_settings
+from server.context import EXTENSION, LogContext
+from server.db import make_engine
+from server.errors import register_error_handlers
+from server.pool_app import init_pool
+from server.security import init_security
+from server.views.api import api
+from server.views.operator import operator
+from server.views.tiles import tiles
+from server.views.web import web
+from server.web_errors import register_unrouted_errors
+
+__all__ = ["create_app"]
+
+
+def create_app(config: Mapping[str, object] | None = None) -> Flask:
+    """Build the application.
+
+    ``config`` overrides the environment: ``MUTUALOG_INSTANCE``,
+    ``MUTUALOG_DATABASE_URL``, ``MUTUALOG_ORIGIN``, ``MUTUALOG_KEY_FILE``, the
+    sign-in, session and cookie settings of :mod:`server.auth` and
+    :mod:`server.security`, and any Flask setting (``TESTING``...).
+    """
+    settings = load_settings(config)
+    # No app-wide static route: only the web blueprint's stylesheet folder.
+    app = Flask(__name__, instance_path=str(settings.instance), static_folder=None)
+    # Every resource has one path: '//' is not quietly redirected to '/'.
+    app.url_map.merge_slashes = False
+    if config:
+        app.config.from_mapping(config)
+    context = LogContext(settings, make_engine(settings.database_url))
+    app.extensions[EXTENSION] = context
+    clock = init_auth(app, context.engine)
+    init_security(app, context.engine, clock)
+    init_pool(app, context, clock)
+
+    app.register_blueprint(tiles)
+    app.register_blueprint(api)
+    app.register_blueprint(web)
+    app.register_blueprint(operator)
+    register_error_handlers(app)
+    register_unrouted_errors(app)
+    return app

@@ -1,0 +1,88 @@
+"""The juror's voting forms, and the seal on the confirm step.
+
+Voting takes two posts.  The first (:class:`VoteForm`) carries the choice
+and the reason; the server checks that the juror may vote and shows the
+choice back.  The second (:class:`CastForm`) repeats the vote in hidden
+fields with a token signed by the application's secret key over
+``(claim, round, juror, choice, reason)``, so what is cast is exactly what
+the juror was shown: a hidden field changed between the two steps fails the
+token and nothing is cast.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from wtforms import Form, HiddenField, IntegerField, RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs lag 3.2
+from wtforms.validators import InputRequired, Length, NumberRange, Regexp
+
+from verifiable.bodies import Choice
+
+__all__ = ["MAX_REASON", "CastForm", "VoteForm", "seal_vote_form", "vote_form_matches"]
+
+if TYPE_CHECKING:
+
+    class FlaskForm(Form):
+        def is_submitted(self) -> bool: ...
+
+        def validate_on_submit(self, extra_validators: object = None) -> bool: ...
+
+else:
+    from flask_wtf import FlaskForm
+
+#: A juror's reason: short, as Kleros asks (the log's vote reason allows more).
+MAX_REASON = 500
+_SALT = "mutualog/vote-confirm/v1"
+_ID = Regexp(r"^[0-9a-f]{32}$", message="The claim id is not valid.")
+
+
+class VoteForm(FlaskForm):
+    claim = HiddenField(validators=[InputRequired("The claim is missing."), _ID])
+    round = IntegerField(
+        validators=[InputRequired("The round is missing."), NumberRange(min=1, max=1000)]
+    )
+    choice = RadioField(
+        "Your vote",
+        choices=[
+            SelectChoice(Choice.APPROVE.value, "Approve the claim"),
+            SelectChoice(Choice.REJECT.value, "Reject the claim"),
+        ],
+        validators=[InputRequired("Choose approve or reject.")],
+    )
+    reason = TextAreaField(
+        "Your reason",
+        description=f"A sentence or two, at most {MAX_REASON} characters. It is published "
+        "with your vote when voting closes.",
+        validators=[
+            InputRequired("Give a short reason for your vote."),
+            Length(max=MAX_REASON, message=f"At most {MAX_REASON} characters."),
+        ],
+    )
+
+
+class CastForm(VoteForm):
+    token = HiddenField(validators=[InputRequired("The confirmation is missing.")])
+
+
+def _fields(claim: str, round: int, juror: str, choice: str, reason: str) -> list[object]:
+    return [claim, round, juror, choice, reason]
+
+
+def seal_vote_form(
+    secret: str | bytes, claim: str, round: int, juror: str, choice: str, reason: str
+) -> str:
+    """The token of the confirm step for this vote."""
+    return URLSafeSerializer(secret, salt=_SALT).dumps(_fields(claim, round, juror, choice, reason))
+
+
+def vote_form_matches(
+    secret: str | bytes, token: str, claim: str, round: int, juror: str, choice: str, reason: str
+) -> bool:
+    """Whether ``token`` was issued for exactly this vote."""
+    try:
+        signed = URLSafeSerializer(secret, salt=_SALT).loads(token)
+    except BadSignature:
+        return False
+    return bool(signed == _fields(claim, round, juror, choice, reason))

@@ -1,0 +1,1 @@
+"""Alembic migrations of the log schema; run with :func:`server.db.upgrade`."""

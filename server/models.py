@@ -1,0 +1,263 @@
+"""The log's tables (SQLAlchemy 2.0 declarative models).
+
+The schema itself is created and changed only by the Alembic migrations in
+``server/migrations``; these models are what the code queries, and a test
+checks that they and the migrations agree.  docs/storage.md explains the
+shape:
+
+* ``entries``: one row per log entry, ``seq`` its index, ``data`` its exact
+  bytes, ``leaf_hash`` its RFC 9162 leaf hash (also the level-0 subtree
+  hash, so it is stored once, here).
+* ``subtree_hashes``: the hash of every complete subtree at level 1 and above,
+  keyed by ``(level, idx)`` as :class:`verifiable.merkle.Subtree` names it.
+* ``checkpoints``: every signed checkpoint note the sequencer produced, by
+  tree size; the largest is the log's current state.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    SmallInteger,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+__all__ = [
+    "AccountRow",
+    "Base",
+    "CheckpointRow",
+    "EntryRow",
+    "ErasureRow",
+    "EvidenceRow",
+    "LoginAttemptRow",
+    "MemberDetailsRow",
+    "SealedVoteRow",
+    "ServerSecretRow",
+    "SubtreeHashRow",
+    "UTCDateTime",
+]
+
+# SQLite makes a single INTEGER primary key the table's rowid: no second
+# index, rows stored in key order.  Spelled BIGINT it would not be.
+_BIG_KEY = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class EntryRow(Base):
+    __tablename__ = "entries"
+
+    seq: Mapped[int] = mapped_column(_BIG_KEY, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False, index=True)
+
+    __table_args__ = (CheckConstraint("seq >= 0", name="entries_seq_nonnegative"),)
+
+
+class SubtreeHashRow(Base):
+    __tablename__ = "subtree_hashes"
+
+    level: Mapped[int] = mapped_column(SmallInteger, primary_key=True, autoincrement=False)
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("level >= 1 AND level <= 63", name="subtree_hashes_level_range"),
+        CheckConstraint("idx >= 0", name="subtree_hashes_idx_nonnegative"),
+        # Clustered on (level, idx): a tile is one contiguous range, a proof a
+        # few point lookups, and no rowid index to maintain beside the key.
+        {"sqlite_with_rowid": False},
+    )
+
+
+class CheckpointRow(Base):
+    __tablename__ = "checkpoints"
+
+    size: Mapped[int] = mapped_column(_BIG_KEY, primary_key=True, autoincrement=False)
+    note: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+    __table_args__ = (CheckConstraint("size >= 0", name="checkpoints_size_nonnegative"),)
+
+
+# =============================================================================
+# The private store: what must never enter the log.
+#
+# Added with migration 0002.  Everything public about the pool is in the log;
+# these tables hold the accounts that sign in to the web pages, members'
+# identities, claim evidence, sealed votes before their reveal, login
+# attempts (for rate limiting shared by every process) and the record of
+# each erasure.  docs/security.md says what is private and why.
+# =============================================================================
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """An aware UTC ``datetime`` in, the same out, on both backends.
+
+    SQLite has no time zone type and would hand back naive values; storing
+    naive UTC everywhere keeps comparisons (the login window) identical on
+    SQLite and PostgreSQL.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} given for a UTC column")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+class AccountRow(Base):
+    """A web sign-in: a member's or an operator's.  ``member_id`` is the
+    member's pseudonymous log id, set once the ``member.joined`` entry is in
+    the log; an operator has none."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(32), nullable=False, unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255), nullable=False)
+    role: Mapped[str] = mapped_column(String(16), nullable=False)
+    member_id: Mapped[str | None] = mapped_column(String(32), nullable=True, unique=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("role IN ('member', 'operator')", name="accounts_role_known"),
+    )
+
+
+class MemberDetailsRow(Base):
+    """A member's identity, kept off the log.  ``joined_seq`` is the seq of
+    the ``member.joined`` entry once appended; a row without it is a join in
+    progress (or one whose append failed and is being undone)."""
+
+    __tablename__ = "member_details"
+
+    member_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    account_id: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("accounts.id"), nullable=True, unique=True
+    )
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    id_number: Mapped[str] = mapped_column(String(64), nullable=False)
+    phone: Mapped[str] = mapped_column(String(32), nullable=False)
+    joined_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class EvidenceRow(Base):
+    """One evidence document of a claim.  The log holds ``commitment``; the
+    bytes and the salt that open it stay here until erased (then both are
+    NULL and ``erased`` says when)."""
+
+    __tablename__ = "evidence"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    claim_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    position: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    commitment: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False, unique=True)
+    salt: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    content_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    erased: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("claim_id", "position", name="evidence_claim_position"),
+        CheckConstraint("position >= 0", name="evidence_position_nonnegative"),
+        CheckConstraint("size >= 0", name="evidence_size_nonnegative"),
+    )
+
+
+class SealedVoteRow(Base):
+    """A juror's vote between its ``vote.sealed`` entry and its reveal: the
+    choice, reason and salt that open the commitment.  The primary key is
+    what makes a second vote by the same juror in the same round impossible."""
+
+    __tablename__ = "sealed_votes"
+
+    claim_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    round: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    juror: Mapped[str] = mapped_column(String(32), primary_key=True)
+    choice: Mapped[str] = mapped_column(String(8), nullable=False)
+    reason: Mapped[str] = mapped_column(Text, nullable=False)
+    salt: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False)
+    sealed_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    revealed_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("choice IN ('approve', 'reject')", name="sealed_votes_choice_known"),
+        CheckConstraint("round >= 1", name="sealed_votes_round_positive"),
+    )
+
+
+class LoginAttemptRow(Base):
+    """A failed sign-in, counted per username and address for the rate limit."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    username: Mapped[str] = mapped_column(String(64), nullable=False)
+    address: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (
+        Index("ix_login_attempts_key", "username", "address", "at"),
+        # Stale rows of every key are pruned by time.
+        Index("ix_login_attempts_at", "at"),
+    )
+
+
+class ErasureRow(Base):
+    """That private data was erased: what, why, by whom, when, and the seq
+    of the log entry that made it public (NULL until that is appended)."""
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    subject: Mapped[str] = mapped_column(String(32), nullable=False)
+    detail: Mapped[str] = mapped_column(String(200), nullable=False)
+    reason: Mapped[str] = mapped_column(String(500), nullable=False)
+    requested_by: Mapped[int | None] = mapped_column(
+        Integer, ForeignKey("accounts.id"), nullable=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    log_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('member', 'evidence')", name="erasures_kind_known"),
+    )
+
+
+class ServerSecretRow(Base):
+    """Secrets every process of one deployment must share (the session
+    signing key when none is configured)."""
+
+    __tablename__ = "server_secrets"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)

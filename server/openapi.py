@@ -1,0 +1,211 @@
+"""The OpenAPI 3.1 description of the JSON API, served at ``/api/v1/openapi.json``.
+
+Written by hand next to :mod:`server.views.api`; a test validates it with
+``openapi-spec-validator`` and checks that it names exactly the API's routes.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+__all__ = ["openapi_document"]
+
+_HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256, lowercase hex"}
+_SIZE = {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}
+
+
+def _uint_param(
+    name: str, where: str, description: str, *, required: bool = True
+) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": where,
+        "required": required,
+        "description": description,
+        "schema": {"type": "string", "pattern": "^(0|[1-9][0-9]{0,19})$"},
+    }
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _ok(schema: str, description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+
+
+_BAD = _error("A parameter is missing, malformed or out of range (error `bad_parameter`).")
+_NOT_FOUND = _error("The log has no such thing (error `not_found`).")
+_UNAVAILABLE = _error("The instance is not set up or its database is down (error `unavailable`).")
+
+_DOCUMENT: dict[str, Any] = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "mutualog log API",
+        "version": "1",
+        "description": (
+            "Read access to a mutualog transparency log: its state, entries and RFC 9162 "
+            "proofs. The same log is served as C2SP tlog-tiles at /checkpoint and /tile/..., "
+            "which is what verifying clients should prefer. Every error is a JSON object "
+            '{"error": code, "message": text}.'
+        ),
+    },
+    "servers": [{"url": "/api/v1"}],
+    "paths": {
+        "/log": {
+            "get": {
+                "operationId": "getLog",
+                "summary": "The log's origin, verifier key, size, root hash and checkpoint.",
+                "responses": {
+                    "200": _ok("Log", "The log's current state."),
+                    "503": _UNAVAILABLE,
+                },
+            }
+        },
+        "/entries/{index}": {
+            "get": {
+                "operationId": "getEntry",
+                "summary": "One entry, decoded, with its exact bytes and leaf hash.",
+                "parameters": [_uint_param("index", "path", "The entry's index (its seq).")],
+                "responses": {
+                    "200": _ok("Entry", "The entry."),
+                    "400": _BAD,
+                    "404": _NOT_FOUND,
+                },
+            }
+        },
+        "/proof/inclusion": {
+            "get": {
+                "operationId": "getInclusionProof",
+                "summary": "RFC 9162 inclusion proof of one entry in the tree of a given size.",
+                "description": "Give the entry by `index` or by `leaf_hash`, not both.",
+                "parameters": [
+                    _uint_param("size", "query", "The tree size to prove inclusion in."),
+                    _uint_param("index", "query", "The entry's index.", required=False),
+                    {
+                        "name": "leaf_hash",
+                        "in": "query",
+                        "required": False,
+                        "description": "The entry's RFC 9162 leaf hash, hex.",
+                        "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
+                    },
+                ],
+                "responses": {
+                    "200": _ok("InclusionProof", "The proof."),
+                    "400": _BAD,
+                    "404": _NOT_FOUND,
+                },
+            }
+        },
+        "/proof/consistency": {
+            "get": {
+                "operationId": "getConsistencyProof",
+                "summary": "RFC 9162 consistency proof between two tree sizes.",
+                "parameters": [
+                    _uint_param("old", "query", "The older tree size, at least 1."),
+                    _uint_param("new", "query", "The newer tree size, at most the log's size."),
+                ],
+                "responses": {
+                    "200": _ok("ConsistencyProof", "The proof."),
+                    "400": _BAD,
+                },
+            }
+        },
+        "/openapi.json": {
+            "get": {
+                "operationId": "getOpenAPI",
+                "summary": "This document.",
+                "responses": {
+                    "200": {
+                        "description": "The OpenAPI document.",
+                        "content": {"application/json": {"schema": {"type": "object"}}},
+                    }
+                },
+            }
+        },
+    },
+    "components": {
+        "schemas": {
+            "Error": {
+                "type": "object",
+                "required": ["error", "message"],
+                "additionalProperties": False,
+                "properties": {
+                    "error": {
+                        "type": "string",
+                        "description": (
+                            "Short stable code: bad_parameter, not_found, method_not_allowed, "
+                            "unavailable, internal_error, ..."
+                        ),
+                    },
+                    "message": {"type": "string", "description": "What was wrong, for people."},
+                },
+            },
+            "Log": {
+                "type": "object",
+                "required": ["origin", "verifier_key", "size", "root_hash", "checkpoint"],
+                "properties": {
+                    "origin": {"type": "string"},
+                    "verifier_key": {
+                        "type": "string",
+                        "description": "C2SP signed-note verifier key of the log.",
+                    },
+                    "size": _SIZE,
+                    "root_hash": _HASH,
+                    "checkpoint": {
+                        "type": ["string", "null"],
+                        "description": "The signed checkpoint note; null before the first entry.",
+                    },
+                },
+            },
+            "Entry": {
+                "type": "object",
+                "required": ["index", "leaf_hash", "entry", "bytes"],
+                "properties": {
+                    "index": _SIZE,
+                    "leaf_hash": _HASH,
+                    "entry": {
+                        "type": "object",
+                        "description": "The entry decoded: v, seq, prev, time, type, body.",
+                    },
+                    "bytes": {
+                        "type": "string",
+                        "contentEncoding": "base64",
+                        "description": "The entry's exact bytes (RFC 8785 JSON), base64.",
+                    },
+                },
+            },
+            "InclusionProof": {
+                "type": "object",
+                "required": ["index", "size", "leaf_hash", "proof"],
+                "properties": {
+                    "index": _SIZE,
+                    "size": _SIZE,
+                    "leaf_hash": _HASH,
+                    "proof": {"type": "array", "items": _HASH},
+                },
+            },
+            "ConsistencyProof": {
+                "type": "object",
+                "required": ["old", "new", "proof"],
+                "properties": {
+                    "old": _SIZE,
+                    "new": _SIZE,
+                    "proof": {"type": "array", "items": _HASH},
+                },
+            },
+        }
+    },
+}
+
+
+def openapi_document() -> dict[str, Any]:
+    """A fresh copy of the document (callers may not change the original)."""
+    return copy.deepcopy(_DOCUMENT)

@@ -1,0 +1,246 @@
+"""Claim evidence: the documents, kept off the log, and their commitments.
+
+Each document gets a fresh 32-byte salt and the commitment
+
+    SHA-256("mutualog/evidence/v1" || salt || document)
+
+which goes into the claim's ``claim.filed`` entry.  Disclosing the salt and
+the document later proves they are what was filed; deleting both (an
+erasure) leaves a commitment that reveals nothing, because the salt is
+random and gone.  Without the salt, a document anyone could guess (a
+standard form, a small image) would be confirmed by its bare hash.
+
+The bytes are kept in the database, not in files: every worker on every
+machine sees the same evidence, and a claim's documents are stored or
+discarded in the same transaction as each other.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Engine, Table, delete, func, insert, select, update
+
+from server.models import EvidenceRow
+from server.private._tx import private_transaction
+from server.private.erasure import Erasure, ErasureKind, check_reason, record_erasure
+from server.private.errors import EvidenceError, UnknownRecordError
+
+__all__ = [
+    "ALLOWED_TYPES",
+    "DOMAIN",
+    "MAX_DOCUMENTS",
+    "MAX_DOCUMENT_SIZE",
+    "SALT_SIZE",
+    "EvidenceDocument",
+    "StoredEvidence",
+    "Upload",
+    "discard_evidence",
+    "erase_evidence",
+    "evidence_commitment",
+    "evidence_content",
+    "list_evidence",
+    "store_evidence",
+]
+
+_evidence = cast(Table, EvidenceRow.__table__)
+
+DOMAIN = b"mutualog/evidence/v1"
+SALT_SIZE = 32
+MAX_DOCUMENT_SIZE = 10 * 1024 * 1024
+#: As many as a ``claim.filed`` body's evidence list may hold.
+MAX_DOCUMENTS = 32
+MAX_FILENAME = 255
+
+#: Content types accepted, each with the bytes its files start with: the
+#: declared type must match the content, so nothing else is served back
+#: under an accepted type.
+ALLOWED_TYPES: dict[str, tuple[bytes, ...]] = {
+    "application/pdf": (b"%PDF-",),
+    "image/png": (b"\x89PNG\r\n\x1a\n",),
+    "image/jpeg": (b"\xff\xd8\xff",),
+}
+
+
+def evidence_commitment(salt: bytes, document: bytes) -> bytes:
+    """``SHA-256("mutualog/evidence/v1" || salt || document)``; ``salt`` is 32 bytes."""
+    if len(salt) != SALT_SIZE:
+        raise EvidenceError(f"evidence salt: expected {SALT_SIZE} bytes, got {len(salt)}")
+    return hashlib.sha256(DOMAIN + salt + document).digest()
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A document as received: its bytes, declared type and file name."""
+
+    content: bytes
+    content_type: str
+    filename: str | None = None
+
+    def check(self, where: str) -> None:
+        kind = self.content_type.split(";", 1)[0].strip().lower()
+        if kind not in ALLOWED_TYPES:
+            allowed = ", ".join(sorted(ALLOWED_TYPES))
+            raise EvidenceError(f"{where}: type {kind[:60]!r} is not accepted ({allowed})")
+        if not self.content:
+            raise EvidenceError(f"{where}: the file is empty")
+        if len(self.content) > MAX_DOCUMENT_SIZE:
+            raise EvidenceError(
+                f"{where}: {len(self.content)} bytes, more than the "
+                f"{MAX_DOCUMENT_SIZE // (1024 * 1024)} MiB allowed"
+            )
+        if not self.content.startswith(ALLOWED_TYPES[kind]):
+            raise EvidenceError(f"{where}: the content is not a {kind} file")
+        if self.filename is not None and len(self.filename) > MAX_FILENAME:
+            raise EvidenceError(f"{where}: the file name is longer than {MAX_FILENAME} characters")
+
+
+@dataclass(frozen=True)
+class EvidenceDocument:
+    """A stored document's description (not its bytes or salt)."""
+
+    claim_id: str
+    position: int
+    commitment: bytes
+    content_type: str
+    size: int
+    filename: str | None
+    created: datetime
+    erased: datetime | None
+
+
+@dataclass(frozen=True)
+class StoredEvidence:
+    """A document with what opens its commitment."""
+
+    document: EvidenceDocument
+    salt: bytes
+    content: bytes
+
+
+_DESCRIPTION = (
+    _evidence.c.claim_id,
+    _evidence.c.position,
+    _evidence.c.commitment,
+    _evidence.c.content_type,
+    _evidence.c.size,
+    _evidence.c.filename,
+    _evidence.c.created,
+    _evidence.c.erased,
+)
+
+
+def _document(row: Any) -> EvidenceDocument:
+    return EvidenceDocument(
+        claim_id=row.claim_id,
+        position=row.position,
+        commitment=bytes(row.commitment),
+        content_type=row.content_type,
+        size=row.size,
+        filename=row.filename,
+        created=row.created,
+        erased=row.erased,
+    )
+
+
+def store_evidence(
+    engine: Engine, claim_id: str, uploads: Sequence[Upload], now: datetime
+) -> list[bytes]:
+    """Check and store a claim's documents; returns their commitments, in
+    order, for the ``claim.filed`` body.
+
+    All or nothing: :class:`EvidenceError` names the first bad document and
+    nothing is stored.  If the claim's append then fails, undo with
+    :func:`discard_evidence`.
+    """
+    if not uploads:
+        raise EvidenceError("a claim needs at least one evidence document")
+    if len(uploads) > MAX_DOCUMENTS:
+        raise EvidenceError(f"at most {MAX_DOCUMENTS} documents per claim, got {len(uploads)}")
+    for n, upload in enumerate(uploads, start=1):
+        upload.check(f"document {n}")
+    rows = []
+    for upload in uploads:
+        salt = secrets.token_bytes(SALT_SIZE)
+        rows.append(
+            {
+                "claim_id": claim_id,
+                "commitment": evidence_commitment(salt, upload.content),
+                "salt": salt,
+                "content": upload.content,
+                "content_type": upload.content_type.split(";", 1)[0].strip().lower(),
+                "size": len(upload.content),
+                "filename": upload.filename,
+                "created": now,
+            }
+        )
+    with private_transaction(engine) as conn:
+        start = conn.scalar(
+            select(func.coalesce(func.max(_evidence.c.position) + 1, 0)).where(
+                _evidence.c.claim_id == claim_id
+            )
+        )
+        for offset, row in enumerate(rows):
+            conn.execute(insert(_evidence).values(position=start + offset, **row))
+    return [cast(bytes, row["commitment"]) for row in rows]
+
+
+def list_evidence(engine: Engine, claim_id: str) -> list[EvidenceDocument]:
+    """The claim's documents in filing order (erased ones included, marked)."""
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(*_DESCRIPTION)
+            .where(_evidence.c.claim_id == claim_id)
+            .order_by(_evidence.c.position)
+        ).all()
+    return [_document(row) for row in rows]
+
+
+def evidence_content(engine: Engine, claim_id: str, position: int) -> StoredEvidence | None:
+    """A document with its bytes and salt; ``None`` if unknown or erased."""
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(*_DESCRIPTION, _evidence.c.salt, _evidence.c.content).where(
+                _evidence.c.claim_id == claim_id, _evidence.c.position == position
+            )
+        ).one_or_none()
+    if row is None or row.content is None or row.salt is None:
+        return None
+    return StoredEvidence(_document(row), salt=bytes(row.salt), content=bytes(row.content))
+
+
+def discard_evidence(engine: Engine, claim_id: str) -> None:
+    """Delete a claim's documents outright: only for a claim that never
+    reached the log (its append failed), so there is nothing to record."""
+    with private_transaction(engine) as conn:
+        conn.execute(delete(_evidence).where(_evidence.c.claim_id == claim_id))
+
+
+def erase_evidence(
+    engine: Engine, claim_id: str, reason: str, requested_by: int | None, now: datetime
+) -> Erasure:
+    """Erase every document of the claim (bytes, salts, file names) and
+    record it; the commitments stay, here and in the log."""
+    reason = check_reason(reason)
+    with private_transaction(engine) as conn:
+        erased = conn.execute(
+            update(_evidence)
+            .where(_evidence.c.claim_id == claim_id, _evidence.c.erased.is_(None))
+            .values(content=None, salt=None, filename=None, erased=now)
+        ).rowcount
+        if not erased:
+            raise UnknownRecordError(f"no evidence left to erase for claim {claim_id}")
+        return record_erasure(
+            conn,
+            ErasureKind.EVIDENCE,
+            claim_id,
+            f"{erased} evidence document{'s' if erased != 1 else ''}",
+            reason,
+            requested_by,
+            now,
+        )

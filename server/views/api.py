@@ -1,0 +1,184 @@
+"""Blueprint ``api``: the JSON API under ``/api/v1`` (documented in
+:mod:`server.openapi`, served at ``/api/v1/openapi.json``).
+
+Hashes are lowercase hex.  Parameters are parsed strictly — decimal ASCII
+digits without sign, spaces or leading zeros; no unknown or repeated query
+parameters — and every refusal is a JSON error (:mod:`server.errors`):
+400 ``bad_parameter`` for a malformed or out-of-range parameter, 404
+``not_found`` for a well-formed request about something the log does not have.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Collection
+from typing import Any
+
+from flask import Blueprint, Response, jsonify, request
+
+from server.context import current_log
+from server.errors import BadParameterError, NotFoundError
+from server.openapi import openapi_document
+from verifiable.checkpoint import Checkpoint
+from verifiable.entry import parse_entry
+from verifiable.merkle import EMPTY_ROOT, MAX_SIZE
+from verifiable.note import Note
+
+__all__ = ["api", "parse_size"]
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+_DECIMAL = re.compile(r"0|[1-9][0-9]{0,19}")
+_HEX_HASH = re.compile(r"[0-9a-fA-F]{64}")
+# The log's state changes with every append: cache it as briefly as the checkpoint.
+_CACHE = "public, max-age=5"
+# An entry, and a proof about tree sizes the log has reached, never change.
+_FOREVER = "public, max-age=31536000, immutable"
+
+
+def parse_size(name: str, text: str) -> int:
+    """A tree size or index: a decimal integer in 0..2**64-1, canonically written."""
+    # str.isdigit and int() accept '+1', ' 1', '1_0' and non-ASCII digits.
+    if not _DECIMAL.fullmatch(text) or int(text) > MAX_SIZE:
+        shown = text if len(text) <= 40 else text[:40] + "..."
+        raise BadParameterError(
+            f"{name}: expected a decimal integer from 0 to 2**64-1 without sign, spaces "
+            f"or leading zeros, got {shown!r}"
+        )
+    return int(text)
+
+
+def _query(allowed: Collection[str]) -> dict[str, str]:
+    args = request.args
+    for key in args:
+        if key not in allowed:
+            shown = key if len(key) <= 40 else key[:40] + "..."
+            known = ", ".join(sorted(allowed)) or "none"
+            raise BadParameterError(f"unknown query parameter {shown!r} (accepted: {known})")
+        if len(args.getlist(key)) > 1:
+            raise BadParameterError(f"query parameter {key!r} is given more than once")
+    return {key: args[key] for key in args}
+
+
+def _required(query: dict[str, str], name: str) -> str:
+    if name not in query:
+        raise BadParameterError(f"missing query parameter {name!r}")
+    return query[name]
+
+
+def _json(body: dict[str, Any], cache: str = _CACHE) -> Response:
+    response = jsonify(body)
+    response.headers["Cache-Control"] = cache
+    return response
+
+
+def _tree_size() -> int:
+    return current_log().store.size()
+
+
+def _leaf_hash(index: int) -> bytes:
+    return current_log().store.level_hashes(0, index, index + 1)[0]
+
+
+def _check_tree_size(name: str, size: int, tree_size: int) -> None:
+    if size > tree_size:
+        raise BadParameterError(f"{name} {size} is larger than the log, whose size is {tree_size}")
+
+
+@api.get("/openapi.json")
+def openapi() -> Response:
+    return _json(openapi_document(), cache="public, max-age=3600")
+
+
+@api.get("/log")
+def log() -> Response:
+    _query(())
+    context = current_log()
+    note = context.store.latest_checkpoint()
+    size, root, text = 0, EMPTY_ROOT, None
+    if note is not None:
+        checkpoint = Checkpoint.from_text(Note.from_bytes(note).text)
+        size, root, text = checkpoint.size, checkpoint.root_hash, note.decode("utf-8")
+    return _json(
+        {
+            "origin": context.origin,
+            "verifier_key": context.verifier().to_vkey(),
+            "size": size,
+            "root_hash": root.hex(),
+            "checkpoint": text,
+        }
+    )
+
+
+@api.get("/entries/<index_text>")
+def entry(index_text: str) -> Response:
+    _query(())
+    index = parse_size("index", index_text)
+    store = current_log().store
+    tree_size = _tree_size()
+    data = store.entry(index) if index < tree_size else None
+    if data is None:
+        raise NotFoundError(f"entry {index}: the log has {tree_size} entries")
+    return _json(
+        {
+            "index": index,
+            "leaf_hash": _leaf_hash(index).hex(),
+            "entry": parse_entry(data, seq=index).to_json(),
+            "bytes": base64.b64encode(data).decode("ascii"),
+        },
+        cache=_FOREVER,
+    )
+
+
+@api.get("/proof/inclusion")
+def inclusion() -> Response:
+    query = _query(("index", "leaf_hash", "size"))
+    size = parse_size("size", _required(query, "size"))
+    if ("index" in query) == ("leaf_hash" in query):
+        raise BadParameterError("give exactly one of the query parameters 'index' and 'leaf_hash'")
+    store = current_log().store
+    tree_size = _tree_size()
+    _check_tree_size("size", size, tree_size)
+    if size == 0:
+        raise BadParameterError("size 0: the empty tree includes no leaf")
+    if "index" in query:
+        index = parse_size("index", query["index"])
+        if index >= size:
+            raise BadParameterError(f"index {index} is not below size {size}")
+        hashed = _leaf_hash(index)
+    else:
+        text = query["leaf_hash"]
+        if not _HEX_HASH.fullmatch(text):
+            shown = text if len(text) <= 80 else text[:80] + "..."
+            raise BadParameterError(f"leaf_hash: expected 64 hex digits (SHA-256), got {shown!r}")
+        hashed = bytes.fromhex(text)
+        found = store.find_leaf(hashed)
+        if found is None or found >= size:
+            where = "the log" if found is None else f"the tree of size {size}"
+            raise NotFoundError(f"no entry with leaf hash {hashed.hex()} in {where}")
+        index = found
+    proof = store.inclusion_proof(index, size)
+    return _json(
+        {
+            "index": index,
+            "size": size,
+            "leaf_hash": hashed.hex(),
+            "proof": [h.hex() for h in proof],
+        },
+        cache=_FOREVER,
+    )
+
+
+@api.get("/proof/consistency")
+def consistency() -> Response:
+    query = _query(("old", "new"))
+    old = parse_size("old", _required(query, "old"))
+    new = parse_size("new", _required(query, "new"))
+    if old == 0:
+        raise BadParameterError("old 0: a consistency proof starts from a non-empty tree")
+    if old > new:
+        raise BadParameterError(f"old size {old} is larger than new size {new}")
+    _check_tree_size("new", new, _tree_size())
+    proof = current_log().store.consistency_proof(old, new)
+    return _json({"old": old, "new": new, "proof": [h.hex() for h in proof]}, cache=_FOREVER)

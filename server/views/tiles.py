@@ -1,0 +1,96 @@
+"""Blueprint ``tiles``: the C2SP tlog-tiles read path and the snapshot.
+
+* ``GET /checkpoint`` — the latest signed checkpoint note,
+  ``text/plain; charset=utf-8``, cacheable for a few seconds only.
+* ``GET /tile/<L>/<N>[.p/<W>]`` and ``GET /tile/entries/<N>[.p/<W>]`` —
+  ``application/octet-stream``; full tiles are immutable and cacheable for a
+  year, partial ones briefly (they stop being the newest as the log grows).
+  A path that names no tile, or a tile the tree does not have (yet), is 404,
+  as a static file server would answer; a partial tile narrower than what
+  the tree now has is still served (the same bytes it was).  Entry bundles
+  are gzip-compressed for clients that accept it (tlog-tiles: SHOULD).
+* ``GET /snapshot`` — the whole log as one tar (:mod:`server.snapshot`).
+
+Everything is served for the tree size of the latest checkpoint, so a client
+never sees a tile its checkpoint does not cover.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+from flask import Blueprint, Response, request
+
+from server.context import current_log
+from server.errors import NotFoundError
+from server.snapshot import plan_snapshot, snapshot_chunks, snapshot_name
+from server.tiledata import read_tile
+from verifiable.errors import MalformedError
+from verifiable.tiles import TileCoord
+
+__all__ = [
+    "CHECKPOINT_CACHE",
+    "FULL_TILE_CACHE",
+    "PARTIAL_TILE_CACHE",
+    "SNAPSHOT_CACHE",
+    "tiles",
+]
+
+# tlog-tiles: the checkpoint's "headers SHOULD prevent caching beyond a few seconds".
+CHECKPOINT_CACHE = "public, max-age=5"
+# A full tile or bundle never changes: cache it for a year and never revalidate.
+FULL_TILE_CACHE = "public, max-age=31536000, immutable"
+# A partial tile's bytes never change either, but a newer, wider one soon
+# supersedes it and a log may stop serving it: keep caches short.
+PARTIAL_TILE_CACHE = "public, max-age=60"
+SNAPSHOT_CACHE = "public, max-age=60"
+
+_OCTETS = "application/octet-stream"
+# Below this an entry bundle gains nothing from compression.
+_GZIP_MIN = 512
+
+tiles = Blueprint("tiles", __name__)
+
+
+@tiles.get("/checkpoint")
+def checkpoint() -> Response:
+    note = current_log().store.latest_checkpoint()
+    if note is None:
+        raise NotFoundError("the log has no checkpoint yet: nothing has been appended")
+    response = Response(note, content_type="text/plain; charset=utf-8")
+    response.headers["Cache-Control"] = CHECKPOINT_CACHE
+    return response
+
+
+@tiles.get("/tile/<path:rest>")
+def tile(rest: str) -> Response:
+    try:
+        coord = TileCoord.from_path("tile/" + rest)
+    except MalformedError as e:
+        raise NotFoundError(str(e)) from e
+    log = current_log()
+    size = log.store.size()
+    data = read_tile(log.store, coord, size)
+    if data is None:
+        raise NotFoundError(f"{coord}: the tree of size {size} has no such tile")
+    response = Response(data, content_type=_OCTETS)
+    response.headers["Cache-Control"] = PARTIAL_TILE_CACHE if coord.is_partial else FULL_TILE_CACHE
+    if coord.is_entry_bundle:
+        response.vary.add("Accept-Encoding")
+        if len(data) >= _GZIP_MIN and request.accept_encodings.quality("gzip") > 0:
+            # mtime=0: the same bundle always compresses to the same bytes.
+            response.set_data(gzip.compress(data, compresslevel=6, mtime=0))
+            response.headers["Content-Encoding"] = "gzip"
+    return response
+
+
+@tiles.get("/snapshot")
+def snapshot() -> Response:
+    store = current_log().store
+    plan = plan_snapshot(store)
+    if plan is None:
+        raise NotFoundError("the log has no checkpoint yet: there is nothing to snapshot")
+    response = Response(snapshot_chunks(store, plan), content_type="application/x-tar")
+    response.headers["Content-Disposition"] = f'attachment; filename="{snapshot_name(plan)}"'
+    response.headers["Cache-Control"] = SNAPSHOT_CACHE
+    return response

@@ -1,0 +1,115 @@
+"""HTML error pages for the web and operator pages; JSON stays for the rest.
+
+:mod:`server.errors` answers every error with JSON.  Here the ``web`` and
+``operator`` blueprints get their own handlers (Flask tries a blueprint's
+handlers before the application's), so a page's error is a page.  A URL
+that matches no route belongs to no blueprint: it gets a page only if the
+client asks for HTML before JSON (a browser) and the path is not under the
+API or the read path; any other client keeps the JSON answer.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Flask, Response, render_template, request
+from flask_wtf.csrf import CSRFError  # type: ignore[import-untyped]
+from sqlalchemy.exc import SQLAlchemyError
+from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, NotFound
+
+from server.errors import ApiError, error_response
+from server.security import STATELESS_PATHS
+
+__all__ = ["CSRF_MESSAGE", "add_html_errors", "register_unrouted_errors"]
+
+_log = logging.getLogger(__name__)
+
+_TITLES = {
+    400: "The request could not be accepted",
+    403: "Not allowed",
+    404: "Page not found",
+    405: "Method not allowed",
+    413: "Upload too large",
+    429: "Too many attempts",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+
+CSRF_MESSAGE = (
+    "This form could not be accepted: its security token (CSRF token) is missing, "
+    "invalid or expired. Go back, reload the page and submit the form again."
+)
+
+
+def _page(status: int, message: str) -> Response:
+    title = _TITLES.get(status, "Error")
+    response = Response(
+        render_template("error.html", status=status, title=title, message=message),
+        status=status,
+        content_type="text/html; charset=utf-8",
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _http(e: HTTPException) -> Response:
+    status = e.code or 500
+    if status >= 500:
+        return _unexpected(e)
+    response = _page(status, e.description or e.name)
+    for name, value in e.get_headers():
+        if name.lower() in ("allow", "retry-after"):
+            response.headers[name] = value
+    return response
+
+
+def _csrf(e: BadRequest) -> Response:
+    _log.info("form refused: %s", e.description)
+    return _page(400, CSRF_MESSAGE)
+
+
+def _api_error(e: ApiError) -> Response:
+    return _page(e.status, e.message)
+
+
+def _database(e: SQLAlchemyError) -> Response:
+    _log.error("database error while serving a page: %s", e)
+    return _page(503, "The pool's database is not available right now. Try again shortly.")
+
+
+def _unexpected(e: Exception) -> Response:
+    _log.exception("unhandled error while serving a page", exc_info=e)
+    return _page(500, "The server could not complete this request. Nothing was changed.")
+
+
+def _wants_page() -> bool:
+    if request.path.startswith(STATELESS_PATHS) or request.path.startswith("/api"):
+        return False
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
+def _unrouted(e: NotFound | MethodNotAllowed) -> Response:
+    if _wants_page():
+        return _http(e)
+    status = e.code or 404
+    code = "not_found" if status == 404 else "method_not_allowed"
+    response = error_response(status, code, e.description or e.name)
+    for name, value in e.get_headers():
+        if name.lower() == "allow":
+            response.headers["Allow"] = value
+    return response
+
+
+def add_html_errors(blueprint: Blueprint) -> None:
+    """Give ``blueprint``'s pages HTML error pages; call before it is registered."""
+    blueprint.register_error_handler(CSRFError, _csrf)
+    blueprint.register_error_handler(HTTPException, _http)
+    blueprint.register_error_handler(ApiError, _api_error)
+    blueprint.register_error_handler(SQLAlchemyError, _database)
+    blueprint.register_error_handler(Exception, _unexpected)
+
+
+def register_unrouted_errors(app: Flask) -> None:
+    """Content negotiation for URLs that match no route (404, 405)."""
+    app.register_error_handler(NotFound, _unrouted)
+    app.register_error_handler(MethodNotAllowed, _unrouted)

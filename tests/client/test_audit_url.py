@@ -1,0 +1,355 @@
+"""``mutualog audit`` from a URL, a folder and a snapshot; resuming an
+interrupted audit; the rules replay."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from client.fetch import FetchError, HttpFetcher
+from client.sources import DirectorySource, SourceError
+from verifiable.bodies import AgeBand, Body, MemberJoined, PoolRules
+from verifiable.checkpoint import Checkpoint, sign_checkpoint
+from verifiable.entry import GENESIS_PREV, make_entry
+from verifiable.merkle import leaf_hash, root_hash
+from verifiable.note import Ed25519Signer
+from verifiable.tiles import TileCoord, build_bundles, build_tiles
+
+if TYPE_CHECKING:
+    from tests.client.conftest import LogInstance, MakeLog, Mutualog, Served, Servers
+
+ORIGIN = "example.org/mutualog/test"
+
+
+def _report(result: Any) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads(result.out)
+    return report
+
+
+def _progress_file(state: Path, origin: str = ORIGIN) -> Path:
+    from client.state import safe_name
+
+    return state / "logs" / safe_name(origin) / "audit.json"
+
+
+def test_url_folder_and_snapshot_give_the_same_report(
+    served_log: tuple[LogInstance, Served],
+    mutualog: Mutualog,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    log, served = served_log
+    folder = log.export(tmp_path / "export")
+    snapshot = log.snapshot(tmp_path / "log.tar")
+    from_url = mutualog("audit", served.url, "--key", log.vkey, "--json")
+    assert from_url.code == 0
+    by_url = _report(from_url)
+    transfer = by_url.pop("transfer")
+    assert transfer["tiles"] == 7 and transfer["requests"] == 8  # each tile once
+
+    request.getfixturevalue("offline")  # the rest needs no network
+    by_folder = _report(mutualog("audit", folder, "--key", log.vkey, "--json"))
+    by_snapshot = _report(mutualog("audit", snapshot, "--key", log.vkey, "--json"))
+    layout = by_snapshot["checks"].pop()
+    assert layout == {
+        "name": "snapshot layout",
+        "ok": True,
+        "detail": "exactly the log's checkpoint, tiles and bundles",
+    }
+    for report in (by_url, by_folder, by_snapshot):
+        report.pop("source")
+    assert by_url == by_folder == by_snapshot
+    assert by_url["verified"] and by_url["size"] == by_url["entries"] == 600
+    assert [c["name"] for c in by_url["checks"]] == ["checkpoint", "tiles and entries"]
+    assert by_url["rules"]["status"] == "skipped"
+
+
+def test_human_output_names_each_check(
+    served_log: tuple[LogInstance, Served], mutualog: Mutualog
+) -> None:
+    log, served = served_log
+    result = mutualog("audit", served.url, "--key", log.vkey)
+    assert result.code == 0
+    lines = result.out.splitlines()
+    assert lines[0] == f"log     {ORIGIN}"
+    assert lines[1] == f"source  {served.url}"
+    assert "[ok  ] checkpoint: signed by example.org/mutualog/test, size 600" in lines
+    assert any(line.startswith("[ok  ] tiles and entries: 600 entries") for line in lines)
+    assert any(line.startswith("[skip] rules: the log does not begin with") for line in lines)
+    assert lines[-1] == "VERIFIED"
+
+
+def test_a_pinned_log_needs_no_key(
+    served_log: tuple[LogInstance, Served], mutualog: Mutualog
+) -> None:
+    log, served = served_log
+    unpinned = mutualog("audit", served.url)
+    assert unpinned.code == 2 and "give SOURCE and --key, or pin" in unpinned.err
+    mutualog("trust", ORIGIN, log.vkey)
+    assert mutualog("sync", served.url).code == 0
+    report = _report(mutualog("audit", served.url, "--json"))
+    assert report["verified"]
+    assert {"name": "consistent with last sync", "ok": True}.items() <= report["checks"][1].items()
+
+
+def test_a_key_other_than_the_pinned_one_is_refused(
+    served_log: tuple[LogInstance, Served], make_log: MakeLog, mutualog: Mutualog
+) -> None:
+    log, served = served_log
+    mutualog("trust", ORIGIN, log.vkey)
+    result = mutualog("audit", served.url, "--key", make_log().vkey)
+    assert result.code == 2 and "--key differs from the key pinned" in result.err
+
+
+def test_the_witness_policy_applies_to_audit(
+    served_log: tuple[LogInstance, Served], mutualog: Mutualog, tmp_path: Path
+) -> None:
+    log, served = served_log
+    vkey = mutualog("witness", "keygen", "w1", "--out", tmp_path / "w1.key").out.strip()
+    mutualog("trust", ORIGIN, log.vkey, "--witness", "w1", vkey)
+    result = mutualog("audit", served.url)
+    assert result.code == 1
+    assert "[FAIL] witnesses: 0 of 1 trusted witnesses cosigned; 1 required" in result.out
+
+
+# --- resuming ---------------------------------------------------------------------------
+
+
+class FetchHook:
+    """Records every tile a source fetches and fails once at ``fail_at``."""
+
+    def __init__(
+        self, monkeypatch: pytest.MonkeyPatch, cls: type, error: Exception | None = None
+    ) -> None:
+        self.paths: list[str] = []
+        self.fail_at: str | None = None
+        original = cls.fetch
+
+        def fetch(source: Any, tile: TileCoord) -> bytes | None:
+            self.paths.append(tile.path())
+            if tile.path() == self.fail_at:
+                self.fail_at = None
+                raise error or FetchError(f"GET {tile.path()}: connection reset (test)")
+            result: bytes | None = original(source, tile)
+            return result
+
+        monkeypatch.setattr(cls, "fetch", fetch)
+
+    def take(self) -> list[str]:
+        paths, self.paths = self.paths, []
+        return paths
+
+
+SIZE = 6 * 256 + 10  # six full level-0 tiles and a partial one
+
+
+@pytest.fixture(scope="module")
+def big_log(make_log: MakeLog, servers: Servers) -> tuple[LogInstance, Served]:
+    log = make_log(SIZE)
+    return log, servers.serve(log)
+
+
+def test_an_interrupted_audit_continues_where_it_stopped(
+    big_log: tuple[LogInstance, Served],
+    mutualog: Mutualog,
+    monkeypatch: pytest.MonkeyPatch,
+    state: Path,
+) -> None:
+    log, served = big_log
+    hook = FetchHook(monkeypatch, HttpFetcher)
+    full = mutualog("audit", served.url, "--key", log.vkey)
+    assert full.code == 0
+    everything = hook.take()
+    assert len(everything) == 15 and not _progress_file(state).exists()
+
+    hook.fail_at = "tile/entries/003"
+    interrupted = mutualog("audit", served.url, "--key", log.vkey)
+    assert interrupted.code == 2
+    assert "cannot verify: GET tile/entries/003: connection reset" in interrupted.err
+    assert "entries 0..767 are proven and saved; run the same command again" in interrupted.err
+    assert _progress_file(state).exists()
+    hook.take()
+
+    resumed = mutualog("audit", served.url, "--key", log.vkey, "--json")
+    assert resumed.code == 0
+    again = hook.take()
+    # Only the tiles after the resume point, and the partial tiles (which
+    # prove this checkpoint extends the saved prefix): nothing of tiles 0-2.
+    assert sorted(again) == sorted(
+        ["tile/0/006.p/10", "tile/1/000.p/6", "tile/entries/006.p/10"]
+        + [f"tile/{kind}/00{n}" for kind in ("0", "entries") for n in (3, 4, 5)]
+    )
+    report = _report(resumed)
+    assert report["resumed_from"] == 768 and report["entries"] == SIZE
+    names = [c["name"] for c in report["checks"]]
+    assert names == ["checkpoint", "resume point", "tiles and entries"]
+    assert report["checks"][1]["detail"].startswith("entries 0..767 proven by an interrupted audit")
+    assert not _progress_file(state).exists()
+
+
+def test_restart_starts_over(
+    big_log: tuple[LogInstance, Served],
+    mutualog: Mutualog,
+    monkeypatch: pytest.MonkeyPatch,
+    state: Path,
+) -> None:
+    log, served = big_log
+    hook = FetchHook(monkeypatch, HttpFetcher)
+    hook.fail_at = "tile/entries/004"
+    assert mutualog("audit", served.url, "--key", log.vkey).code == 2
+    hook.take()
+    restarted = mutualog("audit", served.url, "--key", log.vkey, "--restart", "--json")
+    assert restarted.code == 0 and _report(restarted)["resumed_from"] == 0
+    assert len(hook.take()) == 15
+
+
+def test_a_resumed_audit_follows_growth(
+    make_log: MakeLog,
+    servers: Servers,
+    mutualog: Mutualog,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log = make_log(600)
+    served = servers.serve(log)
+    hook = FetchHook(monkeypatch, HttpFetcher)
+    hook.fail_at = "tile/entries/001"
+    assert mutualog("audit", served.url, "--key", log.vkey).code == 2
+    log.append(500)
+    report = _report(mutualog("audit", served.url, "--key", log.vkey, "--json"))
+    assert report["verified"] and report["resumed_from"] == 256 and report["entries"] == 1100
+    assert "size 256 -> 1100: proven with" in report["checks"][1]["detail"]
+    servers.stop(served)
+
+
+def test_a_resume_point_the_log_forked_from_is_a_failure(
+    make_log: MakeLog,
+    servers: Servers,
+    mutualog: Mutualog,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    honest = make_log(300)
+    other = make_log(same_key_as=honest, restore=honest.snapshot(tmp_path / "common.tar"))
+    honest.append(300, tag="honest")
+    other.append(300, tag="other")
+    served_honest, served_other = servers.serve(honest), servers.serve(other)
+    hook = FetchHook(monkeypatch, HttpFetcher)
+    hook.fail_at = "tile/entries/002.p/88"
+    assert mutualog("audit", served_honest.url, "--key", honest.vkey).code == 2
+
+    result = mutualog("audit", served_other.url, "--key", honest.vkey, "--json")
+    assert result.code == 1
+    report = _report(result)
+    resume = report["checks"][1]
+    assert resume["name"] == "resume point" and not resume["ok"]
+    assert "this checkpoint does not extend them: the log forked" in resume["detail"]
+    # The audit then checked the log it was shown from its first entry.
+    assert report["resumed_from"] == 0 and report["entries"] == 600
+    assert report["checks"][2] == {
+        "name": "tiles and entries",
+        "ok": True,
+        "detail": "600 entries: every tile hashes to the root, every entry is canonical "
+        "and chained",
+    }
+    servers.stop(served_honest)
+    servers.stop(served_other)
+
+
+def test_a_corrupt_resume_file(
+    served_log: tuple[LogInstance, Served], mutualog: Mutualog, state: Path
+) -> None:
+    log, served = served_log
+    path = _progress_file(state)
+    path.parent.mkdir(parents=True)
+    path.write_text('{"format": "mutualog-audit-progress/1", "position": 256}')
+    result = mutualog("audit", served.url, "--key", log.vkey)
+    assert result.code == 2 and "corrupt state file" in result.err and str(path) in result.err
+    assert mutualog("audit", served.url, "--key", log.vkey, "--restart").code == 0
+
+
+# --- the rules replay -------------------------------------------------------------------
+
+RULES_ORIGIN = "example.org/mutualog/rules"
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+def _member(i: int) -> tuple[str, Body]:
+    return "member.joined", MemberJoined(member=f"{i:032x}", age_band=AgeBand.FROM_18_TO_39)
+
+
+def _write_log(folder: Path, bodies: list[tuple[str, Body]]) -> str:
+    """A signed log of these entries as exported tiles; its verifier key."""
+    signer = Ed25519Signer(RULES_ORIGIN, bytes(range(1, 33)))
+    entries, prev = [], GENESIS_PREV
+    for seq, (type_, body) in enumerate(bodies):
+        data = make_entry(seq, prev, START + timedelta(seconds=seq), type_, body).to_bytes()
+        entries.append(data)
+        prev = leaf_hash(data)
+    leaves = [leaf_hash(e) for e in entries]
+    for coord, data in {**build_tiles(leaves), **build_bundles(entries)}.items():
+        (folder / coord.path()).parent.mkdir(parents=True, exist_ok=True)
+        (folder / coord.path()).write_bytes(data)
+    checkpoint = Checkpoint(RULES_ORIGIN, len(entries), root_hash(leaves))
+    (folder / "checkpoint").write_bytes(sign_checkpoint(checkpoint, signer))
+    return signer.verifier().to_vkey()
+
+
+def _rulebook() -> tuple[str, Body]:
+    return "pool.rules", PoolRules(effective=START, rules={}, reason="The default rulebook.")
+
+
+@pytest.mark.usefixtures("offline")
+def test_the_example_log_replays_under_its_rules(mutualog: Mutualog) -> None:
+    result = mutualog("audit", "--example", "--json")
+    assert result.code == 0
+    rules = _report(result)["rules"]
+    assert rules["status"] == "ok"
+    assert rules["summary"]["members"] == 300 and rules["summary"]["entries"] == 301
+    assert rules["summary"]["ledger_fen"] == {
+        "collected": 0,
+        "aid": 0,
+        "fees": 0,
+        "refunds": 0,
+        "surplus": 0,
+    }
+    human = mutualog("audit", "--example")
+    assert "[ok  ] rules: 301 entries replayed under the logged rules: 300 members" in human.out
+
+
+@pytest.mark.usefixtures("offline")
+def test_a_broken_rule_fails_the_audit_and_the_log_checks_go_on(
+    mutualog: Mutualog, tmp_path: Path
+) -> None:
+    bodies = [_rulebook(), *(_member(i) for i in range(300)), _member(7), _member(300)]
+    vkey = _write_log(tmp_path, bodies)
+    result = mutualog("audit", tmp_path, "--key", vkey, "--json")
+    assert result.code == 1
+    report = _report(result)
+    assert report["rules"]["status"] == "failed"
+    assert report["rules"]["detail"].startswith("entry 301: rule member.unique:")
+    assert report["checks"][-1]["ok"] and report["entries"] == 303
+    human = mutualog("audit", tmp_path, "--key", vkey)
+    assert "[FAIL] rules: entry 301: rule member.unique" in human.out
+    assert human.out.rstrip().endswith("NOT VERIFIED")
+
+
+@pytest.mark.usefixtures("offline")
+def test_a_resumed_audit_replays_the_rules_from_the_start(
+    mutualog: Mutualog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    vkey = _write_log(tmp_path, [_rulebook(), *(_member(i) for i in range(700))])
+    hook = FetchHook(monkeypatch, DirectorySource, SourceError("disk unplugged (test)"))
+    hook.fail_at = "tile/entries/002.p/189"
+    interrupted = mutualog("audit", tmp_path, "--key", vkey)
+    assert interrupted.code == 2 and "entries 0..511 are proven and saved" in interrupted.err
+    hook.take()
+    report = _report(mutualog("audit", tmp_path, "--key", vkey, "--json"))
+    assert report["verified"] and report["resumed_from"] == 512
+    assert report["rules"]["status"] == "ok" and report["rules"]["summary"]["members"] == 700
+    # The pool's state is rebuilt from the bundles; their tiles are not read again.
+    again = hook.take()
+    assert "tile/entries/000" in again and "tile/0/000" not in again

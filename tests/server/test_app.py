@@ -1,0 +1,260 @@
+"""The application factory: settings from config and environment, no app at
+import, the one JSON error handler, and the production command (gunicorn)."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.exceptions import InternalServerError
+
+from server import create_app
+from server.cli import main
+from server.config import ConfigError, load_settings
+from server.keys import create_key_file
+from server.storage import NotInLogError
+from verifiable.errors import MalformedError, MutualogError
+
+ENV = ("MUTUALOG_INSTANCE", "MUTUALOG_DATABASE_URL", "MUTUALOG_ORIGIN", "MUTUALOG_KEY_FILE")
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)
+
+
+def dispose(app: Flask) -> None:
+    app.extensions["mutualog"].engine.dispose()
+
+
+def test_defaults_need_nothing(tmp_path: Path) -> None:
+    settings = load_settings()
+    assert settings.instance == tmp_path / "instance"
+    assert settings.database_url == f"sqlite:///{tmp_path / 'instance' / 'mutualog.db'}"
+    assert settings.key_file == tmp_path / "instance" / "log.key"
+    assert settings.origin is None
+    with pytest.raises(ConfigError, match="no origin: set MUTUALOG_ORIGIN"):
+        settings.require_origin()
+
+
+def test_environment_then_config(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MUTUALOG_INSTANCE", "relative/inst")
+    monkeypatch.setenv("MUTUALOG_DATABASE_URL", "sqlite:///elsewhere.db")
+    monkeypatch.setenv("MUTUALOG_ORIGIN", "example.org/from-env")
+    monkeypatch.setenv("MUTUALOG_KEY_FILE", "keys/log.key")
+    settings = load_settings()
+    # Paths are resolved once, against the directory the server started in.
+    assert settings.instance == tmp_path / "relative" / "inst"
+    assert settings.key_file == tmp_path / "keys" / "log.key"
+    assert settings.database_url == "sqlite:///elsewhere.db"
+    assert settings.origin == "example.org/from-env"
+    overridden = load_settings(
+        {"MUTUALOG_INSTANCE": tmp_path / "cfg", "MUTUALOG_ORIGIN": "example.org/from-config"}
+    )
+    assert overridden.instance == tmp_path / "cfg"
+    assert overridden.origin == "example.org/from-config"
+    assert overridden.database_url == "sqlite:///elsewhere.db"
+    # An empty variable counts as unset.
+    monkeypatch.setenv("MUTUALOG_DATABASE_URL", "")
+    monkeypatch.setenv("MUTUALOG_ORIGIN", "")
+    empty = load_settings()
+    assert empty.database_url.endswith("relative/inst/mutualog.db")
+    assert empty.origin is None
+
+
+def test_create_app_uses_the_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("MUTUALOG_INSTANCE", str(tmp_path / "env-instance"))
+    app = create_app({"TESTING": True, "MUTUALOG_ORIGIN": "example.org/x"})
+    context = app.extensions["mutualog"]
+    assert context.settings.instance == tmp_path / "env-instance"
+    assert context.settings.origin == "example.org/x"
+    assert app.instance_path == str(tmp_path / "env-instance")
+    assert app.config["TESTING"] is True
+    assert str(context.engine.url) == f"sqlite:///{tmp_path / 'env-instance' / 'mutualog.db'}"
+    # Nothing is served from disk but the web pages' stylesheet folder.
+    assert {rule.endpoint for rule in app.url_map.iter_rules()} == {
+        "tiles.checkpoint",
+        "tiles.tile",
+        "tiles.snapshot",
+        "api.openapi",
+        "api.log",
+        "api.entry",
+        "api.inclusion",
+        "api.consistency",
+        "web.static",
+        "web.index",
+        "web.register",
+        "web.login",
+        "web.logout",
+        "web.dashboard",
+        "web.juror_panels",
+        "web.juror_case",
+        "web.juror_review",
+        "web.juror_cast",
+        "web.juror_receipt",
+        "web.juror_receipt_file",
+        "operator.index",
+    }
+    # Creating an app touches no file.
+    assert not (tmp_path / "env-instance").exists()
+    dispose(app)
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ({"MUTUALOG_ORIGIN": "has space"}, "MUTUALOG_ORIGIN"),
+        ({"MUTUALOG_ORIGIN": "a+b"}, "MUTUALOG_ORIGIN"),
+        ({"MUTUALOG_ORIGIN": "line\nbreak"}, "MUTUALOG_ORIGIN"),
+        ({"MUTUALOG_INSTANCE": 5}, "expected a string or path"),
+        ({"MUTUALOG_DATABASE_URL": "mysql://db"}, "not supported"),
+    ],
+    ids=["space", "plus", "newline", "not-a-path", "unsupported-database"],
+)
+def test_bad_settings_are_refused(config: dict[str, object], message: str) -> None:
+    with pytest.raises(MutualogError, match=message):
+        create_app(config)
+
+
+def test_no_application_is_built_at_import() -> None:
+    for name in (
+        "server",
+        "server.app",
+        "server.context",
+        "server.views.api",
+        "server.views.tiles",
+    ):
+        module = importlib.import_module(name)
+        assert not any(isinstance(value, Flask) for value in vars(module).values()), name
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Iterator[Flask]:
+    app = create_app({"MUTUALOG_INSTANCE": tmp_path / "instance", "TESTING": True})
+
+    @app.get("/boom")
+    def boom() -> str:
+        raise RuntimeError("secret detail: /etc/shadow")
+
+    @app.get("/past-the-log")
+    def past_the_log() -> str:
+        raise NotInLogError("tree size 9 is beyond the log's size 3")
+
+    @app.get("/malformed")
+    def malformed() -> str:
+        raise MalformedError("proof: index 5 is not below size 5")
+
+    @app.get("/http-500")
+    def http_500() -> str:
+        raise InternalServerError("secret internal description")
+
+    yield app
+    dispose(app)
+
+
+def test_unknown_paths_and_methods_are_json(app: Flask) -> None:
+    client = app.test_client()
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.get_json()["error"] == "not_found"
+    response = client.post("/api/v1/log")
+    assert response.status_code == 405
+    assert response.get_json()["error"] == "method_not_allowed"
+    assert set(response.headers["Allow"].replace(" ", "").split(",")) >= {"GET", "HEAD"}
+
+
+def test_errors_of_the_layers_below_map_to_4xx(app: Flask) -> None:
+    client = app.test_client()
+    response = client.get("/past-the-log")
+    assert response.status_code == 404
+    assert response.get_json() == {
+        "error": "not_found",
+        "message": "tree size 9 is beyond the log's size 3",
+    }
+    response = client.get("/malformed")
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "bad_parameter"
+
+
+def test_unexpected_errors_are_a_bare_json_500_and_logged(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    client = app.test_client()
+    for path in ("/boom", "/http-500"):
+        with caplog.at_level(logging.ERROR):
+            response = client.get(path)
+        assert response.status_code == 500
+        assert response.get_json() == {
+            "error": "internal_error",
+            "message": "internal server error",
+        }
+        assert b"secret" not in response.data
+    assert "secret detail" in caplog.text
+
+
+def test_a_key_for_another_origin_makes_the_log_unavailable(tmp_path: Path) -> None:
+    create_key_file(tmp_path / "log.key", "example.org/the-key", bytes(32))
+    app = create_app({"MUTUALOG_INSTANCE": tmp_path, "MUTUALOG_ORIGIN": "example.org/configured"})
+    response = app.test_client().get("/api/v1/log")
+    assert response.status_code == 503
+    assert response.get_json()["error"] == "unavailable"
+    assert "PRIVATE" not in response.get_data(as_text=True)
+    dispose(app)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.slow
+def test_gunicorn_serves_the_documented_command(tmp_path: Path) -> None:
+    instance = tmp_path / "instance"
+    env = {**os.environ, "MUTUALOG_INSTANCE": str(instance)}
+    assert main(["--instance", str(instance), "init", "--origin", "example.org/gunicorn"]) == 0
+    port = _free_port()
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    process = subprocess.Popen(
+        [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{port}", "server:create_app()"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        body = b""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/checkpoint", timeout=2) as r:
+                    body = r.read()
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.2)
+        assert body.startswith(b"example.org/gunicorn\n0\n")
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/log", timeout=5) as r:
+            assert b'"size":0' in r.read()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        assert process.stderr is not None
+        process.stderr.close()

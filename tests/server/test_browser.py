@@ -1,0 +1,186 @@
+"""A real browser against the real server: Debian's Chromium, driven by
+Playwright, registers, signs out and in, and sees the dashboard.
+
+The server runs as ``mutualog-server serve`` in a subprocess on a free port
+of 127.0.0.1 with its instance in the test's tmp folder, and is stopped by
+its pid.  Playwright never downloads a browser here: it drives
+``/usr/bin/chromium`` (``apt-get install chromium``).  Without it the test
+is skipped locally and fails when ``CI=true``.  The screenshots land in the
+tmp folder.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+PASSWORD = "correct horse battery"
+
+
+def _require_browser() -> None:
+    problem = None
+    if not CHROMIUM.exists():
+        problem = f"{CHROMIUM} not found (apt-get install -y chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            problem = "the playwright package is not installed (pip install -e '.[test]')"
+    if problem is not None:
+        if os.environ.get("CI") == "true":
+            pytest.fail(problem)
+        pytest.skip(problem)
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _server_command() -> str:
+    found = Path(sys.executable).parent / "mutualog-server"
+    if found.exists():
+        return str(found)
+    on_path = shutil.which("mutualog-server")
+    assert on_path, "mutualog-server is not installed (pip install -e .)"
+    return on_path
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[str]:
+    """The URL of a freshly initialized server, stopped afterwards by its pid."""
+    _require_browser()
+    command = _server_command()
+    instance = tmp_path / "instance"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MUTUALOG_")}
+    # Plain http on loopback: the session cookie cannot be Secure here.
+    env["MUTUALOG_SECURE_COOKIES"] = "false"
+    subprocess.run(
+        [command, "--instance", str(instance), "init", "--origin", "example.org/mutualog/browser"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    port = _free_port()
+    log = (tmp_path / "server.log").open("wb")
+    process = subprocess.Popen(
+        [command, "--instance", str(instance), "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/login", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                log.flush()
+                pytest.fail(f"the server did not start: {(tmp_path / 'server.log').read_text()}")
+            time.sleep(0.1)
+        yield url
+    finally:
+        if process.poll() is None:
+            os.kill(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(timeout=10)
+        log.close()
+
+
+def test_register_sign_in_and_see_the_dashboard(server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            problems: list[str] = []
+            # Refused forms answer 400 by design; anything else the console
+            # reports (a policy violation, a missing file) is a fault.
+            page.on(
+                "console",
+                lambda m: (
+                    problems.append(m.text)
+                    if m.type == "error" and "status of 400" not in m.text
+                    else None
+                ),
+            )
+            page.on("pageerror", lambda e: problems.append(str(e)))
+
+            page.goto(f"{server}/")
+            expect(page.get_by_role("heading", level=1)).to_have_text(
+                "A mutual-aid pool you can check"
+            )
+            page.get_by_role("link", name="Create an account").click()
+
+            # A first attempt with passwords that differ is refused, in the page.
+            page.get_by_label("Username").fill("alice")
+            page.get_by_label("Password", exact=True).fill(PASSWORD)
+            page.get_by_label("Repeat the password").fill(PASSWORD + "!")
+            page.get_by_role("button", name="Create the account").click()
+            expect(page.get_by_text("The two passwords differ.")).to_be_visible()
+
+            page.get_by_label("Password", exact=True).fill(PASSWORD)
+            page.get_by_label("Repeat the password").fill(PASSWORD)
+            page.get_by_role("button", name="Create the account").click()
+            expect(page).to_have_url(f"{server}/dashboard")
+            expect(page.get_by_role("heading", level=1)).to_have_text("My dashboard")
+            expect(page.get_by_text("Welcome, alice.")).to_be_visible()
+            page.screenshot(path=str(tmp_path / "registered.png"), full_page=True)
+
+            page.get_by_role("button", name="Sign out").click()
+            expect(page.get_by_text("You are signed out.")).to_be_visible()
+            page.goto(f"{server}/dashboard")
+            expect(page).to_have_url(f"{server}/login?next=/dashboard")
+
+            page.get_by_label("Username").fill("alice")
+            page.get_by_label("Password").fill("a wrong password")
+            page.get_by_role("button", name="Sign in").click()
+            expect(page.get_by_role("alert")).to_have_text("Wrong username or password.")
+            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("button", name="Sign in").click()
+            expect(page).to_have_url(f"{server}/dashboard")
+            expect(page.get_by_text("Signed in as alice")).to_be_visible()
+            expect(page.get_by_role("heading", name="My deductions")).to_be_visible()
+
+            # The stylesheet loaded under the Content-Security-Policy.
+            accent = page.locator(".site-header").evaluate(
+                "e => getComputedStyle(e).borderBottomStyle"
+            )
+            assert accent == "solid"
+            shot = tmp_path / "dashboard.png"
+            page.screenshot(path=str(shot), full_page=True)
+            assert shot.stat().st_size > 1000
+            assert problems == [], problems
+        finally:
+            browser.close()

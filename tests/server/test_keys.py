@@ -1,0 +1,174 @@
+"""The log key file: created 0600, never overwritten, read with clear errors
+that never quote it."""
+
+from __future__ import annotations
+
+import base64
+import os
+import stat
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from server.keys import KeyFileError, KeyFileExistsError, create_key_file, load_signer
+from verifiable.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from verifiable.cosignature import generate_cosignature_key
+from verifiable.merkle import EMPTY_ROOT
+from verifiable.note import Ed25519Verifier, generate_key
+
+NAME = "example.org/mutualog/test"
+SEED = bytes(range(32))
+INVALID = "does not hold a valid private key"
+
+
+@pytest.fixture
+def wide_umask() -> Iterator[None]:
+    # Even with nothing masked the file must come out 0600.
+    old = os.umask(0)
+    yield
+    os.umask(old)
+
+
+def test_create_writes_a_note_private_key_0600(tmp_path: Path, wide_umask: None) -> None:
+    path = tmp_path / "log.key"
+    vkey = create_key_file(path, NAME, SEED)
+    private, expected_vkey = generate_key(NAME, SEED)
+    assert vkey == expected_vkey
+    assert path.read_text() == private + "\n"
+    assert private.startswith(f"PRIVATE+KEY+{NAME}+")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    # The key signs checkpoints that the published verifier key opens.
+    note = sign_checkpoint(Checkpoint(NAME, 0, EMPTY_ROOT), load_signer(path))
+    open_checkpoint(note, Ed25519Verifier.from_vkey(vkey), NAME)
+
+
+def test_create_refuses_to_overwrite(tmp_path: Path) -> None:
+    path = tmp_path / "log.key"
+    create_key_file(path, NAME, SEED)
+    before = path.read_bytes()
+    with pytest.raises(KeyFileExistsError, match="already exists; refusing to overwrite"):
+        create_key_file(path, NAME, bytes(32))
+    assert path.read_bytes() == before
+
+
+def test_create_refuses_a_symlink(tmp_path: Path) -> None:
+    target = tmp_path / "elsewhere"
+    link = tmp_path / "log.key"
+    link.symlink_to(target)
+    with pytest.raises(KeyFileExistsError):
+        create_key_file(link, NAME, SEED)
+    assert not target.exists()
+
+
+def test_create_in_a_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(KeyFileError, match=r"cannot create key file .*No such file or directory"):
+        create_key_file(tmp_path / "missing" / "log.key", NAME, SEED)
+
+
+@pytest.mark.parametrize(
+    ("name", "seed", "match"),
+    [
+        (NAME, b"short", "cannot make a key for"),
+        ("bad name", SEED, "cannot make a key for"),
+        ("", SEED, "cannot make a key for"),
+    ],
+    ids=["short-seed", "space-in-name", "empty-name"],
+)
+def test_create_refuses_bad_key_parameters(
+    tmp_path: Path, name: str, seed: bytes, match: str
+) -> None:
+    path = tmp_path / "log.key"
+    with pytest.raises(KeyFileError, match=match) as info:
+        create_key_file(path, name, seed)
+    assert not path.exists()
+    assert seed.hex() not in str(info.value)
+
+
+def test_load_accepts_a_file_without_newline(tmp_path: Path) -> None:
+    private, vkey = generate_key(NAME, SEED)
+    path = tmp_path / "log.key"
+    path.write_text(private)
+    assert load_signer(path).verifier().to_vkey() == vkey
+
+
+def _seed_texts() -> list[str]:
+    private, _ = generate_key(NAME, SEED)
+    return [private, private.rsplit("+", 1)[1], base64.b64encode(SEED).decode(), SEED.hex()]
+
+
+def _write(content: bytes) -> Callable[[Path], Path]:
+    def make(folder: Path) -> Path:
+        path = folder / "log.key"
+        path.write_bytes(content)
+        return path
+
+    return make
+
+
+def _private() -> str:
+    return generate_key(NAME, SEED)[0]
+
+
+@pytest.mark.parametrize(
+    ("make", "match"),
+    [
+        pytest.param(lambda d: d / "absent.key", "does not exist", id="missing"),
+        pytest.param(lambda d: d, "is a directory", id="directory"),
+        pytest.param(_write(b""), "does not hold a valid private key", id="empty"),
+        pytest.param(_write(b"x" * 5000), "larger than 4096 bytes", id="huge"),
+        pytest.param(_write("PRIVATE+KEY+é".encode()), "not ASCII text", id="not-ascii"),
+        pytest.param(
+            _write(b"hello world\n"), "does not start with 'PRIVATE\\+KEY\\+'", id="garbage"
+        ),
+        pytest.param(_write((_private() + "\n\n").encode()), INVALID, id="two-newlines"),
+        pytest.param(_write((" " + _private()).encode()), INVALID, id="leading-space"),
+        pytest.param(
+            _write(_private()[:-4].encode() + b"AAA=\n"),
+            "Ed25519 key is 31 bytes, expected 32",
+            id="short-seed",
+        ),
+        pytest.param(
+            _write(
+                _private().rsplit("+", 1)[0].encode() + b"+" + base64.b64encode(b"\x01" + bytes(32))
+            ),
+            "key ID [0-9a-f]{8} does not match the derived public key",
+            id="other-seed",
+        ),
+        pytest.param(
+            _write(_private().replace(f"+{NAME}+", "+other.example/log+").encode()),
+            "key ID .* does not match",
+            id="wrong-key-id",
+        ),
+        pytest.param(
+            _write(generate_cosignature_key(NAME, SEED)[0].encode()),
+            "signature type 0x04, expected 0x01",
+            id="cosignature-key",
+        ),
+    ],
+)
+def test_load_errors_name_the_problem_not_the_key(
+    tmp_path: Path, make: Callable[[Path], Path], match: str
+) -> None:
+    path = make(tmp_path)
+    with pytest.raises(KeyFileError, match=match) as info:
+        load_signer(path)
+    message = str(info.value)
+    assert str(path) in message
+    for secret in _seed_texts():
+        assert secret not in message
+    # No chained exception that a traceback would print.
+    assert info.value.__cause__ is None
+
+
+def test_load_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "log.key"
+    create_key_file(path, NAME, SEED)
+
+    # Root reads any file, and CI runs as root: make open itself refuse.
+    def refuse(*args: object, **kwargs: object) -> None:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("builtins.open", refuse)
+    with pytest.raises(KeyFileError, match="cannot be read: permission denied"):
+        load_signer(path)
