@@ -14,6 +14,7 @@
   first rule an entry breaks
 - :mod:`verifiable.sortition`, :mod:`verifiable.votes`,
   :mod:`verifiable.roster` — juror draws, sealed votes, rosters
+- :mod:`verifiable.evidence` — salted commitments to claim evidence
 - :mod:`verifiable.pool_builder`, :mod:`verifiable.simulate` — honest
   histories, for tests, benchmarks and the demo
 - :mod:`verifiable.errors` — the one exception hierarchy

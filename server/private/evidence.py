@@ -17,7 +17,6 @@ discarded in the same transaction as each other.
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +29,9 @@ from server.models import EvidenceRow
 from server.private._tx import private_transaction
 from server.private.erasure import Erasure, ErasureKind, check_reason, record_erasure
 from server.private.errors import EvidenceError, UnknownRecordError
+from verifiable.errors import MalformedError
+from verifiable.evidence import EVIDENCE_DOMAIN, SALT_SIZE
+from verifiable.evidence import evidence_commitment as _commitment
 
 __all__ = [
     "ALLOWED_TYPES",
@@ -50,8 +52,7 @@ __all__ = [
 
 _evidence = cast(Table, EvidenceRow.__table__)
 
-DOMAIN = b"mutualog/evidence/v1"
-SALT_SIZE = 32
+DOMAIN = EVIDENCE_DOMAIN
 MAX_DOCUMENT_SIZE = 10 * 1024 * 1024
 #: As many as a ``claim.filed`` body's evidence list may hold.
 MAX_DOCUMENTS = 32
@@ -68,10 +69,12 @@ ALLOWED_TYPES: dict[str, tuple[bytes, ...]] = {
 
 
 def evidence_commitment(salt: bytes, document: bytes) -> bytes:
-    """``SHA-256("mutualog/evidence/v1" || salt || document)``; ``salt`` is 32 bytes."""
-    if len(salt) != SALT_SIZE:
-        raise EvidenceError(f"evidence salt: expected {SALT_SIZE} bytes, got {len(salt)}")
-    return hashlib.sha256(DOMAIN + salt + document).digest()
+    """``SHA-256("mutualog/evidence/v1" || salt || document)`` (see
+    :mod:`verifiable.evidence`); ``salt`` is 32 bytes."""
+    try:
+        return _commitment(salt, document)
+    except MalformedError as e:
+        raise EvidenceError(str(e)) from e
 
 
 @dataclass(frozen=True)
