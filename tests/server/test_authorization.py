@@ -1,0 +1,401 @@
+"""The authorisation matrix: every route of the application by five roles.
+
+The roles are an anonymous visitor, a member of the pool on no panel, a
+juror drawn for another claim, a juror drawn for this claim and an
+operator.  Each cell says what the route must answer that role:
+
+* the read path, the JSON API, the stylesheet and the home page are public;
+* a member's page sends an anonymous visitor to sign in and refuses an
+  operator with 403 (:func:`server.auth.member_required`);
+* an operator's page sends an anonymous visitor to sign in and refuses a
+  member with 403 (the ``operator`` blueprint's ``before_request``);
+* a juror's case file and vote forms are for the claim's drawn jurors only
+  (403 for anyone else), and a receipt is only ever the asking juror's own
+  (404 for someone who has no sealed vote on the claim);
+* registration and sign-in send a signed-in visitor to their home page.
+
+Every refused request, and every allowed one that only reads, must leave
+the log's size, its latest checkpoint and the row count of every table
+(log and private store) as they were.  The matrix's keys are the
+application's endpoints, so a route added without a row here fails.
+
+The pool is built once per module on SQLite (``pool_helpers``' approach:
+two claims, each with a drawn panel) and every cell runs on its own copy
+of that database, so an allowed write cannot leak into the next cell.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine, inspect, text
+
+from server.auth import accounts_service
+from server.db import make_engine, upgrade
+from server.juror_forms import seal_vote_form
+from server.pool_app import current_pool
+from server.private.accounts import Role
+from server.private.evidence import Upload
+from tests.server.conftest import FixedClock
+from tests.server.pool_helpers import (
+    PASSWORD,
+    PDF,
+    RULES,
+    add_members,
+    make_pool_app,
+)
+from verifiable.bodies import Choice
+from verifiable.tiles import tiles_for_size
+
+if TYPE_CHECKING:
+    from werkzeug.test import TestResponse
+
+ROLES = ("anonymous", "member", "juror_other", "juror_this", "operator")
+OPERATOR = "boss"
+REASON = "The records are clear."
+
+_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MUTUALOG_SECRET_KEY", "MUTUALOG_SECURE_COOKIES"):
+        monkeypatch.delenv(name, raising=False)
+
+
+# --- the pool: two claims, each with its panel --------------------------------------
+
+
+@dataclass(frozen=True)
+class Pool:
+    """A database file holding a pool with two claims voting, and who is who.
+
+    ``claim`` is "this claim"; ``other_claim`` has its own panel.
+    ``member_ids`` maps each role with a member id to it; ``usernames``
+    maps each signed-in role to its account's username."""
+
+    database: Path
+    now: datetime
+    claim: str
+    other_claim: str
+    usernames: dict[str, str]
+    member_ids: dict[str, str]
+
+
+def _build(folder: Path) -> Pool:
+    database = folder / "pool.db"
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade(engine)
+    clock = FixedClock()
+    app = make_pool_app(engine, folder, clock)
+    try:
+        with app.app_context():
+            pool = current_pool()
+            pool.start(RULES)
+            usernames = add_members(pool, 12, "member", clock())
+            for member in usernames:
+                pool.qualify_juror(member)
+            pool.commit_jury_pool()
+            clock.advance(days=11)
+            members = list(usernames)
+            claims = []
+            for claimant in members[:2]:
+                upload = Upload(PDF, "application/pdf", "a.pdf")
+                claim = pool.file_claim(claimant, "cancer", 5_000_000, clock().date(), [upload])
+                pool.publish_notice(claim, "A member aged 18-39 asks for aid for cancer.")
+                claims.append(claim)
+            clock.advance(days=3)
+            this_panel = set(pool.draw_panel(claims[0]).jurors)
+            other_panel = set(pool.draw_panel(claims[1]).jurors)
+            clock.advance(hours=1)
+            accounts_service().register(OPERATOR, PASSWORD, clock(), Role.OPERATOR)
+        juror_this = sorted(this_panel - other_panel)[0]
+        juror_other = sorted(other_panel - this_panel)[0]
+        outsider = next(m for m in members[2:] if m not in this_panel | other_panel)
+        # The session key is drawn and stored on first use: do it now, so no
+        # cell sees it appear.
+        app.test_client().get("/login")
+    finally:
+        app.extensions["mutualog"].engine.dispose()
+        engine.dispose()
+    ids = {"member": outsider, "juror_other": juror_other, "juror_this": juror_this}
+    names = {role: usernames[m] for role, m in ids.items()} | {"operator": OPERATOR}
+    return Pool(database, clock(), claims[0], claims[1], names, ids)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Pool:
+    return _build(tmp_path_factory.mktemp("authz-pool"))
+
+
+@pytest.fixture
+def pool(built: Pool, tmp_path: Path) -> Pool:
+    copy = tmp_path / "pool.db"
+    shutil.copyfile(built.database, copy)
+    return Pool(copy, built.now, built.claim, built.other_claim, built.usernames, built.member_ids)
+
+
+@pytest.fixture
+def engine(pool: Pool) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{pool.database}")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def app(engine: Engine, tmp_path: Path, pool: Pool) -> Iterator[Flask]:
+    app = make_pool_app(engine, tmp_path, FixedClock(pool.now))
+    yield app
+    app.extensions["mutualog"].engine.dispose()
+
+
+# --- what a refused request must leave alone -----------------------------------------
+
+
+@dataclass(frozen=True)
+class State:
+    size: int
+    checkpoint: bytes | None
+    rows: dict[str, int]
+
+
+def state_of(app: Flask, engine: Engine) -> State:
+    with app.app_context():
+        store = current_pool().store
+        size, checkpoint = store.size(), store.latest_checkpoint()
+    tables = sorted(inspect(engine).get_table_names())
+    with engine.connect() as conn:
+        rows = {
+            t: int(conn.execute(text(f'SELECT count(*) FROM "{t}"')).scalar() or 0) for t in tables
+        }
+    return State(size, checkpoint, rows)
+
+
+# --- the matrix -----------------------------------------------------------------------
+
+OK = "ok"  # 200
+LOGIN = "login"  # 302 to the sign-in page, with ?next=
+HOME = "home"  # 302 to the signed-in role's home page
+INDEX = "index"  # 302 to /
+DASHBOARD = "dashboard"  # 302 to /dashboard
+RECEIPT = "receipt"  # 302 to this claim's receipt
+FORBIDDEN = "403"
+NOT_FOUND = "404"
+
+REFUSALS = frozenset({LOGIN, FORBIDDEN, NOT_FOUND})
+
+PUBLIC = dict.fromkeys(ROLES, OK)
+GUEST = {"anonymous": OK, **dict.fromkeys(ROLES[1:], HOME)}
+MEMBERS = {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:4], OK), "operator": FORBIDDEN}
+PANEL = {
+    "anonymous": LOGIN,
+    "member": FORBIDDEN,
+    "juror_other": FORBIDDEN,
+    "juror_this": OK,
+    "operator": FORBIDDEN,
+}
+OWN_RECEIPT = {**PANEL, "member": NOT_FOUND, "juror_other": NOT_FOUND}
+OPERATORS = {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:4], FORBIDDEN), "operator": OK}
+
+Cells = dict[str, str]
+
+# endpoint -> method -> role -> outcome
+MATRIX: dict[str, dict[str, Cells]] = {
+    "tiles.checkpoint": {"GET": PUBLIC},
+    "tiles.tile": {"GET": PUBLIC},
+    "tiles.snapshot": {"GET": PUBLIC},
+    "api.openapi": {"GET": PUBLIC},
+    "api.log": {"GET": PUBLIC},
+    "api.entry": {"GET": PUBLIC},
+    "api.inclusion": {"GET": PUBLIC},
+    "api.consistency": {"GET": PUBLIC},
+    "web.static": {"GET": PUBLIC},
+    "web.index": {"GET": PUBLIC},
+    "web.register": {"GET": GUEST, "POST": {**GUEST, "anonymous": DASHBOARD}},
+    "web.login": {"GET": GUEST, "POST": {**GUEST, "anonymous": DASHBOARD}},
+    "web.logout": {"POST": dict.fromkeys(ROLES, INDEX)},
+    "web.dashboard": {"GET": MEMBERS},
+    "web.juror_panels": {"GET": MEMBERS},
+    "web.juror_case": {"GET": PANEL},
+    "web.juror_review": {"POST": PANEL},
+    "web.juror_cast": {"POST": {**PANEL, "juror_this": RECEIPT}},
+    "web.juror_receipt": {"GET": OWN_RECEIPT},
+    "web.juror_receipt_file": {"GET": OWN_RECEIPT},
+    "operator.index": {"GET": OPERATORS},
+}
+
+# Allowed cells that write: everything else, allowed or refused, writes nothing.
+WRITES = {
+    ("web.register", "POST", "anonymous"),  # a new account
+    ("web.login", "POST", "anonymous"),  # the sign-in's attempt record
+    ("web.juror_cast", "POST", "juror_this"),  # the sealed vote
+}
+
+# Receipts are asked for after this claim's juror has voted, so there is one to refuse.
+NEEDS_VOTE = {"web.juror_receipt", "web.juror_receipt_file"}
+
+CASES = [
+    pytest.param(endpoint, method, role, id=f"{endpoint}-{method}-{role}")
+    for endpoint, methods in MATRIX.items()
+    for method, cells in methods.items()
+    for role in ROLES
+]
+
+
+def test_the_matrix_covers_every_route_and_method(app: Flask) -> None:
+    # HEAD and OPTIONS are Flask's own, answered as GET is (or with the
+    # allowed methods); every other method a route takes needs its row.
+    routes: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        methods = (rule.methods or set()) - {"HEAD", "OPTIONS"}
+        routes.setdefault(rule.endpoint, set()).update(methods)
+    assert set(routes) == set(MATRIX), "a route without a row in MATRIX, or a stale row"
+    for endpoint, methods in routes.items():
+        assert methods == set(MATRIX[endpoint]), endpoint
+    for rows in MATRIX.values():
+        for cells in rows.values():
+            assert set(cells) == set(ROLES)
+
+
+def _path(endpoint: str, pool: Pool, size: int) -> str:
+    claim = pool.claim
+    paths = {
+        "tiles.checkpoint": "/checkpoint",
+        "tiles.tile": "/" + next(iter(tiles_for_size(size))).path(),
+        "tiles.snapshot": "/snapshot",
+        "api.openapi": "/api/v1/openapi.json",
+        "api.log": "/api/v1/log",
+        "api.entry": f"/api/v1/entries/{size - 1}",
+        "api.inclusion": f"/api/v1/proof/inclusion?index=0&size={size}",
+        "api.consistency": f"/api/v1/proof/consistency?old=1&new={size}",
+        "web.static": "/static/style.css",
+        "web.index": "/",
+        "web.register": "/register",
+        "web.login": "/login",
+        "web.logout": "/logout",
+        "web.dashboard": "/dashboard",
+        "web.juror_panels": "/juror",
+        "web.juror_case": f"/juror/claims/{claim}",
+        "web.juror_review": "/juror/vote",
+        "web.juror_cast": "/juror/vote/cast",
+        "web.juror_receipt": f"/juror/claims/{claim}/1/receipt",
+        "web.juror_receipt_file": f"/juror/claims/{claim}/1/receipt.json",
+        "operator.index": "/operator/",
+    }
+    return paths[endpoint]
+
+
+def _csrf(client: FlaskClient, path: str) -> str:
+    found = _TOKEN.search(client.get(path).get_data(as_text=True))
+    assert found, path
+    return found.group(1)
+
+
+def _client(app: Flask, pool: Pool, role: str) -> tuple[FlaskClient, str]:
+    """A client signed in as ``role``, and a CSRF token of its session."""
+    client = app.test_client()
+    if role == "anonymous":
+        return client, _csrf(client, "/login")
+    token = _csrf(client, "/login")
+    response = client.post(
+        "/login",
+        data={"csrf_token": token, "username": pool.usernames[role], "password": PASSWORD},
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    # Every signed-in page carries the sign-out form, with the session's token.
+    return client, _csrf(client, "/")
+
+
+def _form(endpoint: str, app: Flask, pool: Pool, role: str, token: str) -> dict[str, str]:
+    """A valid form for the route, as ``role`` would send it: only who sends
+    it may make it refused."""
+    vote = {"claim": pool.claim, "round": "1", "choice": "approve", "reason": REASON}
+    if endpoint == "web.register":
+        return {
+            "csrf_token": token,
+            "username": "newcomer",
+            "password": PASSWORD,
+            "confirm": PASSWORD,
+        }
+    if endpoint == "web.login":
+        return {"csrf_token": token, "username": pool.usernames["member"], "password": PASSWORD}
+    if endpoint == "web.juror_review":
+        return {"csrf_token": token, **vote}
+    if endpoint == "web.juror_cast":
+        # The confirm step's seal, made for the sender's own member id.
+        juror = pool.member_ids.get(role, pool.member_ids["member"])
+        secret = app.secret_key
+        assert secret
+        seal = seal_vote_form(secret, pool.claim, 1, juror, "approve", REASON)
+        return {"csrf_token": token, **vote, "token": seal}
+    return {"csrf_token": token}
+
+
+def _check(outcome: str, response: TestResponse, path: str, pool: Pool, role: str) -> None:
+    status, location = response.status_code, response.headers.get("Location", "")
+    shown = f"{status} {location} {response.get_data()[:300]!r}"
+    if outcome == OK:
+        assert status == 200, shown
+    elif outcome == FORBIDDEN:
+        assert status == 403, shown
+    elif outcome == NOT_FOUND:
+        assert status == 404, shown
+    else:
+        assert status == 302, shown
+        if outcome == LOGIN:
+            target = urlsplit(location)
+            assert target.path == "/login", shown
+            assert parse_qs(target.query) == {"next": [path]}, shown
+        else:
+            home = "/operator/" if role == "operator" else "/dashboard"
+            expected = {
+                HOME: home,
+                INDEX: "/",
+                DASHBOARD: "/dashboard",
+                RECEIPT: f"/juror/claims/{pool.claim}/1/receipt",
+            }[outcome]
+            assert location == expected, shown
+
+
+@pytest.mark.parametrize(("endpoint", "method", "role"), CASES)
+def test_authorization_matrix(
+    app: Flask, engine: Engine, pool: Pool, endpoint: str, method: str, role: str
+) -> None:
+    if endpoint in NEEDS_VOTE:
+        with app.app_context():
+            current_pool().seal_vote(
+                pool.claim, 1, pool.member_ids["juror_this"], Choice.APPROVE, REASON
+            )
+    client, token = _client(app, pool, role)
+    before = state_of(app, engine)
+    path = _path(endpoint, pool, before.size)
+    if method == "GET":
+        response = client.get(path)
+    else:
+        response = client.open(path, method=method, data=_form(endpoint, app, pool, role, token))
+    outcome = MATRIX[endpoint][method][role]
+    try:
+        _check(outcome, response, path, pool, role)
+    finally:
+        response.close()  # a file or a snapshot is streamed
+    after = state_of(app, engine)
+    if (endpoint, method, role) in WRITES:
+        assert outcome not in REFUSALS
+        if endpoint == "web.juror_cast":
+            assert after.size == before.size + 1
+            assert after.rows["sealed_votes"] == before.rows["sealed_votes"] + 1
+        else:
+            assert after.size == before.size  # signing up or in appends nothing
+        return
+    # Refused, or allowed but only reading: nothing appended, nothing stored.
+    assert after == before, (endpoint, method, role)
