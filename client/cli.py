@@ -25,6 +25,13 @@ import click
 
 from client.audit import AuditReport, audit_log
 from client.fetch import FetchError, HttpFetcher
+from client.receipt import (
+    ReceiptError,
+    ReceiptReport,
+    check_against_log,
+    check_offline,
+    parse_receipt,
+)
 from client.sources import Source, SourceError, open_source
 from client.state import (
     PinnedLog,
@@ -364,6 +371,76 @@ def _resume_hint(state: StateDir | None, origin: str) -> str:
         f"\n  entries 0..{progress.position - 1} are proven and saved; run the same command "
         "again to continue from there (--restart to start over)"
     )
+
+
+# --- verify-receipt --------------------------------------------------------------
+
+
+def _print_receipt(report: ReceiptReport) -> None:
+    r = report.receipt
+    click.echo(f"log     {report.origin}")
+    click.echo(f"vote    juror {r.juror}, claim {r.claim}, round {r.round}, entry {r.leaf_index}")
+    if report.log is not None:
+        click.echo(f"source  {report.log}")
+    for check in report.checks:
+        mark = {"ok": "ok  ", "FAIL": "FAIL", "pending": "wait", "skip": "skip"}[check.status]
+        click.echo(f"[{mark}] {check.name}: {check.detail}")
+    click.echo(
+        {"verified": "VERIFIED", "failed": "NOT VERIFIED"}.get(report.verdict, "NOT YET VERIFIABLE")
+    )
+
+
+@cli.command("verify-receipt")
+@click.argument("receipt_file", metavar="RECEIPT", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--key", "vkey", help="The log's verifier key (default: the pinned one).")
+@click.option(
+    "--log",
+    "log_source",
+    metavar="URL|SNAPSHOT.tar|DIR",
+    help="Also read the log: the vote is still there, revealed as sealed, and counted.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def verify_receipt(
+    ctx: click.Context,
+    receipt_file: Path,
+    vkey: str | None,
+    log_source: str | None,
+    as_json: bool,
+) -> int:
+    """Check a juror's vote receipt: the sealed vote is in the log under a
+    signed checkpoint and opens to the receipt's vote; with --log, its reveal
+    matches and the round's decision counted it."""
+    try:
+        data = receipt_file.read_bytes()
+    except OSError as e:
+        raise CannotVerify(f"{receipt_file}: cannot be read: {e.strerror or e}") from e
+    try:
+        receipt = parse_receipt(data)
+    except ReceiptError as e:
+        raise CannotVerify(f"{receipt_file}: not a vote receipt: {e}") from e
+    try:
+        state: StateDir | None = _state(ctx)
+    except StateError:
+        state = None
+    verifier, origin, _ = _resolve_key(state, vkey, None, receipt.checkpoint, str(receipt_file))
+    if log_source is None:
+        report = check_offline(receipt, verifier, origin)
+    else:
+        opened: Source = open_source(log_source)
+        try:
+            report = check_against_log(
+                receipt, verifier, origin, opened.checkpoint(), opened.fetch, opened.label
+            )
+        finally:
+            opened.close()
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        _print_receipt(report)
+    if report.failed:
+        return EXIT_FAILED
+    return EXIT_CANNOT_VERIFY if report.pending else EXIT_VERIFIED
 
 
 # --- witness -------------------------------------------------------------------

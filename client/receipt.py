@@ -1,0 +1,523 @@
+"""``verify-receipt``: a juror's sealed vote is in the log, its reveal
+matches, and the tally counted it.
+
+A receipt (``mutualog.vote-receipt/v1``, what the server's receipt download
+holds) carries the vote's opening (claim, round, juror, choice, reason,
+salt), the ``vote.sealed`` entry bytes, its leaf index, an inclusion proof
+and the signed checkpoint the proof is against.
+
+Offline, from the receipt alone: the checkpoint is signed by the log key;
+the entry is a canonical ``vote.sealed`` entry at its index for the
+receipt's claim, round and juror; its leaf hash is proven at that index
+under the checkpoint's root; and its commitment is the one the opening
+gives (:func:`verifiable.votes.vote_commitment`).
+
+With the log (any :class:`~client.sources.Source`), read and checked in
+full through :mod:`verifiable.tiledlog` like ``audit``: the receipt's
+checkpoint is a prefix of the log's (the log's first ``tree_size`` leaves
+hash to its root) and the entry at the index is byte-identical; the
+``vote.revealed`` of the juror opens the sealed commitment with the
+receipt's choice, reason and salt; and the round's ``claim.decided``
+counts exactly the round's reveals before it, this juror's among them.
+
+A check is ``ok``, ``FAIL`` (evidence), ``pending`` (not decidable yet: the
+votes are not revealed, or the log read is older than the receipt) or
+``skip`` (not run because an earlier check failed).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from verifiable.bodies import Choice, ClaimDecided, VoteRevealed, VoteSealed
+from verifiable.checkpoint import Checkpoint, open_checkpoint
+from verifiable.entry import parse_entry
+from verifiable.errors import MalformedError, MutualogError, RuleViolation
+from verifiable.merkle import leaf_hash, root_hash, verify_inclusion
+from verifiable.note import Verifier
+from verifiable.tiledlog import open_tiled_log
+from verifiable.tiles import Fetch
+from verifiable.votes import check_reveal, vote_commitment
+
+__all__ = [
+    "RECEIPT_TYPE",
+    "Receipt",
+    "ReceiptCheck",
+    "ReceiptError",
+    "ReceiptReport",
+    "check_against_log",
+    "check_offline",
+    "parse_receipt",
+]
+
+RECEIPT_TYPE = "mutualog.vote-receipt/v1"
+
+OK, FAIL, PENDING, SKIP = "ok", "FAIL", "pending", "skip"
+
+_HASH_SIZE = 32
+_MAX_PROOF = 64
+
+
+class ReceiptError(Exception):
+    """The receipt file is not a vote receipt at all: nothing can be verified."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    claim: str
+    round: int
+    juror: str
+    choice: Choice
+    reason: str
+    salt: bytes
+    commitment: bytes
+    leaf_index: int
+    entry: bytes
+    tree_size: int
+    inclusion_proof: tuple[bytes, ...]
+    checkpoint: bytes
+
+
+@dataclass(frozen=True)
+class ReceiptCheck:
+    name: str
+    status: str
+    detail: str
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "status": self.status, "detail": self.detail}
+
+
+@dataclass
+class ReceiptReport:
+    receipt: Receipt
+    origin: str
+    checks: list[ReceiptCheck] = field(default_factory=list)
+    log: str | None = None
+
+    def add(self, name: str, status: str, detail: str) -> bool:
+        self.checks.append(ReceiptCheck(name, status, detail))
+        return status == OK
+
+    @property
+    def failed(self) -> bool:
+        return any(c.status == FAIL for c in self.checks)
+
+    @property
+    def pending(self) -> bool:
+        return any(c.status == PENDING for c in self.checks)
+
+    @property
+    def verdict(self) -> str:
+        if self.failed:
+            return "failed"
+        return "incomplete" if self.pending else "verified"
+
+    def to_json(self) -> dict[str, object]:
+        r = self.receipt
+        return {
+            "origin": self.origin,
+            "claim": r.claim,
+            "round": r.round,
+            "juror": r.juror,
+            "leaf_index": r.leaf_index,
+            "log": self.log,
+            "verdict": self.verdict,
+            "checks": [c.to_json() for c in self.checks],
+        }
+
+
+# --- reading the receipt file ------------------------------------------------------
+
+
+def _field(obj: Mapping[str, object], name: str, kind: type) -> object:
+    if name not in obj:
+        raise ReceiptError(f"missing field {name!r}")
+    value = obj[name]
+    if kind is int and isinstance(value, bool):
+        raise ReceiptError(f"{name}: expected an integer, got a boolean")
+    if not isinstance(value, kind):
+        raise ReceiptError(f"{name}: expected {kind.__name__}, got {type(value).__name__}")
+    return value
+
+
+def _hex(value: str, name: str, size: int | None = None) -> bytes:
+    try:
+        data = bytes.fromhex(value)
+    except ValueError:
+        raise ReceiptError(f"{name}: not hexadecimal") from None
+    if size is not None and len(data) != size:
+        raise ReceiptError(f"{name}: expected {size} bytes, got {len(data)}")
+    return data
+
+
+def _text_bytes(value: str, name: str) -> bytes:
+    try:
+        return value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ReceiptError(f"{name}: not encodable as UTF-8") from None
+
+
+def parse_receipt(data: bytes) -> Receipt:
+    """The receipt in ``data`` (its JSON download); :class:`ReceiptError`
+    for anything that is not a well-formed vote receipt."""
+    try:
+        obj = json.loads(data)
+    except (ValueError, RecursionError) as e:
+        raise ReceiptError(f"not JSON: {e}") from None
+    if not isinstance(obj, dict):
+        raise ReceiptError("not a JSON object")
+    kind = obj.get("type")
+    if kind != RECEIPT_TYPE:
+        raise ReceiptError(f"type: expected {RECEIPT_TYPE!r}, got {kind!r}")
+    choice_text = _field(obj, "choice", str)
+    assert isinstance(choice_text, str)
+    try:
+        choice = Choice(choice_text)
+    except ValueError:
+        raise ReceiptError(f"choice: expected approve or reject, got {choice_text!r}") from None
+    proof_items = _field(obj, "inclusion_proof", list)
+    assert isinstance(proof_items, list)
+    if len(proof_items) > _MAX_PROOF:
+        raise ReceiptError(f"inclusion_proof: {len(proof_items)} hashes, more than {_MAX_PROOF}")
+    proof = []
+    for i, item in enumerate(proof_items):
+        if not isinstance(item, str):
+            raise ReceiptError(f"inclusion_proof[{i}]: expected str")
+        proof.append(_hex(item, f"inclusion_proof[{i}]", _HASH_SIZE))
+    round_, leaf_index, tree_size = (
+        _field(obj, name, int) for name in ("round", "leaf_index", "tree_size")
+    )
+    claim, juror, reason, salt, commitment, entry, checkpoint = (
+        _field(obj, name, str)
+        for name in ("claim", "juror", "reason", "salt", "commitment", "entry", "checkpoint")
+    )
+    assert isinstance(round_, int) and isinstance(leaf_index, int) and isinstance(tree_size, int)
+    assert isinstance(claim, str) and isinstance(juror, str) and isinstance(reason, str)
+    assert isinstance(salt, str) and isinstance(commitment, str)
+    assert isinstance(entry, str) and isinstance(checkpoint, str)
+    if leaf_index < 0 or tree_size < 0:
+        raise ReceiptError("leaf_index and tree_size must not be negative")
+    return Receipt(
+        claim=claim,
+        round=round_,
+        juror=juror,
+        choice=choice,
+        reason=reason,
+        salt=_hex(salt, "salt"),
+        commitment=_hex(commitment, "commitment"),
+        leaf_index=leaf_index,
+        entry=_text_bytes(entry, "entry"),
+        tree_size=tree_size,
+        inclusion_proof=tuple(proof),
+        checkpoint=_text_bytes(checkpoint, "checkpoint"),
+    )
+
+
+# --- the offline checks -----------------------------------------------------------
+
+
+@dataclass
+class _Offline:
+    checkpoint: Checkpoint | None = None
+    sealed: VoteSealed | None = None
+
+
+def _opening(r: Receipt) -> str:
+    return f"juror {r.juror} on claim {r.claim} round {r.round}"
+
+
+def check_offline(receipt: Receipt, verifier: Verifier, origin: str) -> ReceiptReport:
+    """The checks that need only the receipt and the log's key."""
+    report = ReceiptReport(receipt, origin)
+    _offline(report, verifier, origin)
+    return report
+
+
+def _offline(report: ReceiptReport, verifier: Verifier, origin: str) -> _Offline:
+    r = report.receipt
+    out = _Offline()
+    try:
+        cp = open_checkpoint(r.checkpoint, verifier, origin).checkpoint
+    except MutualogError as e:
+        report.add("checkpoint", FAIL, f"the receipt's checkpoint does not verify: {e}")
+    else:
+        if cp.size != r.tree_size:
+            report.add(
+                "checkpoint",
+                FAIL,
+                f"signed by {verifier.name}, but of size {cp.size} while the receipt's "
+                f"tree_size is {r.tree_size}",
+            )
+        else:
+            out.checkpoint = cp
+            report.add(
+                "checkpoint",
+                OK,
+                f"signed by {verifier.name}: size {cp.size}, root {cp.root_hash.hex()}",
+            )
+
+    try:
+        entry = parse_entry(r.entry, seq=r.leaf_index)
+        body = entry.body
+        if not isinstance(body, VoteSealed):
+            raise MalformedError(f"entry {entry.seq}: a {entry.type} entry, not vote.sealed")
+        mine = (r.claim, r.round, r.juror)
+        theirs = (body.claim, body.round, body.juror)
+        if theirs != mine:
+            raise MalformedError(
+                f"entry {entry.seq}: seals the vote of juror {body.juror} on claim "
+                f"{body.claim} round {body.round}, not the receipt's {_opening(r)}"
+            )
+    except MutualogError as e:
+        report.add("sealed entry", FAIL, str(e))
+    else:
+        out.sealed = body
+        report.add(
+            "sealed entry",
+            OK,
+            f"entry {r.leaf_index} is a canonical vote.sealed of {_opening(r)}",
+        )
+
+    if out.checkpoint is None:
+        report.add("inclusion", SKIP, "no verified checkpoint to prove the entry against")
+    else:
+        try:
+            verify_inclusion(
+                leaf_hash(r.entry),
+                r.leaf_index,
+                out.checkpoint.size,
+                r.inclusion_proof,
+                out.checkpoint.root_hash,
+            )
+        except MutualogError as e:
+            report.add("inclusion", FAIL, f"the inclusion proof does not verify: {e}")
+        else:
+            report.add(
+                "inclusion",
+                OK,
+                f"leaf {r.leaf_index} is in the checkpoint's tree of size {out.checkpoint.size}",
+            )
+
+    if out.sealed is None:
+        report.add("commitment", SKIP, "no sealed entry to compare the opening with")
+        return out
+    try:
+        computed = vote_commitment(r.claim, r.round, r.juror, r.choice, r.reason, r.salt)
+    except MutualogError as e:
+        report.add("commitment", FAIL, f"the receipt's opening is not a valid vote: {e}")
+        return out
+    if computed != out.sealed.commitment:
+        report.add(
+            "commitment",
+            FAIL,
+            f"the opening ({r.choice.value}, reason {r.reason!r}, salt {r.salt.hex()}) gives "
+            f"commitment {computed.hex()}; the sealed entry holds "
+            f"{out.sealed.commitment.hex()}",
+        )
+    elif computed != r.commitment:
+        report.add(
+            "commitment",
+            FAIL,
+            f"the opening gives the sealed commitment {computed.hex()}, but the receipt "
+            f"states {r.commitment.hex()}",
+        )
+    else:
+        report.add(
+            "commitment",
+            OK,
+            f"the opening ({r.choice.value}) gives the sealed commitment {computed.hex()}",
+        )
+    return out
+
+
+# --- the checks against the log -------------------------------------------------------
+
+
+def check_against_log(
+    receipt: Receipt,
+    verifier: Verifier,
+    origin: str,
+    note: bytes,
+    fetch: Fetch,
+    label: str,
+) -> ReceiptReport:
+    """The offline checks, then the log read from ``note`` and ``fetch``.
+
+    Raises what ``fetch`` raises when the log cannot be read at all."""
+    report = ReceiptReport(receipt, origin, log=label)
+    offline = _offline(report, verifier, origin)
+    r = report.receipt
+    try:
+        log = open_tiled_log(note, verifier, origin, fetch)
+    except MutualogError as e:
+        report.add("log checkpoint", FAIL, f"{label}: the checkpoint does not verify: {e}")
+        return report
+    size = log.size
+    report.add("log checkpoint", OK, f"{label}: signed by {verifier.name}, size {size}")
+
+    leaves: list[bytes] = []
+    at_index: bytes | None = None
+    reveals: list[tuple[int, VoteRevealed]] = []
+    decision: tuple[int, ClaimDecided] | None = None
+    try:
+        for item in log.entries():
+            if item.index < r.tree_size:
+                leaves.append(leaf_hash(item.data))
+            if item.index == r.leaf_index:
+                at_index = item.data
+            body = item.entry.body
+            if decision is not None:
+                continue
+            if isinstance(body, VoteRevealed) and (body.claim, body.round) == (r.claim, r.round):
+                reveals.append((item.index, body))
+            elif isinstance(body, ClaimDecided) and (body.claim, body.round) == (r.claim, r.round):
+                decision = (item.index, body)
+    except MutualogError as e:
+        report.add("log entries", FAIL, f"{label}: {e}")
+        return report
+    report.add("log entries", OK, f"{size} entries: every tile, leaf and chain link proven")
+
+    _consistency(report, offline, leaves, at_index, size)
+    if offline.sealed is None:
+        report.add("reveal", SKIP, "no valid sealed entry to match a reveal against")
+        report.add("tally", SKIP, "no valid sealed entry")
+        return report
+    revealed = _reveal(report, offline.sealed, reveals, decision, size)
+    _tally(report, reveals, decision, revealed)
+    return report
+
+
+def _consistency(
+    report: ReceiptReport,
+    offline: _Offline,
+    leaves: list[bytes],
+    at_index: bytes | None,
+    size: int,
+) -> None:
+    r = report.receipt
+    if size < r.tree_size:
+        report.add(
+            "consistency",
+            PENDING,
+            f"the log read has {size} entries, fewer than the receipt's checkpoint "
+            f"({r.tree_size}): read a newer copy of the log",
+        )
+        return
+    problems = []
+    if offline.checkpoint is not None:
+        prefix = root_hash(leaves)
+        if prefix != offline.checkpoint.root_hash:
+            problems.append(
+                f"the log's first {r.tree_size} entries hash to {prefix.hex()}, the receipt's "
+                f"checkpoint holds {offline.checkpoint.root_hash.hex()}: the log forked"
+            )
+    if at_index is None:
+        problems.append(f"the log has no entry {r.leaf_index}")
+    elif at_index != r.entry:
+        problems.append(f"entry {r.leaf_index} in the log differs from the receipt's entry")
+    if problems:
+        report.add("consistency", FAIL, "; ".join(problems))
+        return
+    proven = (
+        f"the receipt's checkpoint (size {r.tree_size}) is a prefix of the log (size {size}); "
+        if offline.checkpoint is not None
+        else ""
+    )
+    report.add(
+        "consistency",
+        OK,
+        f"{proven}entry {r.leaf_index} is byte-identical to the receipt's",
+    )
+
+
+def _reveal(
+    report: ReceiptReport,
+    sealed: VoteSealed,
+    reveals: list[tuple[int, VoteRevealed]],
+    decision: tuple[int, ClaimDecided] | None,
+    size: int,
+) -> VoteRevealed | None:
+    r = report.receipt
+    mine = [(seq, body) for seq, body in reveals if body.juror == r.juror]
+    if not mine:
+        if decision is None:
+            report.add(
+                "reveal",
+                PENDING,
+                f"no vote.revealed of {_opening(r)} in the log's {size} entries yet "
+                "(the round's voting is not closed)",
+            )
+        else:
+            report.add(
+                "reveal",
+                FAIL,
+                f"claim {r.claim} round {r.round} was decided at entry {decision[0]} "
+                f"without a vote.revealed of juror {r.juror}: the sealed vote was dropped",
+            )
+        return None
+    seq, body = mine[0]
+    try:
+        check_reveal(sealed, body, seq=seq)
+    except RuleViolation as e:
+        report.add("reveal", FAIL, str(e))
+        return None
+    except MutualogError as e:
+        report.add("reveal", FAIL, f"entry {seq}: the reveal is not a valid vote: {e}")
+        return None
+    expected = (r.choice, r.reason, r.salt)
+    if (body.choice, body.reason, body.salt) != expected:
+        report.add(
+            "reveal",
+            FAIL,
+            f"entry {seq} reveals ({body.choice.value}, reason {body.reason!r}, salt "
+            f"{body.salt.hex()}); the receipt holds ({r.choice.value}, reason "
+            f"{r.reason!r}, salt {r.salt.hex()})",
+        )
+        return None
+    report.add(
+        "reveal",
+        OK,
+        f"entry {seq} reveals {r.choice.value}, opening the sealed commitment as the receipt does",
+    )
+    return body
+
+
+def _tally(
+    report: ReceiptReport,
+    reveals: list[tuple[int, VoteRevealed]],
+    decision: tuple[int, ClaimDecided] | None,
+    revealed: VoteRevealed | None,
+) -> None:
+    r = report.receipt
+    if decision is None:
+        report.add(
+            "tally",
+            PENDING,
+            f"no claim.decided for claim {r.claim} round {r.round} in the log yet",
+        )
+        return
+    seq, body = decision
+    if revealed is None:
+        report.add("tally", SKIP, "the juror's reveal did not check: nothing to count")
+        return
+    approvals = sum(1 for _, v in reveals if v.choice is Choice.APPROVE)
+    rejections = len(reveals) - approvals
+    got = (body.approvals, body.rejections)
+    if got != (approvals, rejections):
+        report.add(
+            "tally",
+            FAIL,
+            f"entry {seq} decides with {body.approvals} approve, {body.rejections} reject; "
+            f"the round's {len(reveals)} reveals give {approvals} approve, "
+            f"{rejections} reject",
+        )
+        return
+    report.add(
+        "tally",
+        OK,
+        f"entry {seq} ({body.outcome.value}) counts {approvals} approve, {rejections} reject: "
+        f"the round's {len(reveals)} reveals, this juror's {r.choice.value} among them",
+    )
