@@ -27,8 +27,6 @@ votes are not revealed, or the log read is older than the receipt) or
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from verifiable.bodies import Choice, ClaimDecided, VoteRevealed, VoteSealed
@@ -37,6 +35,9 @@ from verifiable.entry import parse_entry
 from verifiable.errors import MalformedError, MutualogError, RuleViolation
 from verifiable.merkle import leaf_hash, root_hash, verify_inclusion
 from verifiable.note import Verifier
+from verifiable.receipt import RECEIPT_TYPE
+from verifiable.receipt import VoteReceipt as Receipt
+from verifiable.receipt import parse_receipt as _parse
 from verifiable.tiledlog import open_tiled_log
 from verifiable.tiles import Fetch
 from verifiable.votes import check_reveal, vote_commitment
@@ -52,32 +53,11 @@ __all__ = [
     "parse_receipt",
 ]
 
-RECEIPT_TYPE = "mutualog.vote-receipt/v1"
-
 OK, FAIL, PENDING, SKIP = "ok", "FAIL", "pending", "skip"
-
-_HASH_SIZE = 32
-_MAX_PROOF = 64
 
 
 class ReceiptError(Exception):
     """The receipt file is not a vote receipt at all: nothing can be verified."""
-
-
-@dataclass(frozen=True)
-class Receipt:
-    claim: str
-    round: int
-    juror: str
-    choice: Choice
-    reason: str
-    salt: bytes
-    commitment: bytes
-    leaf_index: int
-    entry: bytes
-    tree_size: int
-    inclusion_proof: tuple[bytes, ...]
-    checkpoint: bytes
 
 
 @dataclass(frozen=True)
@@ -132,88 +112,13 @@ class ReceiptReport:
 # --- reading the receipt file ------------------------------------------------------
 
 
-def _field(obj: Mapping[str, object], name: str, kind: type) -> object:
-    if name not in obj:
-        raise ReceiptError(f"missing field {name!r}")
-    value = obj[name]
-    if kind is int and isinstance(value, bool):
-        raise ReceiptError(f"{name}: expected an integer, got a boolean")
-    if not isinstance(value, kind):
-        raise ReceiptError(f"{name}: expected {kind.__name__}, got {type(value).__name__}")
-    return value
-
-
-def _hex(value: str, name: str, size: int | None = None) -> bytes:
-    try:
-        data = bytes.fromhex(value)
-    except ValueError:
-        raise ReceiptError(f"{name}: not hexadecimal") from None
-    if size is not None and len(data) != size:
-        raise ReceiptError(f"{name}: expected {size} bytes, got {len(data)}")
-    return data
-
-
-def _text_bytes(value: str, name: str) -> bytes:
-    try:
-        return value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise ReceiptError(f"{name}: not encodable as UTF-8") from None
-
-
 def parse_receipt(data: bytes) -> Receipt:
-    """The receipt in ``data`` (its JSON download); :class:`ReceiptError`
-    for anything that is not a well-formed vote receipt."""
+    """The receipt in ``data``; :class:`ReceiptError` for anything that is
+    not a well-formed vote receipt."""
     try:
-        obj = json.loads(data)
-    except (ValueError, RecursionError) as e:
-        raise ReceiptError(f"not JSON: {e}") from None
-    if not isinstance(obj, dict):
-        raise ReceiptError("not a JSON object")
-    kind = obj.get("type")
-    if kind != RECEIPT_TYPE:
-        raise ReceiptError(f"type: expected {RECEIPT_TYPE!r}, got {kind!r}")
-    choice_text = _field(obj, "choice", str)
-    assert isinstance(choice_text, str)
-    try:
-        choice = Choice(choice_text)
-    except ValueError:
-        raise ReceiptError(f"choice: expected approve or reject, got {choice_text!r}") from None
-    proof_items = _field(obj, "inclusion_proof", list)
-    assert isinstance(proof_items, list)
-    if len(proof_items) > _MAX_PROOF:
-        raise ReceiptError(f"inclusion_proof: {len(proof_items)} hashes, more than {_MAX_PROOF}")
-    proof = []
-    for i, item in enumerate(proof_items):
-        if not isinstance(item, str):
-            raise ReceiptError(f"inclusion_proof[{i}]: expected str")
-        proof.append(_hex(item, f"inclusion_proof[{i}]", _HASH_SIZE))
-    round_, leaf_index, tree_size = (
-        _field(obj, name, int) for name in ("round", "leaf_index", "tree_size")
-    )
-    claim, juror, reason, salt, commitment, entry, checkpoint = (
-        _field(obj, name, str)
-        for name in ("claim", "juror", "reason", "salt", "commitment", "entry", "checkpoint")
-    )
-    assert isinstance(round_, int) and isinstance(leaf_index, int) and isinstance(tree_size, int)
-    assert isinstance(claim, str) and isinstance(juror, str) and isinstance(reason, str)
-    assert isinstance(salt, str) and isinstance(commitment, str)
-    assert isinstance(entry, str) and isinstance(checkpoint, str)
-    if leaf_index < 0 or tree_size < 0:
-        raise ReceiptError("leaf_index and tree_size must not be negative")
-    return Receipt(
-        claim=claim,
-        round=round_,
-        juror=juror,
-        choice=choice,
-        reason=reason,
-        salt=_hex(salt, "salt"),
-        commitment=_hex(commitment, "commitment"),
-        leaf_index=leaf_index,
-        entry=_text_bytes(entry, "entry"),
-        tree_size=tree_size,
-        inclusion_proof=tuple(proof),
-        checkpoint=_text_bytes(checkpoint, "checkpoint"),
-    )
+        return _parse(data)
+    except MalformedError as e:
+        raise ReceiptError(str(e)) from e
 
 
 # --- the offline checks -----------------------------------------------------------

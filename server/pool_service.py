@@ -26,7 +26,6 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Engine
@@ -73,6 +72,7 @@ from verifiable.errors import MutualogError
 from verifiable.fields import ShapeValue, read_shape
 from verifiable.note import Ed25519Signer, Note
 from verifiable.pool import ClaimView, PoolState, Stage
+from verifiable.receipt import VoteReceipt as SealedReceipt
 from verifiable.replay import Replayer
 from verifiable.votes import SALT_SIZE, vote_commitment
 
@@ -100,45 +100,6 @@ class VoteRefusedError(PoolRefusedError):
     def __init__(self, reason: str, message: str) -> None:
         super().__init__(message)
         self.reason = reason
-
-
-@dataclass(frozen=True)
-class SealedReceipt:
-    """What a juror keeps of a sealed vote: the vote and its salt, the
-    ``vote.sealed`` entry, its leaf index and an inclusion proof in the tree
-    of the signed checkpoint."""
-
-    claim: str
-    round: int
-    juror: str
-    choice: Choice
-    reason: str
-    salt: bytes
-    commitment: bytes
-    leaf_index: int
-    entry: bytes
-    tree_size: int
-    inclusion_proof: tuple[bytes, ...]
-    checkpoint: bytes
-
-    def to_json(self) -> dict[str, object]:
-        """The receipt as a JSON object (hashes in hex, the entry and the
-        checkpoint note as text)."""
-        return {
-            "type": "mutualog.vote-receipt/v1",
-            "claim": self.claim,
-            "round": self.round,
-            "juror": self.juror,
-            "choice": self.choice.value,
-            "reason": self.reason,
-            "salt": self.salt.hex(),
-            "commitment": self.commitment.hex(),
-            "leaf_index": self.leaf_index,
-            "entry": self.entry.decode("utf-8"),
-            "tree_size": self.tree_size,
-            "inclusion_proof": [h.hex() for h in self.inclusion_proof],
-            "checkpoint": self.checkpoint.decode("utf-8"),
-        }
 
 
 def _whole_seconds(at: datetime) -> datetime:

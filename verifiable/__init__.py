@@ -15,6 +15,7 @@
 - :mod:`verifiable.sortition`, :mod:`verifiable.votes`,
   :mod:`verifiable.roster` — juror draws, sealed votes, rosters
 - :mod:`verifiable.evidence` — salted commitments to claim evidence
+- :mod:`verifiable.receipt` — the juror's vote receipt format
 - :mod:`verifiable.pool_builder`, :mod:`verifiable.simulate` — honest
   histories, for tests, benchmarks and the demo
 - :mod:`verifiable.errors` — the one exception hierarchy
