@@ -38,7 +38,8 @@ from verifiable.simulate import SimConfig, Simulation
 TARGET = 50_000
 
 
-def _cpu_model() -> str:
+def cpu_model() -> str:
+    """The CPU's model name, as ``lscpu`` gives it."""
     try:
         out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
     except (OSError, subprocess.CalledProcessError):
@@ -75,7 +76,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", action="store_true")
     args = parser.parse_args(argv)
 
-    print(f"python {platform.python_version()} on {_cpu_model()}, {os.cpu_count()} CPUs")
+    print(f"python {platform.python_version()} on {cpu_model()}, {os.cpu_count()} CPUs")
     t0 = time.perf_counter()
     sim = Simulation(random.Random(args.seed), config(args.entries))
     log = list(sim.run())

@@ -28,18 +28,24 @@ head) and the compact range of that prefix (hashes read from authenticated
 tiles).  A re-run proves its own checkpoint consistent with that prefix
 before continuing after it, so a resume point is never taken on trust from
 the server.  The pool's state is not saved, so a resumed audit of a log with
-a rulebook re-reads the entries before the resume point for the replay
-(checked against the prefix's root, not against tiles).
+a rulebook replays the entries before the resume point again (checked
+against the prefix's root, not against tiles).  For a log read over HTTP,
+the audit keeps the entry bundles it has proven in the state folder
+(``audit-entries.bin``, removed when the audit ends), so that this second
+replay reads the disk instead of downloading the log again; a snapshot or
+folder is read again from where it is.
 """
 
 from __future__ import annotations
 
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
-from client.sources import Source, TarSource, open_source
+from client.sources import DirectorySource, Source, TarSource, open_source
 from client.state import AuditProgress, PinnedLog, StateDir, StateError
 from client.sync import Check, InconsistentError, TileProofError, prove_consistent, witness_check
 from verifiable.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
@@ -170,6 +176,73 @@ def _required(fetch: Fetch, tile: TileCoord, size: int) -> bytes:
     return data
 
 
+def _bundle_entries(data: bytes, bundle: TileCoord) -> list[bytes]:
+    try:
+        return decode_bundle(data, bundle.width)
+    except MalformedError as e:
+        raise MalformedError(f"{bundle}: {e}") from e
+
+
+class _Stash:
+    """The entry bundles of the full level-0 tiles proven so far, in order,
+    each as a 4-byte big-endian length and the bundle's bytes.
+
+    A cache, never a source of trust: before a resumed audit replays from
+    it, the bundles it holds are hashed and must make the root of the
+    prefix the resume point proved again.
+    """
+
+    _LENGTH = 4
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._file: BinaryIO | None = None
+
+    def start(self) -> None:
+        """Begin an empty stash."""
+        self.close()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._file = self.path.open("wb")
+
+    def read(self, tiles: int) -> Iterator[bytes]:
+        """The first ``tiles`` bundles; raises :class:`OSError`, or
+        :class:`MalformedError` if the file ends before them."""
+        with self.path.open("rb") as file:
+            for t in range(tiles):
+                head = file.read(self._LENGTH)
+                length = int.from_bytes(head, "big")
+                data = file.read(length) if len(head) == self._LENGTH else b""
+                if len(head) != self._LENGTH or len(data) != length:
+                    raise MalformedError(f"{self.path}: ends in bundle {t} of {tiles}")
+                yield data
+
+    def keep_first(self, tiles: int) -> None:
+        """Drop what follows the first ``tiles`` bundles, and append after them."""
+        self.close()
+        file = self.path.open("r+b")
+        for _ in range(tiles):
+            length = int.from_bytes(file.read(self._LENGTH), "big")
+            file.seek(length, os.SEEK_CUR)
+        file.truncate()
+        self._file = file
+
+    def add(self, data: bytes) -> None:
+        """Keep ``data``; raises :class:`OSError` if it cannot be written."""
+        if self._file is not None:
+            self._file.write(len(data).to_bytes(self._LENGTH, "big") + data)
+
+    def sync(self) -> None:
+        """On disk before the resume point that counts on it is saved."""
+        if self._file is not None:
+            self._file.flush()
+            os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+
 @dataclass
 class _Cursor:
     """Where the audit stands: ``seq`` entries proven, the last with leaf
@@ -207,6 +280,12 @@ class _Audit:
         self._saved_at = time.monotonic()
         self._saved_tiles = 0
         self._boundary: AuditProgress | None = None
+        remote = not isinstance(source, (TarSource, DirectorySource))
+        self.stash = (
+            _Stash(state.stash_path(signed.checkpoint.origin))
+            if state is not None and remote
+            else None
+        )
 
     # -- resume ------------------------------------------------------------------
 
@@ -249,14 +328,59 @@ class _Audit:
         self.total = cp.size - p + (p if progress.rules else 0)
         if progress.rules:
             self._catch_up_rules(p)
+        elif self.stash is not None:
+            # No replay to feed: the stash is of no more use to this audit.
+            self.stash = None
+
+    def _stash_matches(self, stash: _Stash, tiles: int) -> bool:
+        """Whether the stash holds the first ``tiles`` bundles of the prefix
+        the resume point proved: their entries hash to its root."""
+        tree = CompactTree()
+        try:
+            for t, data in enumerate(stash.read(tiles)):
+                entries = _bundle_entries(data, TileCoord.entry_bundle(t))
+                tree.append(root_hash([leaf_hash(e) for e in entries]))
+        except FileNotFoundError:
+            return False
+        except (OSError, MalformedError) as e:
+            self.report.notes.append(f"entries kept for a resume not usable: {e}")
+            return False
+        if tree.root() != self.cursor.tiles.root():
+            self.report.notes.append(
+                "entries kept for a resume do not hash to the proven prefix; downloaded again"
+            )
+            return False
+        return True
+
+    def _earlier_bundles(self, tiles: int) -> Iterator[tuple[TileCoord, bytes]]:
+        """The entry bundles of the proven prefix: from the stash if it holds
+        them, else from the source (and into a new stash)."""
+        stash = self.stash
+        if stash is not None:
+            if self._stash_matches(stash, tiles):
+                for t, data in enumerate(stash.read(tiles)):
+                    yield TileCoord.entry_bundle(t), data
+                try:
+                    stash.keep_first(tiles)
+                except OSError as e:
+                    self._drop_stash(e)
+                return
+            try:
+                stash.start()
+            except OSError as e:
+                self._drop_stash(e)
+        for t in range(tiles):
+            bundle = TileCoord.entry_bundle(t)
+            data = _required(self.fetch, bundle, self.cp.size)
+            self._keep(data)
+            yield bundle, data
 
     def _catch_up_rules(self, p: int) -> None:
         """Rebuild the pool's state by replaying entries 0..p-1 again; they
         are checked against the prefix's root, which was proven above."""
         replayer = Replayer()
-        for t in range(p >> TILE_HEIGHT):
-            bundle = TileCoord.entry_bundle(t)
-            entries = decode_bundle(_required(self.fetch, bundle, self.cp.size), TILE_WIDTH)
+        for bundle, data in self._earlier_bundles(p >> TILE_HEIGHT):
+            entries = _bundle_entries(data, bundle)
             for data in entries:
                 try:
                     replayer.feed(data)
@@ -331,11 +455,17 @@ class _Audit:
                 f"empty tree: root {self.cp.root_hash.hex()}, expected {EMPTY_ROOT.hex()}"
             )
         last = (size + TILE_WIDTH - 1) >> TILE_HEIGHT
+        if self.stash is not None and self.cursor.seq == 0:
+            try:
+                self.stash.start()
+            except OSError as e:
+                self._drop_stash(e)
         for t in range(self.cursor.seq >> TILE_HEIGHT, last):
             width = min(TILE_WIDTH, size - (t << TILE_HEIGHT))
             hashes = self._level0(t, width)
             bundle = TileCoord.entry_bundle(t, width)
-            entries = decode_bundle(_required(self.fetch, bundle, size), width)
+            raw = _required(self.fetch, bundle, size)
+            entries = _bundle_entries(raw, bundle)
             for i, (data, expected) in enumerate(zip(entries, hashes, strict=True)):
                 got = leaf_hash(data)
                 if got != expected:
@@ -346,6 +476,8 @@ class _Audit:
                 self._entry(data, got)
             self._progress(width)
             if width == TILE_WIDTH:
+                if self.cursor.rules:
+                    self._keep(raw)
                 self._boundary = self._snapshot()
                 self._maybe_save()
 
@@ -375,12 +507,34 @@ class _Audit:
         if self.state is None or progress is None:
             return
         try:
+            if self.stash is not None:
+                self.stash.sync()
             self.state.save_progress(self.cp.origin, progress)
+        except OSError as e:
+            self._drop_stash(e)
         except StateError as e:
             self.report.notes.append(f"resume point not saved: {e}")
             self.state = None
 
+    def _keep(self, data: bytes) -> None:
+        if self.stash is not None:
+            try:
+                self.stash.add(data)
+            except OSError as e:
+                self._drop_stash(e)
+
+    def _drop_stash(self, e: OSError) -> None:
+        # A resume will download the entries again: slower, never wrong.
+        self.report.notes.append(f"entries not kept for a resume: {e.strerror or e}")
+        self.close_stash()
+        self.stash = None
+
+    def close_stash(self) -> None:
+        if self.stash is not None:
+            self.stash.close()
+
     def finish(self) -> None:
+        self.close_stash()
         if self.state is not None:
             try:
                 self.state.clear_progress(self.cp.origin)
@@ -467,6 +621,7 @@ def audit_log(
     except BaseException:
         # Interrupted (network, Ctrl-C): keep what is proven for the next run.
         audit.save()
+        audit.close_stash()
         raise
     report.entries = audit.cursor.seq
     resumed = (

@@ -399,12 +399,18 @@ class StateDir:
     def save_progress(self, origin: str, progress: AuditProgress) -> None:
         _atomic_write(self.progress_path(origin), _json_bytes(progress.to_json()))
 
+    def stash_path(self, origin: str) -> Path:
+        """The entry bundles an audit of a remote log has proven so far, kept
+        so that a resumed audit replays the rules without downloading them
+        again (see :mod:`client.audit`)."""
+        return self.log_dir(origin) / "audit-entries.bin"
+
     def clear_progress(self, origin: str) -> None:
-        path = self.progress_path(origin)
-        try:
-            path.unlink(missing_ok=True)
-        except OSError as e:
-            raise StateError(f"{path}: cannot remove: {e.strerror or e}") from e
+        for path in (self.progress_path(origin), self.stash_path(origin)):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as e:
+                raise StateError(f"{path}: cannot remove: {e.strerror or e}") from e
 
     # -- evidence ---------------------------------------------------------------------
 

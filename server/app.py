@@ -21,9 +21,13 @@ from server.context import EXTENSION, LogContext
 from server.db import make_engine
 from server.errors import register_error_handlers
 from server.pool_app import init_pool
+from server.pool_figures import yuan
 from server.security import init_security
 from server.views.api import api
+from server.views.bundle_api import bundle_api
 from server.views.operator import operator
+from server.views.pool_api import pool_api
+from server.views.public import public
 from server.views.tiles import tiles
 from server.views.web import web
 from server.web_errors import register_unrouted_errors
@@ -52,10 +56,15 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     init_security(app, context.engine, clock)
     init_pool(app, context, clock)
 
+    # Money on every page: integer fen shown as exact yuan, never a float.
+    app.add_template_filter(yuan, "yuan")
     app.register_blueprint(tiles)
     app.register_blueprint(api)
+    app.register_blueprint(pool_api)
+    app.register_blueprint(bundle_api)
     app.register_blueprint(web)
     app.register_blueprint(operator)
+    app.register_blueprint(public)
     register_error_handlers(app)
     register_unrouted_errors(app)
     return app

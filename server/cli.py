@@ -1,4 +1,5 @@
-"""``mutualog-server``: set up, run, append to, snapshot, restore and export a log.
+"""``mutualog-server``: set up, run, append to, snapshot, restore and export a
+log, and run the pool (the ``pool`` group of :mod:`server.pool_cli`).
 
 Every command reads the settings of :mod:`server.config` (``--instance`` and
 ``--database-url`` override the environment).  Errors are one line on
@@ -27,6 +28,7 @@ from server.config import Settings, load_settings
 from server.context import read_log_verifier
 from server.db import make_engine, upgrade
 from server.keys import create_key_file, load_signer
+from server.pool_cli import pool
 from server.private.accounts import Accounts, Role, check_password, normalize_username
 from server.private.passwords import Passwords
 from server.private.throttle import LoginThrottle
@@ -310,6 +312,9 @@ def demo(ctx: click.Context, host: str, port: int, members: int, seed: int, no_s
         return
     click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
     app.run(host=host, port=port)
+
+
+cli.add_command(pool)
 
 
 def _utc_now() -> datetime:

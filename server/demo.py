@@ -8,16 +8,29 @@ progress:
    with :class:`verifiable.simulate.Simulation` (deterministic from the
    seed): the founding members, joins, leaves, jurors, claims approved,
    rejected, appealed, objected to, redrawn after a missed quorum and
-   refused inside the waiting period, payouts and period closes;
+   refused inside the waiting period, payouts and period closes.  Each
+   claim's evidence documents (a discharge summary, an invoice scan, a
+   lab report: small synthetic PDF and JPEG files naming the patient) are
+   stored privately through :func:`server.private.evidence.store_evidence`
+   as the claim is filed, so its ``claim.filed`` entry carries their
+   salted commitments;
 2. :meth:`DemoBuilder.store` loads the entries into the empty log in large
    transactions (:meth:`server.storage.LogStore.load`) under one checkpoint
    signed with the log key — the entries keep the simulation's own times,
-   so the panels' seeds stay those of the simulated log;
+   so the panels' seeds stay those of the simulated log — and stores every
+   member's private details (a Chinese name, an 18-digit resident ID
+   number with its check digit, a mobile number; synthetic, from the
+   seed and the member id) in the private store;
 3. :meth:`DemoBuilder.finish` replays the stored log through the pool
-   service, keeps privately the openings of the votes sealed on the claims
-   still voting (so the operator can close them), and creates three
-   accounts: an operator, a member with a history of deductions, and a
-   juror drawn for the open claim who has not voted yet.
+   service, checks that the history holds every kind of case
+   (:data:`DEMO_CASES`), keeps privately the openings of the votes sealed
+   on the claims still voting (so the operator can close them), and
+   creates three accounts: an operator, a member with a history of
+   deductions, and a juror drawn for the open claim who has not voted yet.
+
+The evidence salts are drawn from the operating system, as for a real
+claim, so two builds from one seed differ in their commitments (and so in
+the panels their roots seed), not in what happens.
 
 The server then runs on a :class:`DemoClock` that starts just after the
 last simulated entry and moves with real time.
@@ -25,26 +38,30 @@ last simulated entry and moves with real time.
 
 from __future__ import annotations
 
+import json
 import random
 import secrets
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Engine, Table, insert, update
 
+from server.log_index import stored_index
 from server.models import AccountRow, MemberDetailsRow
+from server.pool_figures import claim_cases
 from server.pool_service import PoolService
 from server.private._tx import private_transaction
 from server.private.accounts import Accounts, Role
+from server.private.evidence import Upload, store_evidence
 from server.private.members import MemberDetails
 from server.private.passwords import Passwords
 from server.private.throttle import LoginThrottle
 from server.private.votes import PrivateVote, save_sealed_vote, set_sealed_seq
 from server.storage import LogStore
-from verifiable.bodies import VoteSealed
+from verifiable.bodies import AgeBand, VoteSealed
 from verifiable.checkpoint import Checkpoint, sign_checkpoint
 from verifiable.entry import parse_entry
 from verifiable.errors import MutualogError
@@ -54,12 +71,16 @@ from verifiable.pool import ClaimView, Stage
 from verifiable.simulate import SimConfig, Simulation
 
 __all__ = [
+    "DEMO_CASES",
     "DEMO_RULES",
     "DemoAccount",
     "DemoBuilder",
     "DemoClock",
     "DemoError",
+    "DemoIdentities",
     "demo_config",
+    "demo_documents",
+    "id_check_digit",
 ]
 
 _details = cast(Table, MemberDetailsRow.__table__)
@@ -78,8 +99,150 @@ DEMO_RULES: dict[str, object] = {
 }
 
 
+#: The kinds of claim the demo must show (see :func:`server.pool_figures.claim_cases`).
+DEMO_CASES = (
+    "approved",
+    "paid",
+    "rejected",
+    "redrawn",
+    "appealed",
+    "objected",
+    "waiting_period",
+    "withdrawn",
+    "voting",
+)
+
+
 class DemoError(MutualogError):
     """The demo cannot be built (the simulated history lacks what it needs)."""
+
+
+# --- synthetic private data -------------------------------------------------------
+
+_SURNAMES = (
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余"
+    "杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦方白邹孟熊秦邱江尹薛段雷侯龙史陶"
+    "黎贺顾毛郝龚邵万钱严武戴莫孔汤"
+)
+_GIVEN = (
+    "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂华玉萍红文辉力建国志宇浩然梓涵欣怡子"
+    "轩雨萱思远嘉俊晓东海燕春梅秀英佳琪博凯婷雪"
+)
+#: Resident-ID region codes (province, city, district).
+_REGIONS = ("110101", "310104", "440106", "510107", "330106", "420106", "320102", "610113")
+#: Ages in years, at the start of the demo, of each band's members.
+_AGES = {
+    AgeBand.UNDER_18: (1, 17),
+    AgeBand.FROM_18_TO_39: (18, 39),
+    AgeBand.FROM_40_TO_59: (40, 59),
+}
+_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def id_check_digit(first17: str) -> str:
+    """The check character of an 18-digit resident ID number (GB 11643,
+    ISO 7064 MOD 11-2) from its first 17 digits."""
+    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
+    return "10X98765432"[total % 11]
+
+
+class DemoIdentities:
+    """Synthetic, deterministic private details of the demo's members."""
+
+    def __init__(self, seed: int) -> None:
+        self._seed = seed
+
+    def details(self, member_id: str, band: AgeBand) -> MemberDetails:
+        """A name, ID number and mobile number for ``member_id``, the same
+        for the same seed; the birth date in the ID number fits ``band``."""
+        rng = random.Random(f"mutualog-demo/{self._seed}/{member_id}")
+        given = "".join(_GIVEN[rng.randrange(len(_GIVEN))] for _ in range(1 + rng.randrange(2)))
+        name = _SURNAMES[rng.randrange(len(_SURNAMES))] + given
+        low, high = _AGES[band]
+        born = DEMO_START.date() - timedelta(days=rng.randrange(low * 365 + 1, high * 365 + 300))
+        first17 = f"{_REGIONS[rng.randrange(len(_REGIONS))]}{born:%Y%m%d}{rng.randrange(1000):03d}"
+        phone = f"1{rng.randrange(3, 10)}{rng.randrange(10**9):09d}"
+        return MemberDetails.parse(name, first17 + id_check_digit(first17), phone)
+
+
+def _pdf(title: str, lines: Sequence[str], author: str) -> bytes:
+    """A small one-page PDF: ``lines`` in Helvetica, ``author`` (any
+    script) in the document information as UTF-16."""
+    # PDF strings end at ')' and escape with '\\': keep the text plain.
+    plain = [line.translate({ord("\\"): None, ord("("): "[", ord(")"): "]"}) for line in lines]
+    text = "".join(
+        f"BT /F1 11 Tf 56 {760 - 16 * n} Td ({line}) Tj ET\n" for n, line in enumerate(plain)
+    ).encode("ascii")
+    who = ("\ufeff" + author).encode("utf-16-be").hex().upper()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] "
+        b"/Resources << /Font << /F1 4 0 R >> >> /Contents 5 0 R >>",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Length %d >>\nstream\n" % len(text) + text + b"endstream",
+        b"<< /Title (" + title.encode("ascii") + b") /Author <" + who.encode("ascii") + b"> >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\n" % (len(objects) + 1)
+    out += b"startxref\n%d\n%%%%EOF\n" % xref
+    return bytes(out)
+
+
+def _jpeg(comment: str, rng: random.Random) -> bytes:
+    """A small JPEG-framed scan: JFIF header, a comment, scan bytes."""
+    note = comment.encode("utf-8")
+    jfif = b"JFIF\x00\x01\x01\x00\x00\x48\x00\x48\x00\x00"
+    scan = bytes(rng.randrange(255) for _ in range(600))  # no 0xff: no stray markers
+    return (
+        b"\xff\xd8"
+        + b"\xff\xe0" + (len(jfif) + 2).to_bytes(2, "big") + jfif
+        + b"\xff\xfe" + (len(note) + 2).to_bytes(2, "big") + note
+        + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00"
+        + scan
+        + b"\xff\xd9"
+    )  # fmt: skip
+
+
+def demo_documents(
+    claim_id: str, person: MemberDetails, count: int, filed: datetime, seed: int
+) -> list[Upload]:
+    """``count`` evidence documents of a claim: a discharge summary, an
+    invoice scan, a lab report (in that order), naming the patient."""
+    rng = random.Random(f"mutualog-demo/{seed}/evidence/{claim_id}")
+    day = filed.date() - timedelta(days=1 + rng.randrange(20))
+    record = f"{rng.randrange(10**8):08d}"
+    lines = [
+        f"Hospital record {record}",
+        f"Patient ID number: {person.id_number}",
+        f"Mobile: {person.phone}",
+        f"Admitted {day.isoformat()}",
+    ]
+    kinds = [
+        lambda: Upload(
+            _pdf("Discharge summary", ["Discharge summary", *lines], person.name),
+            "application/pdf",
+            f"discharge-{record}.pdf",
+        ),
+        lambda: Upload(
+            _jpeg(f"{person.name} {person.id_number} invoice {record}", rng),
+            "image/jpeg",
+            f"invoice-{record}.jpg",
+        ),
+        lambda: Upload(
+            _pdf("Laboratory report", ["Laboratory report", *lines], person.name),
+            "application/pdf",
+            f"lab-{record}.pdf",
+        ),
+    ]
+    return [kinds[n % len(kinds)]() for n in range(count)]
 
 
 def demo_config(members: int, days: int = DEMO_DAYS) -> SimConfig:
@@ -132,13 +295,38 @@ class DemoBuilder:
     passwords: Passwords = field(default_factory=Passwords)
     entries: list[bytes] = field(default_factory=list)
     _sim: Simulation | None = None
+    #: Every member who joined, with their band, in joining order.
+    _bands: dict[str, AgeBand] = field(default_factory=dict)
+    _identities: DemoIdentities = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._identities = DemoIdentities(self.seed)
 
     def simulate(self) -> list[bytes]:
-        """Generate the history; returns its entries."""
-        sim = Simulation(random.Random(self.seed), demo_config(self.members, self.days))
-        self.entries = list(sim.run())
+        """Generate the history, storing each claim's evidence documents
+        privately as it is filed; returns the entries."""
+        sim = Simulation(
+            random.Random(self.seed),
+            demo_config(self.members, self.days),
+            evidence=self._store_documents,
+        )
         self._sim = sim
+        self.entries = []
+        for data in sim.run():
+            self.entries.append(data)
+            # A claimant's join is always yielded before the claim is filed.
+            if b'"member.joined"' in data:
+                entry = json.loads(data)
+                if entry["type"] == "member.joined":
+                    self._bands[entry["body"]["member"]] = AgeBand(entry["body"]["age_band"])
         return self.entries
+
+    def _store_documents(
+        self, claim_id: str, member_id: str, count: int, filed: datetime
+    ) -> list[bytes]:
+        person = self._identities.details(member_id, self._bands[member_id])
+        uploads = demo_documents(claim_id, person, count, filed, self.seed)
+        return store_evidence(self.engine, claim_id, uploads, filed)
 
     @property
     def stats(self) -> dict[str, int]:
@@ -151,6 +339,26 @@ class DemoBuilder:
         tree.extend(hash_leaves(self.entries))
         note = sign_checkpoint(Checkpoint(self.signer.name, tree.size, tree.root()), self.signer)
         LogStore(self.engine).load(_counted(self.entries, advance), note)
+        self._store_identities()
+
+    def _store_identities(self) -> None:
+        """Every member's private details, in one transaction."""
+        now = self.clock()()
+        rows = []
+        for member_id, band in self._bands.items():
+            person = self._identities.details(member_id, band)
+            rows.append(
+                {
+                    "member_id": member_id,
+                    "name": person.name,
+                    "id_number": person.id_number,
+                    "phone": person.phone,
+                    "created": now,
+                }
+            )
+        with private_transaction(self.engine) as conn:
+            for start in range(0, len(rows), STORE_CHUNK):
+                conn.execute(insert(_details), rows[start : start + STORE_CHUNK])
 
     def clock(self) -> DemoClock:
         """The demo's clock: a minute after the last simulated entry."""
@@ -161,6 +369,10 @@ class DemoBuilder:
         """Keep the sealed votes' openings, create the demo accounts; returns
         the claim open for voting and the accounts."""
         state = service.state()
+        cases = claim_cases(stored_index(service.engine).catch_up(state.size), state)
+        missing = [case for case in DEMO_CASES if not cases.get(case)]
+        if missing:
+            raise DemoError(f"the simulated history has no claim {', '.join(missing)}")
         voting = [
             c
             for c in state.claims()
@@ -194,11 +406,11 @@ class DemoBuilder:
         ]
         return claim, made
 
-    def _keep_openings(self, voting: Iterable[ClaimView], now: datetime) -> dict[str, set[str]]:
+    def _keep_openings(self, voting: Sequence[ClaimView], now: datetime) -> dict[str, set[str]]:
         assert self._sim is not None
         # The simulation keeps the openings of the votes it sealed; the
         # server keeps them privately until the reveal, as for a web vote.
-        sim_claims = self._sim._claims
+        openings = {c.id: self._sim.sealed_votes(c.id) for c in voting}
         ids = {c.id: c for c in voting}
         seqs: dict[tuple[str, str], int] = {}
         for seq, data in enumerate(self.entries):
@@ -210,7 +422,7 @@ class DemoBuilder:
                         seqs[(body.claim, body.juror)] = seq
         kept: dict[str, set[str]] = {}
         for (claim_id, juror), seq in seqs.items():
-            choice, reason, salt = sim_claims[claim_id].sealed[juror]
+            choice, reason, salt = openings[claim_id][juror]
             view = ids[claim_id]
             vote = PrivateVote(claim_id, view.round, juror, choice, reason, salt)
             save_sealed_vote(self.engine, vote, now)
@@ -230,28 +442,17 @@ class DemoBuilder:
         password = secrets.token_urlsafe(12)
         account = accounts.register(username, password, now, role=role)
         if member_id is not None:
-            details = MemberDetails.parse(
-                f"Demo {username.title()}", f"DEMO-{secrets.token_hex(4)}", "+86 138 0000 0000"
-            )
-            _link_member(self.engine, account.id, member_id, details, now)
+            _link_member(self.engine, account.id, member_id)
         return DemoAccount(role.value, username, password, member_id, note)
 
 
-def _link_member(
-    engine: Engine, account_id: int, member_id: str, details: MemberDetails, now: datetime
-) -> None:
-    """Give a demo account a member id of the simulated history (a real
-    member joins through :meth:`PoolService.join` instead)."""
+def _link_member(engine: Engine, account_id: int, member_id: str) -> None:
+    """Give a demo account a member id of the simulated history, with the
+    details stored for it (a real member joins through
+    :meth:`PoolService.join` instead)."""
     with private_transaction(engine) as conn:
         conn.execute(
-            insert(_details).values(
-                member_id=member_id,
-                account_id=account_id,
-                name=details.name,
-                id_number=details.id_number,
-                phone=details.phone,
-                created=now,
-            )
+            update(_details).where(_details.c.member_id == member_id).values(account_id=account_id)
         )
         conn.execute(
             update(_accounts).where(_accounts.c.id == account_id).values(member_id=member_id)

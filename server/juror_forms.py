@@ -11,26 +11,15 @@ token and nothing is cast.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from itsdangerous import BadSignature, URLSafeSerializer
-from wtforms import Form, HiddenField, IntegerField, RadioField, TextAreaField
+from wtforms import HiddenField, IntegerField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs lag 3.2
 from wtforms.validators import InputRequired, Length, NumberRange, Regexp
 
+from server.forms import FlaskForm
 from verifiable.bodies import Choice
 
 __all__ = ["MAX_REASON", "CastForm", "VoteForm", "seal_vote_form", "vote_form_matches"]
-
-if TYPE_CHECKING:
-
-    class FlaskForm(Form):
-        def is_submitted(self) -> bool: ...
-
-        def validate_on_submit(self, extra_validators: object = None) -> bool: ...
-
-else:
-    from flask_wtf import FlaskForm
 
 #: A juror's reason: short, as Kleros asks (the log's vote reason allows more).
 MAX_REASON = 500

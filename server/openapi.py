@@ -207,5 +207,14 @@ _DOCUMENT: dict[str, Any] = {
 
 
 def openapi_document() -> dict[str, Any]:
-    """A fresh copy of the document (callers may not change the original)."""
-    return copy.deepcopy(_DOCUMENT)
+    """A fresh copy of the document (callers may not change the original),
+    with the paths and schemas of the pool's JSON routes and of the bundles."""
+    from server.openapi_bundles import BUNDLE_PATHS, BUNDLE_SCHEMAS
+    from server.openapi_pool import POOL_PATHS, POOL_SCHEMAS
+
+    document = copy.deepcopy(_DOCUMENT)
+    document["paths"].update(copy.deepcopy(POOL_PATHS))
+    document["paths"].update(copy.deepcopy(BUNDLE_PATHS))
+    document["components"]["schemas"].update(copy.deepcopy(POOL_SCHEMAS))
+    document["components"]["schemas"].update(copy.deepcopy(BUNDLE_SCHEMAS))
+    return document

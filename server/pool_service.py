@@ -26,12 +26,31 @@ from __future__ import annotations
 import secrets
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from enum import StrEnum
+from typing import TypeVar
 
 from sqlalchemy import Engine
 
-from server.private.evidence import Upload, discard_evidence, store_evidence
-from server.private.members import MemberDetails, join_pool
+from server.errors import ServiceUnavailableError
+from server.private.erasure import set_erasure_seq
+from server.private.evidence import (
+    EvidenceDocument,
+    StoredEvidence,
+    Upload,
+    discard_evidence,
+    erase_evidence,
+    evidence_content,
+    list_evidence,
+    store_evidence,
+)
+from server.private.members import (
+    MemberDetails,
+    erase_member_details,
+    join_pool,
+    member_details,
+)
 from server.private.votes import (
     PrivateVote,
     discard_sealed_vote,
@@ -54,6 +73,8 @@ from verifiable.bodies import (
     ClaimNoticed,
     ClaimObjected,
     ClaimPaid,
+    DataErased,
+    ErasedKind,
     JurorQualified,
     JuryPool,
     LeaveReason,
@@ -65,32 +86,66 @@ from verifiable.bodies import (
     PoolRules,
     VoteRevealed,
     VoteSealed,
+    parse_body,
 )
 from verifiable.checkpoint import Checkpoint
-from verifiable.entry import Entry, parse_entry
-from verifiable.errors import MutualogError
-from verifiable.fields import ShapeValue, read_shape
+from verifiable.entry import Entry, load_strict_json, parse_entry
+from verifiable.errors import MalformedError, MutualogError
+from verifiable.fields import (
+    ShapeValue,
+    format_time,
+    read_date,
+    read_shape,
+    read_text,
+    read_time,
+)
 from verifiable.note import Ed25519Signer, Note
 from verifiable.pool import ClaimView, PoolState, Stage
+from verifiable.pool_claims import AWAITING_PANEL
 from verifiable.receipt import VoteReceipt as SealedReceipt
 from verifiable.replay import Replayer
+from verifiable.rules import Rules
 from verifiable.votes import SALT_SIZE, vote_commitment
 
 __all__ = [
     "CATCH_UP_CHUNK",
+    "MAX_ERASURE_REASON",
+    "CaseFile",
+    "Objection",
+    "PoolInputError",
     "PoolRefusedError",
     "PoolService",
+    "PoolUnavailableError",
+    "QueueAction",
+    "QueueItem",
+    "ReviewQueue",
     "SealedReceipt",
     "VoteRefusedError",
+    "parse_effective",
+    "read_rule_changes",
 ]
 
 #: Entries read per query while catching up with the stored log.
 CATCH_UP_CHUNK = 5_000
 
+#: An erasure's public reason (the ``data.erased`` field's bound).
+MAX_ERASURE_REASON = 500
+
+
+class PoolUnavailableError(ServiceUnavailableError):
+    """The stored log does not replay (a rule broken, an entry unreadable):
+    the pool cannot serve its state."""
+
 
 class PoolRefusedError(MutualogError):
     """An operation the pool refuses before anything is appended or stored;
     the message is for the person who asked."""
+
+
+class PoolInputError(PoolRefusedError):
+    """A refusal of the input itself, whatever the pool's state: a field
+    the log cannot hold, an amount out of range, a reason that would
+    publish personal data, a rule change that does not parse."""
 
 
 class VoteRefusedError(PoolRefusedError):
@@ -104,6 +159,58 @@ class VoteRefusedError(PoolRefusedError):
 
 def _whole_seconds(at: datetime) -> datetime:
     return at.astimezone(UTC).replace(microsecond=0)
+
+
+class QueueAction(StrEnum):
+    """What a claim in the review queue waits for from the operator."""
+
+    NOTICE = "notice"  # filed: write the redacted notice
+    INELIGIBLE = "ineligible"  # filed, diagnosed inside the waiting period
+    ANSWER = "answer"  # objections not answered yet
+    DRAW = "draw"  # noticed and the objection window over, or a redraw or appeal
+    CLOSE_VOTING = "close_voting"  # the voting window is over
+    PAY = "pay"  # approved
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    action: QueueAction
+    claim: ClaimView
+
+
+@dataclass(frozen=True)
+class ReviewQueue:
+    """What needs the operator at ``now``: ``items`` in the order to do them,
+    the open claims whose next step waits for a window to close, and the
+    periods due to close (oldest first)."""
+
+    now: datetime
+    items: tuple[QueueItem, ...]
+    waiting: tuple[ClaimView, ...]
+    due_periods: tuple[date, ...]
+
+
+@dataclass(frozen=True)
+class Objection:
+    """An objection to a claim, with the answer if there is one."""
+
+    seq: int
+    body: ClaimObjected
+    answer: ClaimAnswered | None
+
+
+@dataclass(frozen=True)
+class CaseFile:
+    """Everything the operator sees of a claim: the public state, the notice
+    and objections from the log, and the private evidence and identity."""
+
+    claim: ClaimView
+    notice: ClaimNoticed | None
+    objections: tuple[Objection, ...]
+    documents: tuple[EvidenceDocument, ...]
+    claimant: MemberDetails | None
+    drawable: bool
+    now: datetime
 
 
 class PoolService:
@@ -124,6 +231,7 @@ class PoolService:
         self._pinned: datetime | None = None
         self._fed = 0
         self._notices: dict[str, int] = {}
+        self._answers: dict[int, int] = {}
         self.sequencer = Sequencer(
             engine, signer, signer.name, self._append_clock, validate=self._validate
         )
@@ -131,6 +239,10 @@ class PoolService:
     @property
     def store(self) -> LogStore:
         return self._store
+
+    @property
+    def engine(self) -> Engine:
+        return self._engine
 
     # -- keeping in step with the log ------------------------------------
 
@@ -147,8 +259,15 @@ class PoolService:
                 self._note(replayer.feed(data))
 
     def _note(self, entry: Entry) -> None:
-        if isinstance(entry.body, ClaimNoticed):
-            self._notices[entry.body.claim] = entry.seq
+        self._remember(entry.seq, entry.body)
+
+    def _remember(self, seq: int, body: Body) -> None:
+        # Where the texts the state does not keep are in the log: a claim's
+        # notice, and the answer to each objection (by the objection's seq).
+        if isinstance(body, ClaimNoticed):
+            self._notices[body.claim] = seq
+        elif isinstance(body, ClaimAnswered):
+            self._answers[body.objection] = seq
 
     def _synced(self, size: int | None = None) -> Replayer:
         with self._lock:
@@ -156,9 +275,16 @@ class PoolService:
             target = self._store.size() if size is None else size
             if replayer is None or replayer.size > target:
                 replayer = Replayer()
-                self._notices = {}
+                self._notices, self._answers = {}, {}
             self._replayer = None  # until caught up: a failure rebuilds
-            self._catch_up(replayer, target)
+            try:
+                self._catch_up(replayer, target)
+            except MutualogError as e:
+                # What is stored breaks the rules or cannot be read: no page
+                # of the pool can be trusted, so none is served (503, not 500).
+                raise PoolUnavailableError(
+                    f"the stored log does not replay under the pool's rules: {e}"
+                ) from e
             self._replayer = replayer
             return replayer
 
@@ -191,8 +317,7 @@ class PoolService:
             finally:
                 self._pinned, self._fed = None, 0
             for offset, (_, body) in enumerate(items):
-                if isinstance(body, ClaimNoticed):
-                    self._notices[body.claim] = result.first_seq + offset
+                self._remember(result.first_seq + offset, body)
             return result
 
     def _one(self, body: Body, at: datetime) -> int:
@@ -219,6 +344,66 @@ class PoolService:
             return None
         body = parse_entry(data, seq=seq).body
         return body if isinstance(body, ClaimNoticed) else None
+
+    def review_queue(self) -> ReviewQueue:
+        """The claims waiting for the operator now, and the periods due."""
+        with self._lock:
+            state = self.state()
+            now = self._now(state)
+            if not state.started:
+                return ReviewQueue(now, (), (), ())
+            items: list[QueueItem] = []
+            waiting: list[ClaimView] = []
+            for view in state.claims():
+                actions = _next_actions(view, now)
+                items.extend(QueueItem(action, view) for action in actions)
+                if not actions and view.stage in (Stage.NOTICED, Stage.VOTING):
+                    waiting.append(view)
+            order = list(QueueAction)
+            items.sort(key=lambda item: (order.index(item.action), item.claim.filed_seq))
+            # A period's moment is noticed by the next entry; preview it at now.
+            due = state.due_periods
+            close = state.expected_period_close(now)
+            if close is not None and close.period not in due:
+                due = (*due, close.period)
+            return ReviewQueue(now, tuple(items), tuple(waiting), due)
+
+    def case_file(self, claim_id: str) -> CaseFile | None:
+        """The operator's view of a claim, or ``None`` if there is no such claim."""
+        with self._lock:
+            state = self.state()
+            view = state.claim(claim_id)
+            if view is None:
+                return None
+            now = self._now(state)
+            objections = []
+            for seq in view.objection_seqs:
+                body = self._body(seq, ClaimObjected)
+                answer_seq = self._answers.get(seq)
+                answer = None if answer_seq is None else self._body(answer_seq, ClaimAnswered)
+                objections.append(Objection(seq, body, answer))
+            return CaseFile(
+                claim=view,
+                notice=self.notice(claim_id),
+                objections=tuple(objections),
+                documents=tuple(list_evidence(self._engine, claim_id)),
+                claimant=member_details(self._engine, view.member),
+                drawable=QueueAction.DRAW in _next_actions(view, now),
+                now=now,
+            )
+
+    def evidence_document(self, claim_id: str, position: int) -> StoredEvidence | None:
+        """A claim's evidence document with its bytes; ``None`` if unknown or erased."""
+        return evidence_content(self._engine, claim_id, position)
+
+    def _body(self, seq: int, kind: type[BodyT]) -> BodyT:
+        data = self._store.entry(seq)
+        if data is None:
+            raise StoredLogError(f"pool: the stored log has no entry {seq}")
+        body = parse_entry(data, seq=seq).body
+        if not isinstance(body, kind):
+            raise StoredLogError(f"pool: entry {seq} is {body.TYPE}, not {kind.TYPE}")
+        return body
 
     def open_panels(self, member_id: str) -> list[ClaimView]:
         """Claims whose current panel has ``member_id`` and is still voting."""
@@ -322,20 +507,37 @@ class PoolService:
             return claim_id
 
     def publish_notice(self, claim_id: str, text: str, amount: int | None = None) -> ClaimNoticed:
+        """Append the claim's public redacted notice; ``amount`` (fen) is the
+        aid proposed, by default the amount requested within the cap."""
         with self._lock:
             state = self.state()
             view = self._require(state, claim_id)
+            if view.stage is not Stage.FILED:
+                raise PoolRefusedError(
+                    f"claim {claim_id} is {view.stage.value}: only a filed claim that has no "
+                    "notice yet gets one"
+                )
+            if view.waiting:
+                raise PoolRefusedError(
+                    f"claim {claim_id} was diagnosed inside the waiting period: it gets no "
+                    "notice, only an ineligible decision"
+                )
+            most = min(view.requested, view.rules.cap(view.band) or 0)
+            if amount is not None and not 1 <= amount <= most:
+                raise PoolInputError(
+                    f"the proposed aid must be 1 to {most} fen (the amount requested, within "
+                    f"the cap), not {amount}"
+                )
             at = self._now(state)
-            cap = view.rules.cap(view.band) or 0
             body = ClaimNoticed(
                 claim=claim_id,
                 text=text,
-                amount=min(view.requested, cap) if amount is None else amount,
+                amount=most if amount is None else amount,
                 age_band=view.band,
                 category=view.category,
                 objections_until=at + timedelta(days=view.rules.objection_days),
             )
-            self._one(body, at)
+            self._one(_checked(body, "notice"), at)
             return body
 
     def file_objection(self, claim_id: str, member_id: str, text: str) -> int:
@@ -347,16 +549,30 @@ class PoolService:
             )
 
     def answer(self, claim_id: str, objection_seq: int, text: str) -> int:
+        """Append the answer to the objection at ``objection_seq``; returns its seq."""
         with self._lock:
             state = self.state()
+            view = self._require(state, claim_id)
+            if objection_seq not in view.objection_seqs:
+                raise PoolRefusedError(
+                    f"entry {objection_seq} is not an objection to claim {claim_id}"
+                )
+            if objection_seq not in view.unanswered:
+                raise PoolRefusedError(f"objection {objection_seq} is already answered")
             body = ClaimAnswered(claim=claim_id, objection=objection_seq, text=text)
-            return self._one(body, self._now(state))
+            return self._one(_checked(body, "answer"), self._now(state))
 
     def decide_ineligible(self, claim_id: str) -> ClaimDecided:
         """Decide a claim diagnosed inside the waiting period (no panel)."""
         with self._lock:
             state = self.state()
-            self._require(state, claim_id)
+            view = self._require(state, claim_id)
+            if view.stage is not Stage.FILED or not view.waiting:
+                what = "" if view.waiting else ", not diagnosed inside the waiting period"
+                raise PoolRefusedError(
+                    f"claim {claim_id} is {view.stage.value}{what}: only a filed claim "
+                    "diagnosed inside the waiting period is decided ineligible"
+                )
             body = state.expected_decision(claim_id)
             self._one(body, self._now(state))
             return body
@@ -367,8 +583,9 @@ class PoolService:
         with self._lock:
             replayer = self._synced()
             state = replayer.state
-            self._require(state, claim_id)
+            view = self._require(state, claim_id)
             at = self._now(state)
+            _check_drawable(view, at)
             body = state.expected_panel(claim_id, at, replayer.root_at)
             self._one(body, at)
             return body
@@ -392,24 +609,56 @@ class PoolService:
             self._one(body, at)
             return body
 
-    def close_period(self) -> PeriodClosed:
+    def close_period(self, period: date | None = None) -> PeriodClosed:
+        """Close the oldest period due; if ``period`` is given, only if that
+        is the one (so a form sent twice does not close the next as well)."""
         with self._lock:
             state = self.state()
             at = self._now(state)
             body = state.expected_period_close(at)
+            closed = period is not None and any(c.period == period for c in state.closed_periods)
             if body is None:
-                raise PoolRefusedError("no period is due to close yet")
+                done = f"period {period} is already closed; " if closed else ""
+                raise PoolRefusedError(f"{done}no period is due to close yet")
+            if period is not None and body.period != period:
+                raise PoolRefusedError(
+                    f"period {period.isoformat()} "
+                    + ("is already closed" if closed else "is not the next period due")
+                    + f"; the next period due is {body.period.isoformat()}"
+                )
             self._one(body, at)
             return body
 
     def change_rules(
         self, rules: Mapping[str, object], effective: datetime, reason: str
     ) -> PoolRules:
+        """Append a change to the rulebook, in force from ``effective``."""
         with self._lock:
             state = self.state()
-            shape = read_shape(dict(rules), "rules")
+            at = self._now(state)
+            if effective.utcoffset() is None:
+                raise PoolInputError("the effective time needs a time zone")
+            effective = _whole_seconds(effective)
+            if effective <= at:
+                raise PoolInputError(
+                    f"a rule change takes effect in the future: {format_time(effective)} is "
+                    f"not after {format_time(at)}"
+                )
+            latest = state.rulebook.latest
+            if latest is not None and effective <= latest.effective:
+                raise PoolRefusedError(
+                    f"a rule change takes effect after every change already scheduled: "
+                    f"{format_time(effective)} is not after {format_time(latest.effective)}"
+                )
+            if not rules:
+                raise PoolInputError("the rule change changes no rule")
+            try:
+                shape = read_shape(dict(rules), "rules")
+                Rules.from_json(shape, "rules", latest.rules if latest is not None else None)
+            except MalformedError as e:
+                raise PoolInputError(str(e)) from e
             body = PoolRules(effective=effective, rules=shape, reason=reason)
-            self._one(body, self._now(state))
+            self._one(_checked(body, "rule change"), at)
             return body
 
     def override(
@@ -419,13 +668,77 @@ class PoolService:
         reason: str,
         details: Mapping[str, ShapeValue] | None = None,
     ) -> int:
-        """Append a manual intervention with its reason."""
+        """Append a manual intervention with its reason; the same override
+        (action, target and reason) is logged once."""
         with self._lock:
             state = self.state()
+            for earlier in state.overrides:
+                if (earlier.action, earlier.target, earlier.reason) == (action, target, reason):
+                    raise PoolRefusedError(
+                        f"this override is already in the log (entry {earlier.seq}); give "
+                        "another reason to log another"
+                    )
+            at = self._now(state)
+            rules = state.rules_at(at)
+            if rules is not None and action not in rules.overrides_allowed:
+                allowed = ", ".join(rules.overrides_allowed) or "none"
+                raise PoolRefusedError(
+                    f"the rules do not allow the override {action!r} (allowed: {allowed})"
+                )
             body = OperatorOverride(
                 action=action, target=target, reason=reason, details=dict(details or {})
             )
-            return self._one(body, self._now(state))
+            return self._one(_checked(body, "override"), at)
+
+    # -- erasure ----------------------------------------------------------
+
+    def erase_member(self, member_id: str, reason: str, requested_by: int | None) -> DataErased:
+        """Erase a member's name, ID number and phone, and log that it happened.
+
+        The entry is appended first and the private data deleted after, so a
+        refused append erases nothing.  A crash between the two leaves the
+        log saying what is not done yet; asking again finishes it.
+        """
+        with self._lock:
+            state = self.state()
+            if state.member(member_id) is None and not state.has_left(member_id):
+                raise PoolRefusedError(f"there is no member {member_id}")
+            details = member_details(self._engine, member_id)
+            done = state.erasures.get((ErasedKind.MEMBER, member_id))
+            if details is None:
+                what = f"were erased in entry {done.seq}" if done else "are stored"
+                raise PoolRefusedError(f"no private details of member {member_id} {what}")
+            reason = _public_reason(reason, _identity(details))
+            at = self._now(state)
+            body = DataErased(kind=ErasedKind.MEMBER, subject=member_id, documents=0, reason=reason)
+            seq = done.seq if done else self._one(_checked(body, "erasure"), at)
+            erasure = erase_member_details(self._engine, member_id, reason, requested_by, at)
+            set_erasure_seq(self._engine, erasure.id, seq)
+            return body
+
+    def erase_evidence(self, claim_id: str, reason: str, requested_by: int | None) -> DataErased:
+        """Erase a claim's evidence documents and their salts (the
+        commitments stay, here and in the log), and log that it happened;
+        in the order :meth:`erase_member` explains."""
+        with self._lock:
+            state = self.state()
+            view = self._require(state, claim_id)
+            left = [d for d in list_evidence(self._engine, claim_id) if d.erased is None]
+            done = state.erasures.get((ErasedKind.EVIDENCE, claim_id))
+            if not left:
+                what = f"was erased in entry {done.seq}" if done else "is stored"
+                raise PoolRefusedError(f"no evidence of claim {claim_id} {what}")
+            claimant = member_details(self._engine, view.member)
+            private = [d.filename for d in left if d.filename]
+            reason = _public_reason(reason, (*_identity(claimant), *private))
+            at = self._now(state)
+            body = DataErased(
+                kind=ErasedKind.EVIDENCE, subject=claim_id, documents=len(left), reason=reason
+            )
+            seq = done.seq if done else self._one(_checked(body, "erasure"), at)
+            erasure = erase_evidence(self._engine, claim_id, reason, requested_by, at)
+            set_erasure_seq(self._engine, erasure.id, seq)
+            return body
 
     # -- votes ------------------------------------------------------------
 
@@ -559,6 +872,109 @@ class PoolService:
         if view is None:
             raise PoolRefusedError(f"there is no claim {claim_id}")
         return view
+
+
+BodyT = TypeVar("BodyT", bound=Body)
+
+
+def _next_actions(view: ClaimView, now: datetime) -> list[QueueAction]:
+    """What ``view`` waits for from the operator at ``now`` (none while a
+    window is open or the claim is final)."""
+    actions = [QueueAction.ANSWER] if view.unanswered else []
+    stage = view.stage
+    if stage is Stage.FILED:
+        actions.append(QueueAction.INELIGIBLE if view.waiting else QueueAction.NOTICE)
+    elif stage in AWAITING_PANEL and not view.unanswered:
+        until = view.objections_until
+        if stage is not Stage.NOTICED or until is None or now >= until:
+            actions.append(QueueAction.DRAW)
+    elif stage is Stage.VOTING and view.votes_until is not None and now > view.votes_until:
+        actions.append(QueueAction.CLOSE_VOTING)
+    elif stage is Stage.APPROVED:
+        actions.append(QueueAction.PAY)
+    return actions
+
+
+def _check_drawable(view: ClaimView, at: datetime) -> None:
+    if view.stage not in AWAITING_PANEL:
+        raise PoolRefusedError(
+            f"claim {view.id} is {view.stage.value}: a panel is drawn for a noticed claim, "
+            "a redraw or an appeal"
+        )
+    if view.unanswered:
+        seqs = ", ".join(str(s) for s in view.unanswered)
+        raise PoolRefusedError(
+            f"answer every objection to claim {view.id} before its panel is drawn "
+            f"(unanswered: entry {seqs})"
+        )
+    until = view.objections_until
+    if view.stage is Stage.NOTICED and until is not None and at < until:
+        raise PoolRefusedError(
+            f"the objection window of claim {view.id} is open until {format_time(until)}"
+        )
+
+
+def _checked(body: BodyT, what: str) -> BodyT:
+    """``body`` if every field is one the log accepts, else a refusal that
+    names the field (``notice.text: expected a text of 1 to 2000 ...``)."""
+    try:
+        parse_body(body.TYPE, body.to_json(), what)
+    except MalformedError as e:
+        raise PoolInputError(str(e)) from e
+    return body
+
+
+def _identity(details: MemberDetails | None) -> tuple[str, ...]:
+    return () if details is None else (details.name, details.id_number, details.phone)
+
+
+def _public_reason(reason: str, private: Sequence[str]) -> str:
+    """An erasure's reason, fit for the public log: one line of 1 to 500
+    characters that does not repeat what is being erased."""
+    text = reason.strip()
+    try:
+        read_text(text, "reason", max_len=MAX_ERASURE_REASON, multiline=False)
+    except MalformedError as e:
+        raise PoolInputError(
+            f"the reason is published in the log: one line of 1 to {MAX_ERASURE_REASON} "
+            f"characters without control characters ({e})"
+        ) from e
+    folded = text.casefold()
+    for value in private:
+        if len(value) >= 3 and value.casefold() in folded:
+            raise PoolInputError(
+                "the reason is published in the log: it must not repeat the personal data "
+                "being erased (a name, ID number, phone number or file name)"
+            )
+    return text
+
+
+def read_rule_changes(data: bytes | str, label: str) -> dict[str, object]:
+    """A rule change as JSON text (an object of rule names to values, as
+    docs/rules.md lists them), decoded as strictly as the log decodes."""
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    try:
+        value = load_strict_json(raw, label)
+    except MalformedError as e:
+        raise PoolInputError(str(e)) from e
+    if not isinstance(value, dict):
+        raise PoolInputError(f"{label}: expected a JSON object of rule names and values")
+    return dict(value)
+
+
+def parse_effective(text: str) -> datetime:
+    """When a rule change takes effect: a date ``YYYY-MM-DD`` (00:00 UTC
+    that day) or a time ``YYYY-MM-DDTHH:MM:SSZ``."""
+    value = text.strip()
+    try:
+        if "T" in value:
+            return read_time(value, "effective")
+        return datetime.combine(read_date(value, "effective"), time(), UTC)
+    except MalformedError as e:
+        raise PoolInputError(
+            f"the effective time must be a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM:SSZ, "
+            f"not {value[:40]!r}"
+        ) from e
 
 
 def _checkpoint_size(note: bytes) -> int:

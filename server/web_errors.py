@@ -104,6 +104,12 @@ def add_html_errors(blueprint: Blueprint) -> None:
     """Give ``blueprint``'s pages HTML error pages; call before it is registered."""
     blueprint.register_error_handler(CSRFError, _csrf)
     blueprint.register_error_handler(HTTPException, _http)
+    # Flask looks up handlers by status code first, on the blueprint and then
+    # the application, before it looks by class: without these two the
+    # application's handler for unrouted paths would answer a view's own
+    # 404 or 405 with JSON.
+    blueprint.register_error_handler(NotFound, _http)
+    blueprint.register_error_handler(MethodNotAllowed, _http)
     blueprint.register_error_handler(ApiError, _api_error)
     blueprint.register_error_handler(SQLAlchemyError, _database)
     blueprint.register_error_handler(Exception, _unexpected)

@@ -59,6 +59,8 @@ __all__ = [
     "ClaimNoticed",
     "ClaimObjected",
     "ClaimPaid",
+    "DataErased",
+    "ErasedKind",
     "JurorQualified",
     "JurorRemoved",
     "JuryPool",
@@ -110,6 +112,13 @@ class Choice(StrEnum):
 
     APPROVE = "approve"
     REJECT = "reject"
+
+
+class ErasedKind(StrEnum):
+    """What private data an erasure deleted."""
+
+    MEMBER = "member"  # a member's name, ID number and phone
+    EVIDENCE = "evidence"  # a claim's evidence documents and their salts
 
 
 class Outcome(StrEnum):
@@ -428,6 +437,32 @@ class OperatorOverride(Body):
     details: Mapping[str, ShapeValue] = field(metadata=_m(JSON_SHAPE))
 
 
+@dataclass(frozen=True)
+class DataErased(Body):
+    """Private data deleted off the log on request: a member's identity
+    (``kind`` member, ``subject`` the member id, ``documents`` 0) or a
+    claim's evidence documents with their salts (``kind`` evidence,
+    ``subject`` the claim id, ``documents`` how many).  The log's entries
+    and commitments stay as they were; this entry makes the erasure public.
+    ``reason`` is public too, so it names no one."""
+
+    TYPE: ClassVar[str] = "data.erased"
+    kind: ErasedKind = field(metadata=_m(enum_codec(ErasedKind)))
+    subject: str = field(metadata=_m(MEMBER_ID))
+    documents: int = field(metadata=_m(int_codec(0, MAX_EVIDENCE)))
+    reason: str = field(metadata=_m(text_codec(500, multiline=False)))
+
+    def _check(self, where: str) -> None:
+        if self.kind is ErasedKind.MEMBER and self.documents != 0:
+            raise MalformedError(
+                f"{where}.documents: expected 0 for kind member, got {self.documents}"
+            )
+        if self.kind is ErasedKind.EVIDENCE and self.documents == 0:
+            raise MalformedError(
+                f"{where}.documents: expected 1 to {MAX_EVIDENCE} for kind evidence, got 0"
+            )
+
+
 BODY_TYPES: Mapping[str, type[Body]] = MappingProxyType(
     {
         cls.TYPE: cls
@@ -450,6 +485,7 @@ BODY_TYPES: Mapping[str, type[Body]] = MappingProxyType(
             ClaimPaid,
             PeriodClosed,
             OperatorOverride,
+            DataErased,
         )
     }
 )

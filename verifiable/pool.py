@@ -36,6 +36,8 @@ from verifiable.bodies import (
     ClaimDecided,
     ClaimFiled,
     ClaimPaid,
+    DataErased,
+    ErasedKind,
     JurorQualified,
     JurorRemoved,
     JuryPool,
@@ -59,6 +61,7 @@ from verifiable.rules import Rulebook, RuleChange, Rules
 
 __all__ = [
     "ClaimView",
+    "ErasureRecord",
     "MemberView",
     "OverrideRecord",
     "PoolState",
@@ -78,6 +81,18 @@ class OverrideRecord:
     time: datetime
     action: str
     target: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ErasureRecord:
+    """A ``data.erased`` as the audit shows it."""
+
+    seq: int
+    time: datetime
+    kind: ErasedKind
+    subject: str
+    documents: int
     reason: str
 
 
@@ -116,6 +131,15 @@ class ClaimView:
     amount: int
     paid_period: date | None
     rules: Rules
+    waiting: bool
+    """Diagnosed inside the waiting period: no notice, only an ineligible decision."""
+    objections_until: datetime | None
+    objection_seqs: tuple[int, ...]
+    """The seqs of the ``claim.objected`` entries, in log order."""
+    unanswered: tuple[int, ...]
+    """The seqs of the objections not answered yet, in log order."""
+    evidence: int
+    """Evidence commitments in the ``claim.filed`` entry."""
 
 
 def _member_view(m: Member) -> MemberView:
@@ -144,6 +168,11 @@ def _claim_view(c: Claim) -> ClaimView:
         amount=c.amount,
         paid_period=c.paid_period,
         rules=c.rules,
+        waiting=c.waiting,
+        objections_until=c.objections_until,
+        objection_seqs=tuple(c.objections),
+        unanswered=tuple(s for s in c.objections if s not in c.answered),
+        evidence=c.evidence,
     )
 
 
@@ -161,7 +190,16 @@ class _Started:
 class PoolState:
     """The state of the pool after the entries applied so far."""
 
-    __slots__ = ("_handlers", "_s", "_size", "_time", "members", "overrides", "rulebook")
+    __slots__ = (
+        "_handlers",
+        "_s",
+        "_size",
+        "_time",
+        "erasures",
+        "members",
+        "overrides",
+        "rulebook",
+    )
 
     def __init__(self) -> None:
         self._size = 0
@@ -169,6 +207,7 @@ class PoolState:
         self.rulebook = Rulebook()
         self.members = Membership()
         self.overrides: list[OverrideRecord] = []
+        self.erasures: dict[tuple[ErasedKind, str], ErasureRecord] = {}
         self._s: _Started | None = None
         # Before genesis every type but pool.rules is refused by _genesis.
         self._handlers: dict[str, Callable[[int, datetime, Any], None]] = {
@@ -183,6 +222,7 @@ class PoolState:
             "claim.paid": self._paid,
             "period.closed": self._closed,
             "operator.override": self._override,
+            "data.erased": self._erased,
         }
 
     # -- applying -------------------------------------------------------
@@ -376,6 +416,51 @@ class PoolState:
         if body.action == WITHDRAW:
             claims.withdraw(claims.check_withdraw(seq, body.target))
         self.overrides.append(OverrideRecord(seq, time, body.action, body.target, body.reason))
+
+    def _erased(self, seq: int, time: datetime, body: Body) -> None:
+        assert isinstance(body, DataErased)
+        if body.kind is ErasedKind.MEMBER:
+            known = body.subject in self.members.active or body.subject in self.members.gone
+            if not known:
+                raise RuleViolation(
+                    "erasure.subject",
+                    f"member {body.subject} never joined the pool",
+                    seq=seq,
+                    expected="a member the log knows",
+                    actual=body.subject,
+                )
+        else:
+            claim = self._started.claims.claims.get(body.subject)
+            if claim is None:
+                raise RuleViolation(
+                    "erasure.subject",
+                    f"claim {body.subject} was never filed",
+                    seq=seq,
+                    expected="a filed claim",
+                    actual=body.subject,
+                )
+            if body.documents > claim.evidence:
+                raise RuleViolation(
+                    "erasure.documents",
+                    f"claim {claim.id} was filed with {claim.evidence} evidence document(s)",
+                    seq=seq,
+                    expected=f"at most {claim.evidence}",
+                    actual=body.documents,
+                )
+        key = (body.kind, body.subject)
+        earlier = self.erasures.get(key)
+        if earlier is not None:
+            raise RuleViolation(
+                "erasure.once",
+                f"the {body.kind.value} data of {body.subject} was already erased "
+                f"in entry {earlier.seq}",
+                seq=seq,
+                expected="one erasure",
+                actual="a second erasure",
+            )
+        self.erasures[key] = ErasureRecord(
+            seq, time, body.kind, body.subject, body.documents, body.reason
+        )
 
     # -- reading --------------------------------------------------------
 

@@ -117,6 +117,7 @@ class Claim:
     outcome: Outcome | None = None
     amount: int = 0
     paid_period: date | None = None
+    evidence: int = 0
 
     @property
     def waiting(self) -> bool:
@@ -292,6 +293,7 @@ class ClaimBook:
             filed=time,
             rules=rules,
             covered_from=covered_from,
+            evidence=len(body.evidence),
         )
 
     def noticed(self, seq: int, time: datetime, body: ClaimNoticed) -> None:

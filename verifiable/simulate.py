@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -53,7 +53,7 @@ from verifiable.bodies import (
     VoteSealed,
 )
 from verifiable.entry import FORMAT_VERSION, GENESIS_PREV, Entry
-from verifiable.errors import RuleViolation
+from verifiable.errors import MalformedError, RuleViolation
 from verifiable.fields import read_shape
 from verifiable.merkle import CompactTree, leaf_hash
 from verifiable.roster import paid_claims_root, roster_root
@@ -61,7 +61,14 @@ from verifiable.rules import Rules, moment, next_notice
 from verifiable.sortition import draw_panel, juror_pool_root
 from verifiable.votes import vote_commitment
 
-__all__ = ["Rng", "SimConfig", "Simulation", "simulate"]
+__all__ = ["EvidenceHook", "Rng", "SimConfig", "Simulation", "VoteOpening", "simulate"]
+
+VoteOpening = tuple[Choice, str, bytes]
+"""A sealed vote's opening: the choice, the reason and the salt."""
+
+EvidenceHook = Callable[[str, str, int, datetime], Sequence[bytes]]
+"""``hook(claim_id, member_id, count, time)``: the commitments of the
+``count`` evidence documents of a claim filed at ``time``, in order."""
 
 
 class Rng(Protocol):
@@ -169,7 +176,7 @@ class _Claim:
     seed: bytes | None = None
     jurors: tuple[str, ...] = ()
     votes_until: datetime | None = None
-    sealed: dict[str, tuple[Choice, str, bytes]] = field(default_factory=dict)
+    sealed: dict[str, VoteOpening] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -184,11 +191,20 @@ class _Book:
 
 class Simulation:
     """One simulated pool.  Iterate :meth:`run` for the entries' bytes;
-    :attr:`stats` counts what happened (entry types and claim outcomes)."""
+    :attr:`stats` counts what happened (entry types and claim outcomes).
 
-    def __init__(self, rng: Rng, config: SimConfig | None = None) -> None:
+    ``evidence``, if given, supplies the evidence commitments of each claim
+    filed (a demo stores real documents whose salted commitments these
+    are); without it they are random.  Either way the same ``rng`` draws
+    are made, so the hook changes the commitments and nothing else.
+    """
+
+    def __init__(
+        self, rng: Rng, config: SimConfig | None = None, *, evidence: EvidenceHook | None = None
+    ) -> None:
         self.rng = rng
         self.cfg = config or SimConfig()
+        self._evidence = evidence
         self.stats: Counter[str] = Counter()
         self._seq = 0
         self._prev = GENESIS_PREV
@@ -285,6 +301,13 @@ class Simulation:
             if claim.stage in ("noticed", "redraw", "appealed") and claim.seed_size is None:
                 claim.seed_size = self._seq
                 claim.seed = root
+
+    def sealed_votes(self, claim_id: str) -> dict[str, VoteOpening]:
+        """The openings of the votes sealed in the current round of
+        ``claim_id``, by juror (empty for an unknown claim): what a server
+        keeps privately until the reveal."""
+        claim = self._claims.get(claim_id)
+        return dict(claim.sealed) if claim is not None else {}
 
     def rules_at(self, when: datetime) -> Rules:
         """The simulated pool's rules at ``when``."""
@@ -515,6 +538,14 @@ class Simulation:
             merit=self._pct(cfg.merit_pct),
         )
         evidence = tuple(self._hash() for _ in range(1 + self.rng.randrange(3)))
+        if self._evidence is not None:
+            supplied = tuple(self._evidence(claim.id, member_id, len(evidence), when))
+            if len(supplied) != len(evidence):
+                raise MalformedError(
+                    f"simulation: the evidence hook gave {len(supplied)} commitments for "
+                    f"the {len(evidence)} documents of claim {claim.id}"
+                )
+            evidence = supplied
         category = rules.categories[self.rng.randrange(len(rules.categories))]
         body = ClaimFiled(
             claim=claim.id,

@@ -12,59 +12,28 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Collection
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from server.context import current_log
 from server.errors import BadParameterError, NotFoundError
 from server.openapi import openapi_document
+from server.views.params import parse_size, query_args, required
 from verifiable.checkpoint import Checkpoint
 from verifiable.entry import parse_entry
-from verifiable.merkle import EMPTY_ROOT, MAX_SIZE
+from verifiable.merkle import EMPTY_ROOT
 from verifiable.note import Note
 
-__all__ = ["api", "parse_size"]
+__all__ = ["api"]
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-_DECIMAL = re.compile(r"0|[1-9][0-9]{0,19}")
 _HEX_HASH = re.compile(r"[0-9a-fA-F]{64}")
 # The log's state changes with every append: cache it as briefly as the checkpoint.
 _CACHE = "public, max-age=5"
 # An entry, and a proof about tree sizes the log has reached, never change.
 _FOREVER = "public, max-age=31536000, immutable"
-
-
-def parse_size(name: str, text: str) -> int:
-    """A tree size or index: a decimal integer in 0..2**64-1, canonically written."""
-    # str.isdigit and int() accept '+1', ' 1', '1_0' and non-ASCII digits.
-    if not _DECIMAL.fullmatch(text) or int(text) > MAX_SIZE:
-        shown = text if len(text) <= 40 else text[:40] + "..."
-        raise BadParameterError(
-            f"{name}: expected a decimal integer from 0 to 2**64-1 without sign, spaces "
-            f"or leading zeros, got {shown!r}"
-        )
-    return int(text)
-
-
-def _query(allowed: Collection[str]) -> dict[str, str]:
-    args = request.args
-    for key in args:
-        if key not in allowed:
-            shown = key if len(key) <= 40 else key[:40] + "..."
-            known = ", ".join(sorted(allowed)) or "none"
-            raise BadParameterError(f"unknown query parameter {shown!r} (accepted: {known})")
-        if len(args.getlist(key)) > 1:
-            raise BadParameterError(f"query parameter {key!r} is given more than once")
-    return {key: args[key] for key in args}
-
-
-def _required(query: dict[str, str], name: str) -> str:
-    if name not in query:
-        raise BadParameterError(f"missing query parameter {name!r}")
-    return query[name]
 
 
 def _json(body: dict[str, Any], cache: str = _CACHE) -> Response:
@@ -93,7 +62,7 @@ def openapi() -> Response:
 
 @api.get("/log")
 def log() -> Response:
-    _query(())
+    query_args(())
     context = current_log()
     note = context.store.latest_checkpoint()
     size, root, text = 0, EMPTY_ROOT, None
@@ -113,7 +82,7 @@ def log() -> Response:
 
 @api.get("/entries/<index_text>")
 def entry(index_text: str) -> Response:
-    _query(())
+    query_args(())
     index = parse_size("index", index_text)
     store = current_log().store
     tree_size = _tree_size()
@@ -133,8 +102,8 @@ def entry(index_text: str) -> Response:
 
 @api.get("/proof/inclusion")
 def inclusion() -> Response:
-    query = _query(("index", "leaf_hash", "size"))
-    size = parse_size("size", _required(query, "size"))
+    query = query_args(("index", "leaf_hash", "size"))
+    size = parse_size("size", required(query, "size"))
     if ("index" in query) == ("leaf_hash" in query):
         raise BadParameterError("give exactly one of the query parameters 'index' and 'leaf_hash'")
     store = current_log().store
@@ -172,9 +141,9 @@ def inclusion() -> Response:
 
 @api.get("/proof/consistency")
 def consistency() -> Response:
-    query = _query(("old", "new"))
-    old = parse_size("old", _required(query, "old"))
-    new = parse_size("new", _required(query, "new"))
+    query = query_args(("old", "new"))
+    old = parse_size("old", required(query, "old"))
+    new = parse_size("new", required(query, "new"))
     if old == 0:
         raise BadParameterError("old 0: a consistency proof starts from a non-empty tree")
     if old > new:

@@ -33,6 +33,7 @@ __all__ = [
     "FULL_TILE_CACHE",
     "PARTIAL_TILE_CACHE",
     "SNAPSHOT_CACHE",
+    "compress",
     "tiles",
 ]
 
@@ -50,6 +51,16 @@ _OCTETS = "application/octet-stream"
 _GZIP_MIN = 512
 
 tiles = Blueprint("tiles", __name__)
+
+
+def compress(response: Response, data: bytes) -> None:
+    """Send ``data`` gzipped in ``response`` if the client accepts it and it
+    is worth it; either way the answer varies with ``Accept-Encoding``."""
+    response.vary.add("Accept-Encoding")
+    if len(data) >= _GZIP_MIN and request.accept_encodings.quality("gzip") > 0:
+        # mtime=0: the same bytes always compress to the same bytes.
+        response.set_data(gzip.compress(data, compresslevel=6, mtime=0))
+        response.headers["Content-Encoding"] = "gzip"
 
 
 @tiles.get("/checkpoint")
@@ -76,11 +87,7 @@ def tile(rest: str) -> Response:
     response = Response(data, content_type=_OCTETS)
     response.headers["Cache-Control"] = PARTIAL_TILE_CACHE if coord.is_partial else FULL_TILE_CACHE
     if coord.is_entry_bundle:
-        response.vary.add("Accept-Encoding")
-        if len(data) >= _GZIP_MIN and request.accept_encodings.quality("gzip") > 0:
-            # mtime=0: the same bundle always compresses to the same bytes.
-            response.set_data(gzip.compress(data, compresslevel=6, mtime=0))
-            response.headers["Content-Encoding"] = "gzip"
+        compress(response, data)
     return response
 
 

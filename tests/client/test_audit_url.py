@@ -4,6 +4,7 @@ interrupted audit; the rules replay."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -353,3 +354,74 @@ def test_a_resumed_audit_replays_the_rules_from_the_start(
     # The pool's state is rebuilt from the bundles; their tiles are not read again.
     again = hook.take()
     assert "tile/entries/000" in again and "tile/0/000" not in again
+
+
+def _stash_file(state: Path) -> Path:
+    from client.state import safe_name
+
+    return state / "logs" / safe_name(RULES_ORIGIN) / "audit-entries.bin"
+
+
+@pytest.fixture
+def served_rulebook(tmp_path: Path, servers: Servers) -> Iterator[tuple[str, Served]]:
+    folder = tmp_path / "rulebook-log"
+    folder.mkdir()
+    vkey = _write_log(folder, [_rulebook(), *(_member(i) for i in range(700))])
+    served = servers.static(folder)
+    yield vkey, served
+    servers.stop(served)
+
+
+def _interrupt_at_tile_2(
+    mutualog: Mutualog, hook: FetchHook, url: str, vkey: str, state: Path
+) -> None:
+    hook.fail_at = "tile/entries/002.p/189"
+    interrupted = mutualog("audit", url, "--key", vkey)
+    assert interrupted.code == 2 and "entries 0..511 are proven and saved" in interrupted.err
+    # The two full bundles proven, each a 4-byte length and the bundle.
+    stash = _stash_file(state).read_bytes()
+    first = int.from_bytes(stash[:4], "big")
+    assert len(stash) == 8 + first + int.from_bytes(stash[4 + first : 8 + first], "big")
+    hook.take()
+
+
+def test_a_resumed_audit_of_a_url_replays_the_rules_from_kept_entries(
+    served_rulebook: tuple[str, Served],
+    mutualog: Mutualog,
+    monkeypatch: pytest.MonkeyPatch,
+    state: Path,
+) -> None:
+    vkey, served = served_rulebook
+    hook = FetchHook(monkeypatch, HttpFetcher)
+    _interrupt_at_tile_2(mutualog, hook, served.url, vkey, state)
+    report = _report(mutualog("audit", served.url, "--key", vkey, "--json"))
+    assert report["verified"] and report["resumed_from"] == 512
+    assert report["rules"]["status"] == "ok" and report["rules"]["summary"]["members"] == 700
+    # The pool's state is rebuilt from the kept entries: nothing before the
+    # resume point is downloaded again.
+    again = hook.take()
+    assert not {"tile/entries/000", "tile/entries/001", "tile/0/000", "tile/0/001"} & set(again)
+    assert "tile/entries/002.p/189" in again
+    assert not _stash_file(state).exists() and not _progress_file(state, RULES_ORIGIN).exists()
+
+
+def test_kept_entries_that_do_not_match_are_downloaded_again(
+    served_rulebook: tuple[str, Served],
+    mutualog: Mutualog,
+    monkeypatch: pytest.MonkeyPatch,
+    state: Path,
+) -> None:
+    vkey, served = served_rulebook
+    hook = FetchHook(monkeypatch, HttpFetcher)
+    _interrupt_at_tile_2(mutualog, hook, served.url, vkey, state)
+    # A member id changed on disk: the kept bundles no longer hash to the
+    # prefix the resume point proved, so they are not trusted.
+    stash = bytearray(_stash_file(state).read_bytes())
+    at = stash.index(b"00000000000000000000000000000007")
+    stash[at + 31] = ord("8")
+    _stash_file(state).write_bytes(bytes(stash))
+    report = _report(mutualog("audit", served.url, "--key", vkey, "--json"))
+    assert report["verified"] and report["resumed_from"] == 512
+    assert report["rules"]["status"] == "ok" and report["rules"]["summary"]["members"] == 700
+    assert any("do not hash to the proven prefix" in n for n in report["notes"])
+    assert {"tile/entries/000", "tile/entries/001"} <= set(hook.take())

@@ -3,6 +3,9 @@ for the tests of the pool service and of the juror's web forms."""
 
 from __future__ import annotations
 
+import html
+import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -10,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from argon2.profiles import CHEAPEST
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import Engine, text
 
 from server import create_app
@@ -22,6 +26,8 @@ from server.private.members import MemberDetails
 from verifiable.bodies import AgeBand
 
 if TYPE_CHECKING:
+    from werkzeug.test import TestResponse
+
     from tests.server.conftest import FixedClock
 
 ORIGIN = "example.org/mutualog/test"
@@ -117,3 +123,36 @@ def row_counts(engine: Engine) -> dict[str, int]:
 
 def today(clock: FixedClock) -> date:
     return clock().date()
+
+
+_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def served_pool_app(engine: Engine, tmp_path: Path, clock: FixedClock) -> Iterator[Flask]:
+    """A ``make_pool_app`` application for a fixture to yield, disposed after."""
+    app = make_pool_app(engine, tmp_path, clock)
+    yield app
+    app.extensions["mutualog"].engine.dispose()
+
+
+def csrf(client: FlaskClient, path: str) -> str:
+    """The CSRF token of the form on the page at ``path``."""
+    found = _TOKEN.search(client.get(path).get_data(as_text=True))
+    assert found, path
+    return found.group(1)
+
+
+def sign_in(app: Flask, username: str) -> FlaskClient:
+    """A client signed in as ``username`` (whose password is :data:`PASSWORD`)."""
+    client = app.test_client()
+    token = csrf(client, "/login")
+    response = client.post(
+        "/login", data={"csrf_token": token, "username": username, "password": PASSWORD}
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def text_of(response: TestResponse) -> str:
+    """A page's text, its HTML entities unescaped."""
+    return html.unescape(response.get_data(as_text=True))

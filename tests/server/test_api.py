@@ -5,6 +5,7 @@ and the database left as it was."""
 from __future__ import annotations
 
 import base64
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -147,10 +148,11 @@ def test_openapi_document_is_valid_and_names_every_route(log: Log) -> None:
     document = response.get_json()
     validate(document)
     documented = {"/api/v1" + path for path in document["paths"]}
+    # Every JSON route under /api/v1 is documented, the pool's and the bundles' too.
     routed = {
-        rule.rule.replace("<index_text>", "{index}")
+        re.sub(r"<(?:[a-z]+:)?([a-z_]+?)(?:_text)?>", r"{\1}", rule.rule)
         for rule in log.app.url_map.iter_rules()
-        if rule.endpoint.startswith("api.")
+        if rule.endpoint.startswith(("api.", "pool_api.", "bundle_api."))
     }
     assert documented == routed
     for path_item in document["paths"].values():

@@ -22,6 +22,7 @@ from werkzeug.test import TestResponse
 
 from server import create_app
 from server.auth import accounts_service, safe_next
+from server.keys import create_key_file
 from server.models import AccountRow
 from server.private.accounts import Role
 
@@ -35,6 +36,11 @@ _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 def make_app(
     engine: Engine, tmp_path: Path, clock: FixedClock, **config: object
 ) -> Iterator[Flask]:
+    # A set-up instance has its log key: the dashboard reads the pool.
+    key = tmp_path / "instance" / "log.key"
+    if not key.exists():
+        key.parent.mkdir(parents=True, exist_ok=True)
+        create_key_file(key, "example.org/mutualog/test", bytes(32))
     app = create_app(
         {
             "MUTUALOG_INSTANCE": tmp_path / "instance",

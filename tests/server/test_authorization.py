@@ -118,6 +118,45 @@ def _build(folder: Path) -> Pool:
             this_panel = set(pool.draw_panel(claims[0]).jurors)
             other_panel = set(pool.draw_panel(claims[1]).jurors)
             clock.advance(hours=1)
+            # -- pool: more claims, for the member pages (web) --
+            # A claim in its objection window, filed by a member who has no role.
+            spare = [m for m in members[2:] if m not in this_panel | other_panel][1]
+            upload = Upload(PDF, "application/pdf", "a.pdf")
+            noticed = pool.file_claim(spare, "cancer", 5_000_000, clock().date(), [upload])
+            pool.publish_notice(noticed, "A member aged 18-39 asks for aid for cancer.")
+            # -- pool: more claims, for the operator pages --
+            # A claim at each stage an operator form acts on, filed by members
+            # with no role.  A rule change (no objection window, one-day votes)
+            # lets one claim be voted on and approved, and another's votes be
+            # over, while this claim's panel is still voting.
+            roles = {
+                sorted(this_panel - other_panel)[0],
+                sorted(other_panel - this_panel)[0],
+                *[m for m in members[2:] if m not in this_panel | other_panel][:2],
+            }
+            free = [m for m in members[2:] if m not in roles]
+            pdf = Upload(PDF, "application/pdf", "a.pdf")
+            text = "A member aged 18-39 asks for aid for cancer."
+            objected = pool.file_claim(free[0], "cancer", 5_000_000, clock().date(), [pdf])
+            pool.publish_notice(objected, text)
+            pool.file_objection(objected, free[1], "The amount looks high.")
+            soon = datetime.fromtimestamp(clock().timestamp() + 1, clock().tzinfo)
+            quick = {"claim.objection_days": 0, "panel.voting_days": 1}
+            pool.change_rules(quick, soon, "Faster reviews.")
+            clock.advance(seconds=2)
+            pool.file_claim(free[1], "cancer", 5_000_000, clock().date(), [pdf])  # to notice
+            late = next(iter(add_members(pool, 1, "late", clock())))
+            pool.file_claim(late, "stroke", 100_000, clock().date(), [pdf])  # waiting period
+            drawable, approved, closable = [
+                pool.file_claim(m, "cancer", 5_000_000, clock().date(), [pdf]) for m in free[2:5]
+            ]
+            for noticed_now in (drawable, approved, closable):
+                pool.publish_notice(noticed_now, text)
+            for voted in (approved, closable):
+                for juror in pool.draw_panel(voted).jurors:
+                    pool.seal_vote(voted, 1, juror, Choice.APPROVE, REASON)
+            clock.advance(days=1, seconds=1)
+            pool.close_voting(approved)
             accounts_service().register(OPERATOR, PASSWORD, clock(), Role.OPERATOR)
         juror_this = sorted(this_panel - other_panel)[0]
         juror_other = sorted(other_panel - this_panel)[0]
@@ -232,6 +271,55 @@ MATRIX: dict[str, dict[str, Cells]] = {
     "web.juror_receipt": {"GET": OWN_RECEIPT},
     "web.juror_receipt_file": {"GET": OWN_RECEIPT},
     "operator.index": {"GET": OPERATORS},
+    # -- rows: member pages (web) --
+    # A member's pages: "member" roles here have joined already, so joining is
+    # refused (403) and its form is sent to the dashboard; the successful
+    # actions send the member to the dashboard.  Only a claimant sees their
+    # evidence (404 to anyone else); objections go to the claim in its window
+    # (filed by a member with no role), and so does an appeal, which only
+    # its claimant may make.
+    "web.join": {
+        "GET": {**MEMBERS, **dict.fromkeys(ROLES[1:4], DASHBOARD)},
+        "POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], FORBIDDEN)},
+    },
+    "web.leave": {"GET": MEMBERS, "POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], DASHBOARD)}},
+    "web.claim_new": {
+        "GET": MEMBERS,
+        "POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], DASHBOARD)},
+    },
+    "web.claim_status": {"GET": MEMBERS},
+    "web.claim_object": {"POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], DASHBOARD)}},
+    "web.claim_appeal": {"POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], FORBIDDEN)}},
+    "web.claim_evidence": {"GET": {**MEMBERS, **dict.fromkeys(ROLES[1:4], NOT_FOUND)}},
+    "web.juror_evidence": {"GET": PANEL},
+    # -- rows: operator pages --
+    # The operator's pages; a successful action returns to the review queue
+    # (home, for an operator).  Each form names a claim at the right stage.
+    "operator.claim": {"GET": OPERATORS},
+    "operator.evidence": {"GET": OPERATORS},
+    "operator.close_period": {"POST": {**OPERATORS, "operator": HOME}},
+    **{
+        f"operator.{name}": {"POST": {**OPERATORS, "operator": HOME}}
+        for name in ("notice", "answer", "draw", "close_voting", "pay", "ineligible")
+    },
+    **{
+        f"operator.{name}": {"GET": OPERATORS, "POST": {**OPERATORS, "operator": HOME}}
+        for name in ("rules", "override", "erase")
+    },
+    # -- rows: public pages and pool JSON --
+    "public.overview": {"GET": PUBLIC},
+    "public.claims": {"GET": PUBLIC},
+    "public.claim": {"GET": PUBLIC},
+    "public.log_page": {"GET": PUBLIC},
+    "public.verify": {"GET": PUBLIC},
+    "pool_api.overview": {"GET": PUBLIC},
+    "pool_api.periods": {"GET": PUBLIC},
+    "pool_api.claims": {"GET": PUBLIC},
+    "pool_api.claim": {"GET": PUBLIC},
+    # -- rows: bundles --
+    "bundle_api.claim": {"GET": PUBLIC},
+    # Public too; the pool has closed no period yet, so anyone is told so alike.
+    "bundle_api.deduction": {"GET": dict.fromkeys(ROLES, NOT_FOUND)},
 }
 
 # Allowed cells that write: everything else, allowed or refused, writes nothing.
@@ -239,6 +327,28 @@ WRITES = {
     ("web.register", "POST", "anonymous"),  # a new account
     ("web.login", "POST", "anonymous"),  # the sign-in's attempt record
     ("web.juror_cast", "POST", "juror_this"),  # the sealed vote
+    # -- writes: member pages (web) --
+    *(
+        (e, "POST", r)
+        for e in ("web.leave", "web.claim_new", "web.claim_object")
+        for r in ROLES[1:4]
+    ),
+    # -- writes: operator pages --
+    *(
+        (f"operator.{name}", "POST", "operator")
+        for name in (
+            "notice",
+            "answer",
+            "draw",
+            "close_voting",
+            "pay",
+            "ineligible",
+            "close_period",
+            "rules",
+            "override",
+            "erase",
+        )
+    ),
 }
 
 # Receipts are asked for after this claim's juror has voted, so there is one to refuse.
@@ -291,6 +401,46 @@ def _path(endpoint: str, pool: Pool, size: int) -> str:
         "web.juror_receipt": f"/juror/claims/{claim}/1/receipt",
         "web.juror_receipt_file": f"/juror/claims/{claim}/1/receipt.json",
         "operator.index": "/operator/",
+        # -- paths: member pages (web) --
+        "web.join": "/join",
+        "web.leave": "/leave",
+        "web.claim_new": "/claims/new",
+        "web.claim_status": f"/claims/{claim}",
+        "web.claim_object": "/claims/object",
+        "web.claim_appeal": "/claims/appeal",
+        # Either claim's claimant may hold a juror's role here, so ask for a claim
+        # nobody filed: 404, as for anyone's claim but one's own (the claimant's
+        # download is in test_member_pages).
+        "web.claim_evidence": f"/claims/{'0' * 32}/evidence/0",
+        "web.juror_evidence": f"/juror/claims/{claim}/evidence/0",
+        # -- paths: operator pages --
+        "operator.claim": f"/operator/claims/{claim}",
+        "operator.evidence": f"/operator/claims/{claim}/evidence/0",
+        "operator.close_period": "/operator/period/close",
+        "operator.notice": "/operator/actions/notice",
+        "operator.answer": "/operator/actions/answer",
+        "operator.draw": "/operator/actions/draw",
+        "operator.close_voting": "/operator/actions/close-voting",
+        "operator.pay": "/operator/actions/pay",
+        "operator.ineligible": "/operator/actions/ineligible",
+        "operator.rules": "/operator/rules",
+        "operator.override": "/operator/override",
+        "operator.erase": "/operator/erase",
+        # -- paths: public pages and pool JSON --
+        "public.overview": "/pool",
+        "public.claims": "/pool/claims",
+        "public.claim": f"/pool/claims/{claim}",
+        "public.log_page": "/log",
+        "public.verify": "/verify",
+        "pool_api.overview": "/api/v1/pool",
+        "pool_api.periods": "/api/v1/pool/periods",
+        "pool_api.claims": "/api/v1/pool/claims",
+        "pool_api.claim": f"/api/v1/pool/claims/{claim}",
+        # -- paths: bundles --
+        "bundle_api.claim": f"/api/v1/bundles/claim/{claim}",
+        "bundle_api.deduction": (
+            f"/api/v1/bundles/deduction?member={pool.member_ids['member']}&period=2025-02-01"
+        ),
     }
     return paths[endpoint]
 
@@ -338,6 +488,79 @@ def _form(endpoint: str, app: Flask, pool: Pool, role: str, token: str) -> dict[
         assert secret
         seal = seal_vote_form(secret, pool.claim, 1, juror, "approve", REASON)
         return {"csrf_token": token, **vote, "token": seal}
+    # -- forms: member pages (web) --
+    if endpoint in ("web.claim_object", "web.claim_appeal"):
+        with app.app_context():
+            claims = current_pool().state().claims()
+            noticed = next(c.id for c in claims if c.stage.value == "noticed")
+        field = "text" if endpoint == "web.claim_object" else "reason"
+        return {"csrf_token": token, "claim": noticed, field: REASON}
+    if endpoint == "web.claim_new":
+        document = pool.database.parent / "report.pdf"
+        document.write_bytes(PDF)
+        return {
+            "csrf_token": token,
+            "category": "cancer",
+            "amount": "1000.50",
+            "diagnosed": pool.now.date().isoformat(),
+            # The test client sends an open file as an upload, and closes it.
+            "evidence": document.open("rb"),  # type: ignore[dict-item]
+        }
+    if endpoint == "web.join":
+        return {
+            "csrf_token": token,
+            "name": "Wang Fang",
+            "id_number": "110105199001010022",
+            "phone": "+86 139 0000 0000",
+            "age_band": "18-39",
+        }
+    if endpoint == "web.leave":
+        return {"csrf_token": token, "confirm": "y"}
+    # -- forms: operator pages --
+    if endpoint.startswith("operator."):
+        with app.app_context():
+            state = current_pool().state()
+        claims = list(state.claims())
+        filed = [c for c in claims if c.stage.value == "filed"]
+        objected = next(c for c in claims if c.unanswered)
+        due = state.expected_period_close(pool.now)
+        assert due is not None
+        later = datetime.fromtimestamp(pool.now.timestamp() + 30 * 86400, pool.now.tzinfo)
+        over = [  # claims whose objection or voting window is over
+            c
+            for c in claims
+            if (c.votes_until or c.objections_until or pool.now) < pool.now and not c.unanswered
+        ]
+        operator_forms = {
+            "operator.notice": {
+                "claim": next(c.id for c in filed if not c.waiting),
+                "text": REASON,
+            },
+            "operator.answer": {
+                "claim": objected.id,
+                "objection": str(objected.unanswered[0]),
+                "text": REASON,
+            },
+            "operator.draw": {"claim": next(c.id for c in over if c.stage.value == "noticed")},
+            "operator.close_voting": {
+                "claim": next(c.id for c in over if c.stage.value == "voting")
+            },
+            "operator.pay": {"claim": next(c.id for c in claims if c.stage.value == "approved")},
+            "operator.ineligible": {"claim": next(c.id for c in filed if c.waiting)},
+            "operator.close_period": {"period": due.period.isoformat()},
+            "operator.rules": {
+                "changes": '{"share.fee_rate_bp": 700}',
+                "effective": later.date().isoformat(),
+                "reason": "A lower fee.",
+            },
+            "operator.override": {"action": "note", "target": "rules", "reason": REASON},
+            "operator.erase": {
+                "kind": "member",
+                "subject": next(c.member for c in filed if c.waiting),
+                "reason": "On request.",
+            },
+        }
+        return {"csrf_token": token, **operator_forms.get(endpoint, {})}
     return {"csrf_token": token}
 
 
@@ -391,6 +614,21 @@ def test_authorization_matrix(
     after = state_of(app, engine)
     if (endpoint, method, role) in WRITES:
         assert outcome not in REFUSALS
+        # -- write checks: member pages (web) --
+        if endpoint in ("web.leave", "web.claim_new", "web.claim_object"):
+            assert after.size == before.size + 1
+            stored = 1 if endpoint == "web.claim_new" else 0
+            assert after.rows["evidence"] == before.rows["evidence"] + stored
+            return
+        # -- write checks: operator pages --
+        if endpoint.startswith("operator."):
+            # One entry each; closing a vote first reveals every sealed vote.
+            grew = after.size - before.size
+            assert grew > 1 if endpoint == "operator.close_voting" else grew == 1
+            if endpoint == "operator.erase":
+                assert after.rows["erasures"] == before.rows["erasures"] + 1
+                assert after.rows["member_details"] == before.rows["member_details"] - 1
+            return
         if endpoint == "web.juror_cast":
             assert after.size == before.size + 1
             assert after.rows["sealed_votes"] == before.rows["sealed_votes"] + 1

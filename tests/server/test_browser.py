@@ -184,3 +184,57 @@ def test_register_sign_in_and_see_the_dashboard(server: str, tmp_path: Path) -> 
             assert problems == [], problems
         finally:
             browser.close()
+
+
+def _start_pool(instance: Path) -> None:
+    """Append the genesis rulebook to the server's log, from this process."""
+    from server import create_app
+    from server.pool_app import current_pool
+    from tests.server.pool_helpers import RULES
+
+    app = create_app({"MUTUALOG_INSTANCE": instance, "MUTUALOG_SECURE_COOKIES": False})
+    try:
+        with app.app_context():
+            current_pool().start(RULES)
+    finally:
+        app.extensions["mutualog"].engine.dispose()
+
+
+def test_a_member_joins_and_files_a_claim_with_a_document(server: str, tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+
+    from playwright.sync_api import expect, sync_playwright
+
+    _start_pool(tmp_path / "instance")
+    report = tmp_path / "discharge.pdf"
+    report.write_bytes(b"%PDF-1.4 discharge summary")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{server}/register")
+            page.get_by_label("Username").fill("bob")
+            page.get_by_label("Password", exact=True).fill(PASSWORD)
+            page.get_by_label("Repeat the password").fill(PASSWORD)
+            page.get_by_role("button", name="Create the account").click()
+            page.get_by_role("main").get_by_role("link", name="Join the pool").click()
+            page.get_by_label("Full name").fill("Zhang Wei")
+            page.get_by_label("ID number").fill("11010519900307002X")
+            page.get_by_label("Phone").fill("+86 138 1234 5678")
+            page.get_by_label("18 to 39 years").check()
+            page.get_by_role("button", name="Join the pool").click()
+            expect(page.get_by_text("Your pseudonymous member id is")).to_be_visible()
+
+            page.get_by_role("main").get_by_role("link", name="File a claim").click()
+            page.get_by_label("Illness category").select_option("cancer")
+            page.get_by_label("Amount requested (yuan)").fill("52000.50")
+            page.get_by_label("Date of diagnosis").fill(datetime.now(UTC).date().isoformat())
+            page.get_by_label("Evidence documents").set_input_files(str(report))
+            page.get_by_role("button", name="File the claim").click()
+            expect(page).to_have_url(f"{server}/dashboard")
+            claims = page.locator("section", has=page.get_by_role("heading", name="My claims"))
+            expect(claims.get_by_role("cell", name="¥52,000.50")).to_be_visible()
+            expect(claims.get_by_role("cell", name="filed")).to_be_visible()
+            page.screenshot(path=str(tmp_path / "claim-filed.png"), full_page=True)
+        finally:
+            browser.close()

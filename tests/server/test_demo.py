@@ -1,46 +1,55 @@
 """``mutualog-server demo``: a small demo builds, the rulebook's replay
-accepts its log, it holds every kind of case, and its juror can vote."""
+accepts its log, it holds every kind of case, its private data is stored
+off the log (the evidence matching the logged commitments), and its juror
+can vote.
+
+The demo itself is built once per session (:mod:`tests.server.demo_helpers`)."""
 
 from __future__ import annotations
 
+import random
 import re
-from pathlib import Path
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import text
 
 from server.cli import cli
 from server.db import make_engine
-from server.storage import LogStore
+from server.demo import DEMO_CASES, DEMO_RULES, DemoIdentities, demo_documents, id_check_digit
+from server.private.evidence import evidence_content, list_evidence
+from tests.server.demo_helpers import MEMBERS, DemoBuild, clear_environment, demo_app, shared_demo
+from verifiable.bodies import AgeBand, Body, ClaimFiled, VoteSealed
+from verifiable.entry import parse_entry
+from verifiable.errors import MalformedError
+from verifiable.evidence import verify_evidence
 from verifiable.replay import replay
+from verifiable.simulate import SimConfig, Simulation
+from verifiable.votes import vote_commitment
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("MUTUALOG_SECRET_KEY", "MUTUALOG_SECURE_COOKIES", "MUTUALOG_DATABASE_URL"):
-        monkeypatch.delenv(name, raising=False)
+    clear_environment(monkeypatch)
 
 
-def test_a_small_demo_builds_and_replays(tmp_path: Path) -> None:
-    instance = tmp_path / "demo"
-    result = CliRunner().invoke(
-        cli, ["--instance", str(instance), "demo", "--members", "500", "--no-serve"]
-    )
-    assert result.exit_code == 0, result.output
-    out = result.stdout
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
+    return shared_demo(tmp_path_factory)
+
+
+def test_a_small_demo_builds_and_replays(demo: DemoBuild) -> None:
+    out = demo.stdout
     assert re.search(r"operator +username operator +password \S+", out)
     assert re.search(r"member +username member +password \S+", out)
     assert re.search(r"member +username juror +password \S+ +\(drawn to vote on claim", out)
-    assert "storing the log" in result.stderr
+    assert "storing the log" in demo.stderr
 
-    engine = make_engine(f"sqlite:///{instance / 'mutualog.db'}")
-    try:
-        store = LogStore(engine)
-        entries = store.entries(0, store.size())
-    finally:
-        engine.dispose()
+    entries = demo.entries()
     summary = replay(entries).summary
-    assert summary.members >= 500
+    assert summary.members >= MEMBERS
     assert summary.claims >= 60
     assert summary.periods_closed >= 6
     stages = dict(summary.claims_by_stage)
@@ -54,11 +63,136 @@ def test_a_small_demo_builds_and_replays(tmp_path: Path) -> None:
         assert outcome in outcomes
 
 
-def test_the_demo_refuses_an_instance_that_holds_a_log(tmp_path: Path) -> None:
-    instance = tmp_path / "demo"
-    runner = CliRunner()
-    args = ["--instance", str(instance), "demo", "--members", "200", "--no-serve"]
-    assert runner.invoke(cli, args).exit_code == 0
-    again = runner.invoke(cli, args)
+def test_the_demo_holds_every_case(demo: DemoBuild) -> None:
+    with demo_app(demo) as app:
+        cases = app.test_client().get("/api/v1/pool").get_json()["cases"]
+    for case in DEMO_CASES:
+        assert cases.get(case, 0) >= 1, case
+    # The waiting-period members left with their refund.
+    assert any(b'"waiting_period"' in e for e in demo.entries())
+
+
+def test_every_logged_commitment_opens_to_a_stored_document(demo: DemoBuild) -> None:
+    engine = make_engine(demo.database_url)
+    try:
+        filed = [
+            parse_entry(e, seq=n).body
+            for n, e in enumerate(demo.entries())
+            if b'"claim.filed"' in e
+        ]
+        assert len(filed) >= 60
+        for body in filed:
+            assert isinstance(body, ClaimFiled)
+            documents = list_evidence(engine, body.claim)
+            assert tuple(d.commitment for d in documents) == body.evidence
+            for document in documents:
+                stored = evidence_content(engine, body.claim, document.position)
+                assert stored is not None
+                verify_evidence(document.commitment, stored.salt, stored.content)
+        with engine.connect() as conn:
+            details = conn.execute(text("SELECT count(*) FROM member_details")).scalar()
+        joined = sum(1 for e in demo.entries() if b'"member.joined"' in e)
+        assert details == joined
+    finally:
+        engine.dispose()
+
+
+def test_the_demo_refuses_an_instance_that_holds_a_log(demo: DemoBuild) -> None:
+    args = ["--instance", str(demo.instance), "demo", "--members", "200", "--no-serve"]
+    again = CliRunner().invoke(cli, args)
     assert again.exit_code != 0
     assert "already holds a log" in str(again.exception)
+
+
+# --- the synthetic private data ---------------------------------------------------
+
+_ID = re.compile(r"(\d{6})(\d{4})(\d{2})(\d{2})\d{3}[\dX]")
+
+
+@pytest.mark.parametrize("band", list(AgeBand), ids=[b.value for b in AgeBand])
+def test_identities_are_realistic_and_deterministic(band: AgeBand) -> None:
+    identities = DemoIdentities(7)
+    for n in range(200):
+        member = f"{n:032x}"
+        person = identities.details(member, band)
+        assert person == DemoIdentities(7).details(member, band)
+        assert 2 <= len(person.name) <= 3
+        assert all("\u4e00" <= c <= "\u9fff" for c in person.name)
+        assert re.fullmatch(r"1[3-9]\d{9}", person.phone)
+        found = _ID.fullmatch(person.id_number)
+        assert found, person.id_number
+        assert person.id_number[17] == id_check_digit(person.id_number[:17])
+        born = datetime(int(found[2]), int(found[3]), int(found[4]), tzinfo=UTC)
+        age = (datetime(2025, 1, 1, tzinfo=UTC) - born).days // 365
+        low, high = {"0-17": (0, 17), "18-39": (18, 39), "40-59": (40, 59)}[band.value]
+        assert low <= age <= high
+    assert DemoIdentities(7).details("0" * 32, band) != DemoIdentities(8).details("0" * 32, band)
+
+
+def test_the_id_check_digit_is_gb_11643() -> None:
+    # The standard's worked example, and one whose check character is X.
+    assert id_check_digit("11010519491231002") == "X"
+    assert id_check_digit("44052418800101001") == "4"
+
+
+def test_demo_documents_are_accepted_uploads_naming_the_patient() -> None:
+    person = DemoIdentities(1).details("a" * 32, AgeBand.FROM_18_TO_39)
+    filed = datetime(2025, 2, 1, tzinfo=UTC)
+    uploads = demo_documents("b" * 32, person, 3, filed, 1)
+    assert [u.content_type for u in uploads] == ["application/pdf", "image/jpeg", "application/pdf"]
+    for n, upload in enumerate(uploads):
+        upload.check(f"document {n}")
+        assert person.id_number.encode() in upload.content
+    assert person.name.encode("utf-8") in uploads[1].content
+    assert person.name.encode("utf-16-be").hex().upper().encode() in uploads[0].content
+    assert uploads == demo_documents("b" * 32, person, 3, filed, 1)
+
+
+# --- the simulation's hooks the demo uses -------------------------------------------
+
+
+def _small() -> SimConfig:
+    return SimConfig(days=45, initial_members=80, initial_jurors=40, rules=DEMO_RULES)
+
+
+def _bodies(entries: list[bytes], kind: type[Body]) -> list[Any]:
+    tag = f'"{kind.TYPE}"'.encode()
+    found = [parse_entry(e, seq=n).body for n, e in enumerate(entries) if tag in e]
+    return [body for body in found if isinstance(body, kind)]
+
+
+def test_the_evidence_hook_changes_the_commitments_and_nothing_else() -> None:
+    calls: list[tuple[str, str, int]] = []
+
+    def hook(claim: str, member: str, count: int, when: datetime) -> list[bytes]:
+        calls.append((claim, member, count))
+        return [bytes([len(calls), n]) * 16 for n in range(count)]
+
+    plain = Simulation(random.Random(5), _small())
+    hooked = Simulation(random.Random(5), _small(), evidence=hook)
+    a, b = list(plain.run()), list(hooked.run())
+    assert calls and len(a) == len(b) and plain.stats == hooked.stats
+    filed = _bodies(b, ClaimFiled)
+    assert [(f.claim, f.member, len(f.evidence)) for f in filed] == calls
+    assert filed[0].evidence == tuple(bytes([1, n]) * 16 for n in range(len(filed[0].evidence)))
+    assert [f.claim for f in filed] == [f.claim for f in _bodies(a, ClaimFiled)]
+    replay(b)
+
+
+def test_an_evidence_hook_giving_the_wrong_count_is_refused() -> None:
+    sim = Simulation(
+        random.Random(5), _small(), evidence=lambda c, m, n, t: [b"\x01" * 32] * (n + 1)
+    )
+    with pytest.raises(MalformedError, match=r"the evidence hook gave \d+ commitments for"):
+        list(sim.run())
+
+
+def test_sealed_votes_are_the_openings_of_the_current_round() -> None:
+    sim = Simulation(random.Random(5), _small())
+    entries = list(sim.run())
+    assert sim.sealed_votes("0" * 32) == {}
+    last = _bodies(entries, VoteSealed)[-1]
+    openings = sim.sealed_votes(last.claim)
+    choice, reason, salt = openings[last.juror]
+    commitment = vote_commitment(last.claim, last.round, last.juror, choice, reason, salt)
+    assert commitment == last.commitment

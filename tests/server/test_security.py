@@ -22,6 +22,7 @@ from werkzeug.test import TestResponse
 from server import create_app
 from server.config import ConfigError
 from server.db import make_engine, upgrade
+from server.keys import create_key_file
 from server.models import ServerSecretRow
 from server.security import CONTENT_SECURITY_POLICY
 
@@ -81,6 +82,9 @@ def page_engine(sqlite_url: str) -> Iterator[Engine]:
 
 @pytest.fixture
 def app(page_engine: Engine, tmp_path: Path, clock: FixedClock) -> Iterator[Flask]:
+    # With a log key, as a set-up instance has: the dashboard reads the pool.
+    (tmp_path / "instance").mkdir()
+    create_key_file(tmp_path / "instance" / "log.key", "example.org/mutualog/test", bytes(32))
     app = make_app(page_engine, tmp_path, clock)
     yield app
     app.extensions["mutualog"].engine.dispose()

@@ -21,11 +21,13 @@ from werkzeug.test import TestResponse
 from server.pool_app import current_pool
 from tests.server.pool_helpers import (
     ORIGIN,
-    PASSWORD,
     VotingPool,
     build_voting_pool,
-    make_pool_app,
+    csrf,
     row_counts,
+    served_pool_app,
+    sign_in,
+    text_of,
 )
 from verifiable.bodies import Choice, ClaimDecided, VoteRevealed, VoteSealed
 from verifiable.checkpoint import open_checkpoint
@@ -38,7 +40,6 @@ from verifiable.votes import check_reveal, vote_commitment
 if TYPE_CHECKING:
     from tests.server.conftest import FixedClock
 
-_TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 _HIDDEN = re.compile(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"')
 
 
@@ -50,34 +51,12 @@ def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def app(engine: Engine, tmp_path: Path, clock: FixedClock) -> Iterator[Flask]:
-    app = make_pool_app(engine, tmp_path, clock)
-    yield app
-    app.extensions["mutualog"].engine.dispose()
+    yield from served_pool_app(engine, tmp_path, clock)
 
 
 @pytest.fixture
 def voting(app: Flask, clock: FixedClock) -> VotingPool:
     return build_voting_pool(app, clock)
-
-
-def csrf(client: FlaskClient, path: str) -> str:
-    found = _TOKEN.search(client.get(path).get_data(as_text=True))
-    assert found, path
-    return found.group(1)
-
-
-def sign_in(app: Flask, username: str) -> FlaskClient:
-    client = app.test_client()
-    token = csrf(client, "/login")
-    response = client.post(
-        "/login", data={"csrf_token": token, "username": username, "password": PASSWORD}
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
-    return client
-
-
-def text_of(response: TestResponse) -> str:
-    return html.unescape(response.get_data(as_text=True))
 
 
 def review(

@@ -21,8 +21,11 @@ from werkzeug.test import TestResponse
 from server import create_app
 from server.auth import accounts_service
 from server.db import make_engine, upgrade
+from server.pool_app import current_pool
 from server.private.accounts import Role
-from server.private.members import MemberDetails, join_pool
+from server.private.members import MemberDetails
+from tests.server.pool_helpers import RULES, make_pool_app
+from verifiable.bodies import AgeBand
 
 if TYPE_CHECKING:
     from tests.server.conftest import FixedClock
@@ -116,16 +119,20 @@ def test_public_pages_render(client: FlaskClient, path: str, heading: str) -> No
 
 
 def test_the_dashboard_shows_the_pseudonymous_id_once_joined(
-    stored_app: Flask, engine: Engine, clock: FixedClock
+    engine: Engine, tmp_path: Path, clock: FixedClock
 ) -> None:
-    app, client = stored_app, stored_app.test_client()
+    app = make_pool_app(engine, tmp_path, clock)
+    client = app.test_client()
     post_form(client, "/register", {"username": "alice", "password": PASSWORD, "confirm": PASSWORD})
     with app.app_context():
+        pool = current_pool()
+        pool.start(RULES)
         account = accounts_service().by_username("alice")
-    assert account is not None
-    details = MemberDetails.parse("Li Hua", "110105194912310021", "13800138000")
-    member_id = join_pool(engine, account.id, details, lambda member_id: 0, clock())
+        assert account is not None
+        details = MemberDetails.parse("Li Hua", "110105194912310021", "13800138000")
+        member_id = pool.join(account.id, details, AgeBand.FROM_18_TO_39)
     page = page_text(client.get("/dashboard"))
+    app.extensions["mutualog"].engine.dispose()
     assert f'<code class="member-id">{member_id}</code>' in page
     for section in ("My deductions", "My claims"):
         assert section in page

@@ -117,6 +117,12 @@ VALID: dict[str, dict[str, Any]] = {
         "reason": "Filed twice by mistake.",
         "details": {"duplicate_of": ID_A},
     },
+    "data.erased": {
+        "kind": "evidence",
+        "subject": ID_A,
+        "documents": 2,
+        "reason": "Erased at the claimant's request.",
+    },
 }
 
 

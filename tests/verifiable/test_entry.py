@@ -90,6 +90,7 @@ EXAMPLES: list[b.Body] = [
         roster_size=0,
     ),
     b.OperatorOverride(action="note", target="rules", reason="why", details={}),
+    b.DataErased(kind=b.ErasedKind.EVIDENCE, subject=CLAIM, documents=1, reason="asked"),
 ]
 
 
@@ -792,6 +793,22 @@ BODY_STRATEGIES: Mapping[str, st.SearchStrategy[b.Body]] = {
         target=texts(200, multiline=False),
         reason=texts(2000),
         details=shapes,
+    ),
+    "data.erased": st.one_of(
+        st.builds(
+            b.DataErased,
+            kind=st.just(b.ErasedKind.MEMBER),
+            subject=ids,
+            documents=st.just(0),
+            reason=texts(500, multiline=False),
+        ),
+        st.builds(
+            b.DataErased,
+            kind=st.just(b.ErasedKind.EVIDENCE),
+            subject=ids,
+            documents=st.integers(1, b.MAX_EVIDENCE),
+            reason=texts(500, multiline=False),
+        ),
     ),
 }
 

@@ -1,0 +1,263 @@
+"""``mutualog-server pool``: the operator's commands, the same operations as
+the operator's web pages.
+
+Each command calls one method of :class:`server.pool_service.PoolService`,
+built as the web application builds it (the instance's settings, its log
+key, the system clock), and prints what was appended.  A refusal — a claim
+at the wrong stage, a window still open, bad input — is one line on stderr
+with exit status 2, and nothing is appended or stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import TypeVar
+
+import click
+
+from server.app import create_app
+from server.pool_app import POOL_EXTENSION, PoolHolder
+from server.pool_service import (
+    PoolInputError,
+    PoolService,
+    QueueAction,
+    parse_effective,
+    read_rule_changes,
+)
+from verifiable.bodies import ClaimDecided, ClaimPaid, PanelDrawn
+from verifiable.errors import MalformedError
+from verifiable.fields import read_date
+
+__all__ = ["pool"]
+
+T = TypeVar("T")
+
+_NEEDS = {
+    QueueAction.NOTICE: "write the notice",
+    QueueAction.INELIGIBLE: "decide ineligible (waiting period)",
+    QueueAction.ANSWER: "answer objections",
+    QueueAction.DRAW: "draw the panel",
+    QueueAction.CLOSE_VOTING: "close voting",
+    QueueAction.PAY: "pay",
+}
+
+
+def _service(ctx: click.Context) -> PoolService:
+    app = create_app(ctx.obj or {})
+    ctx.call_on_close(app.extensions["mutualog"].engine.dispose)
+    holder: PoolHolder = app.extensions[POOL_EXTENSION]
+    return holder.service()
+
+
+def _text(text: str | None, text_file: Path | None) -> str:
+    if (text is None) == (text_file is None):
+        raise click.UsageError("give the text with exactly one of --text and --text-file")
+    if text_file is not None:
+        try:
+            text = text_file.read_text(encoding="utf-8")
+        except UnicodeDecodeError as e:
+            raise PoolInputError(f"{text_file}: not UTF-8 text") from e
+    assert text is not None
+    return text.replace("\r\n", "\n").strip()
+
+
+def _date(value: str, what: str) -> date:
+    try:
+        return read_date(value, what)
+    except MalformedError as e:
+        raise PoolInputError(f"{what}: expected a date YYYY-MM-DD, got {value[:40]!r}") from e
+
+
+@click.group()
+def pool() -> None:
+    """Run the pool: review claims, draw panels, close votes, pay, close periods."""
+
+
+@pool.command()
+@click.pass_context
+def queue(ctx: click.Context) -> None:
+    """List what waits for the operator: claims by the step they need, and periods due."""
+    review = _service(ctx).review_queue()
+    for item in review.items:
+        view = item.claim
+        click.echo(f"{view.id}  {view.stage.value:<9} {_NEEDS[item.action]}")
+    for view in review.waiting:
+        until = view.votes_until if view.votes_until else view.objections_until
+        shown = until.strftime("%Y-%m-%dT%H:%M:%SZ") if until else "?"
+        click.echo(f"{view.id}  {view.stage.value:<9} waiting until {shown}")
+    for period in review.due_periods:
+        click.echo(f"period {period.isoformat()} is due to close")
+    if not review.items and not review.due_periods:
+        click.echo("nothing waits for the operator", err=True)
+
+
+@pool.command()
+@click.argument("claim")
+@click.option("--text", help="The redacted notice (public).")
+@click.option(
+    "--text-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Read the notice from this UTF-8 file.",
+)
+@click.option(
+    "--amount",
+    type=click.IntRange(min=1),
+    help="The aid proposed, in fen (default: the amount requested, within the cap).",
+)
+@click.pass_context
+def notice(
+    ctx: click.Context, claim: str, text: str | None, text_file: Path | None, amount: int | None
+) -> None:
+    """Publish CLAIM's redacted notice, opening its objection window."""
+    body = _service(ctx).publish_notice(claim, _text(text, text_file), amount)
+    click.echo(
+        f"noticed claim {claim}: aid proposed {body.amount} fen, objections until "
+        f"{body.objections_until:%Y-%m-%dT%H:%M:%SZ}"
+    )
+
+
+@pool.command()
+@click.argument("claim")
+@click.argument("objection_seq", metavar="OBJECTION_SEQ", type=click.IntRange(min=0))
+@click.option("--text", help="The answer (public).")
+@click.option(
+    "--text-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Read the answer from this UTF-8 file.",
+)
+@click.pass_context
+def answer(
+    ctx: click.Context, claim: str, objection_seq: int, text: str | None, text_file: Path | None
+) -> None:
+    """Answer the objection in entry OBJECTION_SEQ to CLAIM."""
+    seq = _service(ctx).answer(claim, objection_seq, _text(text, text_file))
+    click.echo(f"answered objection {objection_seq} to claim {claim} in entry {seq}")
+
+
+def _claim_command(
+    name: str,
+    help_text: str,
+    action: Callable[[PoolService, str], T],
+    describe: Callable[[str, T], str],
+) -> None:
+    """Register ``pool NAME CLAIM``: one claim action, and what it appended."""
+
+    @pool.command(name, help=help_text)
+    @click.argument("claim")
+    @click.pass_context
+    def command(ctx: click.Context, claim: str) -> None:
+        click.echo(describe(claim, action(_service(ctx), claim)))
+
+
+def _drawn(claim: str, body: PanelDrawn) -> str:
+    return (
+        f"drew a panel of {len(body.jurors)} for claim {claim} (round {body.round}); "
+        f"voting until {body.votes_until:%Y-%m-%dT%H:%M:%SZ}"
+    )
+
+
+def _closed(claim: str, body: ClaimDecided) -> str:
+    return (
+        f"closed voting on claim {claim}: {body.approvals} approve, {body.rejections} reject; "
+        f"{body.outcome.value}, {body.amount} fen"
+    )
+
+
+def _paid(claim: str, body: ClaimPaid) -> str:
+    return f"paid claim {claim}: {body.amount} fen in period {body.period.isoformat()}"
+
+
+def _ineligible(claim: str, _: ClaimDecided) -> str:
+    return f"decided claim {claim} ineligible"
+
+
+_claim_command(
+    "draw",
+    "Draw CLAIM's panel by sortition, seeded by the log's root.",
+    PoolService.draw_panel,
+    _drawn,
+)
+_claim_command(
+    "close-voting",
+    "After CLAIM's voting window: reveal the sealed votes and append the decision.",
+    PoolService.close_voting,
+    _closed,
+)
+_claim_command("pay", "Pay approved CLAIM the aid decided.", PoolService.pay, _paid)
+_claim_command(
+    "decide-ineligible",
+    "Decide CLAIM, diagnosed inside the waiting period, ineligible (no panel).",
+    PoolService.decide_ineligible,
+    _ineligible,
+)
+
+
+@pool.command("close-period")
+@click.option("--period", help="Close only if this (YYYY-MM-DD) is the period due.")
+@click.pass_context
+def close_period(ctx: click.Context, period: str | None) -> None:
+    """Close the oldest period due: its paid claims, fee, roster and share."""
+    expected = None if period is None else _date(period, "--period")
+    body = _service(ctx).close_period(expected)
+    click.echo(
+        f"closed period {body.period.isoformat()}: {body.claims_count} claims, "
+        f"{body.claims_total} fen aid, {body.fee} fen fee; {body.sharing} members share "
+        f"{body.share} fen each"
+    )
+
+
+@pool.command()
+@click.option(
+    "--file",
+    "rules_file",
+    required=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A JSON object of the rules that change and their new values.",
+)
+@click.option(
+    "--effective", required=True, help="When it takes effect: YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ."
+)
+@click.option("--reason", required=True, help="Why (public).")
+@click.pass_context
+def rules(ctx: click.Context, rules_file: Path, effective: str, reason: str) -> None:
+    """Log a change to the rules, in force from a future time."""
+    changes = read_rule_changes(rules_file.read_bytes(), str(rules_file))
+    when = parse_effective(effective)
+    body = _service(ctx).change_rules(changes, when, reason.strip())
+    click.echo(
+        f"logged a change of {len(body.rules)} rule(s), in force from "
+        f"{body.effective:%Y-%m-%dT%H:%M:%SZ}"
+    )
+
+
+@pool.command()
+@click.argument("action")
+@click.argument("target")
+@click.option("--reason", required=True, help="Why (public).")
+@click.pass_context
+def override(ctx: click.Context, action: str, target: str, reason: str) -> None:
+    """Log a manual intervention ACTION on TARGET with its reason."""
+    seq = _service(ctx).override(action, target, reason.strip())
+    click.echo(f"logged override {action} on {target} in entry {seq}")
+
+
+@pool.command("erase-member")
+@click.argument("member")
+@click.option("--reason", required=True, help="Why (public: no personal data).")
+@click.pass_context
+def erase_member(ctx: click.Context, member: str, reason: str) -> None:
+    """Erase MEMBER's name, ID number and phone; the log records the erasure."""
+    _service(ctx).erase_member(member, reason, None)
+    click.echo(f"erased the private details of member {member}")
+
+
+@pool.command("erase-evidence")
+@click.argument("claim")
+@click.option("--reason", required=True, help="Why (public: no personal data).")
+@click.pass_context
+def erase_evidence(ctx: click.Context, claim: str, reason: str) -> None:
+    """Erase CLAIM's evidence documents and salts; the commitments stay."""
+    body = _service(ctx).erase_evidence(claim, reason, None)
+    click.echo(f"erased {body.documents} evidence document(s) of claim {claim}")

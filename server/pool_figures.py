@@ -1,0 +1,297 @@
+"""The pool's public figures, as the public pages and ``/api/v1/pool`` show them.
+
+Two sources, both the log's:
+
+* the rulebook's state (:class:`verifiable.pool.PoolState`, kept by
+  :class:`server.pool_service.PoolService`): members, jurors, each claim's
+  stage, decision and amount, the closed periods' figures and the running
+  money totals — what ``verifiable.replay`` derives;
+* the stored log's index (:mod:`server.log_index`): which ``seq`` holds
+  each claim's filing, notice, objections, appeals, panels, votes,
+  decisions and payout, and each period's ``period.closed``.  The state
+  keeps only what the rules need (the current panel, not the earlier
+  rounds), so the history of a claim comes from there.
+
+:class:`PublicFigures` joins the two at one log size.  Nothing here reads
+the private store: every figure is public and re-derivable from the log.
+Money stays integer fen; :func:`yuan` writes it for people.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from itertools import islice
+
+from server.context import current_log
+from server.log_index import StoredLogIndex, stored_index
+from server.pool_app import current_pool
+from verifiable.bodies import Outcome, PeriodClosed
+from verifiable.fields import JSONValue, format_date, format_time
+from verifiable.log_index import ClaimRecord, DecisionRecord, LogIndex, PanelRecord
+from verifiable.pool import ClaimView, PoolState, Stage
+from verifiable.pool_periods import Ledger
+
+__all__ = [
+    "ClaimFigures",
+    "Overview",
+    "PeriodRow",
+    "PublicFigures",
+    "claim_cases",
+    "current_figures",
+    "yuan",
+]
+
+
+def yuan(fen: int) -> str:
+    """``fen`` as yuan for people, exactly: ``¥1,234.05``, ``-¥0.30``."""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{'-' if fen < 0 else ''}¥{whole:,}.{cents:02d}"
+
+
+def claim_cases(index: LogIndex, state: PoolState) -> dict[str, int]:
+    """How many claims of each kind the log shows: ``approved``, ``paid``,
+    ``rejected``, ``redrawn`` (a missed quorum, then another panel),
+    ``appealed``, ``objected``, ``waiting_period`` (decided ineligible),
+    ``withdrawn``, and ``voting`` now (from ``state``)."""
+    counts: Counter[str] = Counter()
+    for record in index.claims.values():
+        outcomes = {d.outcome for d in record.decisions}
+        kinds = {
+            "approved": Outcome.APPROVED in outcomes,
+            "paid": record.paid is not None,
+            "rejected": Outcome.REJECTED in outcomes,
+            "redrawn": record.redrawn,
+            "appealed": bool(record.appeals),
+            "objected": bool(record.objections),
+            "waiting_period": Outcome.INELIGIBLE in outcomes,
+            "withdrawn": record.withdrawn_seq is not None,
+        }
+        counts.update(kind for kind, present in kinds.items() if present)
+    counts["voting"] = sum(1 for c in state.claims() if c.stage is Stage.VOTING)
+    return dict(counts)
+
+
+def _decisions_by_outcome(index: LogIndex) -> dict[str, int]:
+    """``claim.decided`` entries by outcome (a claim may have several)."""
+    counts = Counter(d.outcome.value for r in index.claims.values() for d in r.decisions)
+    return {outcome.value: counts[outcome.value] for outcome in Outcome}
+
+
+# --- the figures -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PeriodRow:
+    """A closed period: its logged figures and the seq of its entry."""
+
+    seq: int | None
+    closed: PeriodClosed
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {"seq": self.seq, **self.closed.to_json()}
+
+
+@dataclass(frozen=True)
+class Overview:
+    """The pool at one log size."""
+
+    size: int
+    members: int
+    members_left: int
+    jurors: int
+    claims: int
+    claims_by_stage: tuple[tuple[str, int], ...]
+    decisions_by_outcome: tuple[tuple[str, int], ...]
+    cases: tuple[tuple[str, int], ...]
+    paid_count: int
+    paid_total: int
+    ledger: Ledger
+    periods_closed: int
+    current_period: date | None
+    last_period: PeriodRow | None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        ledger = self.ledger
+        return {
+            "size": self.size,
+            "members": self.members,
+            "members_left": self.members_left,
+            "jurors": self.jurors,
+            "claims": self.claims,
+            "claims_by_stage": dict(self.claims_by_stage),
+            "decisions_by_outcome": dict(self.decisions_by_outcome),
+            "cases": dict(self.cases),
+            "paid": {"count": self.paid_count, "total": self.paid_total},
+            "ledger": {
+                "collected": ledger.collected,
+                "aid": ledger.aid,
+                "fees": ledger.fees,
+                "refunds": ledger.refunds,
+                "surplus": ledger.surplus,
+            },
+            "periods_closed": self.periods_closed,
+            "current_period": format_date(self.current_period) if self.current_period else None,
+            "last_period": self.last_period.to_json() if self.last_period else None,
+        }
+
+
+@dataclass(frozen=True)
+class ClaimFigures:
+    """A claim as the rulebook sees it now, with where its entries are."""
+
+    view: ClaimView
+    record: ClaimRecord
+
+    @property
+    def decision(self) -> DecisionRecord | None:
+        return self.record.decisions[-1] if self.record.decisions else None
+
+    @property
+    def panel(self) -> PanelRecord | None:
+        return self.record.panels[-1] if self.record.panels else None
+
+    def summary_json(self) -> dict[str, JSONValue]:
+        view, record = self.view, self.record
+        notice, decision, paid = record.notice, self.decision, record.paid
+        return {
+            "claim": view.id,
+            "stage": view.stage.value,
+            "category": view.category,
+            "age_band": view.band.value,
+            "requested": view.requested,
+            "noticed": notice.amount if notice else None,
+            "round": view.round,
+            "appeal": view.appeal,
+            "decision": view.outcome.value if view.outcome else None,
+            "amount": view.amount,
+            "paid": paid.amount if paid else None,
+            "paid_period": format_date(paid.period) if paid else None,
+            "filed_seq": record.filed_seq,
+            "noticed_seq": notice.seq if notice else None,
+            "decided_seq": decision.seq if decision else None,
+            "paid_seq": paid.seq if paid else None,
+        }
+
+    def to_json(self) -> dict[str, JSONValue]:
+        record, notice = self.record, self.record.notice
+        return {
+            **self.summary_json(),
+            "documents": record.documents,
+            "notice": (
+                {
+                    "seq": notice.seq,
+                    "text": notice.text,
+                    "amount": notice.amount,
+                    "age_band": notice.age_band.value,
+                    "category": notice.category,
+                    "objections_until": format_time(notice.objections_until),
+                }
+                if notice
+                else None
+            ),
+            "objections": list(record.objections),
+            "answers": list(record.answers),
+            "appeals": list(record.appeals),
+            "panels": [
+                {
+                    "seq": p.seq,
+                    "round": p.round,
+                    "appeal": p.appeal,
+                    "pool_period": format_date(p.pool_period),
+                    "seed_size": p.seed_size,
+                    "seed": p.seed.hex(),
+                    "jurors": list(p.jurors),
+                    "votes_until": format_time(p.votes_until),
+                    "sealed": list(p.sealed),
+                    "revealed": list(p.revealed),
+                }
+                for p in record.panels
+            ],
+            "decisions": [
+                {
+                    "seq": d.seq,
+                    "round": d.round,
+                    "approvals": d.approvals,
+                    "rejections": d.rejections,
+                    "outcome": d.outcome.value,
+                    "amount": d.amount,
+                }
+                for d in record.decisions
+            ],
+            "withdrawn_seq": record.withdrawn_seq,
+            "entries": [{"seq": seq, "type": type_} for seq, type_ in record.entries],
+        }
+
+
+class PublicFigures:
+    """The public figures of the pool in ``state``, with the log's index
+    (``held``) caught up to the state's size."""
+
+    def __init__(self, state: PoolState, held: StoredLogIndex) -> None:
+        self.state = state
+        self.size = state.size
+        held.catch_up(self.size)
+        self._held = held
+
+    def periods(self) -> list[PeriodRow]:
+        """Every closed period, oldest first."""
+        with self._held.lock:
+            closed = self._held.index.closed
+            return [
+                PeriodRow(closed[c.period][0] if c.period in closed else None, c)
+                for c in self.state.closed_periods
+            ]
+
+    def overview(self) -> Overview:
+        state = self.state
+        views = list(state.claims())
+        stages = Counter(c.stage.value for c in views)
+        paid = [c.amount for c in views if c.stage is Stage.PAID]
+        periods = self.periods()
+        with self._held.lock:
+            index = self._held.index
+            decisions, cases = _decisions_by_outcome(index), claim_cases(index, state)
+        return Overview(
+            size=self.size,
+            members=state.member_count,
+            members_left=len(state.members.gone),
+            jurors=state.juror_count,
+            claims=len(views),
+            claims_by_stage=tuple(sorted(stages.items())),
+            decisions_by_outcome=tuple(decisions.items()),
+            cases=tuple(sorted(cases.items())),
+            paid_count=len(paid),
+            paid_total=sum(paid),
+            ledger=state.ledger,
+            periods_closed=len(periods),
+            current_period=state.current_period,
+            last_period=periods[-1] if periods else None,
+        )
+
+    def _figures(self, views: Iterable[ClaimView]) -> list[ClaimFigures]:
+        with self._held.lock:
+            records = self._held.index.claims
+            return [ClaimFigures(v, records[v.id]) for v in views if v.id in records]
+
+    def claim_count(self) -> int:
+        return sum(1 for _ in self.state.claims())
+
+    def claims(self, offset: int, limit: int) -> list[ClaimFigures]:
+        """Claims ``offset`` to ``offset + limit - 1`` in filing order."""
+        return self._figures(islice(self.state.claims(), offset, offset + limit))
+
+    def claim(self, claim_id: str) -> ClaimFigures | None:
+        view = self.state.claim(claim_id)
+        if view is None:
+            return None
+        found = self._figures([view])
+        return found[0] if found else None
+
+
+def current_figures() -> PublicFigures:
+    """The public figures of the application handling this request, at the
+    size of its latest checkpoint."""
+    return PublicFigures(current_pool().state(), stored_index(current_log().engine))

@@ -1,0 +1,119 @@
+"""Blueprint ``bundle_api``: verification bundles under ``/api/v1/bundles``.
+
+* ``GET /api/v1/bundles/deduction?member=ID&period=YYYY-MM-DD[&size=N][&sample=ID,ID...]``
+* ``GET /api/v1/bundles/claim/<ID>[?size=N]``
+
+A bundle (``mutualog.bundle/v1``, :mod:`verifiable.bundle`) holds what the
+client's ``verify-deduction`` or ``verify-claim`` needs, proven against the
+signed checkpoint at ``size`` (default: the latest).  Parameters are parsed
+as strictly as the rest of the API (:mod:`server.views.params`); a refusal is
+a JSON error, 400 for a malformed parameter, 404 for something the log does
+not have at that size and 503 for a stored log that cannot be read.  Bundles
+are built from the stored entries alone (:mod:`server.bundles`), not from
+the pool's replayed state, so they are served even for a log that breaks the
+pool's rules.  A bundle at a given size never changes, so it is cacheable
+for good; gzip is used when the client accepts it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import date
+
+from flask import Blueprint, Response, current_app
+
+from server.bundles import (
+    BundleNotFoundError,
+    BundleUnavailableError,
+    build_claim_bundle,
+    build_deduction_bundle,
+)
+from server.context import current_log
+from server.errors import BadParameterError, NotFoundError, ServiceUnavailableError
+from server.views.params import parse_size, query_args, required
+from server.views.tiles import compress
+from verifiable.bundle import MAX_CLAIMS, Bundle
+
+__all__ = ["MAX_SAMPLE", "bundle_api"]
+
+bundle_api = Blueprint("bundle_api", __name__, url_prefix="/api/v1/bundles")
+
+MAX_SAMPLE = 64
+"""The most claims one deduction bundle checks in full."""
+
+_ID = re.compile(r"[0-9a-f]{32}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_FOREVER = "public, max-age=31536000, immutable"
+_LATEST = "public, max-age=5"
+assert MAX_SAMPLE <= MAX_CLAIMS
+
+
+def _shown(text: str, limit: int = 40) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _id(name: str, text: str) -> str:
+    if not _ID.fullmatch(text):
+        raise BadParameterError(f"{name}: expected 32 lowercase hex digits, got {_shown(text)!r}")
+    return text
+
+
+def _date(name: str, text: str) -> date:
+    if _DATE.fullmatch(text):
+        try:
+            return date.fromisoformat(text)
+        except ValueError:
+            pass
+    raise BadParameterError(f"{name}: expected a date YYYY-MM-DD, got {_shown(text)!r}")
+
+
+def _sample(text: str) -> list[str]:
+    if text == "":
+        return []
+    items = text.split(",")
+    if len(items) > MAX_SAMPLE:
+        raise BadParameterError(f"sample: at most {MAX_SAMPLE} claims, got {len(items)}")
+    claims = [_id("sample", item) for item in items]
+    if len(set(claims)) != len(claims):
+        raise BadParameterError("sample: a claim is listed twice")
+    return claims
+
+
+def _respond(build: Callable[[], Bundle], fixed: bool) -> Response:
+    """The bundle ``build`` gives, cacheable for good if its size was ``fixed``
+    by the request; its refusals as API errors."""
+    try:
+        data = build().to_bytes()
+    except BundleNotFoundError as e:
+        raise NotFoundError(str(e)) from e
+    except BundleUnavailableError as e:
+        current_app.logger.error("bundle: %s", e)
+        raise ServiceUnavailableError(str(e)) from e
+    response = Response(data, content_type="application/json")
+    response.headers["Cache-Control"] = _FOREVER if fixed else _LATEST
+    compress(response, data)
+    return response
+
+
+@bundle_api.get("/deduction")
+def deduction() -> Response:
+    query = query_args(("member", "period", "size", "sample"))
+    member = _id("member", required(query, "member"))
+    period = _date("period", required(query, "period"))
+    size = parse_size("size", query["size"]) if "size" in query else None
+    sample = _sample(query.get("sample", ""))
+    return _respond(
+        lambda: build_deduction_bundle(current_log().engine, size, member, period, sample),
+        size is not None,
+    )
+
+
+@bundle_api.get("/claim/<claim_text>")
+def claim(claim_text: str) -> Response:
+    query = query_args(("size",))
+    claim_id = _id("claim", claim_text)
+    size = parse_size("size", query["size"]) if "size" in query else None
+    return _respond(
+        lambda: build_claim_bundle(current_log().engine, size, claim_id), size is not None
+    )

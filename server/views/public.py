@@ -1,0 +1,126 @@
+"""Blueprint ``public``: the pool's public pages, for anyone, signed in or not.
+
+* ``/pool`` — the overview: members, claims by stage and outcome, aid paid,
+  the money totals and every closed period's figures;
+* ``/pool/claims`` — the claims, a page at a time; ``/pool/claims/<id>`` —
+  one claim's public notice, panels, tallies, decision and payout;
+* ``/log`` — the latest signed checkpoint and the log's verifier key;
+* ``/verify`` — how members, jurors and auditors check all this, with the
+  commands filled in for this server.
+
+Every figure comes from :mod:`server.pool_figures` (the rulebook's state
+and the index of the log), each with the ``seq`` of its entry linked to the
+entry and its inclusion proof.  Nothing private is ever shown: the claimant
+is not named, not even by pseudonymous id.  Errors are HTML pages (raised
+as :class:`server.errors.ApiError`, which the blueprint renders as a page
+whatever the client accepts).
+"""
+
+from __future__ import annotations
+
+import shlex
+
+from flask import Blueprint, render_template, request
+
+from server.context import current_log
+from server.errors import BadParameterError, NotFoundError
+from server.pool_figures import current_figures
+from server.views.params import parse_size, query_args
+from server.web_errors import add_html_errors
+from verifiable.checkpoint import Checkpoint
+from verifiable.errors import MalformedError
+from verifiable.fields import read_id
+from verifiable.note import Note
+
+__all__ = ["PAGE_SIZE", "public"]
+
+public = Blueprint("public", __name__)
+add_html_errors(public)
+
+#: Claims on one page of ``/pool/claims``.
+PAGE_SIZE = 50
+
+
+@public.get("/pool")
+def overview() -> str:
+    query_args(())
+    figures = current_figures()
+    return render_template(
+        "public/overview.html",
+        overview=figures.overview(),
+        periods=figures.periods(),
+        size=figures.size,
+    )
+
+
+@public.get("/pool/claims")
+def claims() -> str:
+    query = query_args(("page",))
+    page = parse_size("page", query.get("page", "1"))
+    if page == 0:
+        raise BadParameterError("page: pages are numbered from 1")
+    figures = current_figures()
+    total = figures.claim_count()
+    pages = max(1, -(-total // PAGE_SIZE))
+    if page > pages:
+        raise NotFoundError(f"There is no page {page}: the {total} claims fill {pages} pages.")
+    return render_template(
+        "public/claims.html",
+        claims=figures.claims((page - 1) * PAGE_SIZE, PAGE_SIZE),
+        page=page,
+        pages=pages,
+        total=total,
+        first=(page - 1) * PAGE_SIZE + 1,
+        size=figures.size,
+    )
+
+
+@public.get("/pool/claims/<claim_id>")
+def claim(claim_id: str) -> str:
+    query_args(())
+    try:
+        read_id(claim_id, "claim id")
+    except MalformedError as e:
+        raise NotFoundError("There is no such claim: a claim id is 32 lowercase hex digits.") from e
+    figures = current_figures()
+    found = figures.claim(claim_id)
+    if found is None:
+        raise NotFoundError(f"The log has no claim {claim_id}.")
+    return render_template("public/claim.html", claim=found, size=figures.size)
+
+
+@public.get("/log")
+def log_page() -> str:
+    query_args(())
+    context = current_log()
+    note = context.store.latest_checkpoint()
+    checkpoint = Checkpoint.from_text(Note.from_bytes(note).text) if note else None
+    return render_template(
+        "public/log.html",
+        origin=context.origin,
+        vkey=context.verifier().to_vkey(),
+        note=note.decode("utf-8") if note else None,
+        checkpoint=checkpoint,
+    )
+
+
+@public.get("/verify")
+def verify() -> str:
+    query_args(())
+    context = current_log()
+    origin, vkey = context.origin, context.verifier().to_vkey()
+    figures = current_figures()
+    periods = figures.periods()
+    decided = [c for c in figures.claims(0, figures.claim_count()) if c.decision is not None]
+    url = request.host_url
+    return render_template(
+        "public/verify.html",
+        origin=origin,
+        vkey=vkey,
+        url=url,
+        trust=f"mutualog trust {shlex.quote(origin)} {shlex.quote(vkey)}",
+        sync=f"mutualog sync {shlex.quote(url)}",
+        audit=f"mutualog audit {shlex.quote(url)}",
+        period=periods[-1].closed.period.isoformat() if periods else "YYYY-MM-DD",
+        claim_id=decided[-1].view.id if decided else "CLAIM_ID",
+    )

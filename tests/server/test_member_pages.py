@@ -1,0 +1,542 @@
+"""The members' pages end to end (CSRF on): join, file a claim with its
+evidence, follow it, object, read the evidence as a juror, appeal, see the
+deductions with the command that checks them, leave — and every bad input
+on every member form refused with a clear message, nothing appended and
+nothing stored."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine
+
+from server.auth import accounts_service
+from server.db import make_engine, upgrade
+from server.pool_app import current_pool
+from server.private.evidence import MAX_DOCUMENT_SIZE, MAX_DOCUMENTS, Upload, evidence_content
+from server.rosters import period_roster
+from tests.server.pool_helpers import (
+    ORIGIN,
+    PASSWORD,
+    PDF,
+    RULES,
+    add_members,
+    csrf,
+    make_pool_app,
+    served_pool_app,
+    sign_in,
+    text_of,
+)
+from tests.server.test_authorization import state_of
+from verifiable.bodies import Choice, ClaimFiled, Outcome
+from verifiable.entry import parse_entry
+from verifiable.evidence import verify_evidence
+from verifiable.pool import Stage
+
+if TYPE_CHECKING:
+    from werkzeug.test import TestResponse
+
+    from tests.server.conftest import FixedClock
+
+NAME, ID_NUMBER, PHONE = "Zhang Wei", "11010519900307002X", "+86 138 1234 5678"
+JOIN = {"name": NAME, "id_number": ID_NUMBER, "phone": PHONE, "age_band": "18-39"}
+SCRIPT = "<script>alert(1)</script>"
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MUTUALOG_SECRET_KEY", "MUTUALOG_SECURE_COOKIES"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def app(engine: Engine, tmp_path: Path, clock: FixedClock) -> Iterator[Flask]:
+    yield from served_pool_app(engine, tmp_path, clock)
+
+
+def post(client: FlaskClient, path: str, fields: dict[str, object], form: str) -> TestResponse:
+    """Post ``fields`` to ``path`` with the CSRF token of the page ``form``."""
+    return client.post(path, data={"csrf_token": csrf(client, form), **fields})
+
+
+def document(
+    content: bytes = PDF, name: str = "report.pdf", kind: str = "application/pdf"
+) -> object:
+    return (io.BytesIO(content), name, kind)
+
+
+def claim_fields(clock: FixedClock, **changes: object) -> dict[str, object]:
+    fields: dict[str, object] = {
+        "category": "cancer",
+        "amount": "52000.50",
+        "diagnosed": clock().date().isoformat(),
+        "evidence": document(),
+    }
+    return {**fields, **changes}
+
+
+def close_body(response: TestResponse) -> None:
+    """Close the request body the test client spooled to a file for a large upload."""
+    response.close()
+    assert response.request is not None
+    response.request.environ["wsgi.input"].close()
+
+
+def log_bytes(app: Flask) -> bytes:
+    with app.app_context():
+        store = current_pool().store
+        return b"\n".join(store.entries(0, store.size()))
+
+
+def register(app: Flask, username: str) -> FlaskClient:
+    client = app.test_client()
+    fields = {"username": username, "password": PASSWORD, "confirm": PASSWORD}
+    response = post(client, "/register", fields, "/register")
+    assert response.status_code == 302
+    return client
+
+
+# --- the whole workflow -----------------------------------------------------------------
+
+
+def test_a_member_joins_claims_is_judged_appeals_is_paid_and_leaves(
+    app: Flask, engine: Engine, clock: FixedClock
+) -> None:
+    with app.app_context():
+        pool = current_pool()
+        pool.start(RULES)
+        jurors = add_members(pool, 14, "juror", clock())
+        for member in jurors:
+            pool.qualify_juror(member)
+        pool.commit_jury_pool()
+
+    # Join: a fresh pseudonymous id in the log; the details only in private.
+    claimant = register(app, "claimant")
+    assert "Join the pool" in text_of(claimant.get("/join"))
+    response = post(claimant, "/join", JOIN, "/join")
+    assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
+    with app.app_context():
+        account = accounts_service().by_username("claimant")
+        assert account is not None and account.member_id is not None
+        member_id = account.member_id
+        assert pool.state().member(member_id) is not None
+    dashboard = text_of(claimant.get("/dashboard"))
+    assert member_id in dashboard and NAME not in dashboard
+
+    # File a claim with an upload: the log holds the salted commitment.
+    clock.advance(days=11)
+    upload = PDF + b" discharge summary of the patient"
+    fields = claim_fields(clock, evidence=document(upload, "discharge.pdf"))
+    response = post(claimant, "/claims/new", fields, "/claims/new")
+    assert response.status_code == 302, text_of(response)
+    with app.app_context():
+        (claim,) = [c for c in pool.state().claims() if c.member == member_id]
+        filed = parse_entry(pool.store.entry(claim.filed_seq) or b"", seq=claim.filed_seq).body
+        assert isinstance(filed, ClaimFiled) and filed.amount == 5_200_050
+        stored = evidence_content(engine, claim.id, 0)
+        assert stored is not None and stored.content == upload
+        verify_evidence(filed.evidence[0], stored.salt, stored.content)
+    assert claim.id in text_of(claimant.get("/dashboard"))
+    status = text_of(claimant.get(f"/claims/{claim.id}"))
+    assert f'href="/api/v1/entries/{claim.filed_seq}"' in status
+    assert "discharge.pdf" in status and filed.evidence[0].hex() in status
+    own = claimant.get(f"/claims/{claim.id}/evidence/0")
+    assert own.status_code == 200 and own.data == upload
+
+    # The notice, and another member objects in its window.
+    with app.app_context():
+        pool.publish_notice(claim.id, "A member aged 18-39 asks for aid for cancer.")
+    objector_name = jurors[next(iter(jurors))]
+    objector = sign_in(app, objector_name)
+    assert "Publish my objection" in text_of(objector.get(f"/claims/{claim.id}"))
+    response = post(
+        objector,
+        "/claims/object",
+        {"claim": claim.id, "text": "Was this " + SCRIPT + " diagnosed?"},
+        f"/claims/{claim.id}",
+    )
+    assert response.status_code == 302
+    page = objector.get(f"/claims/{claim.id}").get_data(as_text=True)
+    assert SCRIPT not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+    # The operator answers and draws the panel; a drawn juror reads the evidence.
+    with app.app_context():
+        (objection,) = pool.state().claim(claim.id).objection_seqs  # type: ignore[union-attr]
+        pool.answer(claim.id, objection, "The hospital confirmed the diagnosis.")
+        clock.advance(days=3)
+        panel = pool.draw_panel(claim.id)
+    juror = sign_in(app, jurors[panel.jurors[0]])
+    case = text_of(juror.get(f"/juror/claims/{claim.id}"))
+    assert f"/juror/claims/{claim.id}/evidence/0" in case and "discharge.pdf" not in case
+    evidence = juror.get(f"/juror/claims/{claim.id}/evidence/0")
+    assert evidence.status_code == 200 and evidence.data == upload
+    assert evidence.headers["Content-Type"] == "application/pdf"
+    assert evidence.headers["X-Content-Type-Options"] == "nosniff"
+    assert evidence.headers["Content-Disposition"].startswith("attachment;")
+    assert "discharge" not in evidence.headers["Content-Disposition"]
+    # Nobody else reads it: not a juror of this panel, not another member.
+    assert objector.get(f"/juror/claims/{claim.id}/evidence/0").status_code == 403
+    assert objector.get(f"/claims/{claim.id}/evidence/0").status_code == 404
+    assert juror.get(f"/claims/{claim.id}/evidence/0").status_code == 404
+
+    # The panel rejects; the claimant appeals, once.
+    with app.app_context():
+        for drawn in panel.jurors:
+            pool.seal_vote(claim.id, 1, drawn, Choice.REJECT, "Not enough evidence.")
+        clock.advance(days=3)
+        assert pool.close_voting(claim.id).outcome is Outcome.REJECTED
+    assert "Appeal the rejection" in text_of(claimant.get(f"/claims/{claim.id}"))
+    appeal = {"claim": claim.id, "reason": "The second report was not read."}
+    response = post(claimant, "/claims/appeal", appeal, f"/claims/{claim.id}")
+    assert response.status_code == 302
+    with app.app_context():
+        before = state_of(app, engine)
+    again = post(claimant, "/claims/appeal", appeal, "/dashboard")
+    assert again.status_code == 409 and "appealed once already" in text_of(again)
+    assert state_of(app, engine) == before
+
+    # The appeal panel approves; the operator pays and closes the periods.
+    with app.app_context():
+        clock.advance(hours=1)
+        second = pool.draw_panel(claim.id)
+        for drawn in second.jurors:
+            pool.seal_vote(claim.id, 2, drawn, Choice.APPROVE, "The reports agree.")
+        clock.advance(days=3)
+        assert pool.close_voting(claim.id).outcome is Outcome.APPROVED
+        paid = pool.pay(claim.id)
+        clock.advance(days=20)
+        while pool.state().due_periods or pool.state().expected_period_close(pool.now()):
+            pool.close_period()
+        closed = pool.state().closed_periods
+        shares = [(c.period, c.share) for c in closed if member_id in period_roster(pool, c.period)]
+        vkey = app.extensions["mutualog"].verifier().to_vkey()
+        entries = pool.store.entries(0, pool.store.size())
+    (paid_seq,) = [n for n, data in enumerate(entries) if parse_entry(data, seq=n).body == paid]
+    status = text_of(claimant.get(f"/claims/{claim.id}"))
+    assert f'href="/api/v1/entries/{paid_seq}"' in status and "Payout" in status
+    assert any(share > 0 for _, share in shares)
+
+    # The dashboard: each deduction and the command that checks it.
+    dashboard = text_of(claimant.get("/dashboard"))
+    for period, share in shares:
+        command = f"mutualog verify-deduction --member {member_id} --period {period.isoformat()}"
+        assert command in dashboard
+        fetch = f"mutualog fetch deduction http://localhost --member {member_id} --period {period}"
+        assert fetch in dashboard
+        whole, cents = divmod(share, 100)
+        assert f"¥{whole:,}.{cents:02d}" in dashboard
+    assert f"mutualog trust {ORIGIN} {vkey}" in dashboard
+    assert "mutualog sync http://localhost" in dashboard
+    assert paid.period in {p for p, _ in shares}
+
+    # Leave, with the confirmation; a second leave is refused.
+    assert "Leave the pool" in text_of(claimant.get("/leave"))
+    response = post(claimant, "/leave", {"confirm": "y"}, "/leave")
+    assert response.status_code == 302
+    with app.app_context():
+        assert pool.state().has_left(member_id)
+    assert "You have left the pool" in text_of(claimant.get("/dashboard"))
+    before = state_of(app, engine)
+    again = post(claimant, "/leave", {"confirm": "y"}, "/dashboard")
+    assert again.status_code == 409 and "left the pool" in text_of(again)
+    assert state_of(app, engine) == before
+
+    # Nothing private ever reached the log.
+    logged = log_bytes(app)
+    for secret in (NAME, ID_NUMBER, PHONE, "claimant", "discharge.pdf"):
+        assert secret.encode() not in logged
+    assert upload not in logged and b"discharge summary" not in logged
+
+
+# --- bad input ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class World:
+    """A pool with: ``alice``, a member with an approved claim; ``bob``, whose
+    claim is in its objection window; ``carol``, whose claim's window has
+    closed; ``newbie``, an account that has not joined; ``gone``, a member
+    who has left."""
+
+    approved: str
+    open_claim: str
+    late_claim: str
+
+
+@pytest.fixture
+def world_engine(sqlite_url: str) -> Iterator[Engine]:
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def world_app(world_engine: Engine, tmp_path: Path, clock: FixedClock) -> Iterator[Flask]:
+    app = make_pool_app(world_engine, tmp_path, clock)
+    yield app
+    app.extensions["mutualog"].engine.dispose()
+
+
+def _file(member: str, clock: FixedClock) -> str:
+    pool = current_pool()
+    claim = pool.file_claim(
+        member, "cancer", 1_000_000, clock().date(), [Upload(PDF, "application/pdf")]
+    )
+    pool.publish_notice(claim, "A member aged 18-39 asks for aid for cancer.")
+    return claim
+
+
+@pytest.fixture
+def world(world_app: Flask, clock: FixedClock) -> World:
+    with world_app.app_context():
+        pool = current_pool()
+        pool.start(RULES)
+        named = {u: m for m, u in add_members(pool, 3, "member", clock()).items()}
+        jurors = add_members(pool, 6, "juror", clock())
+        for member in jurors:
+            pool.qualify_juror(member)
+        pool.commit_jury_pool()
+        (gone,) = add_members(pool, 1, "gone", clock())
+        pool.leave(gone)
+        accounts_service().register("newbie", PASSWORD, clock())
+        clock.advance(days=11)
+        alice, bob, carol = named["member0"], named["member1"], named["member2"]
+        approved = _file(alice, clock)
+        clock.advance(days=3)
+        panel = pool.draw_panel(approved)
+        for juror in panel.jurors:
+            pool.seal_vote(approved, 1, juror, Choice.APPROVE, "Clear.")
+        clock.advance(days=3)
+        pool.close_voting(approved)
+        late = _file(carol, clock)
+        clock.advance(days=3)
+        open_claim = _file(bob, clock)
+        assert pool.state().claim(approved).stage is Stage.APPROVED  # type: ignore[union-attr]
+    return World(approved, open_claim, late)
+
+
+Fields = Callable[[World, "FixedClock"], dict[str, object]]
+
+
+def _claim(**changes: object) -> Fields:
+    return lambda w, clock: claim_fields(clock, **changes)
+
+
+def _object(claim: str, text: str = "The dates do not match.") -> Fields:
+    def fields(w: World, clock: FixedClock) -> dict[str, object]:
+        ids = {"open": w.open_claim, "late": w.late_claim, "approved": w.approved}
+        return {"claim": ids.get(claim, claim), "text": text}
+
+    return fields
+
+
+def _appeal(claim: str) -> Fields:
+    def fields(w: World, clock: FixedClock) -> dict[str, object]:
+        ids = {"open": w.open_claim, "approved": w.approved}
+        return {"claim": ids.get(claim, claim), "reason": "The panel was wrong."}
+
+    return fields
+
+
+def _same(fields: dict[str, object]) -> Fields:
+    return lambda w, clock: dict(fields)
+
+
+_TOO_BIG = b"%PDF-" + bytes(MAX_DOCUMENT_SIZE)
+_MANY = [document() for _ in range(MAX_DOCUMENTS + 1)]
+
+# id: (who, path, fields, with a CSRF token, status, message)
+BAD: dict[str, tuple[str, str, Fields, bool, int, str]] = {
+    "join-no-csrf": ("newbie", "/join", _same(JOIN), False, 400, "security token"),
+    "join-bad-phone": ("newbie", "/join", _same({**JOIN, "phone": SCRIPT}), True, 400, "phone"),
+    "join-bad-id": ("newbie", "/join", _same({**JOIN, "id_number": "1"}), True, 400, "ID number"),
+    "join-no-name": ("newbie", "/join", _same({**JOIN, "name": ""}), True, 400, "full name"),
+    "join-control": ("newbie", "/join", _same({**JOIN, "name": "a\x00b"}), True, 400, "control"),
+    "join-bad-band": ("newbie", "/join", _same({**JOIN, "age_band": "99"}), True, 400, "choice"),
+    "join-twice": ("member0", "/join", _same(JOIN), True, 403, "already joined"),
+    "claim-no-csrf": ("member0", "/claims/new", _claim(), False, 400, "security token"),
+    "claim-no-file": ("member0", "/claims/new", _claim(evidence=None), True, 400, "at least one"),
+    "claim-exe": (
+        "member0",
+        "/claims/new",
+        _claim(evidence=document(b"MZ\x90\x00", "setup.exe", "application/x-msdownload")),
+        True,
+        400,
+        "is not accepted",
+    ),
+    "claim-html-as-pdf": (
+        "member0",
+        "/claims/new",
+        _claim(evidence=document(b"<html>" + SCRIPT.encode(), "scan.pdf")),
+        True,
+        400,
+        "is not a application/pdf file",
+    ),
+    "claim-empty-file": (
+        "member0",
+        "/claims/new",
+        _claim(evidence=document(b"")),
+        True,
+        400,
+        "empty",
+    ),
+    "claim-too-many": ("member0", "/claims/new", _claim(evidence=_MANY), True, 400, "at most 32"),
+    "claim-too-large": (
+        "member0",
+        "/claims/new",
+        _claim(evidence=document(_TOO_BIG)),
+        True,
+        413,
+        "larger than 10 MiB",
+    ),
+    "amount-negative": ("member0", "/claims/new", _claim(amount="-5"), True, 400, "more than zero"),
+    "amount-zero": ("member0", "/claims/new", _claim(amount="0.00"), True, 400, "more than zero"),
+    "amount-exponent": ("member0", "/claims/new", _claim(amount="1e9"), True, 400, "as digits"),
+    "amount-fraction-of-fen": (
+        "member0",
+        "/claims/new",
+        _claim(amount="0.001"),
+        True,
+        400,
+        "two decimals",
+    ),
+    "amount-words": ("member0", "/claims/new", _claim(amount="lots"), True, 400, "as digits"),
+    "amount-huge": (
+        "member0",
+        "/claims/new",
+        _claim(amount="999999999999"),
+        True,
+        400,
+        "larger than any plan",
+    ),
+    "amount-over-cap": ("member0", "/claims/new", _claim(amount="300000.01"), True, 400, "at most"),
+    "amount-markup": ("member0", "/claims/new", _claim(amount=SCRIPT), True, 400, "as digits"),
+    "date-future": (
+        "member0",
+        "/claims/new",
+        lambda w, clock: claim_fields(clock, diagnosed="2099-01-01"),
+        True,
+        400,
+        "future",
+    ),
+    "date-malformed": ("member0", "/claims/new", _claim(diagnosed="2026-13-45"), True, 400, "date"),
+    "date-too-old": ("member0", "/claims/new", _claim(diagnosed="2024-01-01"), True, 400, "within"),
+    "category-unknown": ("member0", "/claims/new", _claim(category="flu"), True, 400, "choice"),
+    "claim-before-joining": ("newbie", "/claims/new", _claim(), True, 403, "join the pool"),
+    "claim-after-leaving": ("gone0", "/claims/new", _claim(), True, 409, "left the pool"),
+    "object-no-csrf": ("member0", "/claims/object", _object("open"), False, 400, "security token"),
+    "object-empty": ("member0", "/claims/object", _object("open", ""), True, 400, "object to"),
+    "object-control": (
+        "member0",
+        "/claims/object",
+        _object("open", "a\x07b"),
+        True,
+        400,
+        "control",
+    ),
+    "object-too-long": (
+        "member0",
+        "/claims/object",
+        _object("open", "a" * 2001),
+        True,
+        400,
+        "2000",
+    ),
+    "object-after-window": ("member0", "/claims/object", _object("late"), True, 409, "not open"),
+    "object-own-claim": ("member1", "/claims/object", _object("open"), True, 403, "your own claim"),
+    "object-unknown": ("member0", "/claims/object", _object("0" * 32), True, 404, "no claim"),
+    "object-bad-id": ("member0", "/claims/object", _object(SCRIPT), True, 400, "valid claim"),
+    "object-not-member": ("newbie", "/claims/object", _object("open"), True, 403, "join"),
+    "appeal-no-csrf": ("member0", "/claims/appeal", _appeal("approved"), False, 400, "security"),
+    "appeal-approved": (
+        "member0",
+        "/claims/appeal",
+        _appeal("approved"),
+        True,
+        409,
+        "rejected claim",
+    ),
+    "appeal-not-mine": (
+        "member0",
+        "/claims/appeal",
+        _appeal("open"),
+        True,
+        403,
+        "Only the claimant",
+    ),
+    "leave-no-csrf": ("member0", "/leave", _same({"confirm": "y"}), False, 400, "security token"),
+    "leave-unconfirmed": ("member0", "/leave", _same({}), True, 400, "Tick the box"),
+    "leave-twice": ("gone0", "/leave", _same({"confirm": "y"}), True, 409, "left the pool"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD), ids=list(BAD))
+def test_bad_input_is_refused_clearly_and_changes_nothing(
+    case: str, world_app: Flask, world_engine: Engine, world: World, clock: FixedClock
+) -> None:
+    who, path, fields, with_token, status, message = BAD[case]
+    client = sign_in(world_app, who)
+    data = {k: v for k, v in fields(world, clock).items() if v is not None}
+    if with_token:
+        data["csrf_token"] = csrf(client, "/dashboard")
+    before = state_of(world_app, world_engine)
+    response = client.post(path, data=data, headers={"Accept": "text/html"})  # as a browser
+    close_body(response)
+    page = response.get_data(as_text=True)
+    assert response.status_code == status, page
+    assert response.content_type.startswith("text/html")
+    assert message.lower() in text_of(response).lower()
+    assert SCRIPT not in page
+    assert state_of(world_app, world_engine) == before
+
+
+def test_an_oversized_request_is_a_413_page(
+    world_app: Flask, world_engine: Engine, world: World, clock: FixedClock
+) -> None:
+    world_app.config["MAX_CONTENT_LENGTH"] = 100_000
+    client = sign_in(world_app, "member0")
+    fields = claim_fields(clock, evidence=document(PDF + bytes(200_000)))
+    before = state_of(world_app, world_engine)
+    response = post(client, "/claims/new", fields, "/claims/new")
+    close_body(response)
+    assert response.status_code == 413 and "Upload too large" in text_of(response)
+    assert state_of(world_app, world_engine) == before
+
+
+def test_a_double_submission_is_recorded_once(
+    world_app: Flask, world_engine: Engine, world: World, clock: FixedClock
+) -> None:
+    newbie = sign_in(world_app, "newbie")
+    assert post(newbie, "/join", JOIN, "/join").status_code == 302
+    member = sign_in(world_app, "member0")
+    assert post(member, "/claims/new", claim_fields(clock), "/claims/new").status_code == 302
+    objection = {"claim": world.open_claim, "text": "The dates do not match."}
+    assert post(member, "/claims/object", objection, "/dashboard").status_code == 302
+
+    before = state_of(world_app, world_engine)
+    again = post(newbie, "/join", JOIN, "/dashboard")
+    assert again.status_code == 403 and "already joined" in text_of(again)
+    again = post(member, "/claims/new", claim_fields(clock), "/claims/new")
+    assert again.status_code == 409 and "already filed this claim" in text_of(again)
+    again = post(member, "/claims/object", objection, "/dashboard")
+    assert again.status_code == 409 and "already made this objection" in text_of(again)
+    assert state_of(world_app, world_engine) == before
+
+
+def test_markup_in_a_name_is_stored_as_text_and_never_logged(
+    world_app: Flask, world_engine: Engine, world: World
+) -> None:
+    newbie = sign_in(world_app, "newbie")
+    fields = {**JOIN, "name": "<b>Li</b> " + SCRIPT}
+    assert post(newbie, "/join", fields, "/join").status_code == 302
+    assert b"<b>Li</b>" not in log_bytes(world_app)
+    page = newbie.get("/dashboard").get_data(as_text=True)
+    assert SCRIPT not in page and "<b>Li</b>" not in page

@@ -1,0 +1,634 @@
+"""The operator's pages end to end, through Flask's test client with CSRF on.
+
+A claim goes through every operator form — notice, answer to an objection,
+panel draw, close of voting, payout, period close — on SQLite and
+PostgreSQL, and each form posted a second time is refused by the pool's
+state with nothing appended.  Erasure deletes private data, keeps every
+log entry and commitment as it was and appends ``data.erased``.  A table
+of bad input for every form checks that each is answered 4xx with a clear
+message, appending and storing nothing.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Engine
+
+from server.auth import accounts_service
+from server.db import make_engine, upgrade
+from server.pool_app import current_pool
+from server.private.accounts import Role
+from server.private.erasure import erasures
+from server.private.evidence import Upload, evidence_content, list_evidence
+from server.private.members import member_details
+from tests.server.conftest import FixedClock
+from tests.server.pool_helpers import (
+    PASSWORD,
+    PDF,
+    RULES,
+    add_members,
+    csrf,
+    make_pool_app,
+    sign_in,
+    text_of,
+)
+from tests.server.test_authorization import state_of
+from verifiable.bodies import Choice, ClaimDecided, DataErased, ErasedKind, PeriodClosed
+from verifiable.entry import parse_entry
+from verifiable.replay import replay
+from verifiable.rules import moment
+
+if TYPE_CHECKING:
+    from werkzeug.test import TestResponse
+
+OPERATOR = "boss"
+AMOUNT = 5_000_000
+SCRIPT = "<script>alert('x')</script><b>bold</b>"
+_HIDDEN_PERIOD = re.compile(r'name="period"[^>]*value="([0-9-]+)"')
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MUTUALOG_SECRET_KEY", "MUTUALOG_SECURE_COOKIES"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@dataclass(frozen=True)
+class Started:
+    """Member ids by username order, and their usernames."""
+
+    members: list[str]
+    usernames: dict[str, str]
+
+
+def start_pool(app: Flask, clock: FixedClock, members: int = 7) -> Started:
+    """A pool of ``members`` jurors and an operator account; the clock ends
+    past the waiting period."""
+    with app.app_context():
+        pool = current_pool()
+        pool.start(RULES)
+        usernames = add_members(pool, members, "member", clock())
+        for member in usernames:
+            pool.qualify_juror(member)
+        pool.commit_jury_pool()
+        accounts_service().register(OPERATOR, PASSWORD, clock(), Role.OPERATOR)
+    clock.advance(days=11)
+    return Started(list(usernames), usernames)
+
+
+def file_claim(app: Flask, clock: FixedClock, member: str) -> str:
+    with app.app_context():
+        upload = Upload(PDF, "application/pdf", "discharge.pdf")
+        return current_pool().file_claim(member, "cancer", AMOUNT, clock().date(), [upload])
+
+
+def post(client: FlaskClient, path: str, fields: dict[str, str], page: str) -> TestResponse:
+    """Post ``fields`` with a CSRF token taken from ``page``."""
+    return client.post(path, data={"csrf_token": csrf(client, page), **fields})
+
+
+def entries(app: Flask) -> list[bytes]:
+    with app.app_context():
+        store = current_pool().store
+        return store.entries(0, store.size())
+
+
+def assert_done(response: TestResponse, message: str) -> None:
+    assert response.status_code == 302, text_of(response)
+    assert response.headers["Location"] == "/operator/"
+
+
+def assert_refused(
+    app: Flask, engine: Engine, response: TestResponse, status: int, message: str, before: object
+) -> None:
+    assert response.status_code == status, text_of(response)
+    assert message in text_of(response), re.findall(r"alert\"[^>]*>([^<]*)", text_of(response))
+    assert state_of(app, engine) == before
+
+
+@pytest.fixture
+def app(engine: Engine, tmp_path: Path, clock: FixedClock) -> Iterator[Flask]:
+    app = make_pool_app(engine, tmp_path, clock)
+    yield app
+    app.extensions["mutualog"].engine.dispose()
+
+
+# --- a claim through every operator form --------------------------------------------
+
+
+def test_a_claim_through_the_operator_pages(app: Flask, engine: Engine, clock: FixedClock) -> None:
+    started = start_pool(app, clock)
+    claimant, objector = started.members[0], started.members[1]
+    claim = file_claim(app, clock, claimant)
+    op = sign_in(app, OPERATOR)
+    page = f"/operator/claims/{claim}"
+
+    queue = text_of(op.get("/operator/"))
+    assert claim in queue and "the redacted notice" in queue
+    case = text_of(op.get(page))
+    assert "Person member 0" in case and "Write the redacted notice" in case
+    download = op.get(f"{page}/evidence/0")
+    assert download.status_code == 200 and download.data == PDF
+    assert download.headers["Content-Disposition"] == (
+        f'attachment; filename="claim-{claim}-document-0.pdf"'
+    )
+    assert download.headers["Content-Type"] == "application/pdf"
+
+    # The notice; the same form again is refused by the claim's stage.
+    fields = {"text": "A member aged 18-39 asks for aid for cancer.", "amount": "4000000"}
+    size = len(entries(app))
+    assert_done(post(op, "/operator/actions/notice", {"claim": claim, **fields}, page), "Notice")
+    assert len(entries(app)) == size + 1
+    before = state_of(app, engine)
+    again = post(op, "/operator/actions/notice", {"claim": claim, **fields}, page)
+    assert_refused(app, engine, again, 409, "only a filed claim that has no notice", before)
+
+    # An objection, which must be answered before the draw.
+    with app.app_context():
+        objection = current_pool().file_objection(claim, objector, "The amount looks high.")
+    clock.advance(days=3)
+    before = state_of(app, engine)
+    draw = post(op, "/operator/actions/draw", {"claim": claim}, page)
+    assert_refused(app, engine, draw, 409, "Answer every objection", before)
+    answer = {"objection": str(objection), "text": "The bills support it."}
+    assert_done(post(op, "/operator/actions/answer", {"claim": claim, **answer}, page), "answered")
+    assert "The bills support it." in text_of(op.get(page))
+    before = state_of(app, engine)
+    assert_refused(
+        app,
+        engine,
+        post(op, "/operator/actions/answer", {"claim": claim, **answer}, page),
+        409,
+        "already answered",
+        before,
+    )
+
+    # The draw; a second draw is refused, and so is closing an open vote.
+    assert "Draw the panel" in text_of(op.get(page))
+    assert_done(post(op, "/operator/actions/draw", {"claim": claim}, page), "Panel")
+    before = state_of(app, engine)
+    assert_refused(
+        app,
+        engine,
+        post(op, "/operator/actions/draw", {"claim": claim}, page),
+        409,
+        "is voting",
+        before,
+    )
+    close = post(op, "/operator/actions/close-voting", {"claim": claim}, page)
+    assert_refused(app, engine, close, 409, f"voting window of claim {claim} is open", before)
+
+    with app.app_context():
+        pool = current_pool()
+        view = pool.claim(claim)
+        assert view is not None
+        for juror in view.jurors:
+            pool.seal_vote(claim, 1, juror, Choice.APPROVE, "The records are clear.")
+    clock.advance(days=3)
+    assert "voting closed (window over)" in text_of(op.get("/operator/"))
+    size = len(entries(app))
+    assert_done(post(op, "/operator/actions/close-voting", {"claim": claim}, page), "Voting")
+    log = entries(app)
+    decided = parse_entry(log[-1], seq=len(log) - 1).body
+    assert len(log) == size + len(view.jurors) + 1
+    assert isinstance(decided, ClaimDecided) and decided.amount == 4_000_000
+    before = state_of(app, engine)
+    again = post(op, "/operator/actions/close-voting", {"claim": claim}, page)
+    assert_refused(app, engine, again, 409, "has no panel voting", before)
+
+    assert_done(post(op, "/operator/actions/pay", {"claim": claim}, page), "paid")
+    before = state_of(app, engine)
+    again = post(op, "/operator/actions/pay", {"claim": claim}, page)
+    assert_refused(app, engine, again, 409, "only an approved claim is paid", before)
+
+    # Close every period due, from the review queue's form, until the one
+    # the payment is shared in; the same form again is refused.
+    with app.app_context():
+        paid_in = current_pool().state().claim(claim)
+    assert paid_in is not None and paid_in.paid_period is not None
+    clock.now = moment(paid_in.paid_period) + timedelta(hours=1)
+    closed: list[PeriodClosed] = []
+    while found := _HIDDEN_PERIOD.search(op.get("/operator/").get_data(as_text=True)):
+        period = {"period": found.group(1)}
+        assert_done(post(op, "/operator/period/close", period, "/operator/"), "closed")
+        log = entries(app)
+        body = parse_entry(log[-1], seq=len(log) - 1).body
+        assert isinstance(body, PeriodClosed)
+        closed.append(body)
+        before = state_of(app, engine)
+        again = post(op, "/operator/period/close", period, "/operator/")
+        assert_refused(app, engine, again, 409, "is already closed", before)
+    assert closed[-1].period == paid_in.paid_period
+    assert (closed[-1].claims_count, closed[-1].claims_total) == (1, 4_000_000)
+    assert "No claims are waiting for review." in text_of(op.get("/operator/"))
+    replay(entries(app))  # the whole log obeys the rules
+
+
+def test_markup_in_text_fields_is_published_as_text(
+    app: Flask, engine: Engine, clock: FixedClock
+) -> None:
+    started = start_pool(app, clock, members=4)
+    claim = file_claim(app, clock, started.members[0])
+    op = sign_in(app, OPERATOR)
+    page = f"/operator/claims/{claim}"
+    assert_done(
+        post(op, "/operator/actions/notice", {"claim": claim, "text": SCRIPT}, page), "Notice"
+    )
+    with app.app_context():
+        pool = current_pool()
+        notice = pool.notice(claim)
+        objection = pool.file_objection(claim, started.members[1], SCRIPT)
+    assert notice is not None and notice.text == SCRIPT  # stored as written
+    answer = {"objection": str(objection), "text": SCRIPT}
+    assert_done(post(op, "/operator/actions/answer", {"claim": claim, **answer}, page), "answered")
+    raw = op.get(page).get_data(as_text=True)
+    assert "<script>" not in raw and "<b>bold</b>" not in raw
+    assert raw.count("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;&lt;b&gt;bold&lt;/b&gt;") == 3
+
+
+# --- erasure ---------------------------------------------------------------------------
+
+
+def test_erasure_keeps_the_log_and_records_it(
+    app: Flask, engine: Engine, clock: FixedClock
+) -> None:
+    started = start_pool(app, clock, members=4)
+    claimant = started.members[0]
+    claim = file_claim(app, clock, claimant)
+    op = sign_in(app, OPERATOR)
+    commitments = [d.commitment for d in list_evidence(engine, claim)]
+    log = entries(app)
+
+    reason = "Erased at the claimant's request."
+    fields = {"kind": "evidence", "subject": claim, "reason": reason}
+    assert_done(post(op, "/operator/erase", fields, "/operator/erase"), "erased")
+    after = entries(app)
+    assert after[: len(log)] == log  # every entry as it was
+    erased = parse_entry(after[-1], seq=len(log)).body
+    assert erased == DataErased(ErasedKind.EVIDENCE, claim, 1, reason)
+    assert [d.commitment for d in list_evidence(engine, claim)] == commitments
+    assert all(d.erased is not None for d in list_evidence(engine, claim))
+    assert evidence_content(engine, claim, 0) is None
+    assert op.get(f"/operator/claims/{claim}/evidence/0").status_code == 404
+    assert "erased" in text_of(op.get(f"/operator/claims/{claim}"))
+    before = state_of(app, engine)
+    again = post(op, "/operator/erase", fields, "/operator/erase")
+    assert_refused(app, engine, again, 409, f"was erased in entry {len(log)}", before)
+
+    # A reason that would publish the member's name is refused.
+    name = "Person member 0"
+    bad = {"kind": "member", "subject": claimant, "reason": f"Asked by {name}."}
+    response = post(op, "/operator/erase", bad, "/operator/erase")
+    assert_refused(app, engine, response, 400, "must not repeat the personal data", before)
+    assert member_details(engine, claimant) is not None
+
+    fields = {"kind": "member", "subject": claimant, "reason": "Asked by the member."}
+    assert_done(post(op, "/operator/erase", fields, "/operator/erase"), "erased")
+    assert member_details(engine, claimant) is None
+    final = entries(app)
+    assert final[: len(after)] == after
+    assert parse_entry(final[-1], seq=len(after)).body == DataErased(
+        ErasedKind.MEMBER, claimant, 0, "Asked by the member."
+    )
+    records = erasures(engine)
+    assert [(r.kind.value, r.subject, r.log_seq) for r in records] == [
+        ("evidence", claim, len(log)),
+        ("member", claimant, len(after)),
+    ]
+    assert name not in text_of(op.get(f"/operator/claims/{claim}"))
+    result = replay(final)
+    assert set(result.state.erasures) == {
+        (ErasedKind.EVIDENCE, claim),
+        (ErasedKind.MEMBER, claimant),
+    }
+
+
+# --- bad input on every form -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Built:
+    """A database file with a pool at every stage the forms act on."""
+
+    database: Path
+    now: datetime
+    filed: str  # a claim with no notice yet
+    noticed: str  # a noticed claim with an objection not answered
+    voting: str  # a claim whose panel is voting
+    waiting: str  # a claim diagnosed inside the waiting period
+    objection: int
+    name: str  # the private name of the noticed claim's claimant
+
+
+def _build(folder: Path) -> Built:
+    database = folder / "pool.db"
+    engine = make_engine(f"sqlite:///{database}")
+    upgrade(engine)
+    clock = FixedClock()
+    app = make_pool_app(engine, folder, clock)
+    try:
+        started = start_pool(app, clock)
+        members = started.members
+        voting = file_claim(app, clock, members[0])
+        filed = file_claim(app, clock, members[1])
+        noticed = file_claim(app, clock, members[2])
+        with app.app_context():
+            pool = current_pool()
+            pool.publish_notice(voting, "A member aged 18-39 asks for aid for cancer.")
+            clock.advance(days=3)
+            pool.draw_panel(voting)
+            pool.publish_notice(noticed, "A member aged 18-39 asks for aid for cancer.")
+            objection = pool.file_objection(noticed, members[3], "Looks high.")
+            late = add_members(pool, 1, "late", clock())
+        details = member_details(engine, members[2])
+        assert details is not None
+        waiting = file_claim(app, clock, next(iter(late)))
+        app.test_client().get("/login")  # draws and stores the session key
+    finally:
+        app.extensions["mutualog"].engine.dispose()
+        engine.dispose()
+    return Built(database, clock(), filed, noticed, voting, waiting, objection, details.name)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return _build(tmp_path_factory.mktemp("operator-pool"))
+
+
+@pytest.fixture
+def copied(built: Built, tmp_path: Path) -> Iterator[tuple[Flask, Engine]]:
+    copy = tmp_path / "pool.db"
+    shutil.copyfile(built.database, copy)
+    engine = make_engine(f"sqlite:///{copy}")
+    app = make_pool_app(engine, tmp_path, FixedClock(built.now))
+    yield app, engine
+    app.extensions["mutualog"].engine.dispose()
+    engine.dispose()
+
+
+NO_CSRF = "-"  # a case whose form is sent without its CSRF token
+
+# (id, path, fields, status, message); in paths and fields, {filed}, {noticed},
+# {voting}, {waiting}, {objection} and {name} stand for the built pool's.
+BAD: list[tuple[str, str, dict[str, str], int, str]] = [
+    # the notice
+    (
+        "notice-no-csrf",
+        "actions/notice",
+        {"claim": "{filed}", NO_CSRF: "", "text": "x"},
+        400,
+        "security token",
+    ),
+    (
+        "notice-empty",
+        "actions/notice",
+        {"claim": "{filed}", "text": "  "},
+        400,
+        "Write the notice.",
+    ),
+    (
+        "notice-long",
+        "actions/notice",
+        {"claim": "{filed}", "text": "x" * 2001},
+        400,
+        "At most 2000 characters",
+    ),
+    (
+        "notice-control-character",
+        "actions/notice",
+        {"claim": "{filed}", "text": "a\x00b"},
+        400,
+        "control character U+0000",
+    ),
+    (
+        "notice-negative-amount",
+        "actions/notice",
+        {"claim": "{filed}", "text": "x", "amount": "-5"},
+        400,
+        "A whole number of fen, at least 1.",
+    ),
+    (
+        "notice-huge-amount",
+        "actions/notice",
+        {"claim": "{filed}", "text": "x", "amount": "9" * 30},
+        400,
+        "A whole number of fen, at least 1.",
+    ),
+    (
+        "notice-fractional-amount",
+        "actions/notice",
+        {"claim": "{filed}", "text": "x", "amount": "12.5"},
+        400,
+        "Not a valid integer value",
+    ),
+    (
+        "notice-above-the-request",
+        "actions/notice",
+        {"claim": "{filed}", "text": "x", "amount": str(AMOUNT + 1)},
+        400,
+        f"must be 1 to {AMOUNT} fen",
+    ),
+    ("notice-wrong-stage", "actions/notice", {"claim": "{voting}", "text": "x"}, 409, "is voting"),
+    (
+        "notice-waiting-period",
+        "actions/notice",
+        {"claim": "{waiting}", "text": "x"},
+        409,
+        "waiting period",
+    ),
+    (
+        "notice-unknown-claim",
+        "actions/notice",
+        {"claim": "{unknown}", "text": "x"},
+        404,
+        "There is no claim",
+    ),
+    # the answer
+    (
+        "answer-unknown-objection",
+        "actions/answer",
+        {"claim": "{noticed}", "objection": "3", "text": "x"},
+        409,
+        "is not an objection to claim",
+    ),
+    (
+        "answer-bad-objection",
+        "actions/answer",
+        {"claim": "{noticed}", "objection": "-1", "text": "x"},
+        400,
+        "The objection is not valid.",
+    ),
+    (
+        "answer-empty",
+        "actions/answer",
+        {"claim": "{noticed}", "objection": "{objection}", "text": ""},
+        400,
+        "Write the answer.",
+    ),
+    # one-button actions
+    ("draw-no-csrf", "actions/draw", {"claim": "{noticed}", NO_CSRF: ""}, 400, "security token"),
+    ("draw-unanswered", "actions/draw", {"claim": "{noticed}"}, 409, "Answer every objection"),
+    ("draw-filed", "actions/draw", {"claim": "{filed}"}, 409, "is filed"),
+    ("draw-voting", "actions/draw", {"claim": "{voting}"}, 409, "is voting"),
+    ("close-voting-open", "actions/close-voting", {"claim": "{voting}"}, 409, "is open until"),
+    (
+        "close-voting-filed",
+        "actions/close-voting",
+        {"claim": "{filed}"},
+        409,
+        "has no panel voting",
+    ),
+    ("pay-voting", "actions/pay", {"claim": "{voting}"}, 409, "only an approved claim is paid"),
+    ("ineligible-covered", "actions/ineligible", {"claim": "{filed}"}, 409, "not diagnosed inside"),
+    ("pay-no-claim", "actions/pay", {}, 400, "The claim is missing."),
+    ("draw-bad-claim", "actions/draw", {"claim": "xyz"}, 400, "The claim id is not valid."),
+    ("pay-unknown-claim", "actions/pay", {"claim": "{unknown}"}, 404, "There is no claim"),
+    # the period
+    ("period-no-csrf", "period/close", {NO_CSRF: "", "period": "2026-01-07"}, 400, "token"),
+    ("period-not-a-date", "period/close", {"period": "soon"}, 400, "not a date"),
+    ("period-impossible", "period/close", {"period": "2026-02-30"}, 400, "not a calendar date"),
+    ("period-past", "period/close", {"period": "2025-12-21"}, 409, "not the next period due"),
+    ("period-ahead", "period/close", {"period": "2026-02-07"}, 409, "not the next period due"),
+    # the rules
+    ("rules-no-csrf", "rules", {NO_CSRF: "", "changes": "{}"}, 400, "security token"),
+    ("rules-not-json", "rules", {"changes": "{not json"}, 400, "rules: not JSON"),
+    ("rules-array", "rules", {"changes": "[1, 2]"}, 400, "expected a JSON object"),
+    ("rules-float", "rules", {"changes": '{"share.fee_rate_bp": 7.5}'}, 400, "floats are not"),
+    ("rules-duplicate", "rules", {"changes": '{"a.b": 1, "a.b": 2}'}, 400, "duplicate key"),
+    ("rules-unknown", "rules", {"changes": '{"no.such": 1}'}, 400, "unknown rule(s) no.such"),
+    ("rules-bad-value", "rules", {"changes": '{"share.fee_rate_bp": -1}'}, 400, "fee_rate_bp"),
+    ("rules-empty", "rules", {"changes": "{}"}, 400, "changes no rule"),
+    ("rules-bad-date", "rules", {"effective": "2026-13-45"}, 400, "must be a date YYYY-MM-DD"),
+    ("rules-past", "rules", {"effective": "2020-01-01"}, 400, "takes effect in the future"),
+    ("rules-no-reason", "rules", {"reason": ""}, 400, "Give the reason for the change."),
+    # overrides
+    ("override-no-csrf", "override", {NO_CSRF: ""}, 400, "security token"),
+    ("override-bad-action", "override", {"action": "Drop Table"}, 400, "Lowercase letters"),
+    ("override-not-allowed", "override", {"action": "claim.delete"}, 409, "do not allow"),
+    (
+        "override-withdraw-unknown",
+        "override",
+        {"action": "claim.withdraw", "target": "f" * 32},
+        409,
+        "rule override.target",
+    ),
+    ("override-long-target", "override", {"target": "x" * 201}, 400, "At most 200 characters"),
+    ("override-two-line-target", "override", {"target": "a\nb"}, 400, "control character"),
+    ("override-no-reason", "override", {"reason": ""}, 400, "Give the reason for the override"),
+    # erasure
+    ("erase-no-csrf", "erase", {NO_CSRF: ""}, 400, "security token"),
+    ("erase-bad-kind", "erase", {"kind": "account"}, 400, "Not a valid choice"),
+    ("erase-bad-id", "erase", {"subject": "xyz"}, 400, "32 lowercase hexadecimal"),
+    ("erase-unknown-member", "erase", {"subject": "f" * 32}, 409, "There is no member"),
+    (
+        "erase-unknown-claim",
+        "erase",
+        {"kind": "evidence", "subject": "f" * 32},
+        409,
+        "There is no claim",
+    ),
+    ("erase-long-reason", "erase", {"reason": "x" * 501}, 400, "At most 500 characters"),
+    ("erase-personal-reason", "erase", {"reason": "For {name}."}, 400, "must not repeat"),
+]
+
+#: What each page's form sends when a case leaves a field out.
+DEFAULTS = {
+    "rules": {
+        "changes": '{"share.fee_rate_bp": 700}',
+        "effective": "2026-03-01",
+        "reason": "A lower fee.",
+    },
+    "override": {"action": "note", "target": "rules", "reason": "A note."},
+    "erase": {"kind": "member", "subject": "{member}", "reason": "On request."},
+}
+
+
+def _fill(text: str, names: dict[str, str]) -> str:
+    for name, value in names.items():
+        text = text.replace(f"{{{name}}}", value)
+    return text
+
+
+@pytest.mark.parametrize(
+    ("path", "fields", "status", "message"),
+    [pytest.param(*case[1:], id=case[0]) for case in BAD],
+)
+def test_bad_input_is_refused_and_changes_nothing(
+    built: Built,
+    copied: tuple[Flask, Engine],
+    path: str,
+    fields: dict[str, str],
+    status: int,
+    message: str,
+) -> None:
+    app, engine = copied
+    with app.app_context():
+        state = current_pool().state()
+        member = state.claim(built.noticed)
+    assert member is not None
+    names = {
+        "filed": built.filed,
+        "noticed": built.noticed,
+        "voting": built.voting,
+        "waiting": built.waiting,
+        "unknown": "e" * 32,
+        "objection": str(built.objection),
+        "name": built.name,
+        "member": member.member,
+    }
+    op = sign_in(app, OPERATOR)
+    form = {**DEFAULTS.get(path, {}), **fields}
+    data = {k: _fill(v, names) for k, v in form.items() if k != NO_CSRF}
+    if NO_CSRF not in form:
+        data["csrf_token"] = csrf(op, "/operator/")
+    before = state_of(app, engine)
+    response = op.post(f"/operator/{_fill(path, names)}", data=data)
+    assert_refused(app, engine, response, status, message, before)
+    assert response.content_type.startswith("text/html")
+
+
+def test_every_operator_form_is_in_the_table() -> None:
+    posted = {case[1].removeprefix("actions/") for case in BAD}
+    assert posted >= {
+        "notice",
+        "answer",
+        "draw",
+        "close-voting",
+        "pay",
+        "ineligible",
+        "period/close",
+        "rules",
+        "override",
+        "erase",
+    }
+
+
+def test_the_pages_show_their_forms(built: Built, copied: tuple[Flask, Engine]) -> None:
+    app, _ = copied
+    op = sign_in(app, OPERATOR)
+    queue = text_of(op.get("/operator/"))
+    for claim in (built.filed, built.waiting):
+        assert claim in queue
+    assert "Due to close: 2026-01-07" in queue
+    assert "Decide ineligible" in text_of(op.get(f"/operator/claims/{built.waiting}"))
+    assert "Publish the answer" in text_of(op.get(f"/operator/claims/{built.noticed}"))
+    for path, heading in (
+        ("rules", "Change the rules"),
+        ("override", "Log an override"),
+        ("erase", "Erase private data"),
+    ):
+        page = op.get(f"/operator/{path}")
+        assert page.status_code == 200 and f"<h1>{heading}</h1>" in text_of(page)
+    assert op.get("/operator/claims/nope").status_code == 404
+    assert html.escape("panel.size") in text_of(op.get("/operator/rules"))
