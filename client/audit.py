@@ -383,7 +383,7 @@ class _Audit:
             entries = _bundle_entries(data, bundle)
             for data in entries:
                 try:
-                    replayer.feed(data)
+                    replayer.feed_bytes(data)
                 except RuleViolation as e:
                     self.rules_error = str(e)
                     return
@@ -438,7 +438,7 @@ class _Audit:
                 self.replayer = Replayer()
         if self.replayer is not None:
             try:
-                self.replayer.feed(data)
+                self.replayer.feed_bytes(data, leaf)
             except RuleViolation as e:
                 # The rules stop here; the log-level checks go on.
                 self.rules_error = str(e)

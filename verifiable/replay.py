@@ -239,16 +239,22 @@ class Replayer:
         self._accept(raw, seq, entry.time, entry.body)
         return entry
 
-    def _feed_bytes(self, raw: bytes) -> None:
-        """:meth:`feed` without building the :class:`Entry`, for :func:`replay`
-        (the same steps as :meth:`_accept`, inline: this is the hot loop)."""
+    def feed_bytes(self, raw: bytes, leaf: bytes | None = None) -> None:
+        """:meth:`feed` for an entry's bytes, without building its
+        :class:`Entry`: the hot loop of :func:`replay` and of an audit (the
+        same steps as :meth:`_accept`, inline).  ``leaf`` is the entry's leaf
+        hash, ``SHA-256(0x00 || raw)``, when the caller has already computed
+        it (an audit, checking the entry against its tile), so that it is
+        not computed twice."""
         seq, prev = self._size, self._head
         parts = self._decoder.decode(raw, seq, prev)
         if parts is None:
             entry = ChainVerifier(ChainHead(seq, prev)).feed(raw)
             parts = entry.time, entry.body
         self.state.apply_body(seq, parts[0], parts[1], self._root_at)
-        leaf = self._head = _sha256(b"\x00" + raw).digest()
+        if leaf is None:
+            leaf = _sha256(b"\x00" + raw).digest()
+        self._head = leaf
         stack, h, index = self._range, leaf, seq
         while index & 1:
             h = _sha256(b"\x01" + stack.pop() + h).digest()
@@ -283,7 +289,7 @@ def replay(entries: Iterable[bytes | Entry], *, check_seeds: bool = True) -> Rep
     chain, and :class:`~verifiable.errors.RuleViolation` for a broken rule.
     """
     replayer = Replayer(check_seeds=check_seeds)
-    feed, feed_bytes = replayer.feed, replayer._feed_bytes
+    feed, feed_bytes = replayer.feed, replayer.feed_bytes
     for data in entries:
         if isinstance(data, bytes):
             feed_bytes(data)

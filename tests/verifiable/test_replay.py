@@ -87,6 +87,23 @@ def test_a_failed_entry_leaves_the_replayer_as_it_was() -> None:
     assert replayer.size == 201
 
 
+def test_feed_bytes_with_or_without_the_leaf_hash_equals_feed() -> None:
+    log = history()
+    by_entry, by_bytes, with_leaf = Replayer(), Replayer(), Replayer()
+    for data in log:
+        by_entry.feed(data)
+        by_bytes.feed_bytes(data)
+        with_leaf.feed_bytes(data, hash_leaves([data])[0])
+    states = {(r.head, r.root(), r.size, r.state.size) for r in (by_entry, by_bytes, with_leaf)}
+    assert len(states) == 1
+    assert with_leaf.result().summary == by_entry.result().summary
+    # A refused entry leaves it as it was, as feed does.
+    head, root = with_leaf.head, with_leaf.root()
+    with pytest.raises(VerificationError, match=r"seq: expected"):
+        with_leaf.feed_bytes(log[0], hash_leaves([log[0]])[0])
+    assert (with_leaf.head, with_leaf.root(), with_leaf.size) == (head, root, len(log))
+
+
 def test_root_at_only_answers_the_current_size() -> None:
     replayer = Replayer()
     replayer.feed(history()[0])
