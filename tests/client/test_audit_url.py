@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -372,56 +373,68 @@ def served_rulebook(tmp_path: Path, servers: Servers) -> Iterator[tuple[str, Ser
     servers.stop(served)
 
 
-def _interrupt_at_tile_2(
-    mutualog: Mutualog, hook: FetchHook, url: str, vkey: str, state: Path
-) -> None:
+@dataclass
+class Interrupted:
+    """An audit of ``url`` that stopped after proving entries 0..511."""
+
+    url: str
+    vkey: str
+    hook: FetchHook
+    state: Path
+
+    @property
+    def stash(self) -> Path:
+        return _stash_file(self.state)
+
+    def resume(self, mutualog: Mutualog) -> dict[str, Any]:
+        report = _report(mutualog("audit", self.url, "--key", self.vkey, "--json"))
+        assert report["verified"] and report["resumed_from"] == 512
+        assert report["rules"]["status"] == "ok" and report["rules"]["summary"]["members"] == 700
+        return report
+
+
+@pytest.fixture
+def interrupted(
+    served_rulebook: tuple[str, Served],
+    mutualog: Mutualog,
+    monkeypatch: pytest.MonkeyPatch,
+    state: Path,
+) -> Interrupted:
+    vkey, served = served_rulebook
+    hook = FetchHook(monkeypatch, HttpFetcher)
     hook.fail_at = "tile/entries/002.p/189"
-    interrupted = mutualog("audit", url, "--key", vkey)
-    assert interrupted.code == 2 and "entries 0..511 are proven and saved" in interrupted.err
+    result = mutualog("audit", served.url, "--key", vkey)
+    assert result.code == 2 and "entries 0..511 are proven and saved" in result.err
     # The two full bundles proven, each a 4-byte length and the bundle.
     stash = _stash_file(state).read_bytes()
     first = int.from_bytes(stash[:4], "big")
     assert len(stash) == 8 + first + int.from_bytes(stash[4 + first : 8 + first], "big")
     hook.take()
+    return Interrupted(served.url, vkey, hook, state)
 
 
 def test_a_resumed_audit_of_a_url_replays_the_rules_from_kept_entries(
-    served_rulebook: tuple[str, Served],
-    mutualog: Mutualog,
-    monkeypatch: pytest.MonkeyPatch,
-    state: Path,
+    interrupted: Interrupted, mutualog: Mutualog
 ) -> None:
-    vkey, served = served_rulebook
-    hook = FetchHook(monkeypatch, HttpFetcher)
-    _interrupt_at_tile_2(mutualog, hook, served.url, vkey, state)
-    report = _report(mutualog("audit", served.url, "--key", vkey, "--json"))
-    assert report["verified"] and report["resumed_from"] == 512
-    assert report["rules"]["status"] == "ok" and report["rules"]["summary"]["members"] == 700
+    interrupted.resume(mutualog)
     # The pool's state is rebuilt from the kept entries: nothing before the
     # resume point is downloaded again.
-    again = hook.take()
+    again = interrupted.hook.take()
     assert not {"tile/entries/000", "tile/entries/001", "tile/0/000", "tile/0/001"} & set(again)
     assert "tile/entries/002.p/189" in again
-    assert not _stash_file(state).exists() and not _progress_file(state, RULES_ORIGIN).exists()
+    assert not interrupted.stash.exists()
+    assert not _progress_file(interrupted.state, RULES_ORIGIN).exists()
 
 
 def test_kept_entries_that_do_not_match_are_downloaded_again(
-    served_rulebook: tuple[str, Served],
-    mutualog: Mutualog,
-    monkeypatch: pytest.MonkeyPatch,
-    state: Path,
+    interrupted: Interrupted, mutualog: Mutualog
 ) -> None:
-    vkey, served = served_rulebook
-    hook = FetchHook(monkeypatch, HttpFetcher)
-    _interrupt_at_tile_2(mutualog, hook, served.url, vkey, state)
     # A member id changed on disk: the kept bundles no longer hash to the
     # prefix the resume point proved, so they are not trusted.
-    stash = bytearray(_stash_file(state).read_bytes())
+    stash = bytearray(interrupted.stash.read_bytes())
     at = stash.index(b"00000000000000000000000000000007")
     stash[at + 31] = ord("8")
-    _stash_file(state).write_bytes(bytes(stash))
-    report = _report(mutualog("audit", served.url, "--key", vkey, "--json"))
-    assert report["verified"] and report["resumed_from"] == 512
-    assert report["rules"]["status"] == "ok" and report["rules"]["summary"]["members"] == 700
+    interrupted.stash.write_bytes(bytes(stash))
+    report = interrupted.resume(mutualog)
     assert any("do not hash to the proven prefix" in n for n in report["notes"])
-    assert {"tile/entries/000", "tile/entries/001"} <= set(hook.take())
+    assert {"tile/entries/000", "tile/entries/001"} <= set(interrupted.hook.take())
