@@ -145,30 +145,6 @@ class AuditReport:
         return out
 
 
-class _LastPerLevel:
-    """Keeps the last tile fetched at each level above 0.
-
-    The reader is built without its own cache, so memory stays one tile per
-    level however long the log; it asks again for the level-1 tile above each
-    level-0 tile, and this answers from memory instead of the network.  What
-    it returns is verified again by the reader each time.
-    """
-
-    def __init__(self, fetch: Fetch) -> None:
-        self._fetch = fetch
-        self._last: dict[int, tuple[TileCoord, bytes | None]] = {}
-
-    def __call__(self, tile: TileCoord) -> bytes | None:
-        if tile.level < 1:
-            return self._fetch(tile)
-        hit = self._last.get(tile.level)
-        if hit is not None and hit[0] == tile:
-            return hit[1]
-        data = self._fetch(tile)
-        self._last[tile.level] = (tile, data)
-        return data
-
-
 def _required(fetch: Fetch, tile: TileCoord, size: int) -> bytes:
     data = fetch(tile)
     if data is None:
@@ -270,8 +246,13 @@ class _Audit:
         self.report = report
         self.state = state
         self.on_progress = on_progress
-        self.fetch = _LastPerLevel(source.fetch)
-        self.reader = TileHashReader(self.cp.size, self.cp.root_hash, self.fetch, cache=False)
+        self.fetch = source.fetch
+        # One verified tile per level: walking the log left to right, each
+        # tile above level 0 is fetched and verified once, and memory stays
+        # one tile per level however long the log.
+        self.reader = TileHashReader(
+            self.cp.size, self.cp.root_hash, self.fetch, one_per_level=True
+        )
         self.cursor = _Cursor()
         self.replayer: Replayer | None = None
         self.rules_error: str | None = None

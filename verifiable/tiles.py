@@ -604,7 +604,10 @@ class TileHashReader:
     ``root``; a tile that does not raises :class:`VerificationError` naming its
     path, a tile of the wrong length or a missing one :class:`MalformedError`.
     Verified tiles are kept for later calls when ``cache`` is true (the
-    partial tiles on the root's path are always kept: there are at most eight).
+    partial tiles on the root's path are always kept: there are at most eight);
+    with ``one_per_level`` as well, only the last full tile verified at each
+    level is kept: memory of one tile per level for a reader that walks the
+    tree from left to right (an audit), which then verifies each tile once.
     ``on_verified(tile, data)`` is told of each tile once it is proven, so a
     caller may persist it (Go's ``TileReader.SaveTiles``).
     """
@@ -616,9 +619,10 @@ class TileHashReader:
         fetch: Fetch,
         *,
         cache: bool = True,
+        one_per_level: bool = False,
         on_verified: Callable[[TileCoord, bytes], None] | None = None,
     ) -> None:
-        self._verifier = _TileVerifier(size, root, fetch, on_verified, one_per_level=False)
+        self._verifier = _TileVerifier(size, root, fetch, on_verified, one_per_level=one_per_level)
         self._cache = cache
 
     @property

@@ -282,6 +282,34 @@ def test_reader_without_cache_refetches_full_tiles(ref: Reference) -> None:
     assert server.log == _coords("tile/1/000", "tile/0/000")
 
 
+def test_reader_one_per_level_walks_left_to_right_fetching_each_tile_once(
+    ref: Reference,
+) -> None:
+    # BIG (70,000) has 273 full level-0 tiles under one full level-1 tile
+    # and a partial one: an audit's walk.
+    server = Server(ref, BIG)
+    reader = server.reader(one_per_level=True)
+    full = BIG // 256
+    for t in range(full):
+        assert reader.read_hashes([Subtree(8, t)]) == [ref.levels[8][t]]
+    # Each tile read once: tile/1/000 for the first 256, then the partial
+    # tile/1/001.p/17 on the root's path, and the partials above them.
+    assert len(server.log) == len(set(server.log))
+    assert TileCoord(1, 0) in server.log and TileCoord(1, 1, 17) in server.log
+    # Only the last tile of each level is kept: going back to an earlier
+    # one fetches and verifies it again.
+    server.log.clear()
+    assert reader.read_hashes([Subtree(0, 5), Subtree(0, 6)]) == ref.levels[0][5:7]
+    assert reader.read_hashes([Subtree(0, 300)]) == [ref.levels[0][300]]
+    assert reader.read_hashes([Subtree(0, 7)]) == [ref.levels[0][7]]
+    assert server.log == _coords("tile/0/000", "tile/0/001", "tile/0/000")
+    # A tampered upper tile is still caught, the first time it is read.
+    server.tampered(TileCoord(1, 0), _flip(0))
+    fresh = server.reader(one_per_level=True)
+    with pytest.raises(VerificationError, match="tile/1/000"):
+        fresh.read_hashes([Subtree(8, 0)])
+
+
 def test_reader_empty_tree_reads_nothing(ref: Reference) -> None:
     server = Server(ref, 0)
     assert server.reader().read_hashes([]) == []
