@@ -29,7 +29,6 @@ from datetime import date
 
 from sqlalchemy import Engine
 
-from server.pool_service import CATCH_UP_CHUNK
 from server.storage import LogStore, StoredLogError
 from verifiable.bodies import PeriodClosed
 from verifiable.errors import MutualogError
@@ -38,6 +37,7 @@ from verifiable.log_index import LogIndex
 from verifiable.roster import RosterSummary, roster_summary
 
 __all__ = [
+    "CATCH_UP_CHUNK",
     "ROSTERS_KEPT",
     "ROSTER_SUMMARY_LEVEL",
     "NoSuchPeriodError",
@@ -48,6 +48,9 @@ __all__ = [
 ]
 
 _log = logging.getLogger(__name__)
+
+CATCH_UP_CHUNK = 5_000
+"""Entries read per query while catching up with the stored log."""
 
 ROSTER_SUMMARY_LEVEL = 12
 """Chunks of 4,096 members: a roster proof hashes one chunk and one hash per chunk above it."""

@@ -34,6 +34,7 @@ from typing import TypeVar
 from sqlalchemy import Engine
 
 from server.errors import ServiceUnavailableError
+from server.log_index import CATCH_UP_CHUNK, stored_index
 from server.private.erasure import set_erasure_seq
 from server.private.evidence import (
     EvidenceDocument,
@@ -99,6 +100,7 @@ from verifiable.fields import (
     read_text,
     read_time,
 )
+from verifiable.log_index import ClaimRecord
 from verifiable.note import Ed25519Signer, Note
 from verifiable.pool import ClaimView, PoolState, Stage
 from verifiable.pool_claims import AWAITING_PANEL
@@ -108,7 +110,6 @@ from verifiable.rules import Rules
 from verifiable.votes import SALT_SIZE, vote_commitment
 
 __all__ = [
-    "CATCH_UP_CHUNK",
     "MAX_ERASURE_REASON",
     "CaseFile",
     "Objection",
@@ -125,8 +126,6 @@ __all__ = [
     "read_rule_changes",
 ]
 
-#: Entries read per query while catching up with the stored log.
-CATCH_UP_CHUNK = 5_000
 
 #: An erasure's public reason (the ``data.erased`` field's bound).
 MAX_ERASURE_REASON = 500
@@ -230,8 +229,6 @@ class PoolService:
         self._replayer: Replayer | None = None
         self._pinned: datetime | None = None
         self._fed = 0
-        self._notices: dict[str, int] = {}
-        self._answers: dict[int, int] = {}
         self.sequencer = Sequencer(
             engine, signer, signer.name, self._append_clock, validate=self._validate
         )
@@ -256,18 +253,7 @@ class PoolService:
             if not chunk:
                 raise StoredLogError(f"pool: the stored log has no entry {start} below size {size}")
             for data in chunk:
-                self._note(replayer.feed(data))
-
-    def _note(self, entry: Entry) -> None:
-        self._remember(entry.seq, entry.body)
-
-    def _remember(self, seq: int, body: Body) -> None:
-        # Where the texts the state does not keep are in the log: a claim's
-        # notice, and the answer to each objection (by the objection's seq).
-        if isinstance(body, ClaimNoticed):
-            self._notices[body.claim] = seq
-        elif isinstance(body, ClaimAnswered):
-            self._answers[body.objection] = seq
+                replayer.feed_bytes(data)
 
     def _synced(self, size: int | None = None) -> Replayer:
         with self._lock:
@@ -275,7 +261,6 @@ class PoolService:
             target = self._store.size() if size is None else size
             if replayer is None or replayer.size > target:
                 replayer = Replayer()
-                self._notices, self._answers = {}, {}
             self._replayer = None  # until caught up: a failure rebuilds
             try:
                 self._catch_up(replayer, target)
@@ -316,8 +301,6 @@ class PoolService:
                 raise
             finally:
                 self._pinned, self._fed = None, 0
-            for offset, (_, body) in enumerate(items):
-                self._remember(result.first_seq + offset, body)
             return result
 
     def _one(self, body: Body, at: datetime) -> int:
@@ -333,17 +316,19 @@ class PoolService:
     def claim(self, claim_id: str) -> ClaimView | None:
         return self.state().claim(claim_id)
 
+    def _record(self, claim_id: str) -> ClaimRecord | None:
+        """Where the claim's entries are in the log: the texts the rulebook's
+        state does not keep (its notice, the answers) are read from there.
+        The log's one index, shared with the public pages and the bundles."""
+        with stored_index(self._engine).at() as index:
+            return index.claims.get(claim_id)
+
     def notice(self, claim_id: str) -> ClaimNoticed | None:
         """The claim's public redacted notice, if it has one."""
-        self.state()
-        seq = self._notices.get(claim_id)
-        if seq is None:
+        record = self._record(claim_id)
+        if record is None or record.notice is None:
             return None
-        data = self._store.entry(seq)
-        if data is None:
-            return None
-        body = parse_entry(data, seq=seq).body
-        return body if isinstance(body, ClaimNoticed) else None
+        return self._body(record.notice.seq, ClaimNoticed)
 
     def review_queue(self) -> ReviewQueue:
         """The claims waiting for the operator now, and the periods due."""
@@ -376,12 +361,13 @@ class PoolService:
             if view is None:
                 return None
             now = self._now(state)
-            objections = []
-            for seq in view.objection_seqs:
-                body = self._body(seq, ClaimObjected)
-                answer_seq = self._answers.get(seq)
-                answer = None if answer_seq is None else self._body(answer_seq, ClaimAnswered)
-                objections.append(Objection(seq, body, answer))
+            record = self._record(claim_id)
+            answers = [self._body(seq, ClaimAnswered) for seq in record.answers] if record else []
+            answered = {answer.objection: answer for answer in answers}
+            objections = [
+                Objection(seq, self._body(seq, ClaimObjected), answered.get(seq))
+                for seq in view.objection_seqs
+            ]
             return CaseFile(
                 claim=view,
                 notice=self.notice(claim_id),
