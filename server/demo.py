@@ -293,6 +293,8 @@ class DemoBuilder:
     seed: int = 2024
     days: int = DEMO_DAYS
     passwords: Passwords = field(default_factory=Passwords)
+    #: The evidence salts' source; injected to make the demo's log reproducible.
+    salts: Callable[[int], bytes] = secrets.token_bytes
     entries: list[bytes] = field(default_factory=list)
     _sim: Simulation | None = None
     #: Every member who joined, with their band, in joining order.
@@ -326,7 +328,7 @@ class DemoBuilder:
     ) -> list[bytes]:
         person = self._identities.details(member_id, self._bands[member_id])
         uploads = demo_documents(claim_id, person, count, filed, self.seed)
-        return store_evidence(self.engine, claim_id, uploads, filed)
+        return store_evidence(self.engine, claim_id, uploads, filed, self.salts)
 
     @property
     def stats(self) -> dict[str, int]:

@@ -18,7 +18,7 @@ discarded in the same transaction as each other.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -152,14 +152,20 @@ def _document(row: Any) -> EvidenceDocument:
 
 
 def store_evidence(
-    engine: Engine, claim_id: str, uploads: Sequence[Upload], now: datetime
+    engine: Engine,
+    claim_id: str,
+    uploads: Sequence[Upload],
+    now: datetime,
+    salts: Callable[[int], bytes] = secrets.token_bytes,
 ) -> list[bytes]:
     """Check and store a claim's documents; returns their commitments, in
     order, for the ``claim.filed`` body.
 
     All or nothing: :class:`EvidenceError` names the first bad document and
     nothing is stored.  If the claim's append then fails, undo with
-    :func:`discard_evidence`.
+    :func:`discard_evidence`.  ``salts(n)`` gives ``n`` random bytes; it is
+    an argument so that a reproducible build (the demo's, in tests) can
+    inject its own source.
     """
     if not uploads:
         raise EvidenceError("a claim needs at least one evidence document")
@@ -169,7 +175,7 @@ def store_evidence(
         upload.check(f"document {n}")
     rows = []
     for upload in uploads:
-        salt = secrets.token_bytes(SALT_SIZE)
+        salt = salts(SALT_SIZE)
         rows.append(
             {
                 "claim_id": claim_id,
