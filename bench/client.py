@@ -9,7 +9,7 @@ claims a period.  Run by hand; not a test.
 
 (As a module: run as a script, this file would hide the ``client`` package.)
 
-The bundle is built directly with :mod:`verifiable.bundle_builder` (the code
+The bundle is built directly with :mod:`verifiable.pool.bundle_builder` (the code
 the server runs), not through a server: storing a 1,000,000-member log in
 the server's database would take far longer than the check.  The inputs are
 synthetic but real:
@@ -54,7 +54,7 @@ from pathlib import Path
 
 from client.cli import main as mutualog
 from client.state import PinnedLog, StateDir
-from verifiable.bodies import (
+from verifiable.log.bodies import (
     AgeBand,
     Body,
     Choice,
@@ -71,24 +71,24 @@ from verifiable.bodies import (
     VoteRevealed,
     VoteSealed,
 )
-from verifiable.bundle import parse_bundle
-from verifiable.bundle_builder import deduction_bundle
-from verifiable.checkpoint import Checkpoint, sign_checkpoint
-from verifiable.deduction import check_deduction
-from verifiable.entry import make_entry, parse_entry
-from verifiable.log_index import LogIndex
-from verifiable.merkle import (
+from verifiable.log.bundle import parse_bundle
+from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
+from verifiable.log.entry import make_entry, parse_entry
+from verifiable.log.merkle import (
     CompactTree,
     Subtree,
     consistency_proof_from,
     inclusion_proof_from,
 )
-from verifiable.note import Ed25519Signer
-from verifiable.pool_periods import period_figures
-from verifiable.roster import paid_claims_root, roster_root
-from verifiable.rules import Rules
-from verifiable.sortition import draw_panel, juror_pool_root
-from verifiable.votes import vote_commitment
+from verifiable.log.note import Ed25519Signer
+from verifiable.pool.bundle_builder import deduction_bundle
+from verifiable.pool.deduction import check_deduction
+from verifiable.pool.log_index import LogIndex
+from verifiable.pool.periods import period_figures
+from verifiable.pool.roster import paid_claims_root, roster_root
+from verifiable.pool.rules import Rules
+from verifiable.pool.sortition import draw_panel, juror_pool_root
+from verifiable.pool.votes import vote_commitment
 
 ORIGIN = "bench.example/mutualog/pool"
 PERIOD = date(2024, 2, 7)
@@ -119,7 +119,7 @@ class Levels:
 
 
 class Source:
-    """The bench log as a :class:`verifiable.bundle_builder.ProofSource`."""
+    """The bench log as a :class:`verifiable.pool.bundle_builder.ProofSource`."""
 
     def __init__(self, entries: dict[int, bytes], levels: Levels) -> None:
         self.entries = entries

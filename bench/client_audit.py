@@ -4,7 +4,7 @@
     python -m bench.client audit --sizes 250000,500000,1000000
 
 For each size, a pool history of that many entries is generated with
-:class:`verifiable.simulate.Simulation` (the history of ``bench/replay.py``),
+:class:`verifiable.testonly.simulate.Simulation` (the history of ``bench/replay.py``),
 loaded into a fresh SQLite log under a checkpoint signed with a fresh
 Ed25519 key, and written as a snapshot by the server's own
 :func:`server.snapshot.write_snapshot` — the file an auditor downloads from
@@ -45,10 +45,10 @@ def build_snapshot(entries: int, folder: Path) -> tuple[Path, str]:
     from server.db import make_engine, upgrade
     from server.snapshot import write_snapshot
     from server.storage import LogStore
-    from verifiable.checkpoint import Checkpoint, sign_checkpoint
-    from verifiable.merkle import CompactTree, hash_leaves
-    from verifiable.note import Ed25519Signer
-    from verifiable.simulate import Simulation
+    from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
+    from verifiable.log.merkle import CompactTree, hash_leaves
+    from verifiable.log.note import Ed25519Signer
+    from verifiable.testonly.simulate import Simulation
 
     signer = Ed25519Signer(ORIGIN, SEED)
     log = list(Simulation(random.Random(2024), config(entries)).run())
@@ -81,7 +81,7 @@ def _peak_kib() -> int:
 
 def _child(snapshot: str, vkey: str) -> None:
     from client.audit import audit_source
-    from verifiable.note import Ed25519Verifier
+    from verifiable.log.note import Ed25519Verifier
 
     verifier = Ed25519Verifier.from_vkey(vkey)
     before = resource.getrusage(resource.RUSAGE_SELF)

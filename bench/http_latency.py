@@ -47,8 +47,8 @@ from server.db import make_engine, upgrade
 from server.keys import create_key_file, load_signer
 from server.sequencer import Sequencer
 from server.storage import LogStore
-from verifiable.bodies import AgeBand, Body, MemberJoined
-from verifiable.tiles import TileCoord
+from verifiable.log.bodies import AgeBand, Body, MemberJoined
+from verifiable.log.tiles import TileCoord
 
 TARGET_MS = 5.0
 ORIGIN = "bench.example/mutualog/http"

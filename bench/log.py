@@ -17,7 +17,7 @@ For each backend:
 (a) Sequencer.append of member.joined bodies in batches (default 1,000)
     until the log holds N entries: entries/s end to end, each batch one
     locked transaction that builds, stores and signs.  Also the share of
-    that time spent building entries (verifiable.entry.make_entry and the
+    that time spent building entries (verifiable.log.entry.make_entry and the
     canonical encoding, pure CPU, measured on its own), and the rate of the
     rest (lock, head, tree, inserts, signing, commit).  Target: >= 20,000
     entries/s on SQLite.
@@ -61,11 +61,11 @@ from sqlalchemy import Engine, create_engine, text
 from server.db import make_engine, upgrade
 from server.sequencer import Sequencer
 from server.storage import LogStore
-from verifiable.bodies import AgeBand, MemberJoined
-from verifiable.checkpoint import Checkpoint
-from verifiable.entry import GENESIS_PREV, make_entry
-from verifiable.merkle import verify_inclusion
-from verifiable.note import Ed25519Signer, Note
+from verifiable.log.bodies import AgeBand, MemberJoined
+from verifiable.log.checkpoint import Checkpoint
+from verifiable.log.entry import GENESIS_PREV, make_entry
+from verifiable.log.merkle import verify_inclusion
+from verifiable.log.note import Ed25519Signer, Note
 
 ORIGIN = "example.org/mutualog/bench"
 APPEND_TARGET = 20_000

@@ -1,4 +1,4 @@
-"""Benchmark verifiable.merkle side by side with pymerkle.  Run by hand; not a test.
+"""Benchmark verifiable.log.merkle side by side with pymerkle.  Run by hand; not a test.
 
     python bench/merkle.py                 # 1,000,000 leaves
     python bench/merkle.py --leaves 200000
@@ -34,7 +34,7 @@ from typing import TypeVar
 from pymerkle import InmemoryTree
 from pymerkle import verify_inclusion as pymerkle_verify_inclusion
 
-from verifiable.merkle import (
+from verifiable.log.merkle import (
     CompactTree,
     Subtree,
     consistency_proof_from,

@@ -4,7 +4,7 @@
     python bench/replay.py --entries 100000
     python bench/replay.py --profile          # cProfile of the replay, top 25
 
-The history comes from :class:`verifiable.simulate.Simulation` (seeded, so
+The history comes from :class:`verifiable.testonly.simulate.Simulation` (seeded, so
 every run replays the same bytes): members joining and leaving, jurors
 qualifying, a juror pool every period, claims filed, noticed, objected to and
 answered, panels of 31 drawn by sortition (appeals of 63), votes sealed and
@@ -12,7 +12,7 @@ revealed, decisions, redraws, appeals, payouts, refunds and period closes.
 The default rules apply except ``juror.seasoning_days`` = 0, so that the
 founding jurors can sit at once.
 
-The timed part is ``verifiable.replay.replay(log)`` over the list of entry
+The timed part is ``verifiable.pool.replay.replay(log)`` over the list of entry
 bytes already in memory: canonical decoding, the hash chain, every rule, the
 compact Merkle tree and its roots for the panel seeds.  Target: >= 50,000
 entries/s on one core.  The machine may be shared: the load average is
@@ -32,8 +32,8 @@ import subprocess
 import time
 from collections import Counter
 
-from verifiable.replay import replay
-from verifiable.simulate import SimConfig, Simulation
+from verifiable.pool.replay import replay
+from verifiable.testonly.simulate import SimConfig, Simulation
 
 TARGET = 50_000
 

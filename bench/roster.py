@@ -1,4 +1,4 @@
-"""Benchmark verifiable.roster.roster_root.  Run by hand; not a test.
+"""Benchmark verifiable.pool.roster.roster_root.  Run by hand; not a test.
 
     python bench/roster.py                      # 10,000,000 members
     python bench/roster.py --members 1000000 --repeat 3
@@ -29,8 +29,8 @@ import time
 from collections.abc import Callable, Iterator
 from typing import TypeVar
 
-from verifiable.merkle import root_hash
-from verifiable.roster import roster_leaf, roster_root
+from verifiable.log.merkle import root_hash
+from verifiable.pool.roster import roster_leaf, roster_root
 
 TARGET_SECONDS = 15.0
 

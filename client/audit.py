@@ -11,13 +11,13 @@ Log-level checks, each reported by name:
 * ``resume point`` — when an interrupted audit is resumed, the checkpoint
   extends the prefix that audit had proven;
 * ``tiles and entries`` — every hash tile is authenticated up to the root
-  (C2SP tlog-tiles, read through :class:`verifiable.tiles.TileHashReader`),
+  (C2SP tlog-tiles, read through :class:`verifiable.log.tiles.TileHashReader`),
   every entry bundle matches its level-0 tile, every entry is canonical and
-  chained to the one before (:mod:`verifiable.entry`);
+  chained to the one before (:mod:`verifiable.log.entry`);
 * ``snapshot layout`` — a snapshot holds exactly the log's files.
 
 Then the pool-level replay (``rules``): a log that begins with a
-``pool.rules`` entry is replayed through :class:`verifiable.replay.Replayer`,
+``pool.rules`` entry is replayed through :class:`verifiable.pool.replay.Replayer`,
 every rule and money conserved; a log that does not (format-level content
 only) is reported as not replayed.
 
@@ -48,13 +48,12 @@ from typing import BinaryIO
 from client.sources import DirectorySource, Source, TarSource, open_source
 from client.state import AuditProgress, PinnedLog, StateDir, StateError
 from client.sync import Check, InconsistentError, TileProofError, prove_consistent, witness_check
-from verifiable.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
-from verifiable.entry import GENESIS_PREV
 from verifiable.errors import MalformedError, MutualogError, RuleViolation, VerificationError
-from verifiable.merkle import EMPTY_ROOT, CompactTree, Subtree, leaf_hash, root_hash
-from verifiable.note import Ed25519Verifier
-from verifiable.replay import PoolSummary, Replayer, decode_entry
-from verifiable.tiles import (
+from verifiable.log.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
+from verifiable.log.entry import GENESIS_PREV
+from verifiable.log.merkle import EMPTY_ROOT, CompactTree, Subtree, leaf_hash, root_hash
+from verifiable.log.note import Ed25519Verifier
+from verifiable.log.tiles import (
     TILE_HEIGHT,
     TILE_WIDTH,
     Fetch,
@@ -65,6 +64,7 @@ from verifiable.tiles import (
     tile_hashes,
     tiles_for_size,
 )
+from verifiable.pool.replay import PoolSummary, Replayer, decode_entry
 
 __all__ = ["AuditReport", "Check", "RulesResult", "audit_log", "audit_source"]
 

@@ -11,8 +11,8 @@ the bundle carries, and fetches each sampled claim's bundle at the same size.
 ``verify-deduction`` and ``verify-claim`` read a bundle file and the state
 folder only: no network.  The bundle's checkpoint must be signed by the
 pinned key (``checkpoint``) and be the checkpoint ``sync`` stored
-(``synced``); everything else is :mod:`verifiable.deduction` and
-:mod:`verifiable.claim_check`.
+(``synced``); everything else is :mod:`verifiable.pool.deduction` and
+:mod:`verifiable.pool.claim_check`.
 """
 
 from __future__ import annotations
@@ -25,14 +25,14 @@ from pathlib import Path
 from client.fetch import FetchError, HttpFetcher
 from client.state import StateDir, StateError, safe_name
 from client.sync import open_stored
-from verifiable.bundle import MAX_BUNDLE_BYTES, Bundle, merge_bundles, parse_bundle
-from verifiable.checkpoint import Checkpoint
-from verifiable.claim_check import check_claim
-from verifiable.deduction import check_deduction
 from verifiable.errors import MalformedError, MutualogError
-from verifiable.fields import format_date
-from verifiable.note import Note
-from verifiable.proven import Finding
+from verifiable.log.bundle import MAX_BUNDLE_BYTES, Bundle, merge_bundles, parse_bundle
+from verifiable.log.checkpoint import Checkpoint
+from verifiable.log.fields import format_date
+from verifiable.log.note import Note
+from verifiable.pool.claim_check import check_claim
+from verifiable.pool.deduction import check_deduction
+from verifiable.pool.proven import Finding
 
 __all__ = [
     "BundleError",

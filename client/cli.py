@@ -56,9 +56,9 @@ from client.state import (
 )
 from client.sync import Check, SyncReport, open_stored, sync_log
 from client.witness import WitnessKeyError, cosign, create_witness_key, load_witness_key
-from verifiable.checkpoint import Checkpoint
 from verifiable.errors import MalformedError, MutualogError
-from verifiable.note import Ed25519Verifier, Note
+from verifiable.log.checkpoint import Checkpoint
+from verifiable.log.note import Ed25519Verifier, Note
 
 __all__ = ["EXIT_CANNOT_VERIFY", "EXIT_FAILED", "EXIT_VERIFIED", "cli", "main"]
 

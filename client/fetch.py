@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from typing import IO
 from urllib.parse import urlsplit
 
-from verifiable.entry import MAX_ENTRY_SIZE
 from verifiable.errors import MutualogError
-from verifiable.merkle import HASH_SIZE
-from verifiable.tiles import TileCoord
+from verifiable.log.entry import MAX_ENTRY_SIZE
+from verifiable.log.merkle import HASH_SIZE
+from verifiable.log.tiles import TileCoord
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -106,7 +106,7 @@ class HttpFetcher:
     prefix, e.g. ``https://example.org/mutualog/pool-1/``).
 
     Usable as a :class:`~client.sources.Source` and its :meth:`fetch` as a
-    :data:`verifiable.tiles.Fetch`.
+    :data:`verifiable.log.tiles.Fetch`.
     """
 
     def __init__(

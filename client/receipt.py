@@ -10,10 +10,10 @@ Offline, from the receipt alone: the checkpoint is signed by the log key;
 the entry is a canonical ``vote.sealed`` entry at its index for the
 receipt's claim, round and juror; its leaf hash is proven at that index
 under the checkpoint's root; and its commitment is the one the opening
-gives (:func:`verifiable.votes.vote_commitment`).
+gives (:func:`verifiable.pool.votes.vote_commitment`).
 
 With the log (any :class:`~client.sources.Source`), read and checked in
-full through :mod:`verifiable.tiledlog` like ``audit``: the receipt's
+full through :mod:`verifiable.log.tiledlog` like ``audit``: the receipt's
 checkpoint is a prefix of the log's (the log's first ``tree_size`` leaves
 hash to its root) and the entry at the index is byte-identical; the
 ``vote.revealed`` of the juror opens the sealed commitment with the
@@ -29,18 +29,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from verifiable.bodies import Choice, ClaimDecided, VoteRevealed, VoteSealed
-from verifiable.checkpoint import Checkpoint, open_checkpoint
-from verifiable.entry import parse_entry
 from verifiable.errors import MalformedError, MutualogError, RuleViolation
-from verifiable.merkle import leaf_hash, root_hash, verify_inclusion
-from verifiable.note import Verifier
-from verifiable.receipt import RECEIPT_TYPE
-from verifiable.receipt import VoteReceipt as Receipt
-from verifiable.receipt import parse_receipt as _parse
-from verifiable.tiledlog import open_tiled_log
-from verifiable.tiles import Fetch
-from verifiable.votes import check_reveal, vote_commitment
+from verifiable.log.bodies import Choice, ClaimDecided, VoteRevealed, VoteSealed
+from verifiable.log.checkpoint import Checkpoint, open_checkpoint
+from verifiable.log.entry import parse_entry
+from verifiable.log.merkle import leaf_hash, root_hash, verify_inclusion
+from verifiable.log.note import Verifier
+from verifiable.log.tiledlog import open_tiled_log
+from verifiable.log.tiles import Fetch
+from verifiable.pool.receipt import RECEIPT_TYPE
+from verifiable.pool.receipt import VoteReceipt as Receipt
+from verifiable.pool.receipt import parse_receipt as _parse
+from verifiable.pool.votes import check_reveal, vote_commitment
 
 __all__ = [
     "RECEIPT_TYPE",

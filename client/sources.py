@@ -3,7 +3,7 @@ tar, a folder of exported tiles (both laid out as the C2SP tlog-tiles HTTP
 paths), or the log's URL (:mod:`client.fetch`).
 
 Each source answers ``checkpoint()`` and ``fetch(tile)``; what it returns is
-checked by :mod:`verifiable.tiledlog`, never trusted here.
+checked by :mod:`verifiable.log.tiledlog`, never trusted here.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Protocol
 
 from client.fetch import HttpFetcher, is_url
-from verifiable.tiles import TileCoord
+from verifiable.log.tiles import TileCoord
 
 __all__ = ["DirectorySource", "Source", "SourceError", "TarSource", "open_source"]
 

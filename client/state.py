@@ -33,10 +33,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from verifiable.cosignature import CosignatureVerifier
 from verifiable.errors import MutualogError
-from verifiable.merkle import HASH_SIZE
-from verifiable.note import Ed25519Verifier
+from verifiable.log.cosignature import CosignatureVerifier
+from verifiable.log.merkle import HASH_SIZE
+from verifiable.log.note import Ed25519Verifier
 
 __all__ = [
     "AuditProgress",

@@ -9,8 +9,8 @@ Each sync fetches the log's current checkpoint and accepts it only if
 3. its tree extends the last checkpoint this client accepted: RFC 9162
    §2.1.4 consistency, with the proof built here from the log's tiles, each
    tile authenticated against the *new* checkpoint's root before use
-   (:class:`verifiable.tiles.TileHashReader`), and checked against the *old*
-   root (:func:`verifiable.merkle.verify_consistency`).  Nothing the server
+   (:class:`verifiable.log.tiles.TileHashReader`), and checked against the *old*
+   root (:func:`verifiable.log.merkle.verify_consistency`).  Nothing the server
    says is taken on its word.
 
 A checkpoint that fails any of these is evidence: both checkpoints, the old
@@ -31,11 +31,11 @@ from pathlib import Path
 
 from client.fetch import FetchError, HttpFetcher
 from client.state import PinnedLog, StateDir, StateError
-from verifiable.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
 from verifiable.errors import MalformedError, MutualogError, VerificationError
-from verifiable.merkle import EMPTY_ROOT, HashReader, consistency_proof_from, verify_consistency
-from verifiable.note import Note
-from verifiable.tiles import Fetch, TileCoord, TileHashReader
+from verifiable.log.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
+from verifiable.log.merkle import EMPTY_ROOT, HashReader, consistency_proof_from, verify_consistency
+from verifiable.log.note import Note
+from verifiable.log.tiles import Fetch, TileCoord, TileHashReader
 
 __all__ = [
     "Check",

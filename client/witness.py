@@ -22,9 +22,9 @@ from pathlib import Path
 from client.fetch import HttpFetcher
 from client.state import PinnedLog, StateDir
 from client.sync import Check, consistency_check, open_stored, parse_note
-from verifiable.checkpoint import cosign_checkpoint, open_checkpoint
-from verifiable.cosignature import CosignatureSigner
 from verifiable.errors import MalformedError, MutualogError
+from verifiable.log.checkpoint import cosign_checkpoint, open_checkpoint
+from verifiable.log.cosignature import CosignatureSigner
 
 __all__ = ["CosignReport", "WitnessKeyError", "cosign", "create_witness_key", "load_witness_key"]
 

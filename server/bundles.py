@@ -2,7 +2,7 @@
 
 A bundle is built for a tree size the log has a signed checkpoint for (the
 size a client synced), from the stored entries and the storage layer's
-RFC 9162 proofs at that size, by :mod:`verifiable.bundle_builder`.  Where
+RFC 9162 proofs at that size, by :mod:`verifiable.pool.bundle_builder`.  Where
 the claims' entries, the juror pools, the period closes and the members'
 joins and leaves are is looked up in the stored log's index
 (:mod:`server.log_index`).
@@ -27,11 +27,11 @@ from sqlalchemy import Engine
 
 from server.log_index import StoredLogIndex, stored_index
 from server.storage import LogStore, StoredLogError
-from verifiable.bundle import Bundle
-from verifiable.bundle_builder import claim_bundle, deduction_bundle
 from verifiable.errors import MutualogError
-from verifiable.fields import format_date
-from verifiable.log_index import LogIndex
+from verifiable.log.bundle import Bundle
+from verifiable.log.fields import format_date
+from verifiable.pool.bundle_builder import claim_bundle, deduction_bundle
+from verifiable.pool.log_index import LogIndex
 
 __all__ = [
     "BundleNotFoundError",
@@ -52,7 +52,7 @@ class BundleUnavailableError(MutualogError):
 
 
 class _StoreSource:
-    """:class:`verifiable.bundle_builder.ProofSource` over the stored log."""
+    """:class:`verifiable.pool.bundle_builder.ProofSource` over the stored log."""
 
     def __init__(self, store: LogStore) -> None:
         self._store = store

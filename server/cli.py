@@ -35,9 +35,9 @@ from server.private.throttle import LoginThrottle
 from server.sequencer import Sequencer
 from server.snapshot import export_tiles, restore, write_snapshot
 from server.storage import LogStore
-from verifiable.bodies import BODY_TYPES, Body, parse_body
-from verifiable.entry import load_strict_json
 from verifiable.errors import MalformedError, MutualogError
+from verifiable.log.bodies import BODY_TYPES, Body, parse_body
+from verifiable.log.entry import load_strict_json
 
 __all__ = ["APPEND_BATCH", "cli", "main"]
 

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from verifiable.errors import MalformedError, MutualogError
-from verifiable.note import check_key_name
+from verifiable.log.note import check_key_name
 
 __all__ = [
     "DATABASE_URL",

@@ -16,7 +16,7 @@ from server.errors import ServiceUnavailableError
 from server.keys import load_signer
 from server.storage import LogStore
 from verifiable.errors import MutualogError
-from verifiable.note import Ed25519Verifier
+from verifiable.log.note import Ed25519Verifier
 
 __all__ = ["EXTENSION", "LogContext", "current_log", "read_log_verifier"]
 

@@ -1,11 +1,11 @@
-"""The demo pool: a realistic history from :mod:`verifiable.simulate`, stored
+"""The demo pool: a realistic history from :mod:`verifiable.testonly.simulate`, stored
 as a log, with accounts to explore it.
 
 :class:`DemoBuilder` runs in three steps, so the command line can show
 progress:
 
 1. :meth:`DemoBuilder.simulate` plays an honest operator for ``days`` days
-   with :class:`verifiable.simulate.Simulation` (deterministic from the
+   with :class:`verifiable.testonly.simulate.Simulation` (deterministic from the
    seed): the founding members, joins, leaves, jurors, claims approved,
    rejected, appealed, objected to, redrawn after a missed quorum and
    refused inside the waiting period, payouts and period closes.  Each
@@ -61,14 +61,14 @@ from server.private.passwords import Passwords
 from server.private.throttle import LoginThrottle
 from server.private.votes import PrivateVote, save_sealed_vote, set_sealed_seq
 from server.storage import LogStore
-from verifiable.bodies import AgeBand, VoteSealed
-from verifiable.checkpoint import Checkpoint, sign_checkpoint
-from verifiable.entry import parse_entry
 from verifiable.errors import MutualogError
-from verifiable.merkle import CompactTree, hash_leaves
-from verifiable.note import Ed25519Signer
-from verifiable.pool import ClaimView, Stage
-from verifiable.simulate import SimConfig, Simulation
+from verifiable.log.bodies import AgeBand, VoteSealed
+from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
+from verifiable.log.entry import parse_entry
+from verifiable.log.merkle import CompactTree, hash_leaves
+from verifiable.log.note import Ed25519Signer
+from verifiable.pool.state import ClaimView, Stage
+from verifiable.testonly.simulate import SimConfig, Simulation
 
 __all__ = [
     "DEMO_CASES",

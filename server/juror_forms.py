@@ -17,7 +17,7 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import InputRequired, Length, NumberRange, Regexp
 
 from server.forms import FlaskForm
-from verifiable.bodies import Choice
+from verifiable.log.bodies import Choice
 
 __all__ = ["MAX_REASON", "CastForm", "VoteForm", "seal_vote_form", "vote_form_matches"]
 

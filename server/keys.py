@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from verifiable.errors import MalformedError, MutualogError
-from verifiable.note import Ed25519Signer, generate_key
+from verifiable.log.note import Ed25519Signer, generate_key
 
 __all__ = ["KeyFileError", "KeyFileExistsError", "create_key_file", "load_signer"]
 

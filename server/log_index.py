@@ -1,4 +1,4 @@
-"""The index of the stored log: one :class:`verifiable.log_index.LogIndex`
+"""The index of the stored log: one :class:`verifiable.pool.log_index.LogIndex`
 per database, read from the stored entries once and then only from where it
 stopped, shared by the bundles (:mod:`server.bundles`), the closed periods'
 rosters and members' deductions (:mod:`server.rosters`) and the public
@@ -10,7 +10,7 @@ served, and the member's check tells); a stored entry that does not decode or
 does not chain is a :class:`server.storage.StoredLogError`.
 
 A closed period's roster is derived from the index once, sorted and
-summarized (:func:`verifiable.roster.roster_summary`) and kept
+summarized (:func:`verifiable.pool.roster.roster_summary`) and kept
 (:class:`PeriodRoster`): a closed period's roster never changes, and a
 member's roster proof then costs one chunk of it, not a pass over all of it.
 """
@@ -30,11 +30,11 @@ from datetime import date
 from sqlalchemy import Engine
 
 from server.storage import LogStore, StoredLogError
-from verifiable.bodies import PeriodClosed
 from verifiable.errors import MutualogError
-from verifiable.fields import format_date
-from verifiable.log_index import LogIndex
-from verifiable.roster import RosterSummary, roster_summary
+from verifiable.log.bodies import PeriodClosed
+from verifiable.log.fields import format_date
+from verifiable.pool.log_index import LogIndex
+from verifiable.pool.roster import RosterSummary, roster_summary
 
 __all__ = [
     "CATCH_UP_CHUNK",

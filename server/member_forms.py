@@ -4,7 +4,7 @@ Each form checks what a person can correct before anything reaches the
 pool: personal details by :meth:`server.private.members.MemberDetails.parse`
 (the same rules the private store applies), money by :func:`parse_yuan`
 (exact decimal yuan to integer fen, never a float), texts by the log's own
-text rules (:func:`verifiable.fields.read_text`), so a text the log would
+text rules (:func:`verifiable.log.fields.read_text`), so a text the log would
 refuse is a field error, not a failed append.  Checks that depend on the
 pool's state (the plan's cap, a window, who may act) are the views' and the
 rulebook's.
@@ -33,9 +33,9 @@ from server.forms import FlaskForm, as_sentence
 from server.private.errors import InvalidInputError
 from server.private.evidence import ALLOWED_TYPES, MAX_DOCUMENT_SIZE, MAX_DOCUMENTS
 from server.private.members import MAX_NAME, MemberDetails
-from verifiable.bodies import AgeBand
 from verifiable.errors import MalformedError
-from verifiable.fields import read_text
+from verifiable.log.bodies import AgeBand
+from verifiable.log.fields import read_text
 
 __all__ = [
     "MAX_AMOUNT_FEN",

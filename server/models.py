@@ -9,7 +9,7 @@ shape:
   bytes, ``leaf_hash`` its RFC 9162 leaf hash (also the level-0 subtree
   hash, so it is stored once, here).
 * ``subtree_hashes``: the hash of every complete subtree at level 1 and above,
-  keyed by ``(level, idx)`` as :class:`verifiable.merkle.Subtree` names it.
+  keyed by ``(level, idx)`` as :class:`verifiable.log.merkle.Subtree` names it.
 * ``checkpoints``: every signed checkpoint note the sequencer produced, by
   tree size; the largest is the log's current state.
 """

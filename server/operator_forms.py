@@ -37,8 +37,8 @@ from server.pool_service import (
     parse_effective,
     read_rule_changes,
 )
-from verifiable.bodies import ErasedKind
-from verifiable.fields import MAX_SAFE_INT
+from verifiable.log.bodies import ErasedKind
+from verifiable.log.fields import MAX_SAFE_INT
 
 __all__ = [
     "MAX_NOTICE",

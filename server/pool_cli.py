@@ -26,9 +26,9 @@ from server.pool_service import (
     parse_effective,
     read_rule_changes,
 )
-from verifiable.bodies import ClaimDecided, ClaimPaid, PanelDrawn
 from verifiable.errors import MalformedError
-from verifiable.fields import read_date
+from verifiable.log.bodies import ClaimDecided, ClaimPaid, PanelDrawn
+from verifiable.log.fields import read_date
 
 __all__ = ["pool"]
 

@@ -2,10 +2,10 @@
 
 Two sources, both the log's:
 
-* the rulebook's state (:class:`verifiable.pool.PoolState`, kept by
+* the rulebook's state (:class:`verifiable.pool.state.PoolState`, kept by
   :class:`server.pool_service.PoolService`): members, jurors, each claim's
   stage, decision and amount, the closed periods' figures and the running
-  money totals — what ``verifiable.replay`` derives;
+  money totals — what ``verifiable.pool.replay`` derives;
 * the stored log's index (:mod:`server.log_index`): which ``seq`` holds
   each claim's filing, notice, objections, appeals, panels, votes,
   decisions and payout, and each period's ``period.closed``.  The state
@@ -28,11 +28,11 @@ from itertools import islice
 from server.context import current_log
 from server.log_index import StoredLogIndex, stored_index
 from server.pool_app import current_pool
-from verifiable.bodies import Outcome, PeriodClosed
-from verifiable.fields import JSONValue, format_date, format_time
-from verifiable.log_index import ClaimRecord, DecisionRecord, LogIndex, PanelRecord
-from verifiable.pool import ClaimView, PoolState, Stage
-from verifiable.pool_periods import Ledger
+from verifiable.log.bodies import Outcome, PeriodClosed
+from verifiable.log.fields import JSONValue, format_date, format_time
+from verifiable.pool.log_index import ClaimRecord, DecisionRecord, LogIndex, PanelRecord
+from verifiable.pool.periods import Ledger
+from verifiable.pool.state import ClaimView, PoolState, Stage
 
 __all__ = [
     "ClaimFigures",

@@ -1,7 +1,7 @@
 """The pool in the server: the rulebook kept in step with the stored log, and
 every operation of the pool appended through the sequencer.
 
-:class:`PoolService` holds a :class:`verifiable.replay.Replayer` beside the
+:class:`PoolService` holds a :class:`verifiable.pool.replay.Replayer` beside the
 log.  It is built by replaying the stored entries the first time it is used
 (once per process) and catches up from the last ``seq`` it saw whenever the
 log has grown, whichever process appended.
@@ -14,7 +14,7 @@ nothing written.  If an append fails after the hook accepted part of a batch,
 the replayer is ahead of the log and is rebuilt on next use.
 
 Each operation reads what it needs from the state (the ``expected_*``
-bodies of :class:`verifiable.pool.PoolState`), fixes the entry's time (the
+bodies of :class:`verifiable.pool.state.PoolState`), fixes the entry's time (the
 sequencer is given exactly that time, so a body that depends on it — a
 panel's window, an objection window — matches its entry), and appends.  An
 operation refused — by a check here, by the private store or by the rulebook
@@ -63,7 +63,8 @@ from server.private.votes import (
 )
 from server.sequencer import AppendResult, Sequencer
 from server.storage import LogHead, LogStore, StoredLogError
-from verifiable.bodies import (
+from verifiable.errors import MalformedError, MutualogError
+from verifiable.log.bodies import (
     AgeBand,
     Body,
     Choice,
@@ -89,10 +90,9 @@ from verifiable.bodies import (
     VoteSealed,
     parse_body,
 )
-from verifiable.checkpoint import Checkpoint
-from verifiable.entry import Entry, load_strict_json, parse_entry
-from verifiable.errors import MalformedError, MutualogError
-from verifiable.fields import (
+from verifiable.log.checkpoint import Checkpoint
+from verifiable.log.entry import Entry, load_strict_json, parse_entry
+from verifiable.log.fields import (
     ShapeValue,
     format_time,
     read_date,
@@ -100,14 +100,14 @@ from verifiable.fields import (
     read_text,
     read_time,
 )
-from verifiable.log_index import ClaimRecord
-from verifiable.note import Ed25519Signer, Note
-from verifiable.pool import ClaimView, PoolState, Stage
-from verifiable.pool_claims import AWAITING_PANEL
-from verifiable.receipt import VoteReceipt as SealedReceipt
-from verifiable.replay import Replayer
-from verifiable.rules import Rules
-from verifiable.votes import SALT_SIZE, vote_commitment
+from verifiable.log.note import Ed25519Signer, Note
+from verifiable.pool.claims import AWAITING_PANEL
+from verifiable.pool.log_index import ClaimRecord
+from verifiable.pool.receipt import VoteReceipt as SealedReceipt
+from verifiable.pool.replay import Replayer
+from verifiable.pool.rules import Rules
+from verifiable.pool.state import ClaimView, PoolState, Stage
+from verifiable.pool.votes import SALT_SIZE, vote_commitment
 
 __all__ = [
     "MAX_ERASURE_REASON",

@@ -1,12 +1,12 @@
 """Each closed period's roster and each member's deductions, from the log.
 
-:class:`verifiable.pool.PoolState` keeps only the pool's live state (the
+:class:`verifiable.pool.state.PoolState` keeps only the pool's live state (the
 active members, the periods not yet closed), so a past period's roster is
 not in it.  It is derived from the stored log's index
 (:mod:`server.log_index`), which keeps when each member joined and left: a
 period's roster is fixed when the first entry at or after its *moment*
-(00:00 UTC on its notice day, :func:`verifiable.rules.moment`) is applied,
-before that entry's own rule (:meth:`verifiable.pool_periods.Periods.cross`),
+(00:00 UTC on its notice day, :func:`verifiable.pool.rules.moment`) is applied,
+before that entry's own rule (:meth:`verifiable.pool.periods.Periods.cross`),
 so it holds exactly the members whose ``member.joined`` is timed before the
 moment and whose ``member.left``, if any, is not.
 
@@ -15,7 +15,7 @@ A roster is checked here against the ``roster_root`` and ``roster_size`` its
 the log vouches for.  Memory is one time per member (two for a member who
 left) plus the rosters asked for, which suits pools of up to a few million
 members; the roster of a pool of 100 million is served by
-:mod:`verifiable.roster`'s summaries instead (docs/performance.md).
+:mod:`verifiable.pool.roster`'s summaries instead (docs/performance.md).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from datetime import date
 from server.log_index import NoSuchPeriodError, StoredLogIndex, stored_index
 from server.pool_service import PoolService
 from server.storage import StoredLogError
-from verifiable.rules import moment
+from verifiable.pool.rules import moment
 
 __all__ = [
     "Deduction",

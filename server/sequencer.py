@@ -8,13 +8,13 @@ one batch at a time.  Inside it the sequencer
 
 1. reads the head: the latest checkpoint's size, the last entry (its leaf
    hash and time) and the compact range of stored subtree hashes;
-2. builds each entry with :func:`verifiable.entry.make_entry` — ``seq`` the
+2. builds each entry with :func:`verifiable.log.entry.make_entry` — ``seq`` the
    next index, ``prev`` the previous leaf hash, ``time`` the clock in whole
    seconds but never before the previous entry's — which is the format check
    every reader applies;
 3. runs the ``validate`` hook (the pool's rulebook) on the new entries;
 4. extends the RFC 9162 tree from the compact range
-   (:class:`verifiable.merkle.CompactTree`) and stores the entries and every
+   (:class:`verifiable.log.merkle.CompactTree`) and stores the entries and every
    complete subtree they finish;
 5. signs a C2SP checkpoint for the new size and stores it;
 6. commits.
@@ -42,11 +42,11 @@ from server.storage import (
     _latest_checkpoint,
     _read_head,
 )
-from verifiable.bodies import BODY_TYPES, Body
-from verifiable.checkpoint import Checkpoint, sign_checkpoint
-from verifiable.entry import FORMAT_VERSION, MAX_ENTRY_SIZE, Entry, make_entry
 from verifiable.errors import MalformedError, MutualogError
-from verifiable.note import Ed25519Signer
+from verifiable.log.bodies import BODY_TYPES, Body
+from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
+from verifiable.log.entry import FORMAT_VERSION, MAX_ENTRY_SIZE, Entry, make_entry
+from verifiable.log.note import Ed25519Signer
 
 __all__ = [
     "AppendResult",

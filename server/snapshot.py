@@ -18,7 +18,7 @@ checked in one pass holding one tile per tree level (:func:`snapshot_order`):
    hash), and each full level-0 tile followed by its entry bundle;
 4. the partial entry bundle, if the tree has one.
 
-This is the order in which :func:`verifiable.tiles.mirror_tiles` asks for
+This is the order in which :func:`verifiable.log.tiles.mirror_tiles` asks for
 them, and restore verifies with it: fed from the archive, it accepts each
 member only once it is proven against the checkpoint's root, so a tampered,
 reordered, truncated or padded snapshot is refused at the first member that
@@ -40,13 +40,13 @@ from sqlalchemy import Engine
 
 from server.storage import LogStore
 from server.tiledata import read_tile
-from verifiable.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
-from verifiable.entry import MAX_ENTRY_SIZE
 from verifiable.errors import MalformedError, MutualogError, VerificationError
-from verifiable.merkle import HASH_SIZE
-from verifiable.note import Note, Verifier
-from verifiable.tiledlog import open_tiled_log
-from verifiable.tiles import TILE_HEIGHT, TILE_WIDTH, TileCoord, mirror_tiles
+from verifiable.log.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
+from verifiable.log.entry import MAX_ENTRY_SIZE
+from verifiable.log.merkle import HASH_SIZE
+from verifiable.log.note import Note, Verifier
+from verifiable.log.tiledlog import open_tiled_log
+from verifiable.log.tiles import TILE_HEIGHT, TILE_WIDTH, TileCoord, mirror_tiles
 
 __all__ = [
     "CHECKPOINT_PATH",

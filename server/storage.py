@@ -2,7 +2,7 @@
 
 Every complete subtree of the RFC 9162 tree is stored once, when the append
 that completes it commits: level 0 (the leaf hashes) as ``entries.leaf_hash``,
-levels 1 and up in ``subtree_hashes``.  Whatever :mod:`verifiable.merkle`
+levels 1 and up in ``subtree_hashes``.  Whatever :mod:`verifiable.log.merkle`
 plans, a proof (RFC 9162 §2.1.3, §2.1.4) or a root is then one query of
 O(log n) rows (:meth:`LogStore.read_hashes`), and a C2SP tlog-tiles tile at
 level L is one range query at tree level 8L (:meth:`LogStore.level_hashes`).
@@ -28,10 +28,10 @@ from sqlalchemy import Connection, Engine, Table, func, insert, select
 
 from server.db import is_sqlite, raw_read_connection, read_connection, write_transaction
 from server.models import CheckpointRow, EntryRow, SubtreeHashRow
-from verifiable.checkpoint import Checkpoint
-from verifiable.entry import GENESIS_PREV, MAX_ENTRY_SIZE, parse_entry
 from verifiable.errors import MalformedError, MutualogError, VerificationError
-from verifiable.merkle import (
+from verifiable.log.checkpoint import Checkpoint
+from verifiable.log.entry import GENESIS_PREV, MAX_ENTRY_SIZE, parse_entry
+from verifiable.log.merkle import (
     CompactTree,
     Subtree,
     SubtreeHash,
@@ -40,7 +40,7 @@ from verifiable.merkle import (
     root_hash_from,
     root_subtrees,
 )
-from verifiable.note import Note
+from verifiable.log.note import Note
 
 __all__ = [
     "LoadError",
@@ -363,7 +363,7 @@ class LogStore:
             return [bytes(h) for h in conn.execute(query).scalars()]
 
     def read_hashes(self, subtrees: Sequence[Subtree]) -> list[bytes]:
-        """:class:`verifiable.merkle.HashReader`: the hash of each complete
+        """:class:`verifiable.log.merkle.HashReader`: the hash of each complete
         subtree, in order, in one query.  Raises :class:`NotInLogError` for a
         subtree the log has not completed."""
         with read_connection(self._engine) as conn:

@@ -8,7 +8,7 @@ snapshot or in an exported folder is byte for byte the same.
 from __future__ import annotations
 
 from server.storage import LogStore
-from verifiable.tiles import TILE_HEIGHT, TILE_WIDTH, TileCoord, encode_bundle, tile_bytes
+from verifiable.log.tiles import TILE_HEIGHT, TILE_WIDTH, TileCoord, encode_bundle, tile_bytes
 
 __all__ = ["StorageInconsistencyError", "available_width", "read_tile"]
 

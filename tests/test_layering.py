@@ -95,3 +95,37 @@ def test_checker_catches_a_forbidden_import(tmp_path: Path) -> None:
     sample = tmp_path / "sample.py"
     sample.write_text("def f():\n    import socket\n    from flask import Flask\n")
     assert [n for _, n in _imports(sample)] == ["socket", "flask"]
+
+
+def _imports_of(package_dir: Path) -> list[tuple[Path, int, str]]:
+    return [
+        (path, line, name)
+        for path in sorted(package_dir.rglob("*.py"))
+        for line, name in _imports(path)
+    ]
+
+
+def test_the_log_does_not_read_the_pool() -> None:
+    """``verifiable.log`` is the transparency log alone; the pool's rulebook
+    builds on it, never the other way round."""
+    bad = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path, line, name in _imports_of(ROOT / "verifiable" / "log")
+        if name.startswith(("verifiable.pool", "verifiable.testonly"))
+    ]
+    assert not bad, bad
+
+
+def test_the_core_does_not_import_the_test_only_package() -> None:
+    bad = [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for sub in ("log", "pool")
+        for path, line, name in _imports_of(ROOT / "verifiable" / sub)
+        if name.startswith("verifiable.testonly")
+    ]
+    bad += [
+        f"{path.relative_to(ROOT)}:{line} imports {name}"
+        for path, line, name in _imports_of(ROOT / "client")
+        if name.startswith("verifiable.testonly")
+    ]
+    assert not bad, bad

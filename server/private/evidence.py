@@ -30,8 +30,8 @@ from server.private._tx import private_transaction
 from server.private.erasure import Erasure, ErasureKind, check_reason, record_erasure
 from server.private.errors import EvidenceError, UnknownRecordError
 from verifiable.errors import MalformedError
-from verifiable.evidence import EVIDENCE_DOMAIN, SALT_SIZE
-from verifiable.evidence import evidence_commitment as _commitment
+from verifiable.pool.evidence import EVIDENCE_DOMAIN, SALT_SIZE
+from verifiable.pool.evidence import evidence_commitment as _commitment
 
 __all__ = [
     "ALLOWED_TYPES",
@@ -70,7 +70,7 @@ ALLOWED_TYPES: dict[str, tuple[bytes, ...]] = {
 
 def evidence_commitment(salt: bytes, document: bytes) -> bytes:
     """``SHA-256("mutualog/evidence/v1" || salt || document)`` (see
-    :mod:`verifiable.evidence`); ``salt`` is 32 bytes."""
+    :mod:`verifiable.pool.evidence`); ``salt`` is 32 bytes."""
     try:
         return _commitment(salt, document)
     except MalformedError as e:

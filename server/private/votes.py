@@ -1,7 +1,7 @@
 """Sealed votes' openings, kept off the log until the reveal.
 
 When a juror votes, the log gets ``vote.sealed`` with a commitment
-(:func:`verifiable.votes.vote_commitment`) and this table keeps what opens
+(:func:`verifiable.pool.votes.vote_commitment`) and this table keeps what opens
 it: the choice, the reason and the salt.  At the close they become the
 ``vote.revealed`` entries.  The table's primary key (claim, round, juror)
 is what refuses a second vote, even two submitted at the same instant.
@@ -24,9 +24,9 @@ from sqlalchemy.exc import IntegrityError
 from server.models import SealedVoteRow
 from server.private._tx import private_transaction
 from server.private.errors import AlreadyVotedError, UnknownRecordError
-from verifiable.bodies import Choice
 from verifiable.errors import MalformedError
-from verifiable.votes import SALT_SIZE
+from verifiable.log.bodies import Choice
+from verifiable.pool.votes import SALT_SIZE
 
 __all__ = [
     "PrivateVote",

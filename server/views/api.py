@@ -20,10 +20,10 @@ from server.context import current_log
 from server.errors import BadParameterError, NotFoundError
 from server.openapi import openapi_document
 from server.views.params import parse_size, query_args, required
-from verifiable.checkpoint import Checkpoint
-from verifiable.entry import parse_entry
-from verifiable.merkle import EMPTY_ROOT
-from verifiable.note import Note
+from verifiable.log.checkpoint import Checkpoint
+from verifiable.log.entry import parse_entry
+from verifiable.log.merkle import EMPTY_ROOT
+from verifiable.log.note import Note
 
 __all__ = ["api"]
 

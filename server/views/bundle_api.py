@@ -3,7 +3,7 @@
 * ``GET /api/v1/bundles/deduction?member=ID&period=YYYY-MM-DD[&size=N][&sample=ID,ID...]``
 * ``GET /api/v1/bundles/claim/<ID>[?size=N]``
 
-A bundle (``mutualog.bundle/v1``, :mod:`verifiable.bundle`) holds what the
+A bundle (``mutualog.bundle/v1``, :mod:`verifiable.log.bundle`) holds what the
 client's ``verify-deduction`` or ``verify-claim`` needs, proven against the
 signed checkpoint at ``size`` (default: the latest).  Parameters are parsed
 as strictly as the rest of the API (:mod:`server.views.params`); a refusal is
@@ -33,7 +33,7 @@ from server.context import current_log
 from server.errors import BadParameterError, NotFoundError, ServiceUnavailableError
 from server.views.params import parse_size, query_args, required
 from server.views.tiles import compress
-from verifiable.bundle import MAX_CLAIMS, Bundle
+from verifiable.log.bundle import MAX_CLAIMS, Bundle
 
 __all__ = ["MAX_SAMPLE", "bundle_api"]
 

@@ -43,9 +43,9 @@ from server.pool_service import (
     read_rule_changes,
 )
 from server.web_errors import add_html_errors
-from verifiable.bodies import ClaimDecided, ClaimPaid, ErasedKind, PanelDrawn
 from verifiable.errors import MalformedError, MutualogError, RuleViolation
-from verifiable.fields import read_date
+from verifiable.log.bodies import ClaimDecided, ClaimPaid, ErasedKind, PanelDrawn
+from verifiable.log.fields import read_date
 
 __all__ = ["operator"]
 

@@ -14,7 +14,7 @@ from collections.abc import Collection
 from flask import request
 
 from server.errors import BadParameterError
-from verifiable.merkle import MAX_SIZE
+from verifiable.log.merkle import MAX_SIZE
 
 __all__ = ["parse_size", "query_args", "required"]
 

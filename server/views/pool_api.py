@@ -17,7 +17,7 @@ from flask import Blueprint, Response, jsonify
 from server.errors import BadParameterError, NotFoundError
 from server.pool_figures import current_figures
 from server.views.params import parse_size, query_args
-from verifiable.fields import read_id
+from verifiable.log.fields import read_id
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "pool_api"]
 

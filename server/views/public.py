@@ -27,10 +27,10 @@ from server.errors import BadParameterError, NotFoundError
 from server.pool_figures import current_figures
 from server.views.params import parse_size, query_args
 from server.web_errors import add_html_errors
-from verifiable.checkpoint import Checkpoint
 from verifiable.errors import MalformedError
-from verifiable.fields import read_id
-from verifiable.note import Note
+from verifiable.log.checkpoint import Checkpoint
+from verifiable.log.fields import read_id
+from verifiable.log.note import Note
 
 __all__ = ["PAGE_SIZE", "public"]
 

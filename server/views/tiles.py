@@ -26,7 +26,7 @@ from server.errors import NotFoundError
 from server.snapshot import plan_snapshot, snapshot_chunks, snapshot_name
 from server.tiledata import read_tile
 from verifiable.errors import MalformedError
-from verifiable.tiles import TileCoord
+from verifiable.log.tiles import TileCoord
 
 __all__ = [
     "CHECKPOINT_CACHE",

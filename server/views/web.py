@@ -71,11 +71,11 @@ from server.private.evidence import (
 )
 from server.rosters import member_deductions
 from server.web_errors import add_html_errors
-from verifiable.bodies import AgeBand, Body, Choice, ClaimAnswered, ClaimObjected, LeaveReason
-from verifiable.entry import parse_entry
 from verifiable.errors import RuleViolation
-from verifiable.log_index import ClaimRecord
-from verifiable.pool import ClaimView, MemberView, Stage
+from verifiable.log.bodies import AgeBand, Body, Choice, ClaimAnswered, ClaimObjected, LeaveReason
+from verifiable.log.entry import parse_entry
+from verifiable.pool.log_index import ClaimRecord
+from verifiable.pool.state import ClaimView, MemberView, Stage
 
 __all__ = ["web"]
 

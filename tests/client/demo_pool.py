@@ -14,9 +14,9 @@ from pathlib import Path
 
 from tests.client.conftest import LogInstance, Served, Servers
 from tests.client.tampering import roster_ids
-from verifiable.entry import Entry, parse_entry
-from verifiable.log_index import LogIndex
-from verifiable.rules import moment
+from verifiable.log.entry import Entry, parse_entry
+from verifiable.pool.log_index import LogIndex
+from verifiable.pool.rules import moment
 
 __all__ = ["DemoPool", "demo_pool"]
 

@@ -16,12 +16,12 @@ import tarfile
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from verifiable.bodies import AgeBand, MemberJoined, PoolRules
-from verifiable.checkpoint import Checkpoint, sign_checkpoint
-from verifiable.entry import GENESIS_PREV, Entry, make_entry
-from verifiable.merkle import leaf_hash, root_hash
-from verifiable.note import Ed25519Signer
-from verifiable.tiles import build_bundles, build_tiles
+from verifiable.log.bodies import AgeBand, MemberJoined, PoolRules
+from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
+from verifiable.log.entry import GENESIS_PREV, Entry, make_entry
+from verifiable.log.merkle import leaf_hash, root_hash
+from verifiable.log.note import Ed25519Signer
+from verifiable.log.tiles import build_bundles, build_tiles
 
 ORIGIN = "example.org/mutualog/example"
 SEED = hashlib.sha256(b"mutualog example log key").digest()

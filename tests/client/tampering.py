@@ -42,8 +42,8 @@ from server.config import load_settings
 from server.db import make_engine, upgrade
 from server.storage import LogStore
 from tests.client.conftest import LogInstance
-from tests.verifiable.bundle_pool import roster_ids
-from verifiable.bodies import (
+from tests.verifiable.pool.bundle_pool import roster_ids
+from verifiable.log.bodies import (
     Body,
     ClaimDecided,
     ClaimPaid,
@@ -55,14 +55,14 @@ from verifiable.bodies import (
     PanelDrawn,
     PeriodClosed,
 )
-from verifiable.bundle import Bundle, parse_bundle
-from verifiable.checkpoint import Checkpoint, sign_checkpoint
-from verifiable.entry import FORMAT_VERSION, GENESIS_PREV, Entry, parse_entry
-from verifiable.merkle import CompactTree, hash_leaves, leaf_hash, root_hash
-from verifiable.note import Ed25519Signer
-from verifiable.roster import paid_claim_leaf, roster_root
-from verifiable.rules import DEFAULT_RULES, Rules, moment
-from verifiable.sortition import juror_pool_root
+from verifiable.log.bundle import Bundle, parse_bundle
+from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
+from verifiable.log.entry import FORMAT_VERSION, GENESIS_PREV, Entry, parse_entry
+from verifiable.log.merkle import CompactTree, hash_leaves, leaf_hash, root_hash
+from verifiable.log.note import Ed25519Signer
+from verifiable.pool.roster import paid_claim_leaf, roster_root
+from verifiable.pool.rules import DEFAULT_RULES, Rules, moment
+from verifiable.pool.sortition import juror_pool_root
 
 __all__ = [
     "HonestLog",

@@ -14,12 +14,12 @@ import pytest
 
 from client.fetch import FetchError, HttpFetcher
 from client.sources import DirectorySource, SourceError
-from verifiable.bodies import AgeBand, Body, MemberJoined, PoolRules
-from verifiable.checkpoint import Checkpoint, sign_checkpoint
-from verifiable.entry import GENESIS_PREV, make_entry
-from verifiable.merkle import leaf_hash, root_hash
-from verifiable.note import Ed25519Signer
-from verifiable.tiles import TileCoord, build_bundles, build_tiles
+from verifiable.log.bodies import AgeBand, Body, MemberJoined, PoolRules
+from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
+from verifiable.log.entry import GENESIS_PREV, make_entry
+from verifiable.log.merkle import leaf_hash, root_hash
+from verifiable.log.note import Ed25519Signer
+from verifiable.log.tiles import TileCoord, build_bundles, build_tiles
 
 if TYPE_CHECKING:
     from tests.client.conftest import LogInstance, MakeLog, Mutualog, Served, Servers

@@ -99,7 +99,7 @@ def test_layout_and_key_failures(
     elif edit == "extra-file":
         members["tile/entries/002"] = b"junk"
     elif edit == "other-key":
-        from verifiable.note import Ed25519Signer
+        from verifiable.log.note import Ed25519Signer
 
         key = Ed25519Signer("example.org/mutualog/example", bytes(32)).verifier().to_vkey()
     tampered = _write(tmp_path / "t.tar", members)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from client.fetch import FetchError, HttpFetcher
-from verifiable.tiles import TileCoord, decode_bundle, tile_hashes
+from verifiable.log.tiles import TileCoord, decode_bundle, tile_hashes
 
 if TYPE_CHECKING:
     from tests.client.conftest import LogInstance, Served, Servers

@@ -22,9 +22,9 @@ from server.snapshot import write_snapshot
 from server.storage import LogStore
 from tests.client.conftest import Mutualog
 from tests.server.pool_helpers import ORIGIN, SEED, build_voting_pool, make_pool_app
-from verifiable.bodies import Choice, ClaimDecided, VoteRevealed
-from verifiable.entry import parse_entry
-from verifiable.note import Ed25519Signer
+from verifiable.log.bodies import Choice, ClaimDecided, VoteRevealed
+from verifiable.log.entry import parse_entry
+from verifiable.log.note import Ed25519Signer
 
 pytestmark = pytest.mark.usefixtures("offline")
 

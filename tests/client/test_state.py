@@ -19,8 +19,8 @@ from client.state import (
     default_state_dir,
     safe_name,
 )
-from verifiable.cosignature import CosignatureSigner
-from verifiable.note import Ed25519Signer
+from verifiable.log.cosignature import CosignatureSigner
+from verifiable.log.note import Ed25519Signer
 
 if TYPE_CHECKING:
     from tests.client.conftest import Mutualog

@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from verifiable.checkpoint import Checkpoint
-from verifiable.note import Note
+from verifiable.log.checkpoint import Checkpoint
+from verifiable.log.note import Note
 
 if TYPE_CHECKING:
     from tests.client.conftest import LogInstance, MakeLog, Mutualog, Served, Servers

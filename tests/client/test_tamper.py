@@ -55,7 +55,7 @@ from tests.client.tampering import (
     rewrite_snapshot,
     snapshot_members,
 )
-from verifiable.bodies import (
+from verifiable.log.bodies import (
     Body,
     Choice,
     ClaimDecided,
@@ -74,13 +74,13 @@ from verifiable.bodies import (
     VoteRevealed,
     VoteSealed,
 )
-from verifiable.bundle import Bundle
-from verifiable.entry import Entry, parse_entry
-from verifiable.fields import read_shape
-from verifiable.roster import paid_claims_root, roster_inclusion_proof, roster_root
-from verifiable.rules import DEFAULT_RULES, moment
-from verifiable.sortition import juror_pool_root
-from verifiable.tiles import decode_bundle, encode_bundle
+from verifiable.log.bundle import Bundle
+from verifiable.log.entry import Entry, parse_entry
+from verifiable.log.fields import read_shape
+from verifiable.log.tiles import decode_bundle, encode_bundle
+from verifiable.pool.roster import paid_claims_root, roster_inclusion_proof, roster_root
+from verifiable.pool.rules import DEFAULT_RULES, moment
+from verifiable.pool.sortition import juror_pool_root
 
 ORIGIN = "localhost/mutualog/demo"  # the demo's origin
 REASON = "The discharge summary matches the notice."
@@ -857,8 +857,8 @@ def _flip(offset: int) -> Callable[[bytes], bytes]:
 
 
 def _resign_with_another_key(note: bytes) -> bytes:
-    from verifiable.checkpoint import Checkpoint, sign_checkpoint
-    from verifiable.note import Ed25519Signer, Note
+    from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
+    from verifiable.log.note import Ed25519Signer, Note
 
     checkpoint = Checkpoint.from_text(Note.from_bytes(note).text)
     return sign_checkpoint(checkpoint, Ed25519Signer(checkpoint.origin, bytes(32)))

@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from verifiable.checkpoint import add_cosignatures, open_checkpoint
-from verifiable.cosignature import CosignatureVerifier
-from verifiable.note import Ed25519Verifier, Note, NoteSignature
+from verifiable.log.checkpoint import add_cosignatures, open_checkpoint
+from verifiable.log.cosignature import CosignatureVerifier
+from verifiable.log.note import Ed25519Verifier, Note, NoteSignature
 
 if TYPE_CHECKING:
     from tests.client.conftest import LogInstance, MakeLog, Mutualog, Served, Servers

@@ -28,7 +28,7 @@ from pathlib import Path
 from server.db import make_engine, upgrade
 from server.keys import load_signer
 from server.sequencer import Sequencer
-from verifiable.bodies import AgeBand, MemberJoined
+from verifiable.log.bodies import AgeBand, MemberJoined
 
 
 def member_id(worker: int, run: int, n: int) -> str:

@@ -57,11 +57,11 @@ from sqlalchemy import Engine, create_engine, select, text
 from server.db import make_engine, upgrade
 from server.models import CheckpointRow, EntryRow, SubtreeHashRow
 from server.sequencer import Sequencer
-from verifiable.bodies import AgeBand, MemberJoined
-from verifiable.checkpoint import open_checkpoint
-from verifiable.entry import ChainVerifier
-from verifiable.merkle import CompactTree, hash_leaves
-from verifiable.note import Ed25519Signer, Ed25519Verifier
+from verifiable.log.bodies import AgeBand, MemberJoined
+from verifiable.log.checkpoint import open_checkpoint
+from verifiable.log.entry import ChainVerifier
+from verifiable.log.merkle import CompactTree, hash_leaves
+from verifiable.log.note import Ed25519Signer, Ed25519Verifier
 
 ORIGIN = "example.org/mutualog/test"
 SEED = bytes(range(32))

@@ -23,7 +23,7 @@ from server.pool_app import current_pool
 from server.pool_service import PoolService
 from server.private.evidence import Upload
 from server.private.members import MemberDetails
-from verifiable.bodies import AgeBand
+from verifiable.log.bodies import AgeBand
 
 if TYPE_CHECKING:
     from werkzeug.test import TestResponse

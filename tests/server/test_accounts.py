@@ -65,8 +65,8 @@ from server.private.votes import (
     set_sealed_seq,
     votes_to_reveal,
 )
-from verifiable.bodies import Choice
 from verifiable.errors import MalformedError
+from verifiable.log.bodies import Choice
 
 if TYPE_CHECKING:
     from tests.server.conftest import FixedClock

@@ -22,11 +22,11 @@ from server.db import make_engine, upgrade
 from server.keys import create_key_file
 from server.sequencer import Sequencer
 from server.storage import LogStore
-from verifiable.bodies import AgeBand, Body, MemberJoined
-from verifiable.checkpoint import open_checkpoint
-from verifiable.entry import parse_entry
-from verifiable.merkle import leaf_hash, root_hash, verify_consistency, verify_inclusion
-from verifiable.note import Ed25519Signer, Ed25519Verifier
+from verifiable.log.bodies import AgeBand, Body, MemberJoined
+from verifiable.log.checkpoint import open_checkpoint
+from verifiable.log.entry import parse_entry
+from verifiable.log.merkle import leaf_hash, root_hash, verify_consistency, verify_inclusion
+from verifiable.log.note import Ed25519Signer, Ed25519Verifier
 
 SIZE = 300
 IMMUTABLE = "public, max-age=31536000, immutable"

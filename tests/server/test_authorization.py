@@ -54,8 +54,8 @@ from tests.server.pool_helpers import (
     add_members,
     make_pool_app,
 )
-from verifiable.bodies import Choice
-from verifiable.tiles import tiles_for_size
+from verifiable.log.bodies import Choice
+from verifiable.log.tiles import tiles_for_size
 
 if TYPE_CHECKING:
     from werkzeug.test import TestResponse

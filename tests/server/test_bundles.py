@@ -29,20 +29,20 @@ from server.storage import LogStore
 from tests.client.tampering import Item, rechain, refigure
 from tests.server.conftest import FixedClock
 from tests.server.pool_helpers import ORIGIN, SEED, make_pool_app
-from tests.verifiable.bundle_pool import CONFIG
-from verifiable.bodies import PeriodClosed
-from verifiable.bundle import parse_bundle
-from verifiable.checkpoint import Checkpoint, sign_checkpoint
-from verifiable.claim_check import check_claim
-from verifiable.deduction import check_deduction
-from verifiable.entry import parse_entry
+from tests.verifiable.pool.bundle_pool import CONFIG
 from verifiable.errors import MalformedError, RuleViolation
-from verifiable.log_index import LogIndex
-from verifiable.merkle import hash_leaves, root_hash
-from verifiable.note import Ed25519Signer
-from verifiable.replay import replay
-from verifiable.roster import roster_root
-from verifiable.simulate import simulate
+from verifiable.log.bodies import PeriodClosed
+from verifiable.log.bundle import parse_bundle
+from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
+from verifiable.log.entry import parse_entry
+from verifiable.log.merkle import hash_leaves, root_hash
+from verifiable.log.note import Ed25519Signer
+from verifiable.pool.claim_check import check_claim
+from verifiable.pool.deduction import check_deduction
+from verifiable.pool.log_index import LogIndex
+from verifiable.pool.replay import replay
+from verifiable.pool.roster import roster_root
+from verifiable.testonly.simulate import simulate
 
 
 @dataclass

@@ -24,10 +24,10 @@ from server.keys import create_key_file, load_signer
 from server.sequencer import Sequencer
 from server.snapshot import write_snapshot
 from server.storage import LogStore
-from verifiable.bodies import AgeBand, MemberJoined
-from verifiable.checkpoint import open_checkpoint
-from verifiable.note import Ed25519Signer, Ed25519Verifier
-from verifiable.tiles import TileCoord, mirror_tiles
+from verifiable.log.bodies import AgeBand, MemberJoined
+from verifiable.log.checkpoint import open_checkpoint
+from verifiable.log.note import Ed25519Signer, Ed25519Verifier
+from verifiable.log.tiles import TileCoord, mirror_tiles
 
 ORIGIN = "example.org/mutualog/cli-test"
 

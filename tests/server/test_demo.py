@@ -21,13 +21,13 @@ from server.db import make_engine
 from server.demo import DEMO_CASES, DEMO_RULES, DemoIdentities, demo_documents, id_check_digit
 from server.private.evidence import evidence_content, list_evidence
 from tests.server.demo_helpers import MEMBERS, DemoBuild, clear_environment, demo_app, shared_demo
-from verifiable.bodies import AgeBand, Body, ClaimFiled, VoteSealed
-from verifiable.entry import parse_entry
 from verifiable.errors import MalformedError
-from verifiable.evidence import verify_evidence
-from verifiable.replay import replay
-from verifiable.simulate import SimConfig, Simulation
-from verifiable.votes import vote_commitment
+from verifiable.log.bodies import AgeBand, Body, ClaimFiled, VoteSealed
+from verifiable.log.entry import parse_entry
+from verifiable.pool.evidence import verify_evidence
+from verifiable.pool.replay import replay
+from verifiable.pool.votes import vote_commitment
+from verifiable.testonly.simulate import SimConfig, Simulation
 
 
 @pytest.fixture(autouse=True)

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from server.keys import KeyFileError, KeyFileExistsError, create_key_file, load_signer
-from verifiable.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
-from verifiable.cosignature import generate_cosignature_key
-from verifiable.merkle import EMPTY_ROOT
-from verifiable.note import Ed25519Verifier, generate_key
+from verifiable.log.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
+from verifiable.log.cosignature import generate_cosignature_key
+from verifiable.log.merkle import EMPTY_ROOT
+from verifiable.log.note import Ed25519Verifier, generate_key
 
 NAME = "example.org/mutualog/test"
 SEED = bytes(range(32))

@@ -35,10 +35,10 @@ from tests.server.pool_helpers import (
     text_of,
 )
 from tests.server.test_authorization import state_of
-from verifiable.bodies import Choice, ClaimFiled, Outcome
-from verifiable.entry import parse_entry
-from verifiable.evidence import verify_evidence
-from verifiable.pool import Stage
+from verifiable.log.bodies import Choice, ClaimFiled, Outcome
+from verifiable.log.entry import parse_entry
+from verifiable.pool.evidence import verify_evidence
+from verifiable.pool.state import Stage
 
 if TYPE_CHECKING:
     from werkzeug.test import TestResponse

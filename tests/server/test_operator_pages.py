@@ -44,10 +44,10 @@ from tests.server.pool_helpers import (
     text_of,
 )
 from tests.server.test_authorization import state_of
-from verifiable.bodies import Choice, ClaimDecided, DataErased, ErasedKind, PeriodClosed
-from verifiable.entry import parse_entry
-from verifiable.replay import replay
-from verifiable.rules import moment
+from verifiable.log.bodies import Choice, ClaimDecided, DataErased, ErasedKind, PeriodClosed
+from verifiable.log.entry import parse_entry
+from verifiable.pool.replay import replay
+from verifiable.pool.rules import moment
 
 if TYPE_CHECKING:
     from werkzeug.test import TestResponse

@@ -27,7 +27,7 @@ from server.private.members import member_details
 from tests.server.conftest import FixedClock
 from tests.server.pool_helpers import PDF, RULES, add_members, make_pool_app
 from tests.server.test_authorization import state_of
-from verifiable.bodies import (
+from verifiable.log.bodies import (
     Choice,
     ClaimAnswered,
     ClaimDecided,
@@ -40,8 +40,8 @@ from verifiable.bodies import (
     PeriodClosed,
     PoolRules,
 )
-from verifiable.entry import parse_entry
-from verifiable.replay import replay
+from verifiable.log.entry import parse_entry
+from verifiable.pool.replay import replay
 
 
 @pytest.fixture(autouse=True)

@@ -1,4 +1,4 @@
-"""The pool's public figures are the replay's: ``verifiable.replay`` over the
+"""The pool's public figures are the replay's: ``verifiable.pool.replay`` over the
 demo's log derives exactly what ``/api/v1/pool`` and its sub-routes answer
 and what the public pages show, down to the fen; and every bad request to
 those routes is a 4xx, never a 500, that changes nothing."""
@@ -18,16 +18,16 @@ from openapi_spec_validator import validate
 
 from server.pool_figures import yuan
 from tests.server.demo_helpers import DemoBuild, clear_environment, demo_app, shared_demo
-from verifiable.bodies import (
+from verifiable.log.bodies import (
     ClaimDecided,
     ClaimNoticed,
     ClaimPaid,
     PanelDrawn,
     PeriodClosed,
 )
-from verifiable.entry import parse_entry
-from verifiable.pool import Stage
-from verifiable.replay import ReplayResult, replay
+from verifiable.log.entry import parse_entry
+from verifiable.pool.replay import ReplayResult, replay
+from verifiable.pool.state import Stage
 
 
 @dataclass(frozen=True)

@@ -27,16 +27,16 @@ from tests.server.pool_helpers import (
     make_pool_app,
     row_counts,
 )
-from verifiable.bodies import (
+from verifiable.errors import RuleViolation
+from verifiable.log.bodies import (
     AgeBand,
     Choice,
     ClaimPaid,
     MemberJoined,
     Outcome,
 )
-from verifiable.errors import RuleViolation
-from verifiable.note import Ed25519Signer
-from verifiable.replay import replay
+from verifiable.log.note import Ed25519Signer
+from verifiable.pool.replay import replay
 
 if TYPE_CHECKING:
     from tests.server.conftest import FixedClock

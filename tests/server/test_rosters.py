@@ -29,15 +29,15 @@ from server.rosters import (
 from server.storage import LogStore, StoredLogError
 from tests.server.conftest import FixedClock
 from tests.server.pool_helpers import RULES, add_members, make_pool_app
-from verifiable.bodies import MemberJoined, MemberLeft, PeriodClosed
-from verifiable.checkpoint import Checkpoint, sign_checkpoint
-from verifiable.entry import parse_entry
-from verifiable.merkle import CompactTree, hash_leaves
-from verifiable.note import Ed25519Signer
-from verifiable.replay import Replayer
-from verifiable.roster import roster_root
-from verifiable.rules import moment
-from verifiable.simulate import SimConfig, Simulation
+from verifiable.log.bodies import MemberJoined, MemberLeft, PeriodClosed
+from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
+from verifiable.log.entry import parse_entry
+from verifiable.log.merkle import CompactTree, hash_leaves
+from verifiable.log.note import Ed25519Signer
+from verifiable.pool.replay import Replayer
+from verifiable.pool.roster import roster_root
+from verifiable.pool.rules import moment
+from verifiable.testonly.simulate import SimConfig, Simulation
 
 JAN_7 = date(2026, 1, 7)
 JAN_21 = date(2026, 1, 21)

@@ -22,12 +22,12 @@ from server.sequencer import (
     Sequencer,
 )
 from server.storage import LogHead, LogStore, StoredLogError
-from verifiable.bodies import AgeBand, LeaveReason, MemberJoined, MemberLeft, OperatorOverride
-from verifiable.checkpoint import open_checkpoint
-from verifiable.entry import GENESIS_PREV, MAX_ENTRY_SIZE, Entry, parse_entry
 from verifiable.errors import MalformedError, RuleViolation
-from verifiable.merkle import EMPTY_ROOT, hash_leaves, root_hash
-from verifiable.note import Ed25519Signer, Ed25519Verifier
+from verifiable.log.bodies import AgeBand, LeaveReason, MemberJoined, MemberLeft, OperatorOverride
+from verifiable.log.checkpoint import open_checkpoint
+from verifiable.log.entry import GENESIS_PREV, MAX_ENTRY_SIZE, Entry, parse_entry
+from verifiable.log.merkle import EMPTY_ROOT, hash_leaves, root_hash
+from verifiable.log.note import Ed25519Signer, Ed25519Verifier
 
 ORIGIN = "example.org/mutualog/test"
 

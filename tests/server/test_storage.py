@@ -33,9 +33,9 @@ from server.storage import (
     LogStore,
     NotInLogError,
 )
-from verifiable import tiles
 from verifiable.errors import MalformedError
-from verifiable.merkle import (
+from verifiable.log import tiles
+from verifiable.log.merkle import (
     EMPTY_ROOT,
     Subtree,
     consistency_proof,
@@ -46,7 +46,7 @@ from verifiable.merkle import (
     verify_consistency,
     verify_inclusion,
 )
-from verifiable.note import Ed25519Signer
+from verifiable.log.note import Ed25519Signer
 
 ORIGIN = "example.org/mutualog/test"
 SIZE = 700  # two full level-0 tiles and a partial one; levels up to 9

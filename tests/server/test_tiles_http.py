@@ -20,11 +20,11 @@ from server.keys import create_key_file
 from server.sequencer import Sequencer
 from server.storage import LogStore
 from server.views.tiles import CHECKPOINT_CACHE, FULL_TILE_CACHE, PARTIAL_TILE_CACHE
-from verifiable.bodies import AgeBand, Body, MemberJoined
-from verifiable.checkpoint import Checkpoint, open_checkpoint
-from verifiable.merkle import inclusion_proof_from, leaf_hash, verify_inclusion
-from verifiable.note import Ed25519Signer, Ed25519Verifier
-from verifiable.tiles import (
+from verifiable.log.bodies import AgeBand, Body, MemberJoined
+from verifiable.log.checkpoint import Checkpoint, open_checkpoint
+from verifiable.log.merkle import inclusion_proof_from, leaf_hash, verify_inclusion
+from verifiable.log.note import Ed25519Signer, Ed25519Verifier
+from verifiable.log.tiles import (
     TileCoord,
     TileHashReader,
     bundles_for_size,

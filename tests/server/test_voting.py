@@ -29,13 +29,13 @@ from tests.server.pool_helpers import (
     sign_in,
     text_of,
 )
-from verifiable.bodies import Choice, ClaimDecided, VoteRevealed, VoteSealed
-from verifiable.checkpoint import open_checkpoint
-from verifiable.entry import parse_entry
-from verifiable.merkle import leaf_hash, verify_inclusion
-from verifiable.note import Ed25519Verifier
-from verifiable.replay import replay
-from verifiable.votes import check_reveal, vote_commitment
+from verifiable.log.bodies import Choice, ClaimDecided, VoteRevealed, VoteSealed
+from verifiable.log.checkpoint import open_checkpoint
+from verifiable.log.entry import parse_entry
+from verifiable.log.merkle import leaf_hash, verify_inclusion
+from verifiable.log.note import Ed25519Verifier
+from verifiable.pool.replay import replay
+from verifiable.pool.votes import check_reveal, vote_commitment
 
 if TYPE_CHECKING:
     from tests.server.conftest import FixedClock

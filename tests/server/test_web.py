@@ -25,7 +25,7 @@ from server.pool_app import current_pool
 from server.private.accounts import Role
 from server.private.members import MemberDetails
 from tests.server.pool_helpers import RULES, make_pool_app
-from verifiable.bodies import AgeBand
+from verifiable.log.bodies import AgeBand
 
 if TYPE_CHECKING:
     from tests.server.conftest import FixedClock

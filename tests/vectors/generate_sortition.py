@@ -20,10 +20,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from verifiable.bodies import Choice
 from verifiable.errors import RuleViolation
-from verifiable.roster import paid_claims_root
-from verifiable.sortition import (
+from verifiable.log.bodies import Choice
+from verifiable.pool.roster import paid_claims_root
+from verifiable.pool.sortition import (
     accept_index,
     draw_input,
     draw_panel,
@@ -31,7 +31,7 @@ from verifiable.sortition import (
     juror_pool_root,
     rejection_bound,
 )
-from verifiable.votes import canonical_vote, vote_commitment
+from verifiable.pool.votes import canonical_vote, vote_commitment
 
 OUTPUT = Path(__file__).with_name("sortition-panels.json")
 TRACE_LENGTH = 8

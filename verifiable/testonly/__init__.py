@@ -1,0 +1,7 @@
+"""Honest pool histories for tests, benchmarks and the demo.
+
+Installed (the demo and the benchmarks use it) but outside the core's import
+graph: nothing in :mod:`verifiable.log` or :mod:`verifiable.pool` imports it,
+and ``tests/test_layering.py`` keeps it that way.  It is an independent
+oracle: it keeps its own books and must agree with the rulebook's replay.
+"""
