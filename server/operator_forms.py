@@ -31,12 +31,8 @@ from wtforms.validators import (
 )
 
 from server.forms import FlaskForm
-from server.pool_service import (
-    MAX_ERASURE_REASON,
-    PoolRefusedError,
-    parse_effective,
-    read_rule_changes,
-)
+from server.pool_service import MAX_ERASURE_REASON, PoolRefusedError
+from server.rule_text import parse_effective, read_rule_changes
 from verifiable.log.bodies import ErasedKind
 from verifiable.log.fields import MAX_SAFE_INT
 

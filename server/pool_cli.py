@@ -13,26 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import TypeVar
 
 import click
 
 from server.app import create_app
+from server.pool.outcomes import Description, describe, describe_answer, render
 from server.pool_app import POOL_EXTENSION, PoolHolder
-from server.pool_service import (
-    PoolInputError,
-    PoolService,
-    QueueAction,
-    parse_effective,
-    read_rule_changes,
-)
+from server.pool_service import PoolInputError, PoolService, QueueAction
+from server.rule_text import parse_effective, read_rule_changes
 from verifiable.errors import MalformedError
 from verifiable.log.bodies import ClaimDecided, ClaimPaid, PanelDrawn
 from verifiable.log.fields import read_date
 
 __all__ = ["pool"]
-
-T = TypeVar("T")
 
 _NEEDS = {
     QueueAction.NOTICE: "write the notice",
@@ -61,6 +54,11 @@ def _text(text: str | None, text_file: Path | None) -> str:
             raise PoolInputError(f"{text_file}: not UTF-8 text") from e
     assert text is not None
     return text.replace("\r\n", "\n").strip()
+
+
+def _say(description: Description) -> None:
+    # Exact fen and the log's own time format: a line a script can read.
+    click.echo(render(description, "{} fen", "%Y-%m-%dT%H:%M:%SZ"))
 
 
 def _date(value: str, what: str) -> date:
@@ -112,10 +110,7 @@ def notice(
 ) -> None:
     """Publish CLAIM's redacted notice, opening its objection window."""
     body = _service(ctx).publish_notice(claim, _text(text, text_file), amount)
-    click.echo(
-        f"noticed claim {claim}: aid proposed {body.amount} fen, objections until "
-        f"{body.objections_until:%Y-%m-%dT%H:%M:%SZ}"
-    )
+    _say(describe(claim, body))
 
 
 @pool.command()
@@ -133,14 +128,13 @@ def answer(
 ) -> None:
     """Answer the objection in entry OBJECTION_SEQ to CLAIM."""
     seq = _service(ctx).answer(claim, objection_seq, _text(text, text_file))
-    click.echo(f"answered objection {objection_seq} to claim {claim} in entry {seq}")
+    _say(describe_answer(claim, objection_seq, seq))
 
 
 def _claim_command(
     name: str,
     help_text: str,
-    action: Callable[[PoolService, str], T],
-    describe: Callable[[str, T], str],
+    action: Callable[[PoolService, str], PanelDrawn | ClaimDecided | ClaimPaid],
 ) -> None:
     """Register ``pool NAME CLAIM``: one claim action, and what it appended."""
 
@@ -148,49 +142,22 @@ def _claim_command(
     @click.argument("claim")
     @click.pass_context
     def command(ctx: click.Context, claim: str) -> None:
-        click.echo(describe(claim, action(_service(ctx), claim)))
-
-
-def _drawn(claim: str, body: PanelDrawn) -> str:
-    return (
-        f"drew a panel of {len(body.jurors)} for claim {claim} (round {body.round}); "
-        f"voting until {body.votes_until:%Y-%m-%dT%H:%M:%SZ}"
-    )
-
-
-def _closed(claim: str, body: ClaimDecided) -> str:
-    return (
-        f"closed voting on claim {claim}: {body.approvals} approve, {body.rejections} reject; "
-        f"{body.outcome.value}, {body.amount} fen"
-    )
-
-
-def _paid(claim: str, body: ClaimPaid) -> str:
-    return f"paid claim {claim}: {body.amount} fen in period {body.period.isoformat()}"
-
-
-def _ineligible(claim: str, _: ClaimDecided) -> str:
-    return f"decided claim {claim} ineligible"
+        _say(describe(claim, action(_service(ctx), claim)))
 
 
 _claim_command(
-    "draw",
-    "Draw CLAIM's panel by sortition, seeded by the log's root.",
-    PoolService.draw_panel,
-    _drawn,
+    "draw", "Draw CLAIM's panel by sortition, seeded by the log's root.", PoolService.draw_panel
 )
 _claim_command(
     "close-voting",
     "After CLAIM's voting window: reveal the sealed votes and append the decision.",
     PoolService.close_voting,
-    _closed,
 )
-_claim_command("pay", "Pay approved CLAIM the aid decided.", PoolService.pay, _paid)
+_claim_command("pay", "Pay approved CLAIM the aid decided.", PoolService.pay)
 _claim_command(
     "decide-ineligible",
     "Decide CLAIM, diagnosed inside the waiting period, ineligible (no panel).",
     PoolService.decide_ineligible,
-    _ineligible,
 )
 
 

@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from server.auth import current_account, operator_required
 from server.errors import NotFoundError, ServiceUnavailableError
+from server.forms import as_sentence
 from server.operator_forms import (
     AnswerForm,
     ClaimActionForm,
@@ -33,15 +34,16 @@ from server.operator_forms import (
     OverrideForm,
     RulesForm,
 )
+from server.pool.outcomes import Description, describe, describe_answer, render
 from server.pool_app import current_pool
 from server.pool_service import (
     CaseFile,
     PoolInputError,
     PoolRefusedError,
     PoolService,
-    parse_effective,
-    read_rule_changes,
+    PoolUnavailableError,
 )
+from server.rule_text import parse_effective, read_rule_changes
 from server.web_errors import add_html_errors
 from verifiable.errors import MalformedError, MutualogError, RuleViolation
 from verifiable.log.bodies import ClaimDecided, ClaimPaid, ErasedKind, PanelDrawn
@@ -53,7 +55,7 @@ operator = Blueprint("operator", __name__, url_prefix="/operator")
 add_html_errors(operator)
 
 Page = str | tuple[str, int] | BaseResponse
-T = TypeVar("T")
+ClaimDone = PanelDrawn | ClaimDecided | ClaimPaid
 
 
 @operator.before_request
@@ -70,8 +72,7 @@ def _status(e: MutualogError) -> int:
 
 
 def _refusal(e: MutualogError) -> str:
-    text = str(e)
-    return text[:1].upper() + text[1:] + ("" if text.endswith(".") else ".")
+    return as_sentence(str(e))
 
 
 def _account_id() -> int:
@@ -85,6 +86,11 @@ def _done(message: str) -> BaseResponse:
     return redirect(url_for("operator.index"))
 
 
+def _did(description: Description) -> BaseResponse:
+    # Fen grouped and times to the minute: a sentence for a person.
+    return _done(as_sentence(render(description, "{:,} fen", "%Y-%m-%d %H:%M UTC")))
+
+
 # --- the review queue ----------------------------------------------------------------
 
 
@@ -93,8 +99,8 @@ def index() -> Page:
     account = current_account()
     try:
         queue = current_pool().review_queue()
-    except ServiceUnavailableError as e:
-        return render_template("operator/index.html", account=account, unavailable=e.message)
+    except (ServiceUnavailableError, PoolUnavailableError) as e:
+        return render_template("operator/index.html", account=account, unavailable=str(e))
     close = None
     if queue.due_periods:
         close = ClosePeriodForm(data={"period": queue.due_periods[0].isoformat()})
@@ -191,16 +197,16 @@ def _claim_form(form: F, what: str) -> tuple[F, str, Page | None]:
     return form, claim_id, _claim_page(claim_id, 400, refusal, notice=notice, answer=answer)
 
 
-def _act(what: str, action: Callable[[str], T], describe: Callable[[str, T], str]) -> Page:
+def _act(what: str, action: Callable[[str], ClaimDone]) -> Page:
     """Run a claim's one-button action after its form's checks."""
     _, claim_id, refused = _claim_form(ClaimActionForm(), what)
     if refused is not None:
         return refused
     try:
-        result = action(claim_id)
+        body = action(claim_id)
     except MutualogError as e:
         return _claim_page(claim_id, _status(e), _refusal(e))
-    return _done(describe(claim_id, result))
+    return _did(describe(claim_id, body))
 
 
 @operator.post("/actions/notice")
@@ -212,10 +218,7 @@ def notice() -> Page:
         body = current_pool().publish_notice(claim_id, form.text.data or "", form.amount.data)
     except MutualogError as e:
         return _claim_page(claim_id, _status(e), _refusal(e), notice=form)
-    return _done(
-        f"Notice of claim {claim_id} published: aid proposed {body.amount:,} fen, "
-        f"objections until {body.objections_until:%Y-%m-%d %H:%M} UTC."
-    )
+    return _did(describe(claim_id, body))
 
 
 @operator.post("/actions/answer")
@@ -228,52 +231,23 @@ def answer() -> Page:
         seq = current_pool().answer(claim_id, objection, form.text.data or "")
     except MutualogError as e:
         return _claim_page(claim_id, _status(e), _refusal(e), answer=form)
-    return _done(f"Objection {objection} to claim {claim_id} answered in entry {seq}.")
+    return _did(describe_answer(claim_id, objection, seq))
 
 
-def _one_button(
-    path: str,
-    what: str,
-    action: Callable[[PoolService, str], T],
-    describe: Callable[[str, T], str],
-) -> None:
+def _one_button(path: str, what: str, action: Callable[[PoolService, str], ClaimDone]) -> None:
     """Register ``POST /operator/actions/<path>``, endpoint ``operator.<path>``
     (dashes as underscores): a claim's one-button action."""
 
     def view() -> Page:
-        return _act(what, lambda claim_id: action(current_pool(), claim_id), describe)
+        return _act(what, lambda claim_id: action(current_pool(), claim_id))
 
     operator.add_url_rule(f"/actions/{path}", path.replace("-", "_"), view, methods=["POST"])
 
 
-def _drawn(claim_id: str, body: PanelDrawn) -> str:
-    return (
-        f"Panel of {len(body.jurors)} drawn for claim {claim_id} "
-        f"(round {body.round}); voting until {body.votes_until:%Y-%m-%d %H:%M} UTC."
-    )
-
-
-def _closed(claim_id: str, body: ClaimDecided) -> str:
-    return (
-        f"Voting on claim {claim_id} closed: {body.approvals} "
-        f"approve, {body.rejections} reject; {body.outcome.value}."
-    )
-
-
-def _paid(claim_id: str, body: ClaimPaid) -> str:
-    return (
-        f"Claim {claim_id} paid: {body.amount:,} fen, shared in period {body.period.isoformat()}."
-    )
-
-
-def _ineligible(claim_id: str, _: ClaimDecided) -> str:
-    return f"Claim {claim_id} decided ineligible (illness inside the waiting period)."
-
-
-_one_button("draw", "The panel was not drawn.", PoolService.draw_panel, _drawn)
-_one_button("close-voting", "Voting was not closed.", PoolService.close_voting, _closed)
-_one_button("pay", "The claim was not paid.", PoolService.pay, _paid)
-_one_button("ineligible", "The claim was not decided.", PoolService.decide_ineligible, _ineligible)
+_one_button("draw", "The panel was not drawn.", PoolService.draw_panel)
+_one_button("close-voting", "Voting was not closed.", PoolService.close_voting)
+_one_button("pay", "The claim was not paid.", PoolService.pay)
+_one_button("ineligible", "The claim was not decided.", PoolService.decide_ineligible)
 
 
 # --- rules, overrides, erasure --------------------------------------------------------

@@ -1,0 +1,204 @@
+"""A claim from filing to payment: the claim and its evidence, the notice,
+objections and answers, the panel's draw, an appeal, an ineligible
+decision, the payment.
+
+Closing a claim's vote is :mod:`server.pool.voting`'s; which claims wait for
+the operator is :mod:`server.pool.review`'s.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+
+from server.pool.core import PoolCore, checked, require
+from server.pool.errors import PoolInputError, PoolRefusedError
+from server.private.evidence import Upload, discard_evidence, store_evidence
+from verifiable.log.bodies import (
+    ClaimAnswered,
+    ClaimAppealed,
+    ClaimDecided,
+    ClaimFiled,
+    ClaimNoticed,
+    ClaimObjected,
+    ClaimPaid,
+    PanelDrawn,
+)
+from verifiable.log.fields import format_time
+from verifiable.pool.claims import AWAITING_PANEL
+from verifiable.pool.state import ClaimView, Stage
+
+__all__ = ["Claims"]
+
+
+class Claims:
+    """The claims' operations over ``core``."""
+
+    def __init__(self, core: PoolCore) -> None:
+        self._core = core
+
+    def file_claim(
+        self,
+        member_id: str,
+        category: str,
+        amount: int,
+        diagnosed: date,
+        uploads: Sequence[Upload],
+    ) -> str:
+        """Store the evidence privately, then append ``claim.filed`` with its
+        commitments; returns the new claim id."""
+        core = self._core
+        with core.lock:
+            state = core.state()
+            if state.member(member_id) is None:
+                raise PoolRefusedError("only an active member may file a claim")
+            at = core.now(state)
+            claim_id = secrets.token_hex(16)
+            commitments = store_evidence(core.engine, claim_id, uploads, at)
+            body = ClaimFiled(
+                claim=claim_id,
+                member=member_id,
+                category=category,
+                amount=amount,
+                diagnosed=diagnosed,
+                evidence=tuple(commitments),
+            )
+            try:
+                core.one(body, at)
+            except BaseException:
+                discard_evidence(core.engine, claim_id)
+                raise
+            return claim_id
+
+    def publish_notice(self, claim_id: str, text: str, amount: int | None = None) -> ClaimNoticed:
+        """Append the claim's public redacted notice; ``amount`` (fen) is the
+        aid proposed, by default the amount requested within the cap."""
+        core = self._core
+        with core.lock:
+            state = core.state()
+            view = require(state, claim_id)
+            if view.stage is not Stage.FILED:
+                raise PoolRefusedError(
+                    f"claim {claim_id} is {view.stage.value}: only a filed claim that has no "
+                    "notice yet gets one"
+                )
+            if view.waiting:
+                raise PoolRefusedError(
+                    f"claim {claim_id} was diagnosed inside the waiting period: it gets no "
+                    "notice, only an ineligible decision"
+                )
+            most = min(view.requested, view.rules.cap(view.band) or 0)
+            if amount is not None and not 1 <= amount <= most:
+                raise PoolInputError(
+                    f"the proposed aid must be 1 to {most} fen (the amount requested, within "
+                    f"the cap), not {amount}"
+                )
+            at = core.now(state)
+            body = ClaimNoticed(
+                claim=claim_id,
+                text=text,
+                amount=most if amount is None else amount,
+                age_band=view.band,
+                category=view.category,
+                objections_until=at + timedelta(days=view.rules.objection_days),
+            )
+            core.one(checked(body, "notice"), at)
+            return body
+
+    def file_objection(self, claim_id: str, member_id: str, text: str) -> int:
+        """Append a member's objection; returns its seq (the answer names it)."""
+        core = self._core
+        with core.lock:
+            state = core.state()
+            return core.one(
+                ClaimObjected(claim=claim_id, member=member_id, text=text), core.now(state)
+            )
+
+    def answer(self, claim_id: str, objection_seq: int, text: str) -> int:
+        """Append the answer to the objection at ``objection_seq``; returns its seq."""
+        core = self._core
+        with core.lock:
+            state = core.state()
+            view = require(state, claim_id)
+            if objection_seq not in view.objection_seqs:
+                raise PoolRefusedError(
+                    f"entry {objection_seq} is not an objection to claim {claim_id}"
+                )
+            if objection_seq not in view.unanswered:
+                raise PoolRefusedError(f"objection {objection_seq} is already answered")
+            body = ClaimAnswered(claim=claim_id, objection=objection_seq, text=text)
+            return core.one(checked(body, "answer"), core.now(state))
+
+    def decide_ineligible(self, claim_id: str) -> ClaimDecided:
+        """Decide a claim diagnosed inside the waiting period (no panel)."""
+        core = self._core
+        with core.lock:
+            state = core.state()
+            view = require(state, claim_id)
+            if view.stage is not Stage.FILED or not view.waiting:
+                what = "" if view.waiting else ", not diagnosed inside the waiting period"
+                raise PoolRefusedError(
+                    f"claim {claim_id} is {view.stage.value}{what}: only a filed claim "
+                    "diagnosed inside the waiting period is decided ineligible"
+                )
+            body = state.expected_decision(claim_id)
+            core.one(body, core.now(state))
+            return body
+
+    def draw_panel(self, claim_id: str) -> PanelDrawn:
+        """Append the panel the sortition gives, seeded by the log's root at
+        the size the rules fix."""
+        core = self._core
+        with core.lock:
+            replayer = core.synced()
+            state = replayer.state
+            view = require(state, claim_id)
+            at = core.now(state)
+            _check_drawable(view, at)
+            body = state.expected_panel(claim_id, at, replayer.root_at)
+            core.one(body, at)
+            return body
+
+    def appeal(self, claim_id: str, reason: str) -> None:
+        """Append the claimant's appeal; the rulebook refuses one out of time
+        or of a claim not rejected."""
+        core = self._core
+        with core.lock:
+            state = core.state()
+            require(state, claim_id)
+            core.one(ClaimAppealed(claim=claim_id, reason=reason), core.now(state))
+
+    def pay(self, claim_id: str) -> ClaimPaid:
+        """Pay an approved claim the aid decided, in the period of now."""
+        core = self._core
+        with core.lock:
+            state = core.state()
+            view = require(state, claim_id)
+            if view.stage is not Stage.APPROVED:
+                raise PoolRefusedError(
+                    f"claim {claim_id} is {view.stage.value}: only an approved claim is paid"
+                )
+            at = core.now(state)
+            body = ClaimPaid(claim=claim_id, amount=view.amount, period=state.period_at(at))
+            core.one(body, at)
+            return body
+
+
+def _check_drawable(view: ClaimView, at: datetime) -> None:
+    if view.stage not in AWAITING_PANEL:
+        raise PoolRefusedError(
+            f"claim {view.id} is {view.stage.value}: a panel is drawn for a noticed claim, "
+            "a redraw or an appeal"
+        )
+    if view.unanswered:
+        seqs = ", ".join(str(s) for s in view.unanswered)
+        raise PoolRefusedError(
+            f"answer every objection to claim {view.id} before its panel is drawn "
+            f"(unanswered: entry {seqs})"
+        )
+    until = view.objections_until
+    if view.stage is Stage.NOTICED and until is not None and at < until:
+        raise PoolRefusedError(
+            f"the objection window of claim {view.id} is open until {format_time(until)}"
+        )
