@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from tests.client.conftest import LogInstance, Served, Servers
+from tests.client.harness import LogInstance, Served, Servers
 from tests.client.tampering import roster_ids
 from verifiable.log.entry import Entry, parse_entry
 from verifiable.pool.log_index import LogIndex

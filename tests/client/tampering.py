@@ -41,7 +41,7 @@ from typing import TypeVar
 from server.config import load_settings
 from server.db import make_engine, upgrade
 from server.storage import LogStore
-from tests.client.conftest import LogInstance
+from tests.client.harness import LogInstance
 from tests.verifiable.pool.bundle_pool import roster_ids
 from verifiable.log.bodies import (
     Body,

@@ -22,7 +22,7 @@ from verifiable.log.note import Ed25519Signer
 from verifiable.log.tiles import TileCoord, build_bundles, build_tiles
 
 if TYPE_CHECKING:
-    from tests.client.conftest import LogInstance, MakeLog, Mutualog, Served, Servers
+    from tests.client.harness import LogInstance, MakeLog, Mutualog, Served, Servers
 
 ORIGIN = "example.org/mutualog/test"
 

@@ -19,7 +19,7 @@ from client.fetch import FetchError, HttpFetcher
 from verifiable.log.tiles import TileCoord, decode_bundle, tile_hashes
 
 if TYPE_CHECKING:
-    from tests.client.conftest import LogInstance, Served, Servers
+    from tests.client.harness import LogInstance, Served, Servers
 
 ORIGIN = "example.org/mutualog/test"
 

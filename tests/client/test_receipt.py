@@ -8,7 +8,6 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +19,8 @@ from server.pool_app import current_pool
 from server.sequencer import Sequencer
 from server.snapshot import write_snapshot
 from server.storage import LogStore
-from tests.client.conftest import Mutualog
+from tests.client.harness import Mutualog
+from tests.clock import FixedClock
 from tests.server.pool_helpers import ORIGIN, SEED, build_voting_pool, make_pool_app
 from verifiable.log.bodies import Choice, ClaimDecided, VoteRevealed
 from verifiable.log.entry import parse_entry
@@ -29,17 +29,6 @@ from verifiable.log.note import Ed25519Signer
 pytestmark = pytest.mark.usefixtures("offline")
 
 REASON = "The records are clear."
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = datetime(2026, 1, 1, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @dataclass(frozen=True)
@@ -69,10 +58,10 @@ def _snapshot(engine: Engine, path: Path) -> Path:
 def world(tmp_path_factory: pytest.TempPathFactory) -> World:
     folder = tmp_path_factory.mktemp("receipt")
     engine = _engine(folder / "log.db")
-    clock = Clock()
-    app = make_pool_app(engine, folder, clock)  # type: ignore[arg-type]
+    clock = FixedClock()
+    app = make_pool_app(engine, folder, clock)
     try:
-        voting = build_voting_pool(app, clock)  # type: ignore[arg-type]
+        voting = build_voting_pool(app, clock)
         juror = voting.jurors[0]
         with app.app_context():
             pool = current_pool()

@@ -23,7 +23,7 @@ from verifiable.log.cosignature import CosignatureSigner
 from verifiable.log.note import Ed25519Signer
 
 if TYPE_CHECKING:
-    from tests.client.conftest import Mutualog
+    from tests.client.harness import Mutualog
 
 pytestmark = pytest.mark.usefixtures("offline")
 

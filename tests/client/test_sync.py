@@ -13,7 +13,7 @@ from verifiable.log.checkpoint import Checkpoint
 from verifiable.log.note import Note
 
 if TYPE_CHECKING:
-    from tests.client.conftest import LogInstance, MakeLog, Mutualog, Served, Servers
+    from tests.client.harness import LogInstance, MakeLog, Mutualog, Served, Servers
 
 ORIGIN = "example.org/mutualog/test"  # the origin make_log gives every instance
 

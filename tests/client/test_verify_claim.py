@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.client.conftest import Mutualog, Servers
 from tests.client.demo_pool import DemoPool, demo_pool
+from tests.client.harness import Mutualog, Servers
 
 
 @pytest.fixture

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from tests.client.conftest import Mutualog, Servers
 from tests.client.demo_pool import DemoPool, demo_pool
+from tests.client.harness import Mutualog, Servers
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from verifiable.log.cosignature import CosignatureVerifier
 from verifiable.log.note import Ed25519Verifier, Note, NoteSignature
 
 if TYPE_CHECKING:
-    from tests.client.conftest import LogInstance, MakeLog, Mutualog, Served, Servers
+    from tests.client.harness import LogInstance, MakeLog, Mutualog, Served, Servers
 
 ORIGIN = "example.org/mutualog/test"
 

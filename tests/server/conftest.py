@@ -23,7 +23,7 @@ Any test under tests/server/ may use them:
 ``signer`` / ``verifier``
     The log key (``ORIGIN``, a fixed seed) and its verifier.
 ``clock``
-    A :class:`FixedClock` at 2026-01-01T00:00:00Z, advanced by hand.
+    A :class:`tests.clock.FixedClock` at 2026-01-01T00:00:00Z, advanced by hand.
 ``sequencer``
     A :class:`server.sequencer.Sequencer` on ``engine`` with the above.
 ``check_log`` / ``log_checker``
@@ -48,7 +48,6 @@ import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -57,6 +56,7 @@ from sqlalchemy import Engine, create_engine, select, text
 from server.db import make_engine, upgrade
 from server.models import CheckpointRow, EntryRow, SubtreeHashRow
 from server.sequencer import Sequencer
+from tests.clock import FixedClock
 from verifiable.log.bodies import AgeBand, MemberJoined
 from verifiable.log.checkpoint import open_checkpoint
 from verifiable.log.entry import ChainVerifier
@@ -65,7 +65,6 @@ from verifiable.log.note import Ed25519Signer, Ed25519Verifier
 
 ORIGIN = "example.org/mutualog/test"
 SEED = bytes(range(32))
-START = datetime(2026, 1, 1, tzinfo=UTC)
 
 
 # --- PostgreSQL -----------------------------------------------------------------
@@ -275,19 +274,6 @@ def signer() -> Ed25519Signer:
 @pytest.fixture
 def verifier(signer: Ed25519Signer) -> Ed25519Verifier:
     return signer.verifier()
-
-
-class FixedClock:
-    """A clock that stands still until told to move (any time zone)."""
-
-    def __init__(self, now: datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 @pytest.fixture

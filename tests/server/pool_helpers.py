@@ -28,7 +28,7 @@ from verifiable.log.bodies import AgeBand
 if TYPE_CHECKING:
     from werkzeug.test import TestResponse
 
-    from tests.server.conftest import FixedClock
+    from tests.clock import FixedClock
 
 ORIGIN = "example.org/mutualog/test"
 SEED = bytes(range(32))

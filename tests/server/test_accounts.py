@@ -69,7 +69,7 @@ from verifiable.errors import MalformedError
 from verifiable.log.bodies import Choice
 
 if TYPE_CHECKING:
-    from tests.server.conftest import FixedClock
+    from tests.clock import FixedClock
 
 START = datetime(2026, 1, 1, tzinfo=UTC)  # the conftest clock's start
 PASSWORD = "correct horse battery"

@@ -27,7 +27,7 @@ from server.models import AccountRow
 from server.private.accounts import Role
 
 if TYPE_CHECKING:
-    from tests.server.conftest import FixedClock
+    from tests.clock import FixedClock
 
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

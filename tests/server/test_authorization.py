@@ -46,7 +46,7 @@ from server.juror_forms import seal_vote_form
 from server.pool_app import current_pool
 from server.private.accounts import Role
 from server.private.evidence import Upload
-from tests.server.conftest import FixedClock
+from tests.clock import FixedClock
 from tests.server.pool_helpers import (
     PASSWORD,
     PDF,

@@ -27,7 +27,7 @@ from server.pool_app import current_pool
 from server.rosters import period_roster
 from server.storage import LogStore
 from tests.client.tampering import Item, rechain, refigure
-from tests.server.conftest import FixedClock
+from tests.clock import FixedClock
 from tests.server.pool_helpers import ORIGIN, SEED, make_pool_app
 from tests.verifiable.pool.bundle_pool import CONFIG
 from verifiable.errors import MalformedError, RuleViolation

@@ -43,7 +43,7 @@ from verifiable.pool.state import Stage
 if TYPE_CHECKING:
     from werkzeug.test import TestResponse
 
-    from tests.server.conftest import FixedClock
+    from tests.clock import FixedClock
 
 NAME, ID_NUMBER, PHONE = "Zhang Wei", "11010519900307002X", "+86 138 1234 5678"
 JOIN = {"name": NAME, "id_number": ID_NUMBER, "phone": PHONE, "age_band": "18-39"}

@@ -32,7 +32,7 @@ from server.private.accounts import Role
 from server.private.erasure import erasures
 from server.private.evidence import Upload, evidence_content, list_evidence
 from server.private.members import member_details
-from tests.server.conftest import FixedClock
+from tests.clock import FixedClock
 from tests.server.pool_helpers import (
     PASSWORD,
     PDF,

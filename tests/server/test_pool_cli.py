@@ -24,7 +24,7 @@ from server.db import make_engine, upgrade
 from server.pool_app import current_pool
 from server.private.evidence import Upload
 from server.private.members import member_details
-from tests.server.conftest import FixedClock
+from tests.clock import FixedClock
 from tests.server.pool_helpers import PDF, RULES, add_members, make_pool_app
 from tests.server.test_authorization import state_of
 from verifiable.log.bodies import (

@@ -39,7 +39,7 @@ from verifiable.log.note import Ed25519Signer
 from verifiable.pool.replay import replay
 
 if TYPE_CHECKING:
-    from tests.server.conftest import FixedClock
+    from tests.clock import FixedClock
 
 
 @pytest.fixture(autouse=True)

@@ -21,7 +21,7 @@ from server.db import make_engine, upgrade
 from server.pool_app import current_pool
 from server.pool_figures import yuan
 from server.private.evidence import Upload
-from tests.server.conftest import FixedClock
+from tests.clock import FixedClock
 from tests.server.demo_helpers import DemoBuild, clear_environment, demo_app, shared_demo
 from tests.server.pool_helpers import PDF, RULES, add_members, make_pool_app, row_counts
 from tests.server.test_demo_privacy import Needle, Private, private_of, scan

@@ -27,7 +27,7 @@ from server.rosters import (
     period_roster,
 )
 from server.storage import LogStore, StoredLogError
-from tests.server.conftest import FixedClock
+from tests.clock import FixedClock
 from tests.server.pool_helpers import RULES, add_members, make_pool_app
 from verifiable.log.bodies import MemberJoined, MemberLeft, PeriodClosed
 from verifiable.log.checkpoint import Checkpoint, sign_checkpoint

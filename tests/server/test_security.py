@@ -27,7 +27,7 @@ from server.models import ServerSecretRow
 from server.security import CONTENT_SECURITY_POLICY
 
 if TYPE_CHECKING:
-    from tests.server.conftest import FixedClock
+    from tests.clock import FixedClock
 
 PASSWORD = "correct horse battery"
 TEMPLATES = Path(__file__).resolve().parents[2] / "server" / "templates"

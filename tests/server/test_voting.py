@@ -38,7 +38,7 @@ from verifiable.pool.replay import replay
 from verifiable.pool.votes import check_reveal, vote_commitment
 
 if TYPE_CHECKING:
-    from tests.server.conftest import FixedClock
+    from tests.clock import FixedClock
 
 _HIDDEN = re.compile(r'<input[^>]*name="([a-z_]+)"[^>]*value="([^"]*)"')
 

@@ -28,7 +28,7 @@ from tests.server.pool_helpers import RULES, make_pool_app
 from verifiable.log.bodies import AgeBand
 
 if TYPE_CHECKING:
-    from tests.server.conftest import FixedClock
+    from tests.clock import FixedClock
 
 PASSWORD = "correct horse battery"
 _TOKEN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
