@@ -25,9 +25,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from server.app import create_app
 from server.config import Settings, load_settings
-from server.context import read_log_verifier
 from server.db import make_engine, upgrade
-from server.keys import create_key_file, load_signer
+from server.keys import create_key_file, load_log_signer, load_signer
 from server.pool_cli import pool
 from server.private.accounts import Accounts, Role, check_password, normalize_username
 from server.private.passwords import Passwords
@@ -114,7 +113,7 @@ def init(ctx: click.Context, origin: str | None) -> None:
         )
     settings.key_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     vkey = create_key_file(settings.key_file, settings.origin, os.urandom(_SEED_SIZE))
-    signer = load_signer(settings.key_file)
+    signer = load_log_signer(settings)
     Sequencer(engine, signer, settings.origin, _utc_now).ensure_checkpoint()
     click.echo(f"created log {settings.origin} in {settings.instance}", err=True)
     click.echo(f"private key: {settings.key_file} (keep it secret; back it up)", err=True)
@@ -157,7 +156,7 @@ def snapshot(ctx: click.Context, out: Path) -> None:
 def restore_command(ctx: click.Context, snapshot_file: Path) -> None:
     """Verify SNAPSHOT completely and load it into the instance's empty database."""
     settings = _settings(ctx)
-    verifier = read_log_verifier(settings)
+    verifier = load_log_signer(settings).verifier()
     if not snapshot_file.is_file():
         raise InputError(f"{snapshot_file}: no such file")
     settings.instance.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -176,7 +175,7 @@ def restore_command(ctx: click.Context, snapshot_file: Path) -> None:
 def export_tiles_command(ctx: click.Context, directory: Path) -> None:
     """Write the checkpoint, tiles and entry bundles into DIR as static files."""
     settings = _settings(ctx)
-    verifier = read_log_verifier(settings)
+    verifier = load_log_signer(settings).verifier()
     store = LogStore(_engine(ctx, settings))
     checkpoint = export_tiles(store, directory, verifier, verifier.name)
     click.echo(f"exported tree size {checkpoint.size} to {directory}")
@@ -192,12 +191,7 @@ def append(ctx: click.Context, file: BinaryIO) -> None:
     in, in order, in batches of one transaction each.
     """
     settings = _settings(ctx)
-    signer = load_signer(settings.key_file)
-    if settings.origin is not None and settings.origin != signer.name:
-        raise InputError(
-            f"the configured origin {settings.origin!r} differs from the log key's name "
-            f"{signer.name!r}"
-        )
+    signer = load_log_signer(settings)
     items = list(_read_items(file, getattr(file, "name", "input")))
     if not items:
         raise InputError("no entries to append: the file has no lines")

@@ -1,7 +1,9 @@
 """The state one application's views share: settings, engine, storage, log key.
 
 Views reach it through :func:`current_log`.  The log key is read on first use
-and only its public half is kept: serving never needs the private key.
+(:func:`server.keys.load_log_signer`, which checks it against the configured
+origin) and only its public half is kept: serving never needs the private
+key.
 """
 
 from __future__ import annotations
@@ -13,12 +15,11 @@ from sqlalchemy import Engine
 
 from server.config import ConfigError, Settings
 from server.errors import ServiceUnavailableError
-from server.keys import load_signer
+from server.keys import load_log_signer
 from server.storage import LogStore
-from verifiable.errors import MutualogError
 from verifiable.log.note import Ed25519Verifier
 
-__all__ = ["EXTENSION", "LogContext", "current_log", "read_log_verifier"]
+__all__ = ["EXTENSION", "LogContext", "current_log"]
 
 EXTENSION = "mutualog"
 
@@ -40,7 +41,7 @@ class LogContext:
             with self._lock:
                 if self._verifier is None:
                     try:
-                        self._verifier = read_log_verifier(self.settings)
+                        self._verifier = load_log_signer(self.settings).verifier()
                     except ConfigError as e:
                         current_app.logger.error("%s", e)
                         raise ServiceUnavailableError(
@@ -51,24 +52,6 @@ class LogContext:
     @property
     def origin(self) -> str:
         return self.verifier().name
-
-
-def read_log_verifier(settings: Settings) -> Ed25519Verifier:
-    """The verifier of the instance's log key, checked against the configured
-    origin; :class:`ConfigError` saying why if the instance has no usable key."""
-    path = settings.key_file
-    if not path.exists():
-        raise ConfigError(f"no log key at {path}: run 'mutualog-server init' first")
-    try:
-        verifier = load_signer(path).verifier()
-    except (MutualogError, OSError) as e:
-        raise ConfigError(f"cannot read the log key {path}: {e}") from e
-    if settings.origin is not None and settings.origin != verifier.name:
-        raise ConfigError(
-            f"the configured origin {settings.origin!r} differs from the log key's name "
-            f"{verifier.name!r} (a log key is named for its origin)"
-        )
-    return verifier
 
 
 def current_log() -> LogContext:

@@ -5,6 +5,10 @@ golang.org/x/mod/sumdb/note (``PRIVATE+KEY+<name>+<hex key id>+base64(0x01 ||
 seed)``), so standard tools can use it.  It is created with mode 0600 and
 never overwritten.  Nothing here puts key material in a message: errors name
 the file and what is wrong with it, never its content.
+
+:func:`load_log_signer` is the one way the server loads its log's key — for
+the read path's verifier and the commands alike: the file the settings
+name, checked against the configured origin.
 """
 
 from __future__ import annotations
@@ -13,10 +17,17 @@ import errno
 import os
 from pathlib import Path
 
+from server.config import ConfigError, Settings
 from verifiable.errors import MalformedError, MutualogError
 from verifiable.log.note import Ed25519Signer, generate_key
 
-__all__ = ["KeyFileError", "KeyFileExistsError", "create_key_file", "load_signer"]
+__all__ = [
+    "KeyFileError",
+    "KeyFileExistsError",
+    "create_key_file",
+    "load_log_signer",
+    "load_signer",
+]
 
 #: A private key string is about 100 characters; reading more is pointless.
 _MAX_KEY_FILE = 4096
@@ -115,3 +126,30 @@ def load_signer(path: Path) -> Ed25519Signer:
         # verifiable's key messages never quote the seed; the chain is
         # dropped anyway so no traceback can carry the text.
         raise KeyFileError(f"key file {path} does not hold a valid private key: {e}") from None
+
+
+def load_log_signer(settings: Settings) -> Ed25519Signer:
+    """The signer of the instance's log key (``settings.key_file``), checked
+    against the configured origin if one is set.
+
+    Raises :class:`~server.config.ConfigError` saying why the instance has no
+    usable key: none yet, one that cannot be read (the
+    :func:`load_signer` reason), or one named for another origin — a key
+    signs for the origin it is named for, so serving or appending with it
+    under another would sign checkpoints clients do not expect.
+    """
+    path = settings.key_file
+    if not path.exists():
+        raise ConfigError(
+            f"no log key at {path}: the file does not exist; run 'mutualog-server init' first"
+        )
+    try:
+        signer = load_signer(path)
+    except (MutualogError, OSError) as e:
+        raise ConfigError(f"cannot read the log key {path}: {e}") from e
+    if settings.origin is not None and settings.origin != signer.name:
+        raise ConfigError(
+            f"the configured origin {settings.origin!r} differs from the log key's name "
+            f"{signer.name!r} (a log key is named for its origin)"
+        )
+    return signer

@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from server.keys import KeyFileError, KeyFileExistsError, create_key_file, load_signer
+from server.config import ConfigError, Settings, load_settings
+from server.keys import (
+    KeyFileError,
+    KeyFileExistsError,
+    create_key_file,
+    load_log_signer,
+    load_signer,
+)
 from verifiable.log.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from verifiable.log.cosignature import generate_cosignature_key
 from verifiable.log.merkle import EMPTY_ROOT
@@ -172,3 +179,48 @@ def test_load_unreadable(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setattr("builtins.open", refuse)
     with pytest.raises(KeyFileError, match="cannot be read: permission denied"):
         load_signer(path)
+
+
+# --- the log's key, as the settings name it --------------------------------------------
+
+
+def _settings(folder: Path, origin: str | None = None) -> Settings:
+    config: dict[str, object] = {"MUTUALOG_INSTANCE": folder}
+    if origin is not None:
+        config["MUTUALOG_ORIGIN"] = origin
+    return load_settings(config)
+
+
+@pytest.mark.parametrize("origin", [None, NAME], ids=["no-origin-set", "same-origin"])
+def test_load_log_signer_reads_the_instance_key(tmp_path: Path, origin: str | None) -> None:
+    vkey = create_key_file(tmp_path / "log.key", NAME, SEED)
+    assert load_log_signer(_settings(tmp_path, origin)).verifier().to_vkey() == vkey
+
+
+@pytest.mark.parametrize(
+    ("content", "origin", "match"),
+    [
+        pytest.param(None, None, "no log key at .*does not exist.*mutualog-server init", id="none"),
+        pytest.param(b"hello\n", None, "cannot read the log key .*PRIVATE", id="malformed"),
+        pytest.param(
+            _private().encode(),
+            "example.org/other",
+            f"configured origin 'example.org/other' differs from the log key's name '{NAME}'",
+            id="other-origin",
+        ),
+    ],
+)
+def test_load_log_signer_refuses(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    content: bytes | None,
+    origin: str | None,
+    match: str,
+) -> None:
+    monkeypatch.delenv("MUTUALOG_KEY_FILE", raising=False)
+    if content is not None:
+        (tmp_path / "log.key").write_bytes(content)
+    with pytest.raises(ConfigError, match=match) as info:
+        load_log_signer(_settings(tmp_path, origin))
+    for secret in _seed_texts():
+        assert secret not in str(info.value)
