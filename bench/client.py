@@ -49,6 +49,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -74,6 +75,7 @@ from verifiable.log.bodies import (
 from verifiable.log.bundle import parse_bundle
 from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
 from verifiable.log.entry import make_entry, parse_entry
+from verifiable.log.fields import ShapeValue
 from verifiable.log.merkle import (
     CompactTree,
     Subtree,
@@ -168,11 +170,29 @@ class LogWriter:
         return seq
 
 
-def build(
-    members: int, claims: int, sample: int, log_size: int
-) -> tuple[Path, str, dict[str, float]]:
-    t0 = time.perf_counter()
-    rules_json: dict[str, object] = {"panel.size": 31, "juror.seasoning_days": 0}
+@dataclass(frozen=True)
+class _Inputs:
+    """What the bench log is made of: the rules, the roster and its jurors,
+    the period's paid claims and the ones the bundle samples."""
+
+    rules_json: dict[str, ShapeValue]
+    rules: Rules
+    roster: list[str]
+    root: bytes
+    size: int
+    jurors: list[str]
+    pool_root: bytes
+    paid: list[tuple[str, int]]
+    sampled: list[str]
+    claimants: dict[str, str]
+
+    @property
+    def amounts(self) -> dict[str, int]:
+        return dict(self.paid)
+
+
+def _inputs(members: int, claims: int, sample: int) -> _Inputs:
+    rules_json: dict[str, ShapeValue] = {"panel.size": 31, "juror.seasoning_days": 0}
     rules = Rules.from_json(rules_json, "bench rules")
     roster = sorted(_id("member", n) for n in range(members))
     root, size = roster_root(roster)
@@ -181,33 +201,33 @@ def build(
     paid = [(_id("claim", n), 100_000 + n * 7) for n in range(claims)]
     sampled = [c for c, _ in paid[:: max(1, claims // max(sample, 1))][:sample]]
     claimants = {c: roster[1 + 2 * i] for i, c in enumerate(sampled)}  # odd ids: not jurors
-    timings = {"inputs": time.perf_counter() - t0}
+    return _Inputs(
+        rules_json, rules, roster, root, size, jurors, pool_root, paid, sampled, claimants
+    )
 
-    w = LogWriter()
-    t = datetime(2023, 6, 1, tzinfo=UTC)
-    w.add(t, "pool.rules", PoolRules(effective=t, rules=rules_json, reason="Bench rulebook."))
-    for c in sampled:
-        w.add(t, "member.joined", MemberJoined(member=claimants[c], age_band=AgeBand.FROM_18_TO_39))
-    w.fill(log_size // 2)
+
+def _file_claims(w: LogWriter, inp: _Inputs) -> None:
+    """The sampled claims filed and noticed, after the period's juror pool."""
     t = datetime(2024, 1, 7, 1, tzinfo=UTC)
-    w.add(t, "jury.pool", JuryPool(period=date(2024, 1, 7), root=pool_root, size=len(jurors)))
-    w.index.pools[date(2024, 1, 7)].ids = jurors
-    amounts = dict(paid)
-    for n, c in enumerate(sampled):
+    pool = JuryPool(period=date(2024, 1, 7), root=inp.pool_root, size=len(inp.jurors))
+    w.add(t, "jury.pool", pool)
+    w.index.pools[date(2024, 1, 7)].ids = inp.jurors
+    amounts = inp.amounts
+    for n, c in enumerate(inp.sampled):
         t = datetime(2024, 1, 8, 1, tzinfo=UTC) + timedelta(hours=n)
         w.add(
             t,
             "claim.filed",
             ClaimFiled(
                 claim=c,
-                member=claimants[c],
+                member=inp.claimants[c],
                 category="cancer",
                 amount=amounts[c],
                 diagnosed=date(2024, 1, 5),
                 evidence=(hashlib.sha256(c.encode()).digest(),),
             ),
         )
-        until = t + timedelta(minutes=10) + timedelta(days=rules.objection_days)
+        until = t + timedelta(minutes=10) + timedelta(days=inp.rules.objection_days)
         w.add(
             t + timedelta(minutes=10),
             "claim.noticed",
@@ -220,9 +240,13 @@ def build(
                 objections_until=until,
             ),
         )
-    w.fill(log_size // 8)
+
+
+def _draw_panels(w: LogWriter, inp: _Inputs) -> dict[str, tuple[tuple[str, ...], datetime]]:
+    """A panel drawn for each sampled claim: its jurors and its vote deadline."""
+    rules = inp.rules
     panels: dict[str, tuple[tuple[str, ...], datetime]] = {}
-    for n, c in enumerate(sampled):
+    for n, c in enumerate(inp.sampled):
         # As in a real log, the entry before the seed size is timed before the
         # end of the objection window and the panel is the first one after it.
         notice = datetime(2024, 1, 8, 1, 10, tzinfo=UTC) + timedelta(hours=n)
@@ -231,7 +255,7 @@ def build(
         w.add(until - timedelta(minutes=1), "member.joined", joiner)
         drawn_at = until + timedelta(minutes=1)
         seed = w.tree.root()
-        panel = draw_panel(seed, c, 1, False, jurors, 31, {claimants[c]})
+        panel = draw_panel(seed, c, 1, False, inp.jurors, 31, {inp.claimants[c]})
         votes_until = drawn_at + timedelta(days=rules.voting_days)
         panels[c] = (panel, votes_until)
         w.add(
@@ -248,9 +272,14 @@ def build(
                 votes_until=votes_until,
             ),
         )
+    return panels
+
+
+def _vote(w: LogWriter, inp: _Inputs, panels: dict[str, tuple[tuple[str, ...], datetime]]) -> None:
+    """Every juror of every panel approves: sealed, revealed, decided."""
     reason = "The records match the notice."
     t = datetime(2024, 1, 11, 6, tzinfo=UTC)
-    for c in sampled:
+    for c in inp.sampled:
         for j in panels[c][0]:
             salt = hashlib.sha256(j.encode() + c.encode()).digest()
             t += timedelta(seconds=30)
@@ -265,7 +294,7 @@ def build(
                 ),
             )
     t = max(v for _, v in panels.values()) + timedelta(minutes=1)
-    for c in sampled:
+    for c in inp.sampled:
         for j in panels[c][0]:
             salt = hashlib.sha256(j.encode() + c.encode()).digest()
             t += timedelta(seconds=30)
@@ -276,7 +305,8 @@ def build(
                     claim=c, round=1, juror=j, choice=Choice.APPROVE, reason=reason, salt=salt
                 ),
             )
-    for c in sampled:
+    amounts = inp.amounts
+    for c in inp.sampled:
         t += timedelta(minutes=5)
         w.add(
             t,
@@ -290,6 +320,11 @@ def build(
                 amount=amounts[c],
             ),
         )
+
+
+def _close_and_pay(w: LogWriter, inp: _Inputs, log_size: int) -> None:
+    """The previous period closed, the sampled claims paid, the log filled
+    to ``log_size`` and the target period closed on the paid list."""
     t = datetime(2024, 1, 21, 0, 5, tzinfo=UTC)
     w.add(
         t,
@@ -300,35 +335,57 @@ def build(
             claims_total=0,
             claims_root=paid_claims_root([]),
             fee=0,
-            fee_rate_bp=rules.fee_rate_bp,
+            fee_rate_bp=inp.rules.fee_rate_bp,
             refunds=0,
             surplus_in=0,
             surplus_out=12_345,
-            sharing=size,
+            sharing=inp.size,
             share=0,
             collected=0,
-            roster_root=root,
-            roster_size=size,
+            roster_root=inp.root,
+            roster_size=inp.size,
         ),
     )
-    for n, c in enumerate(sampled):
+    amounts = inp.amounts
+    for n, c in enumerate(inp.sampled):
         w.add(
             datetime(2024, 1, 25, 1, tzinfo=UTC) + timedelta(hours=n),
             "claim.paid",
             ClaimPaid(claim=c, amount=amounts[c], period=PERIOD),
         )
-    w.index.paid[PERIOD] = paid
+    w.index.paid[PERIOD] = inp.paid
     w.fill(log_size - len(w.leaves) - 1)
-    figures = period_figures(PERIOD, paid, 0, 12_345, root, size, rules)
+    figures = period_figures(PERIOD, inp.paid, 0, 12_345, inp.root, inp.size, inp.rules)
     w.add(datetime(2024, 2, 7, 0, 5, tzinfo=UTC), "period.closed", figures.to_body())
+
+
+def build(
+    members: int, claims: int, sample: int, log_size: int
+) -> tuple[Path, str, dict[str, float]]:
+    t0 = time.perf_counter()
+    inp = _inputs(members, claims, sample)
+    timings = {"inputs": time.perf_counter() - t0}
+
+    w = LogWriter()
+    t = datetime(2023, 6, 1, tzinfo=UTC)
+    w.add(t, "pool.rules", PoolRules(effective=t, rules=inp.rules_json, reason="Bench rulebook."))
+    for c in inp.sampled:
+        joined = MemberJoined(member=inp.claimants[c], age_band=AgeBand.FROM_18_TO_39)
+        w.add(t, "member.joined", joined)
+    w.fill(log_size // 2)
+    _file_claims(w, inp)
+    w.fill(log_size // 8)
+    _vote(w, inp, _draw_panels(w, inp))
+    _close_and_pay(w, inp, log_size)
     timings["log"] = time.perf_counter() - t0 - timings["inputs"]
 
     levels = Levels(w.leaves)
     signer = Ed25519Signer(ORIGIN, bytes(range(32)))
     note = sign_checkpoint(Checkpoint(ORIGIN, len(w.leaves), w.tree.root()), signer)
+    roster = inp.roster
     member = roster[len(roster) // 3]
     bundle = deduction_bundle(
-        w.index, Source(w.entries, levels), len(w.leaves), note, member, PERIOD, roster, sampled
+        w.index, Source(w.entries, levels), len(w.leaves), note, member, PERIOD, roster, inp.sampled
     )
     timings["bundle"] = time.perf_counter() - t0 - timings["inputs"] - timings["log"]
     state = Path(tempfile.mkdtemp(prefix="mutualog-bench-"))

@@ -29,6 +29,7 @@ import random
 import sys
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from pymerkle import InmemoryTree
@@ -107,6 +108,24 @@ def rate(count: int, seconds: float) -> str:
     return f"{count / seconds:>12,.0f}/s"
 
 
+@dataclass
+class _Run:
+    """One run's settings, and what section (a) computes for the others."""
+
+    n: int
+    proofs: int
+    repeat: int
+    pm_n: int
+    rng: random.Random
+    leaves: list[bytes] = field(default_factory=list)
+    root: bytes = b""
+    pm_tree: InmemoryTree | None = None
+
+    @property
+    def depth(self) -> int:
+        return (self.n - 1).bit_length()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--leaves", type=int, default=1_000_000, help="tree size N")
@@ -115,22 +134,34 @@ def main(argv: list[str] | None = None) -> int:
     n = 100_000 if args.quick and args.leaves == 1_000_000 else args.leaves
     proofs = 5_000 if args.quick else 20_000
     repeat = 2 if args.quick else 3
-    pm_n = min(n, PYMERKLE_MAX)
-    rng = random.Random(9162)
+    run = _Run(n, proofs, repeat, min(n, PYMERKLE_MAX), random.Random(9162))
 
     print(f"python {platform.python_version()} on {platform.machine()}, {os.cpu_count()} CPUs")
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"N = {n:,} leaves; pymerkle on {pm_n:,}; {proofs:,} proofs per measurement\n")
+    print(f"N = {n:,} leaves; pymerkle on {run.pm_n:,}; {proofs:,} proofs per measurement\n")
+    _roots(run)
+    store = StoredHashes(run.leaves)
+    assert root_hash_from(store, n) == run.root
+    _verification(run, store)
+    _generation(run, store)
+    _appends(run)
+    print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    return 0
 
-    # (a) ---------------------------------------------------------------
+
+def _roots(run: _Run) -> None:
+    """(a) The root from raw entries, ours and pymerkle's."""
+    n, repeat, pm_n = run.n, run.repeat, run.pm_n
     data = entries(n)
     size = sum(map(len, data)) / n
     t_leaves, leaves = best_of(repeat, lambda: hash_leaves(data))
     t_tree, root = best_of(repeat, lambda: root_hash(leaves))
+    run.leaves, run.root = leaves, root
     t_total, _ = best_of(repeat, lambda: root_hash(hash_leaves(data)))
     pm_data = data[:pm_n]
     data.clear()  # the entries are not needed again; free the memory early
     t_pm, pm_tree = best_of(1, lambda: InmemoryTree.init_from_entries(pm_data))
+    run.pm_tree = pm_tree
     assert pm_tree.get_root() == root_hash(leaves[:pm_n]), "pymerkle disagrees on the root"
     ours_a = n / t_total
     pm_a = pm_n / t_pm
@@ -143,9 +174,12 @@ def main(argv: list[str] | None = None) -> int:
     verdict = "meets" if ours_a >= ROOT_TARGET else "BELOW"
     print(f"    target {ROOT_TARGET:,} leaves/s: {verdict}\n")
 
-    # (b) ---------------------------------------------------------------
-    store = StoredHashes(leaves)
-    assert root_hash_from(store, n) == root
+
+def _verification(run: _Run, store: StoredHashes) -> None:
+    """(b) Inclusion-proof verification, ours and pymerkle's."""
+    n, proofs, repeat, pm_n, rng = run.n, run.proofs, run.repeat, run.pm_n, run.rng
+    leaves, root, pm_tree = run.leaves, run.root, run.pm_tree
+    assert pm_tree is not None
 
     def sample(size: int, count: int) -> list[tuple[int, list[bytes]]]:
         out = []
@@ -182,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
     ours_b = proofs / t_ver
     ours_b_pm = proofs / t_ver_pm_size
     pm_b = pm_count / t_pm_ver
-    depth = (n - 1).bit_length()
+    depth = run.depth
     print(f"(b) inclusion-proof verification (proofs of ~{depth} hashes at N)")
     print(f"    ours at N={n:<11,}      {rate(proofs, t_ver)}")
     if pm_n != n:
@@ -192,7 +226,10 @@ def main(argv: list[str] | None = None) -> int:
     verdict = "meets" if ours_b >= VERIFY_TARGET else "BELOW"
     print(f"    target {VERIFY_TARGET:,} proofs/s at N: {verdict}\n")
 
-    # (c) ---------------------------------------------------------------
+
+def _generation(run: _Run, store: StoredHashes) -> None:
+    """(c) Proof generation from stored subtree hashes: what it reads."""
+    n, proofs, rng, root, depth = run.n, run.proofs, run.rng, run.root, run.depth
     bound = 2 * depth + 2
     store.calls = store.reads = 0
     worst = 0
@@ -244,7 +281,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     print()
 
-    # (d) ---------------------------------------------------------------
+
+def _appends(run: _Run) -> None:
+    """(d) CompactTree appends in batches of 256 leaf hashes."""
+    n, repeat, leaves, root = run.n, run.repeat, run.leaves, run.root
+
     def sequence() -> int:
         tree = CompactTree()
         persisted = 0
@@ -256,8 +297,6 @@ def main(argv: list[str] | None = None) -> int:
     t_seq, persisted = best_of(repeat, sequence)
     print("(d) CompactTree appends, batches of 256 leaf hashes")
     print(f"    {rate(n, t_seq)}; {persisted:,} subtree hashes reported for storage")
-    print(f"\nload average at end: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    return 0
 
 
 if __name__ == "__main__":
