@@ -26,7 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from server.app import create_app
 from server.config import Settings, load_settings
 from server.db import make_engine, upgrade
-from server.keys import create_key_file, load_log_signer, load_signer
+from server.keys import create_key_file, load_log_signer
 from server.pool_cli import pool
 from server.private.accounts import Accounts, Role, check_password, normalize_username
 from server.private.passwords import Passwords
@@ -273,7 +273,7 @@ def demo(ctx: click.Context, host: str, port: int, members: int, seed: int, no_s
     if not settings.key_file.exists():
         origin = settings.origin or DEMO_ORIGIN
         create_key_file(settings.key_file, origin, os.urandom(_SEED_SIZE))
-    signer = load_signer(settings.key_file)
+    signer = load_log_signer(settings)
     builder = DemoBuilder(engine, signer, members, seed=seed)
     click.echo(f"simulating a pool of {members:,} founding members...", err=True)
     entries = builder.simulate()

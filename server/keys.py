@@ -7,8 +7,8 @@ never overwritten.  Nothing here puts key material in a message: errors name
 the file and what is wrong with it, never its content.
 
 :func:`load_log_signer` is the one way the server loads its log's key — for
-the read path's verifier and the commands alike: the file the settings
-name, checked against the configured origin.
+the read path's verifier, the pool service and the commands alike: the file
+the settings name, checked against the configured origin.
 """
 
 from __future__ import annotations

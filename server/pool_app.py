@@ -2,8 +2,9 @@
 
 :func:`init_pool` registers a holder on the application; :func:`current_pool`
 returns its :class:`server.pool_service.PoolService`, built the first time it
-is asked for (reading the log key, replaying the stored log) and then kept,
-so each worker process replays the log once and afterwards only catches up.
+is asked for (reading the log key with :func:`server.keys.load_log_signer`,
+as the read path does, then replaying the stored log) and then kept, so each
+worker process replays the log once and afterwards only catches up.
 """
 
 from __future__ import annotations
@@ -17,9 +18,8 @@ from flask import Flask, current_app
 from server.config import ConfigError
 from server.context import LogContext
 from server.errors import ServiceUnavailableError
-from server.keys import load_signer
+from server.keys import load_log_signer
 from server.pool_service import PoolService
-from verifiable.errors import MutualogError
 
 __all__ = ["POOL_EXTENSION", "PoolHolder", "current_pool", "init_pool"]
 
@@ -43,13 +43,9 @@ class PoolHolder:
         return self._service
 
     def _build(self) -> PoolService:
-        settings = self._context.settings
-        if not settings.key_file.exists():
-            raise ConfigError(f"no log key at {settings.key_file}: run 'mutualog-server init'")
-        try:
-            signer = load_signer(settings.key_file)
-        except (MutualogError, OSError) as e:
-            raise ConfigError(f"cannot read the log key {settings.key_file}: {e}") from e
+        # The key must be the configured origin's, as on the read path: the
+        # pool signs the checkpoints the read path serves.
+        signer = load_log_signer(self._context.settings)
         service = PoolService(self._context.engine, signer, self._clock)
         service.state()  # replay the stored log now, not inside a request's append
         return service

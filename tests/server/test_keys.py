@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from server import create_app
+from server.cli import main
 from server.config import ConfigError, Settings, load_settings
+from server.errors import ServiceUnavailableError
 from server.keys import (
     KeyFileError,
     KeyFileExistsError,
@@ -19,6 +22,7 @@ from server.keys import (
     load_log_signer,
     load_signer,
 )
+from server.pool_app import POOL_EXTENSION, PoolHolder, current_pool
 from verifiable.log.checkpoint import Checkpoint, open_checkpoint, sign_checkpoint
 from verifiable.log.cosignature import generate_cosignature_key
 from verifiable.log.merkle import EMPTY_ROOT
@@ -224,3 +228,26 @@ def test_load_log_signer_refuses(
         load_log_signer(_settings(tmp_path, origin))
     for secret in _seed_texts():
         assert secret not in str(info.value)
+
+
+def test_the_pool_refuses_a_key_for_another_origin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The pool service signs checkpoints too: it loads the key as the read
+    # path does, so a key named for another origin is refused there as well.
+    for name in ("MUTUALOG_DATABASE_URL", "MUTUALOG_KEY_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MUTUALOG_ORIGIN", "example.org/configured")
+    create_key_file(tmp_path / "log.key", NAME, SEED)
+    refused = f"configured origin 'example.org/configured' differs from the log key's name '{NAME}'"
+    app = create_app({"MUTUALOG_INSTANCE": tmp_path})
+    try:
+        holder: PoolHolder = app.extensions[POOL_EXTENSION]
+        with pytest.raises(ConfigError, match=refused):
+            holder.service()
+        with app.app_context(), pytest.raises(ServiceUnavailableError, match="no usable log key"):
+            current_pool()
+    finally:
+        app.extensions["mutualog"].engine.dispose()
+    assert main(["--instance", str(tmp_path), "pool", "queue"]) == 2
+    assert refused in capsys.readouterr().err
