@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -35,7 +36,7 @@ from tests.server.pool_helpers import (
     text_of,
 )
 from tests.server.test_authorization import state_of
-from verifiable.log.bodies import Choice, ClaimFiled, Outcome
+from verifiable.log.bodies import Choice, ClaimFiled, ClaimPaid, Outcome, PanelDrawn
 from verifiable.log.entry import parse_entry
 from verifiable.pool.evidence import verify_evidence
 from verifiable.pool.state import Stage
@@ -43,6 +44,7 @@ from verifiable.pool.state import Stage
 if TYPE_CHECKING:
     from werkzeug.test import TestResponse
 
+    from server.pool_service import PoolService
     from tests.clock import FixedClock
 
 NAME, ID_NUMBER, PHONE = "Zhang Wei", "11010519900307002X", "+86 138 1234 5678"
@@ -116,9 +118,38 @@ def test_a_member_joins_claims_is_judged_appeals_is_paid_and_leaves(
         for member in jurors:
             pool.qualify_juror(member)
         pool.commit_jury_pool()
+    w = _Journey(app, engine, clock, pool, jurors, register(app, "claimant"))
+    member_id = _join(w)
+    claim, upload = _file_a_claim(w, member_id)
+    objector = _an_objection(w, claim)
+    panel = _answer_draw_and_read_the_evidence(w, claim, upload, objector)
+    _reject_and_appeal(w, claim, panel)
+    paid, shares, vkey = _approve_pay_and_close(w, claim, member_id)
+    _the_dashboard(w, member_id, paid, shares, vkey)
+    _leave(w, member_id)
 
-    # Join: a fresh pseudonymous id in the log; the details only in private.
-    claimant = register(app, "claimant")
+    # Nothing private ever reached the log.
+    logged = log_bytes(app)
+    for secret in (NAME, ID_NUMBER, PHONE, "claimant", "discharge.pdf"):
+        assert secret.encode() not in logged
+    assert upload not in logged and b"discharge summary" not in logged
+
+
+@dataclass(frozen=True)
+class _Journey:
+    """The pool a member goes through, and the member's signed-in client."""
+
+    app: Flask
+    engine: Engine
+    clock: FixedClock
+    pool: PoolService
+    jurors: dict[str, str]
+    claimant: FlaskClient
+
+
+def _join(w: _Journey) -> str:
+    """Join: a fresh pseudonymous id in the log; the details only in private."""
+    app, pool, claimant = w.app, w.pool, w.claimant
     assert "Join the pool" in text_of(claimant.get("/join"))
     response = post(claimant, "/join", JOIN, "/join")
     assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
@@ -129,8 +160,12 @@ def test_a_member_joins_claims_is_judged_appeals_is_paid_and_leaves(
         assert pool.state().member(member_id) is not None
     dashboard = text_of(claimant.get("/dashboard"))
     assert member_id in dashboard and NAME not in dashboard
+    return member_id
 
-    # File a claim with an upload: the log holds the salted commitment.
+
+def _file_a_claim(w: _Journey, member_id: str) -> tuple[str, bytes]:
+    """File a claim with an upload: the log holds the salted commitment."""
+    app, engine, clock, pool, claimant = w.app, w.engine, w.clock, w.pool, w.claimant
     clock.advance(days=11)
     upload = PDF + b" discharge summary of the patient"
     fields = claim_fields(clock, evidence=document(upload, "discharge.pdf"))
@@ -149,52 +184,66 @@ def test_a_member_joins_claims_is_judged_appeals_is_paid_and_leaves(
     assert "discharge.pdf" in status and filed.evidence[0].hex() in status
     own = claimant.get(f"/claims/{claim.id}/evidence/0")
     assert own.status_code == 200 and own.data == upload
+    return claim.id, upload
 
-    # The notice, and another member objects in its window.
+
+def _an_objection(w: _Journey, claim: str) -> FlaskClient:
+    """The notice, and another member objects in its window."""
+    app, pool, jurors = w.app, w.pool, w.jurors
     with app.app_context():
-        pool.publish_notice(claim.id, "A member aged 18-39 asks for aid for cancer.")
+        pool.publish_notice(claim, "A member aged 18-39 asks for aid for cancer.")
     objector_name = jurors[next(iter(jurors))]
     objector = sign_in(app, objector_name)
-    assert "Publish my objection" in text_of(objector.get(f"/claims/{claim.id}"))
+    assert "Publish my objection" in text_of(objector.get(f"/claims/{claim}"))
     response = post(
         objector,
         "/claims/object",
-        {"claim": claim.id, "text": "Was this " + SCRIPT + " diagnosed?"},
-        f"/claims/{claim.id}",
+        {"claim": claim, "text": "Was this " + SCRIPT + " diagnosed?"},
+        f"/claims/{claim}",
     )
     assert response.status_code == 302
-    page = objector.get(f"/claims/{claim.id}").get_data(as_text=True)
+    page = objector.get(f"/claims/{claim}").get_data(as_text=True)
     assert SCRIPT not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    return objector
 
-    # The operator answers and draws the panel; a drawn juror reads the evidence.
+
+def _answer_draw_and_read_the_evidence(
+    w: _Journey, claim: str, upload: bytes, objector: FlaskClient
+) -> PanelDrawn:
+    """The operator answers and draws the panel; a drawn juror reads the evidence."""
+    app, clock, pool, jurors = w.app, w.clock, w.pool, w.jurors
     with app.app_context():
-        (objection,) = pool.state().claim(claim.id).objection_seqs  # type: ignore[union-attr]
-        pool.answer(claim.id, objection, "The hospital confirmed the diagnosis.")
+        (objection,) = pool.state().claim(claim).objection_seqs  # type: ignore[union-attr]
+        pool.answer(claim, objection, "The hospital confirmed the diagnosis.")
         clock.advance(days=3)
-        panel = pool.draw_panel(claim.id)
+        panel = pool.draw_panel(claim)
     juror = sign_in(app, jurors[panel.jurors[0]])
-    case = text_of(juror.get(f"/juror/claims/{claim.id}"))
-    assert f"/juror/claims/{claim.id}/evidence/0" in case and "discharge.pdf" not in case
-    evidence = juror.get(f"/juror/claims/{claim.id}/evidence/0")
+    case = text_of(juror.get(f"/juror/claims/{claim}"))
+    assert f"/juror/claims/{claim}/evidence/0" in case and "discharge.pdf" not in case
+    evidence = juror.get(f"/juror/claims/{claim}/evidence/0")
     assert evidence.status_code == 200 and evidence.data == upload
     assert evidence.headers["Content-Type"] == "application/pdf"
     assert evidence.headers["X-Content-Type-Options"] == "nosniff"
     assert evidence.headers["Content-Disposition"].startswith("attachment;")
     assert "discharge" not in evidence.headers["Content-Disposition"]
     # Nobody else reads it: not a juror of this panel, not another member.
-    assert objector.get(f"/juror/claims/{claim.id}/evidence/0").status_code == 403
-    assert objector.get(f"/claims/{claim.id}/evidence/0").status_code == 404
-    assert juror.get(f"/claims/{claim.id}/evidence/0").status_code == 404
+    assert objector.get(f"/juror/claims/{claim}/evidence/0").status_code == 403
+    assert objector.get(f"/claims/{claim}/evidence/0").status_code == 404
+    assert juror.get(f"/claims/{claim}/evidence/0").status_code == 404
+    return panel
 
-    # The panel rejects; the claimant appeals, once.
+
+def _reject_and_appeal(w: _Journey, claim: str, panel: PanelDrawn) -> None:
+    """The panel rejects; the claimant appeals, once."""
+    app, engine, clock, pool, claimant = w.app, w.engine, w.clock, w.pool, w.claimant
     with app.app_context():
         for drawn in panel.jurors:
-            pool.seal_vote(claim.id, 1, drawn, Choice.REJECT, "Not enough evidence.")
+            pool.seal_vote(claim, 1, drawn, Choice.REJECT, "Not enough evidence.")
         clock.advance(days=3)
-        assert pool.close_voting(claim.id).outcome is Outcome.REJECTED
-    assert "Appeal the rejection" in text_of(claimant.get(f"/claims/{claim.id}"))
-    appeal = {"claim": claim.id, "reason": "The second report was not read."}
-    response = post(claimant, "/claims/appeal", appeal, f"/claims/{claim.id}")
+        assert pool.close_voting(claim).outcome is Outcome.REJECTED
+    assert "Appeal the rejection" in text_of(claimant.get(f"/claims/{claim}"))
+    appeal = {"claim": claim, "reason": "The second report was not read."}
+    response = post(claimant, "/claims/appeal", appeal, f"/claims/{claim}")
     assert response.status_code == 302
     with app.app_context():
         before = state_of(app, engine)
@@ -202,15 +251,21 @@ def test_a_member_joins_claims_is_judged_appeals_is_paid_and_leaves(
     assert again.status_code == 409 and "appealed once already" in text_of(again)
     assert state_of(app, engine) == before
 
-    # The appeal panel approves; the operator pays and closes the periods.
+
+def _approve_pay_and_close(
+    w: _Journey, claim: str, member_id: str
+) -> tuple[ClaimPaid, list[tuple[date, int]], str]:
+    """The appeal panel approves; the operator pays and closes the periods:
+    the payout, the member's share of each period, the log's key."""
+    app, clock, pool, claimant = w.app, w.clock, w.pool, w.claimant
     with app.app_context():
         clock.advance(hours=1)
-        second = pool.draw_panel(claim.id)
+        second = pool.draw_panel(claim)
         for drawn in second.jurors:
-            pool.seal_vote(claim.id, 2, drawn, Choice.APPROVE, "The reports agree.")
+            pool.seal_vote(claim, 2, drawn, Choice.APPROVE, "The reports agree.")
         clock.advance(days=3)
-        assert pool.close_voting(claim.id).outcome is Outcome.APPROVED
-        paid = pool.pay(claim.id)
+        assert pool.close_voting(claim).outcome is Outcome.APPROVED
+        paid = pool.pay(claim)
         clock.advance(days=20)
         while pool.state().due_periods or pool.state().expected_period_close(pool.now()):
             pool.close_period()
@@ -219,12 +274,17 @@ def test_a_member_joins_claims_is_judged_appeals_is_paid_and_leaves(
         vkey = app.extensions["mutualog"].verifier().to_vkey()
         entries = pool.store.entries(0, pool.store.size())
     (paid_seq,) = [n for n, data in enumerate(entries) if parse_entry(data, seq=n).body == paid]
-    status = text_of(claimant.get(f"/claims/{claim.id}"))
+    status = text_of(claimant.get(f"/claims/{claim}"))
     assert f'href="/api/v1/entries/{paid_seq}"' in status and "Payout" in status
     assert any(share > 0 for _, share in shares)
+    return paid, shares, vkey
 
-    # The dashboard: each deduction and the command that checks it.
-    dashboard = text_of(claimant.get("/dashboard"))
+
+def _the_dashboard(
+    w: _Journey, member_id: str, paid: ClaimPaid, shares: list[tuple[date, int]], vkey: str
+) -> None:
+    """The dashboard: each deduction and the command that checks it."""
+    dashboard = text_of(w.claimant.get("/dashboard"))
     for period, share in shares:
         command = f"mutualog verify-deduction --member {member_id} --period {period.isoformat()}"
         assert command in dashboard
@@ -236,7 +296,10 @@ def test_a_member_joins_claims_is_judged_appeals_is_paid_and_leaves(
     assert "mutualog sync http://localhost" in dashboard
     assert paid.period in {p for p, _ in shares}
 
-    # Leave, with the confirmation; a second leave is refused.
+
+def _leave(w: _Journey, member_id: str) -> None:
+    """Leave, with the confirmation; a second leave is refused."""
+    app, engine, pool, claimant = w.app, w.engine, w.pool, w.claimant
     assert "Leave the pool" in text_of(claimant.get("/leave"))
     response = post(claimant, "/leave", {"confirm": "y"}, "/leave")
     assert response.status_code == 302
@@ -247,12 +310,6 @@ def test_a_member_joins_claims_is_judged_appeals_is_paid_and_leaves(
     again = post(claimant, "/leave", {"confirm": "y"}, "/dashboard")
     assert again.status_code == 409 and "left the pool" in text_of(again)
     assert state_of(app, engine) == before
-
-    # Nothing private ever reached the log.
-    logged = log_bytes(app)
-    for secret in (NAME, ID_NUMBER, PHONE, "claimant", "discharge.pdf"):
-        assert secret.encode() not in logged
-    assert upload not in logged and b"discharge summary" not in logged
 
 
 # --- bad input ------------------------------------------------------------------------

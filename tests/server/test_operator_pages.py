@@ -131,9 +131,35 @@ def test_a_claim_through_the_operator_pages(app: Flask, engine: Engine, clock: F
     started = start_pool(app, clock)
     claimant, objector = started.members[0], started.members[1]
     claim = file_claim(app, clock, claimant)
-    op = sign_in(app, OPERATOR)
-    page = f"/operator/claims/{claim}"
+    c = _Case(app, engine, clock, sign_in(app, OPERATOR), claim)
+    _the_claim_is_shown(c)
+    _the_notice(c)
+    _an_objection_answered(c, objector)
+    _the_draw(c)
+    _the_votes_closed(c)
+    _the_payout(c)
+    _the_periods_closed(c)
+    replay(entries(app))  # the whole log obeys the rules
 
+
+@dataclass(frozen=True)
+class _Case:
+    """The claim the operator takes through its forms, signed in."""
+
+    app: Flask
+    engine: Engine
+    clock: FixedClock
+    op: FlaskClient
+    claim: str
+
+    @property
+    def page(self) -> str:
+        return f"/operator/claims/{self.claim}"
+
+
+def _the_claim_is_shown(c: _Case) -> None:
+    """The review queue, the case page and the evidence download."""
+    op, claim, page = c.op, c.claim, c.page
     queue = text_of(op.get("/operator/"))
     assert claim in queue and "the redacted notice" in queue
     case = text_of(op.get(page))
@@ -145,7 +171,10 @@ def test_a_claim_through_the_operator_pages(app: Flask, engine: Engine, clock: F
     )
     assert download.headers["Content-Type"] == "application/pdf"
 
-    # The notice; the same form again is refused by the claim's stage.
+
+def _the_notice(c: _Case) -> None:
+    """The notice; the same form again is refused by the claim's stage."""
+    app, engine, op, claim, page = c.app, c.engine, c.op, c.claim, c.page
     fields = {"text": "A member aged 18-39 asks for aid for cancer.", "amount": "4000000"}
     size = len(entries(app))
     assert_done(post(op, "/operator/actions/notice", {"claim": claim, **fields}, page), "Notice")
@@ -154,7 +183,11 @@ def test_a_claim_through_the_operator_pages(app: Flask, engine: Engine, clock: F
     again = post(op, "/operator/actions/notice", {"claim": claim, **fields}, page)
     assert_refused(app, engine, again, 409, "only a filed claim that has no notice", before)
 
-    # An objection, which must be answered before the draw.
+
+def _an_objection_answered(c: _Case, objector: str) -> None:
+    """An objection, which must be answered before the draw."""
+    app, engine, op, claim, page = c.app, c.engine, c.op, c.claim, c.page
+    clock = c.clock
     with app.app_context():
         objection = current_pool().file_objection(claim, objector, "The amount looks high.")
     clock.advance(days=3)
@@ -174,7 +207,10 @@ def test_a_claim_through_the_operator_pages(app: Flask, engine: Engine, clock: F
         before,
     )
 
-    # The draw; a second draw is refused, and so is closing an open vote.
+
+def _the_draw(c: _Case) -> None:
+    """The draw; a second draw is refused, and so is closing an open vote."""
+    app, engine, op, claim, page = c.app, c.engine, c.op, c.claim, c.page
     assert "Draw the panel" in text_of(op.get(page))
     assert_done(post(op, "/operator/actions/draw", {"claim": claim}, page), "Panel")
     before = state_of(app, engine)
@@ -189,6 +225,11 @@ def test_a_claim_through_the_operator_pages(app: Flask, engine: Engine, clock: F
     close = post(op, "/operator/actions/close-voting", {"claim": claim}, page)
     assert_refused(app, engine, close, 409, f"voting window of claim {claim} is open", before)
 
+
+def _the_votes_closed(c: _Case) -> None:
+    """Every juror votes; the operator closes the round once, not twice."""
+    app, engine, op, claim, page = c.app, c.engine, c.op, c.claim, c.page
+    clock = c.clock
     with app.app_context():
         pool = current_pool()
         view = pool.claim(claim)
@@ -207,13 +248,21 @@ def test_a_claim_through_the_operator_pages(app: Flask, engine: Engine, clock: F
     again = post(op, "/operator/actions/close-voting", {"claim": claim}, page)
     assert_refused(app, engine, again, 409, "has no panel voting", before)
 
+
+def _the_payout(c: _Case) -> None:
+    """The approved claim paid, once."""
+    app, engine, op, claim, page = c.app, c.engine, c.op, c.claim, c.page
     assert_done(post(op, "/operator/actions/pay", {"claim": claim}, page), "paid")
     before = state_of(app, engine)
     again = post(op, "/operator/actions/pay", {"claim": claim}, page)
     assert_refused(app, engine, again, 409, "only an approved claim is paid", before)
 
-    # Close every period due, from the review queue's form, until the one
-    # the payment is shared in; the same form again is refused.
+
+def _the_periods_closed(c: _Case) -> None:
+    """Every period due closed, from the review queue's form, until the one
+    the payment is shared in; the same form again is refused."""
+    app, engine, op, claim = c.app, c.engine, c.op, c.claim
+    clock = c.clock
     with app.app_context():
         paid_in = current_pool().state().claim(claim)
     assert paid_in is not None and paid_in.paid_period is not None
@@ -232,7 +281,6 @@ def test_a_claim_through_the_operator_pages(app: Flask, engine: Engine, clock: F
     assert closed[-1].period == paid_in.paid_period
     assert (closed[-1].claims_count, closed[-1].claims_total) == (1, 4_000_000)
     assert "No claims are waiting for review." in text_of(op.get("/operator/"))
-    replay(entries(app))  # the whole log obeys the rules
 
 
 def test_markup_in_text_fields_is_published_as_text(
