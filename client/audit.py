@@ -11,9 +11,10 @@ Log-level checks, each reported by name:
 * ``resume point`` — when an interrupted audit is resumed, the checkpoint
   extends the prefix that audit had proven;
 * ``tiles and entries`` — every hash tile is authenticated up to the root
-  (C2SP tlog-tiles, read through :class:`verifiable.log.tiles.TileHashReader`),
-  every entry bundle matches its level-0 tile, every entry is canonical and
-  chained to the one before (:mod:`verifiable.log.entry`);
+  (C2SP tlog-tiles), every entry bundle matches its level-0 tile, every entry
+  is canonical and chained to the one before: the walk of
+  :class:`verifiable.log.tiledlog.LogCursor`, the one the server's restore
+  runs too, which hands each entry and its leaf hash to the rules replay;
 * ``snapshot layout`` — a snapshot holds exactly the log's files.
 
 Then the pool-level replay (``rules``): a log that begins with a
@@ -29,8 +30,9 @@ tiles).  A re-run proves its own checkpoint consistent with that prefix
 before continuing after it, so a resume point is never taken on trust from
 the server.  The pool's state is not saved, so a resumed audit of a log with
 a rulebook replays the entries before the resume point again (checked
-against the prefix's root, not against tiles).  For a log read over HTTP,
-the audit keeps the entry bundles it has proven in the state folder
+against the prefix's root, not against tiles).  For a remote log (a
+:class:`~client.fetch.Fetcher` whose ``remote`` is true: a URL), the audit
+keeps the entry bundles it has proven in the state folder
 (``audit-entries.bin``, removed when the audit ends), so that this second
 replay reads the disk instead of downloading the log again; a snapshot or
 folder is read again from where it is.
@@ -45,23 +47,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
-from client.sources import DirectorySource, Source, TarSource, open_source
+from client.fetch import Fetcher
+from client.sources import open_source
 from client.state import AuditProgress, PinnedLog, StateDir, StateError
 from client.sync import Check, InconsistentError, TileProofError, prove_consistent, witness_check
 from verifiable.errors import MalformedError, MutualogError, RuleViolation, VerificationError
 from verifiable.log.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
 from verifiable.log.entry import GENESIS_PREV
-from verifiable.log.merkle import EMPTY_ROOT, CompactTree, Subtree, leaf_hash, root_hash
 from verifiable.log.note import Ed25519Verifier
+from verifiable.log.tiledlog import LogCursor, LogPosition, bundle_entries, prefix_root
 from verifiable.log.tiles import (
     TILE_HEIGHT,
     TILE_WIDTH,
-    Fetch,
     TileCoord,
-    TileHashReader,
     bundles_for_size,
-    decode_bundle,
-    tile_hashes,
     tiles_for_size,
 )
 from verifiable.pool.replay import PoolSummary, Replayer, decode_entry
@@ -145,20 +144,6 @@ class AuditReport:
         return out
 
 
-def _required(fetch: Fetch, tile: TileCoord, size: int) -> bytes:
-    data = fetch(tile)
-    if data is None:
-        raise MalformedError(f"{tile}: missing, but a tree of size {size} has it")
-    return data
-
-
-def _bundle_entries(data: bytes, bundle: TileCoord) -> list[bytes]:
-    try:
-        return decode_bundle(data, bundle.width)
-    except MalformedError as e:
-        raise MalformedError(f"{bundle}: {e}") from e
-
-
 class _Stash:
     """The entry bundles of the full level-0 tiles proven so far, in order,
     each as a 4-byte big-endian length and the bundle's bytes.
@@ -219,22 +204,15 @@ class _Stash:
             self._file = None
 
 
-@dataclass
-class _Cursor:
-    """Where the audit stands: ``seq`` entries proven, the last with leaf
-    hash ``head``; ``tiles`` is the compact tree over the roots of the full
-    level-0 tiles proven so far (each a level-8 subtree of the log)."""
-
-    seq: int = 0
-    head: bytes = GENESIS_PREV
-    tiles: CompactTree = field(default_factory=CompactTree)
-    rules: bool | None = None  # None until entry 0 says whether there is a rulebook
-
-
 class _Audit:
+    """One audit's I/O and state around the walk: the walk itself is
+    :class:`verifiable.log.tiledlog.LogCursor`'s; here are the resume point,
+    the stash, the progress and the hand-off of each entry to the rules
+    replay (:meth:`_check`, the cursor's entry check)."""
+
     def __init__(
         self,
-        source: Source,
+        source: Fetcher,
         signed: SignedCheckpoint,
         report: AuditReport,
         state: StateDir | None,
@@ -246,14 +224,8 @@ class _Audit:
         self.report = report
         self.state = state
         self.on_progress = on_progress
-        self.fetch = source.fetch
-        # One verified tile per level: walking the log left to right, each
-        # tile above level 0 is fetched and verified once, and memory stays
-        # one tile per level however long the log.
-        self.reader = TileHashReader(
-            self.cp.size, self.cp.root_hash, self.fetch, one_per_level=True
-        )
-        self.cursor = _Cursor()
+        self.cursor = LogCursor(self.cp.size, self.cp.root_hash, source.fetch, check=self._check)
+        self.rules: bool | None = None  # None until entry 0 says whether there is a rulebook
         self.replayer: Replayer | None = None
         self.rules_error: str | None = None
         self.done = 0
@@ -261,10 +233,9 @@ class _Audit:
         self._saved_at = time.monotonic()
         self._saved_tiles = 0
         self._boundary: AuditProgress | None = None
-        remote = not isinstance(source, (TarSource, DirectorySource))
         self.stash = (
             _Stash(state.stash_path(signed.checkpoint.origin))
-            if state is not None and remote
+            if state is not None and source.remote
             else None
         )
 
@@ -279,13 +250,13 @@ class _Audit:
             earlier = open_checkpoint(progress.checkpoint, verifier, cp.origin).checkpoint
             if p > earlier.size:
                 raise MalformedError(f"position {p} beyond its checkpoint's size {earlier.size}")
-            tiles = CompactTree.from_compact_range(p >> TILE_HEIGHT, progress.compact_range)
+            position = LogPosition(p, progress.chain_head, progress.compact_range)
         except MutualogError as e:
             self.report.notes.append(f"saved audit progress not usable ({e}); started over")
             return
-        prefix = Checkpoint(cp.origin, p, tiles.root())
+        prefix = Checkpoint(cp.origin, p, position.root())
         try:
-            detail = prove_consistent(prefix, cp, self.reader)
+            detail = prove_consistent(prefix, cp, self.cursor.reader)
         except (InconsistentError, TileProofError) as e:
             self.report.checks.append(
                 Check(
@@ -305,40 +276,39 @@ class _Audit:
             )
         )
         self.report.resumed_from = p
-        self.cursor = _Cursor(p, progress.chain_head, tiles, progress.rules)
+        self.cursor.seek(position)
+        self.rules = progress.rules
         self.total = cp.size - p + (p if progress.rules else 0)
         if progress.rules:
-            self._catch_up_rules(p)
+            self._catch_up_rules(position)
         elif self.stash is not None:
             # No replay to feed: the stash is of no more use to this audit.
             self.stash = None
 
-    def _stash_matches(self, stash: _Stash, tiles: int) -> bool:
-        """Whether the stash holds the first ``tiles`` bundles of the prefix
-        the resume point proved: their entries hash to its root."""
-        tree = CompactTree()
+    def _stash_matches(self, stash: _Stash, position: LogPosition) -> bool:
+        """Whether the stash holds the first bundles of the prefix the resume
+        point proved: their entries hash to its root."""
         try:
-            for t, data in enumerate(stash.read(tiles)):
-                entries = _bundle_entries(data, TileCoord.entry_bundle(t))
-                tree.append(root_hash([leaf_hash(e) for e in entries]))
+            root = prefix_root(stash.read(position.size >> TILE_HEIGHT))
         except FileNotFoundError:
             return False
         except (OSError, MalformedError) as e:
             self.report.notes.append(f"entries kept for a resume not usable: {e}")
             return False
-        if tree.root() != self.cursor.tiles.root():
+        if root != position.root():
             self.report.notes.append(
                 "entries kept for a resume do not hash to the proven prefix; downloaded again"
             )
             return False
         return True
 
-    def _earlier_bundles(self, tiles: int) -> Iterator[tuple[TileCoord, bytes]]:
+    def _earlier_bundles(self, position: LogPosition) -> Iterator[tuple[TileCoord, bytes]]:
         """The entry bundles of the proven prefix: from the stash if it holds
         them, else from the source (and into a new stash)."""
+        tiles = position.size >> TILE_HEIGHT
         stash = self.stash
         if stash is not None:
-            if self._stash_matches(stash, tiles):
+            if self._stash_matches(stash, position):
                 for t, data in enumerate(stash.read(tiles)):
                     yield TileCoord.entry_bundle(t), data
                 try:
@@ -352,19 +322,19 @@ class _Audit:
                 self._drop_stash(e)
         for t in range(tiles):
             bundle = TileCoord.entry_bundle(t)
-            data = _required(self.fetch, bundle, self.cp.size)
+            data = self.cursor.fetch_bundle(bundle)
             self._keep(data)
             yield bundle, data
 
-    def _catch_up_rules(self, p: int) -> None:
-        """Rebuild the pool's state by replaying entries 0..p-1 again; they
-        are checked against the prefix's root, which was proven above."""
+    def _catch_up_rules(self, position: LogPosition) -> None:
+        """Rebuild the pool's state by replaying the prefix's entries again;
+        they are checked against the prefix's root, which was proven above."""
+        p = position.size
         replayer = Replayer()
-        for bundle, data in self._earlier_bundles(p >> TILE_HEIGHT):
-            entries = _bundle_entries(data, bundle)
-            for data in entries:
+        for bundle, data in self._earlier_bundles(position):
+            for entry in bundle_entries(bundle, data):
                 try:
-                    replayer.feed_bytes(data)
+                    replayer.feed_bytes(entry)
                 except RuleViolation as e:
                     self.rules_error = str(e)
                     return
@@ -373,11 +343,11 @@ class _Audit:
                         f"{bundle}: re-read for the rules replay after resuming: {e}"
                     ) from e
             self._progress(TILE_WIDTH)
-        if replayer.root() != self.cursor.tiles.root():
+        if replayer.root() != position.root():
             raise VerificationError(
                 f"entries 0..{p - 1} re-read for the rules replay hash to "
                 f"{replayer.root().hex()}, but the proven prefix's root is "
-                f"{self.cursor.tiles.root().hex()}"
+                f"{position.root().hex()}"
             )
         self.replayer = replayer
 
@@ -388,92 +358,51 @@ class _Audit:
         if self.on_progress is not None:
             self.on_progress(self.done, self.total)
 
-    def _level0(self, t: int, width: int) -> list[bytes]:
-        """The hashes of level-0 tile ``t``, authenticated against the root."""
-        if width < TILE_WIDTH:
-            first = t << TILE_HEIGHT
-            return self.reader.read_hashes([Subtree(0, first + i) for i in range(width)])
-        tile = TileCoord(0, t)
-        (expected,) = self.reader.read_hashes([Subtree(TILE_HEIGHT, t)])
-        data = _required(self.fetch, tile, self.cp.size)
-        try:
-            hashes = tile_hashes(data, TILE_WIDTH)
-        except MalformedError as e:
-            raise MalformedError(f"{tile}: {e}") from e
-        # 256 hashes make a perfect tree, whose RFC 9162 root is the tile's hash.
-        got = root_hash(hashes)
-        if got != expected:
-            raise VerificationError(
-                f"{tile}: tile hashes to {got.hex()}, but the tree of size {self.cp.size} "
-                f"holds {expected.hex()} for it"
-            )
-        self.cursor.tiles.append(got)
-        return hashes
-
-    def _entry(self, data: bytes, leaf: bytes) -> None:
-        cur = self.cursor
-        if cur.rules is None:
+    def _check(self, data: bytes, seq: int, prev: bytes, leaf: bytes) -> None:
+        """The cursor's entry check: the rules replay while there is one (it
+        parses and chains the entry too), else the canonical form and chain."""
+        if self.rules is None:
             entry = decode_entry(data, 0, GENESIS_PREV)
-            cur.rules = entry.type == "pool.rules"
-            if cur.rules:
+            self.rules = entry.type == "pool.rules"
+            if self.rules:
                 self.replayer = Replayer()
-        if self.replayer is not None:
+        replayer = self.replayer
+        if replayer is not None:
             try:
-                self.replayer.feed_bytes(data, leaf)
+                replayer.feed_bytes(data, leaf)
             except RuleViolation as e:
                 # The rules stop here; the log-level checks go on.
                 self.rules_error = str(e)
                 self.replayer = None
         else:
-            decode_entry(data, cur.seq, cur.head)
-        cur.seq += 1
-        cur.head = leaf
+            decode_entry(data, seq, prev)
 
     def run(self) -> None:
-        size = self.cp.size
-        if size == 0 and self.cp.root_hash != EMPTY_ROOT:
-            raise VerificationError(
-                f"empty tree: root {self.cp.root_hash.hex()}, expected {EMPTY_ROOT.hex()}"
-            )
-        last = (size + TILE_WIDTH - 1) >> TILE_HEIGHT
-        if self.stash is not None and self.cursor.seq == 0:
+        if self.stash is not None and self.cursor.proven == 0:
             try:
                 self.stash.start()
             except OSError as e:
                 self._drop_stash(e)
-        for t in range(self.cursor.seq >> TILE_HEIGHT, last):
-            width = min(TILE_WIDTH, size - (t << TILE_HEIGHT))
-            hashes = self._level0(t, width)
-            bundle = TileCoord.entry_bundle(t, width)
-            raw = _required(self.fetch, bundle, size)
-            entries = _bundle_entries(raw, bundle)
-            for i, (data, expected) in enumerate(zip(entries, hashes, strict=True)):
-                got = leaf_hash(data)
-                if got != expected:
-                    raise VerificationError(
-                        f"{bundle}: entry {i} (log index {(t << TILE_HEIGHT) + i}) has leaf "
-                        f"hash {got.hex()}, tile/0/{t} holds {expected.hex()}"
-                    )
-                self._entry(data, got)
-            self._progress(width)
-            if width == TILE_WIDTH:
-                if self.cursor.rules:
-                    self._keep(raw)
+        for tile in self.cursor.tiles():
+            self._progress(tile.width)
+            if tile.width == TILE_WIDTH:
+                if self.rules:
+                    self._keep(tile.bundle)
                 self._boundary = self._snapshot()
                 self._maybe_save()
 
     # -- saving the resume point --------------------------------------------------------
 
     def _snapshot(self) -> AuditProgress:
-        cur = self.cursor
         # Taken only at a tile boundary: the compact range is then made of
         # hashes of whole level-0 tiles, each authenticated against the root.
+        position = self.cursor.position
         return AuditProgress(
             checkpoint=self.signed.to_bytes(),
-            position=cur.seq,
-            chain_head=cur.head,
-            compact_range=tuple(cur.tiles.compact_range()),
-            rules=bool(cur.rules),
+            position=position.size,
+            chain_head=position.head,
+            compact_range=position.compact_range,
+            rules=bool(self.rules),
         )
 
     def _maybe_save(self) -> None:
@@ -523,9 +452,9 @@ class _Audit:
                 self.report.notes.append(str(e))
 
 
-def _check_layout(source: TarSource, size: int) -> Check:
+def _check_layout(listing: frozenset[str], size: int) -> Check:
     expected = {"checkpoint"} | {t.path() for t in (*tiles_for_size(size), *bundles_for_size(size))}
-    extra = sorted(source.names() - expected)
+    extra = sorted(listing - expected)
     return Check(
         "snapshot layout",
         not extra,
@@ -535,8 +464,58 @@ def _check_layout(source: TarSource, size: int) -> Check:
     )
 
 
+def _check_synced(report: AuditReport, synced: Checkpoint, audit: _Audit) -> None:
+    cp = audit.cp
+    if synced.size <= cp.size:
+        try:
+            detail = prove_consistent(synced, cp, audit.cursor.reader)
+            report.checks.append(Check("consistent with last sync", True, detail))
+        except (InconsistentError, TileProofError) as e:
+            report.checks.append(Check("consistent with last sync", False, str(e)))
+    else:
+        report.notes.append(
+            f"the last checkpoint sync stored (size {synced.size}) is newer than this one: "
+            "not compared"
+        )
+
+
+def _walk(audit: _Audit, progress: AuditProgress | None, verifier: Ed25519Verifier) -> bool:
+    """Resume if there is a resume point, then walk the log; whether the
+    tiles and entries all verified (a failure is the report's)."""
+    report = audit.report
+    try:
+        if progress is not None:
+            audit.resume(progress, verifier)
+        audit.run()
+    except (MalformedError, VerificationError) as e:
+        report.entries = audit.cursor.proven
+        report.checks.append(Check("tiles and entries", False, str(e)))
+        audit.finish()
+        return False
+    except BaseException:
+        # Interrupted (network, Ctrl-C): keep what is proven for the next run.
+        audit.save()
+        audit.close_stash()
+        raise
+    report.entries = audit.cursor.proven
+    resumed = (
+        f" (entries 0..{report.resumed_from - 1} in an earlier, interrupted run)"
+        if report.resumed_from
+        else ""
+    )
+    report.checks.append(
+        Check(
+            "tiles and entries",
+            True,
+            f"{report.entries} entries: every tile hashes to the root, every entry is "
+            f"canonical and chained{resumed}",
+        )
+    )
+    return True
+
+
 def audit_log(
-    source: Source,
+    source: Fetcher,
     verifier: Ed25519Verifier,
     origin: str,
     *,
@@ -573,53 +552,18 @@ def audit_log(
         report.checks.append(witness_check(signed, pin))
     audit = _Audit(source, signed, report, state, on_progress)
     if synced is not None:
-        if synced.size <= cp.size:
-            try:
-                detail = prove_consistent(synced, cp, audit.reader)
-                report.checks.append(Check("consistent with last sync", True, detail))
-            except (InconsistentError, TileProofError) as e:
-                report.checks.append(Check("consistent with last sync", False, str(e)))
-        else:
-            report.notes.append(
-                f"the last checkpoint sync stored (size {synced.size}) is newer than this one: "
-                "not compared"
-            )
+        _check_synced(report, synced, audit)
     progress = None
     if state is not None:
         if restart:
             state.clear_progress(origin)
         else:
             progress = state.load_progress(origin)
-    try:
-        if progress is not None:
-            audit.resume(progress, verifier)
-        audit.run()
-    except (MalformedError, VerificationError) as e:
-        report.entries = audit.cursor.seq
-        report.checks.append(Check("tiles and entries", False, str(e)))
-        audit.finish()
+    if not _walk(audit, progress, verifier):
         return report
-    except BaseException:
-        # Interrupted (network, Ctrl-C): keep what is proven for the next run.
-        audit.save()
-        audit.close_stash()
-        raise
-    report.entries = audit.cursor.seq
-    resumed = (
-        f" (entries 0..{report.resumed_from - 1} in an earlier, interrupted run)"
-        if report.resumed_from
-        else ""
-    )
-    report.checks.append(
-        Check(
-            "tiles and entries",
-            True,
-            f"{report.entries} entries: every tile hashes to the root, every entry is "
-            f"canonical and chained{resumed}",
-        )
-    )
-    if isinstance(source, TarSource):
-        report.checks.append(_check_layout(source, cp.size))
+    listing = source.listing()
+    if listing is not None:
+        report.checks.append(_check_layout(listing, cp.size))
     report.rules = _rules_result(audit)
     audit.finish()
     return report
@@ -628,7 +572,7 @@ def audit_log(
 def _rules_result(audit: _Audit) -> RulesResult:
     if audit.rules_error is not None:
         return RulesResult("failed", audit.rules_error)
-    if audit.cursor.seq == 0:
+    if audit.cursor.proven == 0:
         return RulesResult("skipped", "the log is empty: no rules to replay")
     if audit.replayer is None:
         return RulesResult(

@@ -37,7 +37,7 @@ from client.bundles import (
     verify_claim,
     verify_deduction,
 )
-from client.fetch import FetchError, HttpFetcher
+from client.fetch import Fetcher, FetchError, HttpFetcher
 from client.receipt import (
     ReceiptError,
     ReceiptReport,
@@ -45,7 +45,7 @@ from client.receipt import (
     check_offline,
     parse_receipt,
 )
-from client.sources import Source, SourceError, open_source
+from client.sources import SourceError, open_source
 from client.state import (
     PinnedLog,
     PinnedWitness,
@@ -333,7 +333,7 @@ def audit(
         # Only a pin and resuming need the state folder; an audit with
         # --key works without one.
         state = None
-    opened: Source = open_source(source)
+    opened: Fetcher = open_source(source)
     try:
         note = opened.checkpoint()
         verifier, origin, pin = _resolve_key(state, vkey, origin, note, opened.label)
@@ -360,7 +360,7 @@ def audit(
                 raise CannotVerify(f"{e}{_resume_hint(state, origin)}") from e
             except KeyboardInterrupt:
                 raise CannotVerify(f"interrupted{_resume_hint(state, origin)}") from None
-        if isinstance(opened, HttpFetcher):
+        if opened.stats is not None:
             report.transfer = opened.stats.to_json()
     finally:
         opened.close()
@@ -440,7 +440,7 @@ def verify_receipt(
     if log_source is None:
         report = check_offline(receipt, verifier, origin)
     else:
-        opened: Source = open_source(log_source)
+        opened: Fetcher = open_source(log_source)
         try:
             report = check_against_log(
                 receipt, verifier, origin, opened.checkpoint(), opened.fetch, opened.label

@@ -1,12 +1,19 @@
-"""Reading a log over HTTP: its checkpoint and its C2SP tlog-tiles.
+"""Where a log is read from: the :class:`Fetcher` protocol, and reading a
+log over HTTP (its checkpoint and its C2SP tlog-tiles).
 
-Standard library only (``urllib``).  What comes back is never trusted here:
-:mod:`verifiable` checks every byte against a signed checkpoint.  This module
-only keeps the transfer sane: http and https only, a timeout on every
-request, a size cap on every response (compressed and decompressed, so a
-gzip bomb is cut short), ``404`` as "not there" (``None``), and every other
-failure as one :class:`FetchError` saying which URL and why, which the
-command line reports as "cannot verify".  It counts what it fetched.
+Every command takes a :class:`Fetcher`, not a class: :class:`HttpFetcher`
+here, a snapshot tar or a folder of exported tiles
+(:mod:`client.sources`), or, in tests, a log served from memory, honest or
+not (python-tuf's ``FetcherInterface`` is the model).
+
+:class:`HttpFetcher` uses the standard library only (``urllib``).  What
+comes back is never trusted here: :mod:`verifiable` checks every byte against
+a signed checkpoint.  It only keeps the transfer sane: http and https only,
+a timeout on every request, a size cap on every response (compressed and
+decompressed, so a gzip bomb is cut short), ``404`` as "not there"
+(``None``), and every other failure as one :class:`FetchError` saying which
+URL and why, which the command line reports as "cannot verify".  It counts
+what it fetched.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import urllib.error
 import urllib.request
 import zlib
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Protocol
 from urllib.parse import urlsplit
 
 from verifiable.errors import MutualogError
@@ -30,6 +37,7 @@ __all__ = [
     "MAX_CHECKPOINT_BYTES",
     "FetchError",
     "FetchStats",
+    "Fetcher",
     "HttpFetcher",
     "is_url",
 ]
@@ -73,6 +81,59 @@ class FetchStats:
         }
 
 
+class Fetcher(Protocol):
+    """A log's checkpoint, tiles and entry bundles, read from somewhere.
+
+    Nothing it returns is trusted: :mod:`verifiable` checks every byte
+    against a signed checkpoint.  Errors are the source's own
+    (:class:`FetchError` over HTTP, :class:`~client.sources.SourceError` for
+    files); what is not there is ``None``.
+    """
+
+    @property
+    def label(self) -> str:
+        """Where the log is read from, as reports name it (a URL or a path)."""
+        ...
+
+    @property
+    def remote(self) -> bool:
+        """Whether every read crosses a network: then an audit keeps the entry
+        bundles it has proven on disk, so that a resumed one need not fetch
+        them again (a local file is simply read again)."""
+        ...
+
+    @property
+    def stats(self) -> FetchStats | None:
+        """What has been fetched so far, for a report; ``None`` if not counted."""
+        ...
+
+    def url(self, path: str) -> str:
+        """Where ``path`` (below the log's prefix) is read from, for messages."""
+        ...
+
+    def get(self, path: str, limit: int) -> bytes | None:
+        """The bytes at ``path`` below the log's prefix (at most ``limit``),
+        or ``None`` if there are none."""
+        ...
+
+    def checkpoint(self) -> bytes:
+        """The log's checkpoint note; a log without one cannot be verified."""
+        ...
+
+    def fetch(self, tile: TileCoord) -> bytes | None:
+        """A tile's or entry bundle's bytes, ``None`` if there are none: a
+        :data:`verifiable.log.tiles.Fetch`."""
+        ...
+
+    def listing(self) -> frozenset[str] | None:
+        """Every path the source holds, when it is a closed set that should
+        hold the log's files and nothing else (a snapshot tar); ``None``
+        when it cannot say or need not (a folder, a URL)."""
+        ...
+
+    def close(self) -> None: ...
+
+
 def is_url(text: str) -> bool:
     return text.startswith(("http://", "https://"))
 
@@ -103,10 +164,7 @@ def _tile_limit(tile: TileCoord) -> int:
 
 class HttpFetcher:
     """GETs a log's checkpoint and tiles below ``base_url`` (the tlog-tiles
-    prefix, e.g. ``https://example.org/mutualog/pool-1/``).
-
-    Usable as a :class:`~client.sources.Source` and its :meth:`fetch` as a
-    :data:`verifiable.log.tiles.Fetch`.
+    prefix, e.g. ``https://example.org/mutualog/pool-1/``): a :class:`Fetcher`.
     """
 
     def __init__(
@@ -133,6 +191,14 @@ class HttpFetcher:
     @property
     def label(self) -> str:
         return self.base_url
+
+    @property
+    def remote(self) -> bool:
+        return True
+
+    def listing(self) -> None:
+        # A server may serve more than the log (its API, older partial tiles).
+        return None
 
     def url(self, path: str) -> str:
         return self.base_url + path

@@ -1,21 +1,20 @@
-"""Where a log's checkpoint, tiles and entry bundles come from: a snapshot
-tar, a folder of exported tiles (both laid out as the C2SP tlog-tiles HTTP
-paths), or the log's URL (:mod:`client.fetch`).
+"""Where a log's checkpoint, tiles and entry bundles come from, besides its
+URL (:class:`client.fetch.HttpFetcher`): a snapshot tar and a folder of
+exported tiles, both laid out as the C2SP tlog-tiles HTTP paths.
 
-Each source answers ``checkpoint()`` and ``fetch(tile)``; what it returns is
-checked by :mod:`verifiable.log.tiledlog`, never trusted here.
+Each is a :class:`client.fetch.Fetcher`; what it returns is checked by
+:mod:`verifiable.log.tiledlog`, never trusted here.
 """
 
 from __future__ import annotations
 
 import tarfile
 from pathlib import Path
-from typing import Protocol
 
-from client.fetch import HttpFetcher, is_url
+from client.fetch import Fetcher, HttpFetcher, is_url
 from verifiable.log.tiles import TileCoord
 
-__all__ = ["DirectorySource", "Source", "SourceError", "TarSource", "open_source"]
+__all__ = ["DirectorySource", "SourceError", "TarSource", "open_source"]
 
 CHECKPOINT_PATH = "checkpoint"
 
@@ -24,18 +23,40 @@ class SourceError(Exception):
     """The source cannot be read at all (missing, unreadable, not a tar)."""
 
 
-class Source(Protocol):
+class _LocalFiles:
+    """What a tar and a folder answer alike: local files, read again at no
+    cost and not counted."""
+
+    label: str
+
     @property
-    def label(self) -> str: ...
+    def remote(self) -> bool:
+        return False
 
-    def checkpoint(self) -> bytes: ...
+    @property
+    def stats(self) -> None:
+        return None
 
-    def fetch(self, tile: TileCoord) -> bytes | None: ...
+    def url(self, path: str) -> str:
+        return f"{self.label}: {path}"
 
-    def close(self) -> None: ...
+    def get(self, path: str, limit: int) -> bytes | None:
+        data = self._read(path)
+        if data is not None and len(data) > limit:
+            raise SourceError(
+                f"{self.url(path)}: {len(data)} bytes, more than the {limit} expected"
+            )
+        return data
+
+    def _read(self, relative: str) -> bytes | None:
+        raise NotImplementedError
+
+    def fetch(self, tile: TileCoord) -> bytes | None:
+        # TileCoord.path() is built from integers, so it cannot climb out of a folder.
+        return self._read(tile.path())
 
 
-class TarSource:
+class TarSource(_LocalFiles):
     """A snapshot tar.  Members are indexed once; each is read on demand, so
     memory grows with the number of files, not their size."""
 
@@ -82,8 +103,9 @@ class TarSource:
                 return members
             members.append(member)
 
-    def names(self) -> set[str]:
-        return set(self._members)
+    def listing(self) -> frozenset[str]:
+        """Every member's name: a snapshot holds the log's files and nothing else."""
+        return frozenset(self._members)
 
     def _read(self, name: str) -> bytes | None:
         member = self._members.get(name)
@@ -118,14 +140,11 @@ class TarSource:
             raise SourceError("the snapshot has no checkpoint")
         return data
 
-    def fetch(self, tile: TileCoord) -> bytes | None:
-        return self._read(tile.path())
-
     def close(self) -> None:
         self._tar.close()
 
 
-class DirectorySource:
+class DirectorySource(_LocalFiles):
     """A folder of exported tiles (what ``mutualog-server export-tiles`` writes)."""
 
     def __init__(self, root: Path) -> None:
@@ -149,15 +168,15 @@ class DirectorySource:
             raise SourceError(f"{self._root}: no checkpoint file")
         return data
 
-    def fetch(self, tile: TileCoord) -> bytes | None:
-        # TileCoord.path() is built from integers, so it cannot climb out of root.
-        return self._read(tile.path())
+    def listing(self) -> None:
+        # An export keeps an older checkpoint's partial tiles (tlog-tiles allows it).
+        return None
 
     def close(self) -> None:
         pass
 
 
-def open_source(where: str | Path) -> TarSource | DirectorySource | HttpFetcher:
+def open_source(where: str | Path) -> Fetcher:
     """A log's URL (``http://`` or ``https://``), a tar file or an exported folder."""
     if isinstance(where, str) and is_url(where):
         return HttpFetcher(where)

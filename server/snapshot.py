@@ -18,11 +18,12 @@ checked in one pass holding one tile per tree level (:func:`snapshot_order`):
    hash), and each full level-0 tile followed by its entry bundle;
 4. the partial entry bundle, if the tree has one.
 
-This is the order in which :func:`verifiable.log.tiles.mirror_tiles` asks for
-them, and restore verifies with it: fed from the archive, it accepts each
-member only once it is proven against the checkpoint's root, so a tampered,
-reordered, truncated or padded snapshot is refused at the first member that
-is wrong.
+This is the order in which :class:`verifiable.log.tiledlog.LogCursor`, the
+one walk over a log's tiles (the client's audit reads a log through it too),
+asks for them, and restore verifies with it: fed from the archive, it accepts
+each member only once it is proven against the checkpoint's root, so a
+tampered, reordered, truncated or padded snapshot is refused at the first
+member that is wrong.
 """
 
 from __future__ import annotations
@@ -46,7 +47,7 @@ from verifiable.log.entry import MAX_ENTRY_SIZE
 from verifiable.log.merkle import HASH_SIZE
 from verifiable.log.note import Note, Verifier
 from verifiable.log.tiledlog import open_tiled_log
-from verifiable.log.tiles import TILE_HEIGHT, TILE_WIDTH, TileCoord, mirror_tiles
+from verifiable.log.tiles import TILE_HEIGHT, TILE_WIDTH, TileCoord
 
 __all__ = [
     "CHECKPOINT_PATH",
@@ -333,12 +334,11 @@ def _read_verified(
 
     def entries() -> Iterator[bytes]:
         try:
-            if check_entries:
-                for item in log.entries():
-                    yield item.data
-            else:
-                cp = log.checkpoint.checkpoint
-                yield from mirror_tiles(cp.size, cp.root_hash, fetch)
+            # The second pass of a restore checks the tiles and leaf hashes
+            # again, not the entries' content: the first pass did.
+            cursor = log.cursor() if check_entries else log.cursor(check=None)
+            for tile in cursor.tiles():
+                yield from tile.entries
             reader.end()
         except (tarfile.TarError, EOFError) as e:
             raise SnapshotRejectedError(f"{label}: damaged tar archive: {e}") from e

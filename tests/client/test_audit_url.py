@@ -4,7 +4,7 @@ interrupted audit; the rules replay."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -12,13 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from client.fetch import FetchError, HttpFetcher
-from client.sources import DirectorySource, SourceError
+from client.audit import AuditReport, audit_log
+from client.fetch import Fetcher, FetchError, HttpFetcher
+from client.sources import DirectorySource, SourceError, open_source
+from client.state import StateDir
 from verifiable.log.bodies import AgeBand, Body, MemberJoined, PoolRules
 from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
 from verifiable.log.entry import GENESIS_PREV, make_entry
 from verifiable.log.merkle import leaf_hash, root_hash
-from verifiable.log.note import Ed25519Signer
+from verifiable.log.note import Ed25519Signer, Ed25519Verifier
 from verifiable.log.tiles import TileCoord, build_bundles, build_tiles
 
 if TYPE_CHECKING:
@@ -283,8 +285,8 @@ def _member(i: int) -> tuple[str, Body]:
     return "member.joined", MemberJoined(member=f"{i:032x}", age_band=AgeBand.FROM_18_TO_39)
 
 
-def _write_log(folder: Path, bodies: list[tuple[str, Body]]) -> str:
-    """A signed log of these entries as exported tiles; its verifier key."""
+def _log_files(bodies: list[tuple[str, Body]]) -> tuple[dict[str, bytes], str]:
+    """A signed log of these entries: its files by path, and its verifier key."""
     signer = Ed25519Signer(RULES_ORIGIN, bytes(range(1, 33)))
     entries, prev = [], GENESIS_PREV
     for seq, (type_, body) in enumerate(bodies):
@@ -292,12 +294,21 @@ def _write_log(folder: Path, bodies: list[tuple[str, Body]]) -> str:
         entries.append(data)
         prev = leaf_hash(data)
     leaves = [leaf_hash(e) for e in entries]
-    for coord, data in {**build_tiles(leaves), **build_bundles(entries)}.items():
-        (folder / coord.path()).parent.mkdir(parents=True, exist_ok=True)
-        (folder / coord.path()).write_bytes(data)
+    files = {
+        c.path(): data for c, data in {**build_tiles(leaves), **build_bundles(entries)}.items()
+    }
     checkpoint = Checkpoint(RULES_ORIGIN, len(entries), root_hash(leaves))
-    (folder / "checkpoint").write_bytes(sign_checkpoint(checkpoint, signer))
-    return signer.verifier().to_vkey()
+    files["checkpoint"] = sign_checkpoint(checkpoint, signer)
+    return files, signer.verifier().to_vkey()
+
+
+def _write_log(folder: Path, bodies: list[tuple[str, Body]]) -> str:
+    """A signed log of these entries as exported tiles; its verifier key."""
+    files, vkey = _log_files(bodies)
+    for path, data in files.items():
+        (folder / path).parent.mkdir(parents=True, exist_ok=True)
+        (folder / path).write_bytes(data)
+    return vkey
 
 
 def _rulebook() -> tuple[str, Body]:
@@ -438,3 +449,133 @@ def test_kept_entries_that_do_not_match_are_downloaded_again(
     report = interrupted.resume(mutualog)
     assert any("do not hash to the proven prefix" in n for n in report["notes"])
     assert {"tile/entries/000", "tile/entries/001"} <= set(interrupted.hook.take())
+
+
+# --- a log served from memory -------------------------------------------------------------
+
+
+class MemoryLog:
+    """A :class:`~client.fetch.Fetcher` serving a log from a dict of paths,
+    honest or not: what a test hands ``audit_log`` with no server and no file."""
+
+    def __init__(self, files: dict[str, bytes], *, remote: bool = False) -> None:
+        self.files = files
+        self.remote = remote
+        self.label = "memory:"
+        self.stats = None
+        self.fetched: list[str] = []
+
+    def url(self, path: str) -> str:
+        return self.label + path
+
+    def get(self, path: str, limit: int) -> bytes | None:
+        self.fetched.append(path)
+        return self.files.get(path)
+
+    def checkpoint(self) -> bytes:
+        return self.files["checkpoint"]
+
+    def fetch(self, tile: TileCoord) -> bytes | None:
+        return self.get(tile.path(), 1 << 24)
+
+    def listing(self) -> frozenset[str]:
+        return frozenset(self.files)
+
+    def close(self) -> None:
+        pass
+
+
+@pytest.fixture
+def memory_log() -> tuple[dict[str, bytes], str]:
+    return _log_files([_rulebook(), *(_member(i) for i in range(600))])
+
+
+def _audit_memory(
+    files: dict[str, bytes], vkey: str, state: StateDir | None = None, *, remote: bool = False
+) -> AuditReport:
+    source: Fetcher = MemoryLog(files, remote=remote)
+    return audit_log(source, Ed25519Verifier.from_vkey(vkey), RULES_ORIGIN, state=state)
+
+
+@pytest.mark.usefixtures("offline")
+def test_a_log_served_from_memory_is_audited_like_any_other(
+    memory_log: tuple[dict[str, bytes], str], tmp_path: Path
+) -> None:
+    files, vkey = memory_log
+    report = _audit_memory(files, vkey)
+    assert report.ok and report.entries == 601
+    assert [c.name for c in report.checks] == ["checkpoint", "tiles and entries", "snapshot layout"]
+    assert report.rules is not None and report.rules.status == "ok"
+    # The same log from a folder gives the same verdicts (a folder has no layout to check).
+    _write_log(tmp_path, [_rulebook(), *(_member(i) for i in range(600))])
+    folder = audit_log(
+        open_source(tmp_path), Ed25519Verifier.from_vkey(vkey), RULES_ORIGIN
+    ).to_json()
+    memory = report.to_json()
+    memory["checks"].pop()  # type: ignore[attr-defined]
+    assert {**memory, "source": ""} == {**folder, "source": ""}
+
+
+@pytest.mark.usefixtures("offline")
+@pytest.mark.parametrize(
+    ("lie", "detail"),
+    [
+        pytest.param(
+            lambda f: f.update(
+                {"tile/entries/000": f["tile/entries/000"].replace(b"0007", b"0008", 1)}
+            ),
+            "tile/entries/000: entry 8 (log index 8) has leaf hash",
+            id="altered-entry",
+        ),
+        pytest.param(lambda f: f.pop("tile/0/000"), "tile/0/000: missing", id="missing-tile"),
+        pytest.param(
+            lambda f: f.update({"tile/1/000.p/2": bytes(64)}),
+            "partial tiles tile/0/002.p/89, tile/1/000.p/2 hash to root",
+            id="lying-upper-tile",
+        ),
+        pytest.param(lambda f: f.update({"extra": b""}), "'extra'", id="extra-file"),
+    ],
+)
+def test_a_dishonest_log_served_from_memory_fails_the_audit(
+    memory_log: tuple[dict[str, bytes], str], lie: Callable[[dict[str, bytes]], object], detail: str
+) -> None:
+    files, vkey = memory_log
+    files = dict(files)
+    lie(files)
+    report = _audit_memory(files, vkey)
+    assert not report.ok
+    (failed,) = [c for c in report.checks if not c.ok]
+    assert detail in failed.detail
+
+
+@pytest.mark.usefixtures("offline")
+def test_a_remote_log_in_memory_resumes_from_kept_entries(
+    memory_log: tuple[dict[str, bytes], str], tmp_path: Path
+) -> None:
+    """A fetcher that says it is remote gets its proven bundles kept for a
+    resume, whatever class it is."""
+    files, vkey = memory_log
+    state = StateDir(tmp_path / "state")
+    cut = dict(files)
+    del cut["tile/entries/002.p/89"]
+    first = _audit_memory(cut, vkey, state, remote=True)
+    assert first.checks[-1].name == "tiles and entries" and not first.checks[-1].ok
+    # A failed audit forgets its resume point; an interrupted one keeps it.
+    source = MemoryLog(files, remote=True)
+    interrupted = MemoryLog(cut, remote=True)
+
+    def fail(tile: TileCoord) -> bytes | None:
+        if tile.path() == "tile/entries/002.p/89":
+            raise FetchError("connection reset (test)")
+        return source.fetch(tile)
+
+    interrupted.fetch = fail  # type: ignore[method-assign]
+    verifier = Ed25519Verifier.from_vkey(vkey)
+    with pytest.raises(FetchError):
+        audit_log(interrupted, verifier, RULES_ORIGIN, state=state)
+    assert _stash_file(tmp_path / "state").exists()
+    source.fetched.clear()
+    report = audit_log(source, verifier, RULES_ORIGIN, state=state)
+    assert report.ok and report.resumed_from == 512 and report.entries == 601
+    assert report.rules is not None and report.rules.status == "ok"
+    assert not {"tile/entries/000", "tile/entries/001"} & set(source.fetched)

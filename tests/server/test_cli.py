@@ -27,7 +27,8 @@ from server.storage import LogStore
 from verifiable.log.bodies import AgeBand, MemberJoined
 from verifiable.log.checkpoint import open_checkpoint
 from verifiable.log.note import Ed25519Signer, Ed25519Verifier
-from verifiable.log.tiles import TileCoord, mirror_tiles
+from verifiable.log.tiledlog import mirror_tiles
+from verifiable.log.tiles import TileCoord
 
 ORIGIN = "example.org/mutualog/cli-test"
 

@@ -40,7 +40,8 @@ from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
 from verifiable.log.entry import GENESIS_PREV, make_entry
 from verifiable.log.merkle import hash_leaves, root_hash
 from verifiable.log.note import Ed25519Signer, Ed25519Verifier
-from verifiable.log.tiles import TileCoord, build_bundles, build_tiles, mirror_tiles
+from verifiable.log.tiledlog import mirror_tiles
+from verifiable.log.tiles import TileCoord, build_bundles, build_tiles
 
 SIZE = 600  # two full level-0 tiles and a partial one; a partial level-1 tile
 TIME = datetime(2026, 1, 1, tzinfo=UTC)

@@ -24,11 +24,11 @@ from verifiable.log.bodies import AgeBand, Body, MemberJoined
 from verifiable.log.checkpoint import Checkpoint, open_checkpoint
 from verifiable.log.merkle import inclusion_proof_from, leaf_hash, verify_inclusion
 from verifiable.log.note import Ed25519Signer, Ed25519Verifier
+from verifiable.log.tiledlog import mirror_tiles
 from verifiable.log.tiles import (
     TileCoord,
     TileHashReader,
     bundles_for_size,
-    mirror_tiles,
     tile_hashes,
     tiles_for_size,
 )

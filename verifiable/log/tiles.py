@@ -13,10 +13,13 @@ Three layers, each usable on its own:
   exactly one path;
 * contents: tile bytes <-> hashes, entry bundles <-> entries;
 * arithmetic and authentication: which tiles a tree of a given size has,
-  which tile holds a given complete subtree, and :class:`TileHashReader` /
-  :func:`mirror_tiles`, which accept a tile only once it has been proven to
-  hash up to a checkpoint's root, in the manner of Go's
+  which tile holds a given complete subtree, and :class:`TileHashReader`,
+  which accepts a tile only once it has been proven to hash up to a
+  checkpoint's root, in the manner of Go's
   ``golang.org/x/mod/sumdb/tlog.TileHashReader``.
+
+Walking a whole log, tile by tile and entry by entry, is
+:mod:`verifiable.log.tiledlog`'s, built on :class:`TileHashReader`.
 
 No I/O happens here: tiles arrive through a ``fetch`` callable supplied by
 the caller, which returns the tile's bytes or ``None`` when the tile does not
@@ -36,7 +39,6 @@ from verifiable.log.merkle import (
     MAX_SIZE,
     HashReader,
     Subtree,
-    leaf_hash,
     node_hash,
     root_subtrees,
 )
@@ -59,7 +61,6 @@ __all__ = [
     "encode_bundle",
     "format_index",
     "hash_from_tile",
-    "mirror_tiles",
     "new_bundles",
     "new_tiles",
     "parse_index",
@@ -273,10 +274,13 @@ def encode_bundle(entries: Sequence[bytes]) -> bytes:
     return bytes(out)
 
 
-def decode_bundle(data: bytes, count: int | None = None) -> list[bytes]:
+def decode_bundle(
+    data: bytes, count: int | None = None, *, where: str = "entry bundle"
+) -> list[bytes]:
     """Decode an entry bundle; with ``count``, it must hold exactly that many
-    entries (the width its path names)."""
-    return _decode_bundle(data, count, "entry bundle")
+    entries (the width its path names).  Errors begin with ``where`` (a
+    reader of a whole log gives the bundle's path)."""
+    return _decode_bundle(data, count, where)
 
 
 def _decode_bundle(data: bytes, count: int | None, where: str) -> list[bytes]:
@@ -633,6 +637,16 @@ class TileHashReader:
     def root(self) -> bytes:
         return self._verifier.root
 
+    def read_tile_hashes(self, tile: TileCoord) -> list[bytes]:
+        """Every hash of the hash tile ``tile`` (at its width in this tree),
+        once the tile is proven to hash up to the root: what a walk over the
+        level-0 tiles compares each entry bundle with."""
+        try:
+            return self._verifier.hashes(tile)
+        finally:
+            if not self._cache:
+                self._verifier.forget_full_tiles()
+
     def read_hashes(self, subtrees: Sequence[Subtree]) -> list[bytes]:
         """The hash of each subtree, in order, each authenticated against the root."""
         try:
@@ -645,52 +659,3 @@ class TileHashReader:
         finally:
             if not self._cache:
                 self._verifier.forget_full_tiles()
-
-
-def mirror_tiles(
-    size: int,
-    root: bytes,
-    fetch: Fetch,
-    *,
-    on_verified: Callable[[TileCoord, bytes], None] | None = None,
-) -> Iterator[bytes]:
-    """Read every tile and entry bundle of a tree of ``size`` and yield its
-    entries in order, each only after it is proven to be in the tree with
-    ``root``.
-
-    Each level-0 tile is authenticated through its chain of parent tiles and
-    each bundle entry's leaf hash compared with its level-0 tile; so every
-    hash tile of the tree is fetched and checked exactly once, and memory
-    holds one tile per level, whatever the size.  ``on_verified`` is told of
-    each tile and bundle once proven.  Errors surface during iteration.
-    """
-    verifier = _TileVerifier(size, root, fetch, on_verified, one_per_level=True)
-    return _mirror(verifier, on_verified)
-
-
-def _mirror(
-    verifier: _TileVerifier, on_verified: Callable[[TileCoord, bytes], None] | None
-) -> Iterator[bytes]:
-    if verifier.size == 0:
-        if verifier.root != EMPTY_ROOT:
-            raise VerificationError(
-                f"empty tree: root {verifier.root.hex()}, expected {EMPTY_ROOT.hex()}"
-            )
-        return
-    for tile in tiles_for_size(verifier.size):
-        if tile.level > 0:
-            break
-        hashes = verifier.hashes(tile)
-        bundle = TileCoord.entry_bundle(tile.index, tile.width)
-        data = verifier.fetch_raw(bundle)
-        entries = _decode_bundle(data, tile.width, str(bundle))
-        for i, (entry, expected) in enumerate(zip(entries, hashes, strict=True)):
-            got = leaf_hash(entry)
-            if got != expected:
-                raise VerificationError(
-                    f"{bundle}: entry {i} (log index {(tile.index << TILE_HEIGHT) + i}) has "
-                    f"leaf hash {got.hex()}, {tile} holds {expected.hex()}"
-                )
-        if on_verified is not None:
-            on_verified(bundle, data)
-        yield from entries

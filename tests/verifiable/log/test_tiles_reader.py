@@ -1,4 +1,5 @@
-"""Tests of authenticated tile reads: TileHashReader and mirror_tiles.
+"""Tests of authenticated tile reads: TileHashReader, and mirror_tiles
+(verifiable.log.tiledlog) built on it.
 
 The reference tree is computed here level by level from the leaves, without
 the tiles module, and served lazily as tiles for any size, so a tree of every
@@ -31,6 +32,7 @@ from verifiable.log.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from verifiable.log.tiledlog import mirror_tiles
 from verifiable.log.tiles import (
     TileCoord,
     TileHashReader,
@@ -38,7 +40,6 @@ from verifiable.log.tiles import (
     build_tiles,
     bundles_for_size,
     encode_bundle,
-    mirror_tiles,
     tiles_for_size,
 )
 
