@@ -16,7 +16,7 @@ only once nothing can fail, so a refused entry leaves no trace.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from verifiable.errors import RuleViolation
 from verifiable.log.bodies import AgeBand, JuryPool
@@ -182,7 +182,7 @@ class Membership:
                 expected=" or ".join(b.value for b in rules.juror_bands) or "no band",
                 actual=member.band.value,
             )
-        ready = member.joined + timedelta(days=rules.seasoning_days)
+        ready = rules.seasoned_from(member.joined)
         if time < ready:
             raise RuleViolation(
                 "juror.seasoning",

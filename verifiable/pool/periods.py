@@ -99,8 +99,7 @@ def period_figures(
     fee = rules.fee(aid)
     need = aid + fee + refunds - surplus_in
     share = 0 if need <= 0 or roster_size == 0 else -(-need // roster_size)
-    if rules.share_cap_per_claim:
-        share = min(share, len(paid) * rules.share_cap_per_claim)
+    share = rules.capped_share(share, len(paid))
     collected = share * roster_size
     return PeriodFigures(
         period=period,

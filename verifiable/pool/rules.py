@@ -26,7 +26,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from verifiable.errors import MalformedError, RuleViolation
@@ -295,10 +295,40 @@ class Rules:
                 return c.cap
         return None
 
+    def covered_from(self, joined: datetime) -> date:
+        """The first day of cover for a member who joined at ``joined``: an
+        illness diagnosed before it is inside the waiting period."""
+        return joined.date() + timedelta(days=self.waiting_days)
+
+    def seasoned_from(self, joined: datetime) -> datetime:
+        """When a member who joined at ``joined`` may first qualify as a juror."""
+        return joined + timedelta(days=self.seasoning_days)
+
+    def objections_until(self, noticed: datetime) -> datetime:
+        """The end of the objection window of a notice published at ``noticed``."""
+        return noticed + timedelta(days=self.objection_days)
+
+    def votes_until(self, drawn: datetime) -> datetime:
+        """The end of the voting window of a panel drawn at ``drawn``."""
+        return drawn + timedelta(days=self.voting_days)
+
+    def appeal_until(self, decided: datetime) -> datetime:
+        """The last moment to appeal a rejection decided at ``decided``."""
+        return decided + timedelta(days=self.appeal_days)
+
+    @property
+    def appeals(self) -> bool:
+        """Whether a rejection may be appealed at all (``appeal.days`` above 0)."""
+        return self.appeal_days > 0
+
     @property
     def appeal_panel_size(self) -> int:
         """2n+1 jurors."""
         return 2 * self.panel_size + 1
+
+    def panel_size_for(self, appeal: bool) -> int:
+        """Jurors on a panel: n at first instance, 2n+1 on appeal."""
+        return self.appeal_panel_size if appeal else self.panel_size
 
     def quorum(self, panel: int) -> int:
         """Revealed votes a panel of ``panel`` jurors needs: more than
@@ -312,6 +342,13 @@ class Rules:
     def fee(self, aid: int) -> int:
         """The management fee on ``aid`` fen, rounded down to the fen."""
         return aid * self.fee_rate_bp // 10_000
+
+    def capped_share(self, share: int, claims: int) -> int:
+        """``share`` held to ``share.cap_per_claim_fen`` for each of the
+        ``claims`` paid in the period (unchanged when no cap is set)."""
+        if self.share_cap_per_claim:
+            return min(share, claims * self.share_cap_per_claim)
+        return share
 
 
 DEFAULT_RULES = Rules()

@@ -80,6 +80,36 @@ def test_helpers() -> None:
     assert Rules().fee(0) == 0
 
 
+def test_windows_and_sizes() -> None:
+    r = Rules.from_json(
+        {
+            "member.waiting_days": 10,
+            "juror.seasoning_days": 30,
+            "claim.objection_days": 2,
+            "panel.voting_days": 4,
+            "appeal.days": 5,
+            "panel.size": 5,
+        }
+    )
+    late = T0.replace(hour=23, minute=59)
+    assert r.covered_from(late) == date(2024, 3, 11)  # whole days from the day joined
+    assert r.seasoned_from(T0) == T0 + timedelta(days=30)
+    assert r.objections_until(T0) == T0 + timedelta(days=2)
+    assert r.votes_until(T0) == T0 + timedelta(days=4)
+    assert r.appeal_until(T0) == T0 + timedelta(days=5)
+    assert r.appeals and not Rules.from_json({"appeal.days": 0}).appeals
+    assert (r.panel_size_for(False), r.panel_size_for(True)) == (5, 11)
+    assert r.appeal_panel_size == 11
+
+
+def test_capped_share() -> None:
+    assert Rules().capped_share(12_345, 0) == 12_345  # no cap set
+    capped = Rules.from_json({"share.cap_per_claim_fen": 100})
+    assert capped.capped_share(12_345, 3) == 300
+    assert capped.capped_share(250, 3) == 250
+    assert capped.capped_share(250, 0) == 0
+
+
 BAD: list[Any] = [
     ({"share.fee_pct": 8}, r"unknown rule\(s\) share\.fee_pct; known rules: "),
     ({"panel.size": 0}, r"panel\.size: expected an integer in \[1, 127\], got 0"),
