@@ -518,50 +518,53 @@ def _form(endpoint: str, app: Flask, pool: Pool, role: str, token: str) -> dict[
         return {"csrf_token": token, "confirm": "y"}
     # -- forms: operator pages --
     if endpoint.startswith("operator."):
-        with app.app_context():
-            state = current_pool().state()
-        claims = list(state.claims())
-        filed = [c for c in claims if c.stage.value == "filed"]
-        objected = next(c for c in claims if c.unanswered)
-        due = state.expected_period_close(pool.now)
-        assert due is not None
-        later = datetime.fromtimestamp(pool.now.timestamp() + 30 * 86400, pool.now.tzinfo)
-        over = [  # claims whose objection or voting window is over
-            c
-            for c in claims
-            if (c.votes_until or c.objections_until or pool.now) < pool.now and not c.unanswered
-        ]
-        operator_forms = {
-            "operator.notice": {
-                "claim": next(c.id for c in filed if not c.waiting),
-                "text": REASON,
-            },
-            "operator.answer": {
-                "claim": objected.id,
-                "objection": str(objected.unanswered[0]),
-                "text": REASON,
-            },
-            "operator.draw": {"claim": next(c.id for c in over if c.stage.value == "noticed")},
-            "operator.close_voting": {
-                "claim": next(c.id for c in over if c.stage.value == "voting")
-            },
-            "operator.pay": {"claim": next(c.id for c in claims if c.stage.value == "approved")},
-            "operator.ineligible": {"claim": next(c.id for c in filed if c.waiting)},
-            "operator.close_period": {"period": due.period.isoformat()},
-            "operator.rules": {
-                "changes": '{"share.fee_rate_bp": 700}',
-                "effective": later.date().isoformat(),
-                "reason": "A lower fee.",
-            },
-            "operator.override": {"action": "note", "target": "rules", "reason": REASON},
-            "operator.erase": {
-                "kind": "member",
-                "subject": next(c.member for c in filed if c.waiting),
-                "reason": "On request.",
-            },
-        }
-        return {"csrf_token": token, **operator_forms.get(endpoint, {})}
+        return {"csrf_token": token, **_operator_form(endpoint, app, pool)}
     return {"csrf_token": token}
+
+
+def _operator_form(endpoint: str, app: Flask, pool: Pool) -> dict[str, str]:
+    """The fields of a valid operator form, the CSRF token aside."""
+    with app.app_context():
+        state = current_pool().state()
+    claims = list(state.claims())
+    filed = [c for c in claims if c.stage.value == "filed"]
+    objected = next(c for c in claims if c.unanswered)
+    due = state.expected_period_close(pool.now)
+    assert due is not None
+    later = datetime.fromtimestamp(pool.now.timestamp() + 30 * 86400, pool.now.tzinfo)
+    over = [  # claims whose objection or voting window is over
+        c
+        for c in claims
+        if (c.votes_until or c.objections_until or pool.now) < pool.now and not c.unanswered
+    ]
+    operator_forms = {
+        "operator.notice": {
+            "claim": next(c.id for c in filed if not c.waiting),
+            "text": REASON,
+        },
+        "operator.answer": {
+            "claim": objected.id,
+            "objection": str(objected.unanswered[0]),
+            "text": REASON,
+        },
+        "operator.draw": {"claim": next(c.id for c in over if c.stage.value == "noticed")},
+        "operator.close_voting": {"claim": next(c.id for c in over if c.stage.value == "voting")},
+        "operator.pay": {"claim": next(c.id for c in claims if c.stage.value == "approved")},
+        "operator.ineligible": {"claim": next(c.id for c in filed if c.waiting)},
+        "operator.close_period": {"period": due.period.isoformat()},
+        "operator.rules": {
+            "changes": '{"share.fee_rate_bp": 700}',
+            "effective": later.date().isoformat(),
+            "reason": "A lower fee.",
+        },
+        "operator.override": {"action": "note", "target": "rules", "reason": REASON},
+        "operator.erase": {
+            "kind": "member",
+            "subject": next(c.member for c in filed if c.waiting),
+            "reason": "On request.",
+        },
+    }
+    return operator_forms.get(endpoint, {})
 
 
 def _check(outcome: str, response: TestResponse, path: str, pool: Pool, role: str) -> None:

@@ -4,6 +4,8 @@
 - :mod:`~verifiable.pool.state` (with :mod:`~verifiable.pool.members`,
   :mod:`~verifiable.pool.claims`, :mod:`~verifiable.pool.panels`,
   :mod:`~verifiable.pool.periods`) — the pool's state machine
+- :mod:`~verifiable.pool.claim_machine` — a claim's life, the one state machine
+  the rulebook and ``verify-claim`` both ask
 - :mod:`~verifiable.pool.replay` — ``replay(entries)``: the whole state, or the
   first rule an entry breaks
 - :mod:`~verifiable.pool.sortition`, :mod:`~verifiable.pool.votes`,

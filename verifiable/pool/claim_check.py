@@ -23,6 +23,11 @@ under the rules of its filing (docs/rules.md, §4-6):
   threshold, the amount of the notice within the cap;
 * ``payout``: at most one, of the decided amount, for an approved claim.
 
+Where the claim stands and what the rules require next (the panel called
+for, the verdict of a tally, the stage after a decision, whether an appeal
+may come) is asked of :class:`~verifiable.pool.claim_machine.Course`, the
+state machine the rulebook uses too; this module words the findings.
+
 What a bundle cannot show (an entry about the claim that the bundle left
 out, a second payout elsewhere) is left to a full replay: docs/threat-model.md.
 """
@@ -30,12 +35,11 @@ out, a second payout elsewhere) is left to a full replay: docs/threat-model.md.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime
 
 from verifiable.errors import MutualogError
 from verifiable.log.bodies import (
     AgeBand,
-    Choice,
     ClaimAnswered,
     ClaimAppealed,
     ClaimDecided,
@@ -45,7 +49,6 @@ from verifiable.log.bodies import (
     ClaimPaid,
     JuryPool,
     MemberJoined,
-    Outcome,
     PanelDrawn,
     VoteRevealed,
     VoteSealed,
@@ -54,6 +57,7 @@ from verifiable.log.bundle import Bundle
 from verifiable.log.entry import Entry
 from verifiable.log.fields import format_date, format_time
 from verifiable.log.note import Verifier
+from verifiable.pool.claim_machine import Course, Panel, Stage
 from verifiable.pool.proven import Finding, Findings, ProvenBundle, open_bundle, rulebook_of
 from verifiable.pool.rules import Rulebook, Rules
 from verifiable.pool.sortition import candidate_indices
@@ -91,24 +95,25 @@ class _State:
     rules: Rules
     band: AgeBand | None
     joined: datetime | None
-    stage: str = "filed"
+    course: Course = field(default_factory=Course)
     notice: ClaimNoticed | None = None
     objections: dict[int, str] = field(default_factory=dict)
     answered: set[int] = field(default_factory=set)
-    round: int = 0
-    appeal: bool = False
     appealed_seq: int | None = None
     redraw_seq: int | None = None
-    instance_rounds: int = 0
     past_jurors: set[str] = field(default_factory=set)
-    panel: PanelDrawn | None = None
-    panel_seq: int = 0
-    sealed: dict[str, VoteSealed] = field(default_factory=dict)
-    approvals: int = 0
-    rejections: int = 0
-    revealed: set[str] = field(default_factory=set)
+    panel: Panel | None = None
     decided_at: datetime | None = None
     amount: int = 0
+
+    @property
+    def stage(self) -> str:
+        """The stage's name, as findings and :class:`ClaimOutcome` show it."""
+        return self.course.stage.value
+
+    def waiting(self, diagnosed: date) -> bool:
+        """Diagnosed inside the waiting period, as far as the bundle shows."""
+        return self.joined is not None and diagnosed < self.rules.covered_from(self.joined)
 
 
 def check_claim_history(
@@ -225,7 +230,7 @@ class _Walker:
         filed = st.filed.body
         assert isinstance(filed, ClaimFiled)
         name = "notice"
-        if st.stage != "filed":
+        if st.course.stage is not Stage.FILED:
             return self.fail(name, e, "a second notice", "one notice", st.stage)
         if st.band is not None and b.age_band is not st.band:
             return self.fail(
@@ -243,7 +248,7 @@ class _Walker:
                 f"1..{most}",
                 b.amount,
             )
-        until = e.time + timedelta(days=st.rules.objection_days)
+        until = st.rules.objections_until(e.time)
         if b.objections_until != until:
             return self.fail(
                 name,
@@ -252,17 +257,15 @@ class _Walker:
                 format_time(until),
                 format_time(b.objections_until),
             )
-        if st.joined is not None:
-            covered = st.joined.date() + timedelta(days=st.rules.waiting_days)
-            if filed.diagnosed < covered:
-                return self.fail(
-                    name,
-                    e,
-                    "a claim inside the waiting period gets no notice",
-                    f"diagnosed on or after {format_date(covered)}",
-                    format_date(filed.diagnosed),
-                )
-        st.stage, st.notice = "noticed", b
+        if st.joined is not None and st.waiting(filed.diagnosed):
+            return self.fail(
+                name,
+                e,
+                "a claim inside the waiting period gets no notice",
+                f"diagnosed on or after {format_date(st.rules.covered_from(st.joined))}",
+                format_date(filed.diagnosed),
+            )
+        st.course, st.notice = st.course.noticed(), b
         self.f.ok(name, f"aid {b.amount} fen proposed within the cap {cap}")
 
     def objected(self, e: Entry) -> None:
@@ -270,7 +273,7 @@ class _Walker:
         assert isinstance(b, ClaimObjected)
         filed = st.filed.body
         assert isinstance(filed, ClaimFiled)
-        if st.stage != "noticed" or st.notice is None:
+        if st.course.stage is not Stage.NOTICED or st.notice is None:
             return self.fail(
                 "objections", e, "an objection outside the notice", "noticed", st.stage
             )
@@ -305,9 +308,9 @@ class _Walker:
         st = self.st
         assert isinstance(e.body, ClaimAppealed)
         name = "decision"
-        if st.stage != "rejected" or st.decided_at is None:
+        if not st.course.may_appeal or st.decided_at is None:
             return self.fail(name, e, "an appeal of a claim not rejected", "rejected", st.stage)
-        until = st.decided_at + timedelta(days=st.rules.appeal_days)
+        until = st.rules.appeal_until(st.decided_at)
         if e.time > until:
             return self.fail(
                 name,
@@ -316,15 +319,15 @@ class _Walker:
                 f"at or before {format_time(until)}",
                 format_time(e.time),
             )
-        st.stage, st.appealed_seq = "appealed", e.seq
+        st.course, st.appealed_seq = st.course.appeal_lodged(), e.seq
 
     # -- panels -----------------------------------------------------------
 
     def _seed_size(self, e: Entry, b: PanelDrawn) -> None:
         st, name = self.st, "seed"
-        if st.stage == "appealed":
+        if st.course.stage is Stage.APPEALED:
             want, why = (st.appealed_seq or 0) + 1, "the entry after the appeal"
-        elif st.stage == "redraw":
+        elif st.course.stage is Stage.REDRAW:
             want, why = (st.redraw_seq or 0) + 1, "the entry after the missed quorum"
         else:
             assert st.notice is not None
@@ -382,19 +385,18 @@ class _Walker:
         filed = st.filed.body
         assert isinstance(filed, ClaimFiled)
         name = "panel"
-        if st.stage not in ("noticed", "redraw", "appealed"):
+        if not st.course.awaiting_panel:
             return self.fail(name, e, "a panel for a claim not awaiting one", "awaiting", st.stage)
-        if st.stage == "noticed" and st.answered != set(st.objections):
+        if st.course.answers_due and st.answered != set(st.objections):
             return self.fail(
                 name, e, "objections unanswered at the draw", len(st.objections), len(st.answered)
             )
-        appeal = st.stage == "appealed" or (st.stage == "redraw" and st.appeal)
-        size = st.rules.appeal_panel_size if appeal else st.rules.panel_size
-        until = e.time + timedelta(days=st.rules.voting_days)
+        call = st.course.next_panel(st.rules)
+        until = st.rules.votes_until(e.time)
         for label, want, got in (
-            ("round", st.round + 1, b.round),
-            ("appeal flag", appeal, b.appeal),
-            ("panel size", size, len(b.jurors)),
+            ("round", call.round, b.round),
+            ("appeal flag", call.appeal, b.appeal),
+            ("panel size", call.size, len(b.jurors)),
             ("voting window", format_time(until), format_time(b.votes_until)),
         ):
             if want != got:
@@ -406,11 +408,7 @@ class _Walker:
         if found is not None:
             self._sortition(e, b, found[0], found[1])
         st.past_jurors.update(b.jurors)
-        if appeal and not st.appeal:
-            st.appeal, st.instance_rounds = True, 0
-        st.stage, st.round, st.panel, st.panel_seq = "voting", b.round, b, e.seq
-        st.instance_rounds += 1
-        st.sealed, st.revealed, st.approvals, st.rejections = {}, set(), 0, 0
+        st.course, st.panel = st.course.drawn(call), Panel.of(b)
         self.f.ok(name, f"{len(b.jurors)} jurors, round {b.round}")
 
     def _sortition(self, e: Entry, b: PanelDrawn, pool: JuryPool, pool_seq: int) -> None:
@@ -461,10 +459,10 @@ class _Walker:
 
     # -- votes and decisions ------------------------------------------------
 
-    def _voting(self, e: Entry, rnd: int) -> PanelDrawn | None:
+    def _voting(self, e: Entry, rnd: int) -> Panel | None:
         st = self.st
-        if st.stage != "voting" or st.panel is None or st.panel.round != rnd:
-            self.fail("votes", e, "a vote with no panel voting in its round", st.round, rnd)
+        if st.course.stage is not Stage.VOTING or st.panel is None or st.panel.round != rnd:
+            self.fail("votes", e, "a vote with no panel voting in its round", st.course.round, rnd)
             return None
         return st.panel
 
@@ -474,11 +472,11 @@ class _Walker:
         panel = self._voting(e, b.round)
         if panel is None:
             return
-        if b.juror not in panel.jurors:
+        if b.juror not in panel.members:
             return self.fail(
                 "votes", e, "a vote by a juror not on the panel", "a drawn juror", b.juror
             )
-        if b.juror in self.st.sealed:
+        if b.juror in panel.sealed:
             return self.fail("votes", e, "a second vote by one juror", "one vote", "two")
         if e.time > panel.votes_until:
             return self.fail(
@@ -488,8 +486,8 @@ class _Walker:
                 f"at or before {format_time(panel.votes_until)}",
                 format_time(e.time),
             )
-        self.st.sealed[b.juror] = b
-        self.f.ok("votes", f"{len(self.st.sealed)} votes sealed in round {b.round}")
+        panel.sealed[b.juror] = b
+        self.f.ok("votes", f"{len(panel.sealed)} votes sealed in round {b.round}")
 
     def revealed(self, e: Entry) -> None:
         st, b = self.st, e.body
@@ -497,7 +495,7 @@ class _Walker:
         panel = self._voting(e, b.round)
         if panel is None:
             return
-        sealed = st.sealed.get(b.juror)
+        sealed = panel.sealed.get(b.juror)
         if e.time <= panel.votes_until:
             return self.fail(
                 "votes",
@@ -506,7 +504,7 @@ class _Walker:
                 f"after {format_time(panel.votes_until)}",
                 format_time(e.time),
             )
-        if sealed is None or b.juror in st.revealed:
+        if sealed is None or b.juror in panel.revealed:
             return self.fail("votes", e, "a reveal of no sealed vote, or twice", "one", b.juror)
         if not b.reason and st.rules.reason_required:
             return self.fail("votes", e, "the rules ask for a reason", "a reason", "none")
@@ -514,12 +512,8 @@ class _Walker:
             check_reveal(sealed, b, seq=e.seq)
         except MutualogError as err:
             return self.fail("votes", e, str(err), sealed.commitment.hex(), "another opening")
-        st.revealed.add(b.juror)
-        if b.choice is Choice.APPROVE:
-            st.approvals += 1
-        else:
-            st.rejections += 1
-        self.f.ok("votes", f"{len(st.revealed)} reveals open their sealed votes")
+        panel.count(b.juror, b.choice)
+        self.f.ok("votes", f"{len(panel.revealed)} reveals open their sealed votes")
 
     def decided(self, e: Entry) -> None:
         st, b = self.st, e.body
@@ -528,10 +522,7 @@ class _Walker:
         if b.round == 0:
             filed = st.filed.body
             assert isinstance(filed, ClaimFiled)
-            covered = (
-                st.joined.date() + timedelta(days=st.rules.waiting_days) if st.joined else None
-            )
-            if st.stage != "filed" or covered is None or filed.diagnosed >= covered:
+            if not st.course.may_close_ineligible(st.waiting(filed.diagnosed)):
                 return self.fail(
                     name,
                     e,
@@ -539,12 +530,12 @@ class _Walker:
                     "a filed claim diagnosed in the waiting period",
                     st.stage,
                 )
-            st.stage = "closed"
+            st.course = st.course.closed()
             self.f.ok(name, "ineligible: diagnosed inside the waiting period")
             return
         panel = st.panel
-        if st.stage != "voting" or panel is None or b.round != panel.round:
-            return self.fail(name, e, "a decision with no panel voting", st.round, b.round)
+        if st.course.stage is not Stage.VOTING or panel is None or b.round != panel.round:
+            return self.fail(name, e, "a decision with no panel voting", st.course.round, b.round)
         if e.time <= panel.votes_until:
             return self.fail(
                 name,
@@ -553,38 +544,28 @@ class _Walker:
                 f"after {format_time(panel.votes_until)}",
                 format_time(e.time),
             )
-        if (b.approvals, b.rejections) != (st.approvals, st.rejections):
+        if (b.approvals, b.rejections) != (panel.approvals, panel.rejections):
             return self.fail(
                 name,
                 e,
                 "the tally is not the count of the revealed votes",
-                f"{st.approvals} approve, {st.rejections} reject",
+                f"{panel.approvals} approve, {panel.rejections} reject",
                 f"{b.approvals} approve, {b.rejections} reject",
             )
-        rules = st.rules
-        valid = st.approvals + st.rejections
-        if valid < rules.quorum(len(panel.jurors)):
-            want, amount = Outcome.NO_QUORUM, 0
-        elif rules.approves(st.approvals, valid):
-            assert st.notice is not None
-            want, amount = Outcome.APPROVED, st.notice.amount
-        else:
-            want, amount = Outcome.REJECTED, 0
+        verdict = panel.verdict(st.rules, st.notice.amount if st.notice is not None else 0)
+        want = verdict.outcome
         if b.outcome is not want:
             return self.fail(
                 name, e, "the outcome is not what the votes give", want.value, b.outcome.value
             )
-        if b.amount != amount:
-            return self.fail(name, e, "the amount is not the notice's", amount, b.amount)
+        if b.amount != verdict.amount:
+            return self.fail(name, e, "the amount is not the notice's", verdict.amount, b.amount)
         st.panel, st.decided_at = None, e.time
-        if want is Outcome.APPROVED:
-            st.stage, st.amount = "approved", amount
-        elif want is Outcome.NO_QUORUM and st.instance_rounds < rules.max_rounds:
-            st.stage, st.redraw_seq = "redraw", e.seq
-        elif not st.appeal and rules.appeal_days > 0:
-            st.stage = "rejected"
-        else:
-            st.stage = "closed"
+        st.course = st.course.decided(st.rules, want)
+        if st.course.stage is Stage.APPROVED:
+            st.amount = verdict.amount
+        elif st.course.stage is Stage.REDRAW:
+            st.redraw_seq = e.seq
         self.f.ok(name, f"{want.value} by {b.approvals} to {b.rejections} in round {b.round}")
 
     def payout(self, e: Entry) -> None:
@@ -592,13 +573,13 @@ class _Walker:
         assert isinstance(b, ClaimPaid)
         self.paid.append(e)
         name = "payout"
-        if st.stage == "paid":
+        if st.course.stage is Stage.PAID:
             return self.fail(name, e, "a second payout", "one payout", "two")
-        if st.stage != "approved":
+        if st.course.stage is not Stage.APPROVED:
             return self.fail(name, e, "a payout of a claim not approved", "approved", st.stage)
         if b.amount != st.amount:
             return self.fail(name, e, "the payout is not the amount decided", st.amount, b.amount)
-        st.stage = "paid"
+        st.course = st.course.paid()
         self.f.ok(name, f"paid {b.amount} fen once, in period {format_date(b.period)}")
 
 

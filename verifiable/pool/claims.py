@@ -2,15 +2,10 @@
 and the seeds of their panel draws (docs/rules.md, §4-6).
 
 A claim is judged all its life under the rules in force when it was filed
-(``Claim.rules``), so a later rule change never alters it.  Its stages::
-
-    filed ─► noticed ─► voting ─► approved ─► paid
-      │                  │  ▲
-      │                  │  └── redraw (missed quorum, rounds left)
-      │                  └────► rejected ─► appealed ─► voting (2n+1) ─► ...
-      └─► closed (ineligible: illness inside the waiting period; no panel)
-
-Panels, votes, decisions and appeals are :mod:`verifiable.pool.panels`.
+(``Claim.rules``), so a later rule change never alters it.  Its stages, and
+what the rules require at each, are the one state machine of
+:mod:`verifiable.pool.claim_machine` (``Claim.course``); panels, votes,
+decisions and appeals are :mod:`verifiable.pool.panels`.
 
 Panel seeds: the seed of a draw is the log's root hash at a size fixed by an
 event, the *seed size*: the size of the log when the first entry at or after
@@ -31,59 +26,24 @@ import heapq
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from enum import StrEnum
 
 from verifiable.errors import RuleViolation
 from verifiable.log.bodies import (
     AgeBand,
-    Choice,
     ClaimAnswered,
     ClaimFiled,
     ClaimNoticed,
     ClaimObjected,
     ClaimPaid,
     Outcome,
-    VoteSealed,
 )
 from verifiable.log.fields import format_date, format_time
+from verifiable.pool.claim_machine import AWAITING_PANEL, FINAL, Course, Panel, PanelCall, Stage
 from verifiable.pool.members import Membership
 from verifiable.pool.periods import Periods
 from verifiable.pool.rules import Rules
 
 __all__ = ["AWAITING_PANEL", "Claim", "ClaimBook", "DrawPlan", "Panel", "Stage", "violation"]
-
-
-class Stage(StrEnum):
-    """Where a claim is in its life."""
-
-    FILED = "filed"
-    NOTICED = "noticed"
-    VOTING = "voting"
-    REDRAW = "redraw"
-    REJECTED = "rejected"
-    APPEALED = "appealed"
-    APPROVED = "approved"
-    PAID = "paid"
-    CLOSED = "closed"
-
-
-AWAITING_PANEL = (Stage.NOTICED, Stage.REDRAW, Stage.APPEALED)
-_FINAL = (Stage.PAID, Stage.CLOSED)
-
-
-@dataclass(slots=True)
-class Panel:
-    """The panel of the current round and its votes."""
-
-    round: int
-    appeal: bool
-    jurors: tuple[str, ...]
-    votes_until: datetime
-    members: frozenset[str] = frozenset()
-    sealed: dict[str, VoteSealed] = field(default_factory=dict)
-    revealed: dict[str, Choice] = field(default_factory=dict)
-    approvals: int = 0
-    rejections: int = 0
 
 
 @dataclass(slots=True)
@@ -100,15 +60,11 @@ class Claim:
     filed: datetime
     rules: Rules
     covered_from: date
-    stage: Stage = Stage.FILED
+    course: Course = field(default_factory=Course)
     notice_amount: int = 0
     objections_until: datetime | None = None
     objections: dict[int, str] = field(default_factory=dict)
     answered: set[int] = field(default_factory=set)
-    round: int = 0
-    appeal: bool = False
-    instance_rounds: int = 0
-    appealed: bool = False
     seed_size: int | None = None
     seed: bytes | None = None
     past_jurors: set[str] = field(default_factory=set)
@@ -118,6 +74,11 @@ class Claim:
     amount: int = 0
     paid_period: date | None = None
     evidence: int = 0
+
+    @property
+    def stage(self) -> Stage:
+        """Where the claim is in its life (``course.stage``)."""
+        return self.course.stage
 
     @property
     def waiting(self) -> bool:
@@ -136,12 +97,10 @@ class DrawPlan:
     """Everything a panel draw for a claim is fixed by, and its result."""
 
     claim: str
-    round: int
-    appeal: bool
+    call: PanelCall
     pool_period: date
     seed_size: int
     seed: bytes
-    size: int
     excluded: frozenset[str]
     jurors: tuple[str, ...]
 
@@ -193,7 +152,7 @@ class ClaimBook:
         root: bytes | None = None
         for claim_id in due:
             claim = self.claims[claim_id]
-            if claim.stage not in AWAITING_PANEL or claim.seed_size is not None:
+            if not claim.course.awaiting_panel or claim.seed_size is not None:
                 continue
             if root is None and root_at is not None:
                 root = root_at(seq)
@@ -281,7 +240,7 @@ class ClaimBook:
                 f"on or before {format_date(deadline)}",
                 format_date(today),
             )
-        covered_from = member.joined.date() + timedelta(days=rules.waiting_days)
+        covered_from = rules.covered_from(member.joined)
         self.claims[body.claim] = Claim(
             id=body.claim,
             member=body.member,
@@ -342,7 +301,7 @@ class ClaimBook:
                 f"1..{most}",
                 body.amount,
             )
-        until = time + timedelta(days=rules.objection_days)
+        until = rules.objections_until(time)
         if body.objections_until != until:
             raise _v(
                 "notice.window",
@@ -351,7 +310,7 @@ class ClaimBook:
                 format_time(until),
                 format_time(body.objections_until),
             )
-        claim.stage = Stage.NOTICED
+        claim.course = claim.course.noticed()
         claim.notice_amount = body.amount
         claim.objections_until = until
         heapq.heappush(self.deadlines, (until, seq, claim.id))
@@ -461,7 +420,7 @@ class ClaimBook:
         return claim
 
     def paid(self, claim: Claim, body: ClaimPaid) -> None:
-        claim.stage = Stage.PAID
+        claim.course = claim.course.paid()
         claim.past_jurors.clear()
         claim.paid_period = body.period
         self.periods.add_paid(claim.id, body.amount)
@@ -470,7 +429,7 @@ class ClaimBook:
 
     def check_withdraw(self, seq: int, claim_id: str) -> Claim:
         claim = self.claims.get(claim_id)
-        if claim is None or claim.stage in _FINAL:
+        if claim is None or claim.stage in FINAL:
             state = "unknown" if claim is None else claim.stage.value
             raise _v(
                 "override.target",
@@ -482,7 +441,7 @@ class ClaimBook:
         return claim
 
     def withdraw(self, claim: Claim) -> None:
-        claim.stage = Stage.CLOSED
+        claim.course = claim.course.closed()
         claim.past_jurors.clear()
         claim.panel = None
         claim.seed_size = None

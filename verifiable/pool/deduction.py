@@ -146,56 +146,71 @@ def check_deduction(
         f.fail("roster", str(e), closed.roster_root.hex(), "another root", where)
     _paid_list(d.paid, closed, f, where)
     if book is not None:
-        surplus_in = _surplus_in(proven, book, entry, f)
-        if surplus_in is not None and surplus_in != closed.surplus_in:
-            f.fail(
-                "surplus",
-                "surplus_in is not the previous surplus_out",
-                surplus_in,
-                closed.surplus_in,
-                where,
-            )
-        rules = book.in_force(moment(period))
-        want = None
-        if rules is not None and surplus_in is not None:
-            try:
-                want = period_figures(
-                    period,
-                    d.paid,
-                    closed.refunds,
-                    surplus_in,
-                    closed.roster_root,
-                    closed.roster_size,
-                    rules,
-                )
-            except MutualogError as e:
-                # A paid list no honest period has (a claim listed twice):
-                # "paid claims" names it; the formula cannot be applied to it.
-                f.fail(
-                    "share",
-                    f"the rules' formula cannot be applied to the paid list: {e}",
-                    "a list of distinct paid claims",
-                    "refused",
-                    where,
-                )
-        if want is not None:
-            for name, check in _SHARE_FIELDS:
-                if getattr(want, name) != getattr(closed, name):
-                    f.fail(
-                        check,
-                        f"{name} is not the rules' formula of the figures",
-                        getattr(want, name),
-                        getattr(closed, name),
-                        f"{where}, {name}",
-                    )
-            f.ok(
-                "share",
-                f"{closed.share} fen = ceil(({closed.claims_total} + fee {closed.fee} "
-                f"+ refunds {closed.refunds} - surplus {surplus_in}) / "
-                f"{closed.roster_size})",
-            )
+        _share(proven, book, entry, d.paid, f, where)
         _sample(proven, book, bundle.claims, d.paid, period, f)
     return DeductionResult(f.result(), closed)
+
+
+def _share(
+    proven: ProvenBundle,
+    book: Rulebook,
+    entry: Entry,
+    paid: tuple[tuple[str, int], ...],
+    f: Findings,
+    where: str,
+) -> None:
+    """``surplus`` and ``share``: the surplus carried in, and the figures of
+    the period's ``period.closed`` (``entry``) as the rules' formula gives them."""
+    closed = entry.body
+    assert isinstance(closed, PeriodClosed)
+    surplus_in = _surplus_in(proven, book, entry, f)
+    if surplus_in is not None and surplus_in != closed.surplus_in:
+        f.fail(
+            "surplus",
+            "surplus_in is not the previous surplus_out",
+            surplus_in,
+            closed.surplus_in,
+            where,
+        )
+    rules = book.in_force(moment(closed.period))
+    if rules is None or surplus_in is None:
+        return
+    try:
+        want = period_figures(
+            closed.period,
+            paid,
+            closed.refunds,
+            surplus_in,
+            closed.roster_root,
+            closed.roster_size,
+            rules,
+        )
+    except MutualogError as e:
+        # A paid list no honest period has (a claim listed twice):
+        # "paid claims" names it; the formula cannot be applied to it.
+        f.fail(
+            "share",
+            f"the rules' formula cannot be applied to the paid list: {e}",
+            "a list of distinct paid claims",
+            "refused",
+            where,
+        )
+        return
+    for name, check in _SHARE_FIELDS:
+        if getattr(want, name) != getattr(closed, name):
+            f.fail(
+                check,
+                f"{name} is not the rules' formula of the figures",
+                getattr(want, name),
+                getattr(closed, name),
+                f"{where}, {name}",
+            )
+    f.ok(
+        "share",
+        f"{closed.share} fen = ceil(({closed.claims_total} + fee {closed.fee} "
+        f"+ refunds {closed.refunds} - surplus {surplus_in}) / "
+        f"{closed.roster_size})",
+    )
 
 
 def _paid_list(

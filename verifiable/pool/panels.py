@@ -6,7 +6,10 @@ it checks each ``panel.drawn`` against the sortition
 ``vote.sealed`` and ``vote.revealed`` against the panel and its window (a
 reveal must open its commitment, :func:`verifiable.pool.votes.check_reveal`), each
 ``claim.decided`` against the revealed votes, and each ``claim.appealed``.
-A claim is judged under the rules of its filing (``Claim.rules``).
+A claim is judged under the rules of its filing (``Claim.rules``); what those
+rules require next — the panel called for, the verdict of a tally, the stage
+after a decision, whether an appeal may come — is asked of the claim's
+:class:`~verifiable.pool.claim_machine.Course`, which ``verify-claim`` asks too.
 
 Every handler checks everything first and changes state only once nothing
 can fail.
@@ -15,12 +18,11 @@ can fail.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from datetime import datetime
 from json.encoder import encode_basestring as _quote
 
 from verifiable.errors import RuleViolation
 from verifiable.log.bodies import (
-    Choice,
     ClaimAppealed,
     ClaimDecided,
     Outcome,
@@ -29,15 +31,8 @@ from verifiable.log.bodies import (
     VoteSealed,
 )
 from verifiable.log.fields import format_date, format_time
-from verifiable.pool.claims import (
-    AWAITING_PANEL,
-    Claim,
-    ClaimBook,
-    DrawPlan,
-    Panel,
-    Stage,
-    violation,
-)
+from verifiable.pool.claim_machine import Panel, Stage, Verdict
+from verifiable.pool.claims import Claim, ClaimBook, DrawPlan, violation
 from verifiable.pool.sortition import draw_panel
 from verifiable.pool.votes import DOMAIN as VOTE_DOMAIN
 from verifiable.pool.votes import check_reveal
@@ -77,7 +72,8 @@ class Votes:
     def plan(self, seq: int, claim: Claim, seed: bytes | None) -> DrawPlan:
         """The draw a panel for ``claim`` must be, with ``seed`` standing in
         for the seed if the log's roots are not being checked."""
-        if claim.stage not in AWAITING_PANEL:
+        course = claim.course
+        if not course.awaiting_panel:
             raise _v(
                 "panel.state",
                 f"claim {claim.id} is {claim.stage.value}",
@@ -85,7 +81,7 @@ class Votes:
                 "a claim awaiting a panel (noticed, redraw or appealed)",
                 claim.stage.value,
             )
-        if claim.stage is Stage.NOTICED and len(claim.answered) != len(claim.objections):
+        if course.answers_due and len(claim.answered) != len(claim.objections):
             raise _v(
                 "panel.objections",
                 "every objection is answered before the panel is drawn",
@@ -105,33 +101,31 @@ class Votes:
         pool = self.members.pool
         if pool is None:
             raise _v("panel.pool", "no juror pool has been committed", seq, "a jury.pool", "none")
-        appeal = claim.stage is Stage.APPEALED or (claim.stage is Stage.REDRAW and claim.appeal)
-        rules = claim.rules
-        size = rules.appeal_panel_size if appeal else rules.panel_size
+        call = course.next_panel(claim.rules)
         used = claim.seed if claim.seed is not None else seed
         assert used is not None
         excluded = frozenset(
             {claim.member, *claim.objections.values(), *claim.past_jurors, *pool.lapsed}
         )
         try:
-            jurors = draw_panel(used, claim.id, claim.round + 1, appeal, pool.ids, size, excluded)
+            jurors = draw_panel(
+                used, claim.id, call.round, call.appeal, pool.ids, call.size, excluded
+            )
         except RuleViolation as e:
             raise _v(
                 e.rule,
                 f"the juror pool of {format_date(pool.period)} has too few eligible jurors "
-                f"for a panel of {size} on claim {claim.id}",
+                f"for a panel of {call.size} on claim {claim.id}",
                 seq,
                 e.expected,
                 e.actual,
             ) from e
         return DrawPlan(
             claim=claim.id,
-            round=claim.round + 1,
-            appeal=appeal,
+            call=call,
             pool_period=pool.period,
             seed_size=claim.seed_size,
             seed=used,
-            size=size,
             excluded=excluded,
             jurors=jurors,
         )
@@ -139,14 +133,63 @@ class Votes:
     def panel_drawn(self, seq: int, time: datetime, body: PanelDrawn) -> None:
         claim = self.book.require(body.claim, seq)
         plan = self.plan(seq, claim, body.seed)
-        if body.round != plan.round:
-            raise _v("panel.round", "rounds are numbered 1, 2, ...", seq, plan.round, body.round)
-        if body.appeal != plan.appeal:
+        self._check_draw(seq, body, plan)
+        call = plan.call
+        if len(body.jurors) != call.size:
+            raise _v(
+                "panel.size",
+                f"claim {claim.id} is judged under the rules of its filing: "
+                f"{'an appeal panel of 2n+1' if call.appeal else 'a panel of n'}",
+                seq,
+                call.size,
+                len(body.jurors),
+            )
+        if claim.member in body.jurors:
+            raise _v(
+                "panel.claimant",
+                "the claimant cannot sit on their own panel",
+                seq,
+                "a panel without the claimant",
+                claim.member,
+            )
+        if body.jurors != plan.jurors:
+            pairs = enumerate(zip(plan.jurors, body.jurors, strict=True))
+            first = next(i for i, (a, b) in pairs if a != b)
+            raise _v(
+                "panel.sortition",
+                f"the jurors are not the sortition's draw (first difference at position {first})",
+                seq,
+                plan.jurors[first],
+                body.jurors[first],
+            )
+        until = claim.rules.votes_until(time)
+        if body.votes_until != until:
+            raise _v(
+                "panel.window",
+                f"the voting window is {claim.rules.voting_days} days from the draw",
+                seq,
+                format_time(until),
+                format_time(body.votes_until),
+            )
+        claim.course = claim.course.drawn(call)
+        claim.seed_size = None
+        claim.seed = None
+        claim.past_jurors.update(body.jurors)
+        claim.panel = Panel.of(body)
+
+    @staticmethod
+    def _check_draw(seq: int, body: PanelDrawn, plan: DrawPlan) -> None:
+        """The round, appeal flag, seed and pool of a draw are the plan's."""
+        if body.round != plan.call.round:
+            raise _v(
+                "panel.round", "rounds are numbered 1, 2, ...", seq, plan.call.round, body.round
+            )
+        if body.appeal != plan.call.appeal:
             raise _v(
                 "panel.appeal",
                 "the panel's appeal flag is not the claim's instance",
                 seq,
-                plan.appeal,
+                plan.call.appeal,
                 body.appeal,
             )
         if body.seed_size != plan.seed_size:
@@ -173,52 +216,6 @@ class Votes:
                 format_date(plan.pool_period),
                 format_date(body.pool_period),
             )
-        if len(body.jurors) != plan.size:
-            raise _v(
-                "panel.size",
-                f"claim {claim.id} is judged under the rules of its filing: "
-                f"{'an appeal panel of 2n+1' if plan.appeal else 'a panel of n'}",
-                seq,
-                plan.size,
-                len(body.jurors),
-            )
-        if claim.member in body.jurors:
-            raise _v(
-                "panel.claimant",
-                "the claimant cannot sit on their own panel",
-                seq,
-                "a panel without the claimant",
-                claim.member,
-            )
-        if body.jurors != plan.jurors:
-            pairs = enumerate(zip(plan.jurors, body.jurors, strict=True))
-            first = next(i for i, (a, b) in pairs if a != b)
-            raise _v(
-                "panel.sortition",
-                f"the jurors are not the sortition's draw (first difference at position {first})",
-                seq,
-                plan.jurors[first],
-                body.jurors[first],
-            )
-        until = time + timedelta(days=claim.rules.voting_days)
-        if body.votes_until != until:
-            raise _v(
-                "panel.window",
-                f"the voting window is {claim.rules.voting_days} days from the draw",
-                seq,
-                format_time(until),
-                format_time(body.votes_until),
-            )
-        if plan.appeal and not claim.appeal:
-            claim.appeal = True
-            claim.instance_rounds = 0
-        claim.stage = Stage.VOTING
-        claim.round = plan.round
-        claim.instance_rounds += 1
-        claim.seed_size = None
-        claim.seed = None
-        claim.past_jurors.update(body.jurors)
-        claim.panel = Panel(plan.round, plan.appeal, body.jurors, until, frozenset(body.jurors))
 
     # -- votes ----------------------------------------------------------
 
@@ -228,7 +225,7 @@ class Votes:
             raise ClaimBook.unknown(claim_id, seq)
         panel = claim.panel
         if panel is None or panel.round != round or claim.stage is not Stage.VOTING:
-            current = f"round {claim.round} ({claim.stage.value})"
+            current = f"round {claim.course.round} ({claim.stage.value})"
             raise _v(
                 "vote.round",
                 f"claim {claim.id} has no panel voting in round {round}",
@@ -307,36 +304,40 @@ class Votes:
             opens = False
         if not opens:
             check_reveal(sealed, body, seq=seq)  # raises, naming the difference
-        panel.revealed[body.juror] = body.choice
-        if body.choice is Choice.APPROVE:
-            panel.approvals += 1
-        else:
-            panel.rejections += 1
+        panel.count(body.juror, body.choice)
 
     # -- decisions ------------------------------------------------------
-
-    def expected_outcome(self, claim: Claim) -> tuple[Outcome, int]:
-        """The outcome and amount the revealed votes of the current panel give."""
-        panel = claim.panel
-        assert panel is not None
-        valid = panel.approvals + panel.rejections
-        if valid < claim.rules.quorum(len(panel.jurors)):
-            return Outcome.NO_QUORUM, 0
-        if claim.rules.approves(panel.approvals, valid):
-            return Outcome.APPROVED, claim.notice_amount
-        return Outcome.REJECTED, 0
 
     def decided(self, seq: int, time: datetime, body: ClaimDecided) -> Claim:
         """Check and record a decision; returns the claim."""
         claim = self.book.require(body.claim, seq)
         if body.round == 0:
             self._check_ineligible(seq, claim)
-            claim.stage = Stage.CLOSED
+            claim.course = claim.course.closed()
             claim.past_jurors.clear()
             claim.outcome = Outcome.INELIGIBLE
             claim.decided = time
             return claim
-        if claim.stage is not Stage.VOTING or claim.panel is None:
+        verdict = self._check_decision(seq, time, body, claim)
+        claim.panel = None
+        claim.decided = time
+        claim.outcome = verdict.outcome
+        claim.course = course = claim.course.decided(claim.rules, verdict.outcome)
+        if course.stage is Stage.APPROVED:
+            claim.past_jurors.clear()  # no more panels: free the ids
+            claim.amount = verdict.amount
+        elif course.stage is Stage.REDRAW:
+            self.book.armed.append(claim.id)
+        elif course.stage is Stage.CLOSED:
+            claim.past_jurors.clear()
+        return claim
+
+    def _check_decision(
+        self, seq: int, time: datetime, body: ClaimDecided, claim: Claim
+    ) -> Verdict:
+        """A decision of round 1 or later is the verdict of the current panel."""
+        panel = claim.panel
+        if claim.stage is not Stage.VOTING or panel is None:
             raise _v(
                 "decision.state",
                 f"claim {claim.id} is {claim.stage.value}",
@@ -344,7 +345,6 @@ class Votes:
                 "a claim with a panel voting",
                 claim.stage.value,
             )
-        panel = claim.panel
         if body.round != panel.round:
             raise _v(
                 "decision.round",
@@ -369,15 +369,15 @@ class Votes:
                 f"{panel.approvals} approve, {panel.rejections} reject",
                 f"{body.approvals} approve, {body.rejections} reject",
             )
-        outcome, amount = self.expected_outcome(claim)
-        if body.outcome is not outcome:
+        verdict = panel.verdict(claim.rules, claim.notice_amount)
+        if body.outcome is not verdict.outcome:
             quorum = claim.rules.quorum(len(panel.jurors))
             raise _v(
                 "decision.outcome",
                 f"quorum {quorum} of {len(panel.jurors)}, approval above "
                 f"{claim.rules.threshold_bp} bp of the valid votes",
                 seq,
-                outcome.value,
+                verdict.outcome.value,
                 body.outcome.value,
             )
         if body.amount > claim.cap:
@@ -389,33 +389,18 @@ class Votes:
                 f"at most {claim.cap}",
                 body.amount,
             )
-        if body.amount != amount:
+        if body.amount != verdict.amount:
             raise _v(
                 "decision.amount",
                 "an approved claim is decided at the amount of its notice",
                 seq,
-                amount,
+                verdict.amount,
                 body.amount,
             )
-        claim.panel = None
-        claim.decided = time
-        claim.outcome = outcome
-        if outcome is Outcome.APPROVED:
-            claim.stage = Stage.APPROVED
-            claim.past_jurors.clear()  # no more panels: free the ids
-            claim.amount = amount
-        elif outcome is Outcome.NO_QUORUM and claim.instance_rounds < claim.rules.max_rounds:
-            claim.stage = Stage.REDRAW
-            self.book.armed.append(claim.id)
-        elif not claim.appeal and claim.rules.appeal_days > 0:
-            claim.stage = Stage.REJECTED
-        else:
-            claim.stage = Stage.CLOSED
-            claim.past_jurors.clear()
-        return claim
+        return verdict
 
     def _check_ineligible(self, seq: int, claim: Claim) -> None:
-        if claim.stage is not Stage.FILED or not claim.waiting:
+        if not claim.course.may_close_ineligible(claim.waiting):
             state = claim.stage.value if claim.stage is not Stage.FILED else "not in waiting"
             raise _v(
                 "decision.ineligible",
@@ -428,7 +413,8 @@ class Votes:
 
     def appealed(self, seq: int, time: datetime, body: ClaimAppealed) -> None:
         claim = self.book.require(body.claim, seq)
-        if claim.appeal or claim.appealed:
+        course = claim.course
+        if course.appeal or course.appealed:
             raise _v(
                 "appeal.once",
                 f"claim {claim.id} has already been appealed",
@@ -436,17 +422,17 @@ class Votes:
                 "one appeal",
                 "a second appeal",
             )
-        if claim.stage is Stage.REDRAW:
+        if course.stage is Stage.REDRAW:
             raise _v(
                 "panel.redraw",
-                f"the panel of round {claim.round} missed quorum: a new panel is drawn "
-                f"({claim.instance_rounds} of {claim.rules.max_rounds} rounds used) before "
+                f"the panel of round {course.round} missed quorum: a new panel is drawn "
+                f"({course.instance_rounds} of {claim.rules.max_rounds} rounds used) before "
                 "any appeal",
                 seq,
-                f"panel round {claim.round + 1}",
+                f"panel round {course.round + 1}",
                 "an appeal",
             )
-        if claim.stage is not Stage.REJECTED or claim.decided is None:
+        if not course.may_appeal or claim.decided is None:
             raise _v(
                 "appeal.state",
                 f"claim {claim.id} is {claim.stage.value}",
@@ -454,7 +440,7 @@ class Votes:
                 "a rejected claim",
                 claim.stage.value,
             )
-        until = claim.decided + timedelta(days=claim.rules.appeal_days)
+        until = claim.rules.appeal_until(claim.decided)
         if time > until:
             raise _v(
                 "appeal.window",
@@ -463,6 +449,5 @@ class Votes:
                 f"at or before {format_time(until)}",
                 format_time(time),
             )
-        claim.appealed = True
-        claim.stage = Stage.APPEALED
+        claim.course = course.appeal_lodged()
         self.book.armed.append(claim.id)

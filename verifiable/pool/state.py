@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from verifiable.errors import RuleViolation
@@ -158,8 +158,8 @@ def _claim_view(c: Claim) -> ClaimView:
         stage=c.stage,
         notice_amount=c.notice_amount,
         objections=len(c.objections),
-        round=c.round,
-        appeal=c.appeal,
+        round=c.course.round,
+        appeal=c.course.appeal,
         jurors=panel.jurors if panel else (),
         votes_until=panel.votes_until if panel else None,
         sealed=len(panel.sealed) if panel else 0,
@@ -627,16 +627,15 @@ class PoolState:
                     actual="none",
                 )
             plan = started.votes.plan(self._size, claim, None)
-            voting_days = claim.rules.voting_days
         return PanelDrawn(
             claim=plan.claim,
-            round=plan.round,
-            appeal=plan.appeal,
+            round=plan.call.round,
+            appeal=plan.call.appeal,
             pool_period=plan.pool_period,
             seed_size=plan.seed_size,
             seed=plan.seed,
             jurors=plan.jurors,
-            votes_until=time + timedelta(days=voting_days),
+            votes_until=claim.rules.votes_until(time),
         )
 
     def expected_decision(self, claim_id: str) -> ClaimDecided:
@@ -645,7 +644,7 @@ class PoolState:
         waiting period."""
         claims = self._started.claims
         claim = claims.require(claim_id, self._size)
-        if claim.stage is Stage.FILED and claim.waiting:
+        if claim.course.may_close_ineligible(claim.waiting):
             return ClaimDecided(claim_id, 0, 0, 0, Outcome.INELIGIBLE, 0)
         panel = claim.panel
         if claim.stage is not Stage.VOTING or panel is None:
@@ -656,7 +655,12 @@ class PoolState:
                 expected="a claim with a panel voting",
                 actual=claim.stage.value,
             )
-        outcome, amount = self._started.votes.expected_outcome(claim)
+        verdict = panel.verdict(claim.rules, claim.notice_amount)
         return ClaimDecided(
-            claim_id, panel.round, panel.approvals, panel.rejections, outcome, amount
+            claim_id,
+            panel.round,
+            panel.approvals,
+            panel.rejections,
+            verdict.outcome,
+            verdict.amount,
         )
