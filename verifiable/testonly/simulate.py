@@ -9,27 +9,30 @@ quorums redrawn, appeals, waiting-period claims refunded, payouts, period
 closes with their figures, overrides and rule changes — and yields the
 canonical bytes of every entry.
 
-It keeps its own books (it does not use :class:`verifiable.pool.state.PoolState`),
-so a replay of its output is a check of one implementation of the rules
-against another.  Randomness comes only from the ``rng`` argument (anything
-with ``randrange`` and ``getrandbits``, such as ``random.Random(seed)``), so
-the same seed and configuration always give the same bytes; this module does
-not import :mod:`random`.
+It keeps its own books (:mod:`verifiable.testonly.books`; it uses neither
+:class:`verifiable.pool.state.PoolState` nor the claim state machine of
+:mod:`verifiable.pool.claim_machine`), so a replay of its output is a check
+of one implementation of the rules against another.  What the rules say —
+windows, panel sizes, quorum, threshold, caps, fee — it reads through the
+accessors of :class:`~verifiable.pool.rules.Rules`, as the rulebook does, so
+the two can differ only in what they do with the rules.
+
+Randomness comes only from the ``rng`` argument (anything with ``randrange``
+and ``getrandbits``, such as ``random.Random(seed)``), so the same seed and
+configuration always give the same bytes; this module does not import
+:mod:`random`.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from collections.abc import Callable, Iterator, Mapping
+from datetime import date, datetime, timedelta
 from functools import partial
-from typing import Protocol
 
 from verifiable.errors import MalformedError, RuleViolation
 from verifiable.log.bodies import (
-    AgeBand,
     Body,
     Choice,
     ClaimAnswered,
@@ -60,53 +63,18 @@ from verifiable.pool.roster import paid_claims_root, roster_root
 from verifiable.pool.rules import Rules, moment, next_notice
 from verifiable.pool.sortition import draw_panel, juror_pool_root
 from verifiable.pool.votes import vote_commitment
+from verifiable.testonly.books import (
+    Bag,
+    EvidenceHook,
+    Rng,
+    SimClaim,
+    SimConfig,
+    SimMember,
+    SimPeriod,
+    VoteOpening,
+)
 
 __all__ = ["EvidenceHook", "Rng", "SimConfig", "Simulation", "VoteOpening", "simulate"]
-
-VoteOpening = tuple[Choice, str, bytes]
-"""A sealed vote's opening: the choice, the reason and the salt."""
-
-EvidenceHook = Callable[[str, str, int, datetime], Sequence[bytes]]
-"""``hook(claim_id, member_id, count, time)``: the commitments of the
-``count`` evidence documents of a claim filed at ``time``, in order."""
-
-
-class Rng(Protocol):
-    """The randomness a simulation needs; ``random.Random`` has it."""
-
-    def randrange(self, start: int, stop: int | None = ..., step: int = ...) -> int: ...
-
-    def getrandbits(self, k: int, /) -> int: ...
-
-
-@dataclass(frozen=True)
-class SimConfig:
-    """What a simulated pool looks like.  Rates ``*_per_day`` are expected
-    counts per day in hundredths (150: 1.5 a day); ``*_pct`` are chances in
-    percent."""
-
-    start: datetime = datetime(2024, 1, 1, tzinfo=UTC)
-    days: int = 60
-    max_entries: int | None = None
-    initial_members: int = 60
-    initial_jurors: int = 30
-    joins_per_day: int = 200
-    leaves_per_day: int = 30
-    jurors_per_day: int = 50
-    juror_removals_per_day: int = 5
-    claims_per_day: int = 100
-    notes_per_day: int = 3
-    waiting_claim_pct: int = 10
-    withdraw_pct: int = 3
-    objection_pct: int = 25
-    low_turnout_pct: int = 15
-    merit_pct: int = 70
-    appeal_pct: int = 60
-    rules: Mapping[str, object] = field(default_factory=dict)
-    rule_changes: tuple[tuple[int, Mapping[str, object]], ...] = ()
-    """(day, rules) pairs: a ``pool.rules`` entry five days before ``day``,
-    effective at 00:00:30 UTC on that day."""
-
 
 _REASONS = (
     "The hospital records match the category and the dates.",
@@ -118,75 +86,6 @@ _REASONS = (
 
 _HOUR = timedelta(hours=1)
 _DAY = timedelta(days=1)
-
-
-class _Bag:
-    """Ids with O(1) add, remove and uniform choice, in a deterministic order."""
-
-    __slots__ = ("_ids", "_pos")
-
-    def __init__(self) -> None:
-        self._ids: list[str] = []
-        self._pos: dict[str, int] = {}
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    def add(self, item: str) -> None:
-        self._pos[item] = len(self._ids)
-        self._ids.append(item)
-
-    def remove(self, item: str) -> None:
-        i = self._pos.pop(item)
-        last = self._ids.pop()
-        if last != item:
-            self._ids[i] = last
-            self._pos[last] = i
-
-    def choice(self, rng: Rng) -> str:
-        return self._ids[rng.randrange(len(self._ids))]
-
-
-@dataclass(slots=True)
-class _Member:
-    band: AgeBand
-    joined: datetime
-    juror: bool = False
-    busy: int = 0
-    ending: bool = False
-
-
-@dataclass(slots=True)
-class _Claim:
-    id: str
-    member: str
-    band: AgeBand
-    requested: int
-    rules: Rules
-    merit: bool
-    stage: str = "filed"
-    amount: int = 0
-    until: datetime | None = None
-    objectors: list[str] = field(default_factory=list)
-    past: set[str] = field(default_factory=set)
-    round: int = 0
-    appeal: bool = False
-    instance_rounds: int = 0
-    seed_size: int | None = None
-    seed: bytes | None = None
-    jurors: tuple[str, ...] = ()
-    votes_until: datetime | None = None
-    sealed: dict[str, VoteOpening] = field(default_factory=dict)
-
-
-@dataclass(slots=True)
-class _Book:
-    period: date
-    moment: datetime
-    paid: list[tuple[str, int]] = field(default_factory=list)
-    refunds: int = 0
-    rules: Rules | None = None
-    roster: tuple[bytes, int] = (b"", 0)
 
 
 class Simulation:
@@ -214,16 +113,16 @@ class Simulation:
         self._actions: list[tuple[datetime, int, Callable[[datetime], None]]] = []
         self._counter = 0
         self._schedule: list[tuple[datetime, Rules]] = []
-        self._members: dict[str, _Member] = {}
-        self._active = _Bag()
-        self._jurors = _Bag()
+        self._members: dict[str, SimMember] = {}
+        self._active = Bag()
+        self._jurors = Bag()
         self._pool: tuple[date, list[str]] | None = None
         self._lapsed: set[str] = set()
-        self._claims: dict[str, _Claim] = {}
+        self._claims: dict[str, SimClaim] = {}
         self._deadlines: list[tuple[datetime, int, str]] = []
         self._armed: list[str] = []
-        self._open: _Book | None = None
-        self._due: list[_Book] = []
+        self._open: SimPeriod | None = None
+        self._due: list[SimPeriod] = []
         self._moments: list[datetime] = []
         self._shares: list[int] = []
         self._surplus = 0
@@ -326,7 +225,7 @@ class Simulation:
             book.roster = roster_root(sorted(self._members_active()))
             self._due.append(book)
             nxt = next_notice(book.moment, book.rules)
-            book = self._open = _Book(nxt, moment(nxt))
+            book = self._open = SimPeriod(nxt, moment(nxt))
 
     def _members_active(self) -> Iterator[str]:
         return iter(self._active._ids)
@@ -344,16 +243,15 @@ class Simulation:
         self._due = []
         self._at(self._open.moment + timedelta(minutes=1), self._calendar)
 
-    def _close(self, when: datetime, book: _Book) -> None:
+    def _close(self, when: datetime, book: SimPeriod) -> None:
         rules = book.rules
         assert rules is not None
         aid = sum(a for _, a in book.paid)
-        fee = aid * rules.fee_rate_bp // 10_000
+        fee = rules.fee(aid)
         root, sharing = book.roster
         need = aid + fee + book.refunds - self._surplus
         share = 0 if need <= 0 or sharing == 0 else (need + sharing - 1) // sharing
-        if rules.share_cap_per_claim:
-            share = min(share, rules.share_cap_per_claim * len(book.paid))
+        share = rules.capped_share(share, len(book.paid))
         collected = share * sharing
         surplus_out = self._surplus + collected - aid - fee - book.refunds
         body = PeriodClosed(
@@ -390,7 +288,7 @@ class Simulation:
         self._schedule.append((when, rules))
         self._emit(when, body)
         first = next_notice(when, rules)
-        self._open = _Book(first, moment(first))
+        self._open = SimPeriod(first, moment(first))
         t = when
         for _ in range(cfg.initial_members):
             t += timedelta(seconds=1)
@@ -439,10 +337,10 @@ class Simulation:
         member_id = self._id()
         band = rules.join_bands[self.rng.randrange(len(rules.join_bands))]
         self._emit(when, MemberJoined(member=member_id, age_band=band))
-        self._members[member_id] = _Member(band, when)
+        self._members[member_id] = SimMember(band, when)
         self._active.add(member_id)
 
-    def _pick(self, ok: Callable[[str, _Member], bool], tries: int = 20) -> str | None:
+    def _pick(self, ok: Callable[[str, SimMember], bool], tries: int = 20) -> str | None:
         if not len(self._active):
             return None
         for _ in range(tries):
@@ -469,10 +367,12 @@ class Simulation:
 
     def _qualify_one(self, when: datetime) -> None:
         rules = self.rules_at(when)
-        ready = when - timedelta(days=rules.seasoning_days)
         member_id = self._pick(
             lambda _, m: (
-                not m.juror and not m.ending and m.band in rules.juror_bands and m.joined <= ready
+                not m.juror
+                and not m.ending
+                and m.band in rules.juror_bands
+                and rules.seasoned_from(m.joined) <= when
             )
         )
         if member_id is None:
@@ -510,17 +410,17 @@ class Simulation:
         today = when.date()
         waiting = self._pct(cfg.waiting_claim_pct)
 
-        def ok(_: str, m: _Member) -> bool:
+        def ok(_: str, m: SimMember) -> bool:
             if m.busy or m.ending:
                 return False
-            covered_from = m.joined.date() + timedelta(days=rules.waiting_days)
+            covered_from = rules.covered_from(m.joined)
             return (covered_from > today) if waiting else (covered_from <= today)
 
         member_id = self._pick(ok)
         if member_id is None:
             return
         member = self._members[member_id]
-        covered_from = member.joined.date() + timedelta(days=rules.waiting_days)
+        covered_from = rules.covered_from(member.joined)
         if waiting:
             diagnosed = today - timedelta(days=self.rng.randrange(3))
         else:
@@ -529,7 +429,7 @@ class Simulation:
         cap = rules.cap(member.band)
         assert cap is not None
         requested = self.rng.randrange(100_000, cap + cap // 5)
-        claim = _Claim(
+        claim = SimClaim(
             id=self._id(),
             member=member_id,
             band=member.band,
@@ -563,14 +463,14 @@ class Simulation:
         else:
             self._at(when + self._secs(3_600, 86_400), lambda t: self._notice(t, claim, category))
 
-    def _finish(self, claim: _Claim, stage: str) -> None:
+    def _finish(self, claim: SimClaim, stage: str) -> None:
         claim.stage = stage
         member = self._members.get(claim.member)
         if member is not None:
             member.busy -= 1
         self.stats[f"outcome.{stage}"] += 1
 
-    def _ineligible(self, when: datetime, claim: _Claim) -> None:
+    def _ineligible(self, when: datetime, claim: SimClaim) -> None:
         self._emit(when, ClaimDecided(claim.id, 0, 0, 0, Outcome.INELIGIBLE, 0))
         self._finish(claim, "ineligible")
         member = self._members[claim.member]
@@ -586,12 +486,12 @@ class Simulation:
         self._open.refunds += refund
         self._drop(member_id)
 
-    def _notice(self, when: datetime, claim: _Claim, category: str) -> None:
+    def _notice(self, when: datetime, claim: SimClaim, category: str) -> None:
         rules = claim.rules
         cap = rules.cap(claim.band)
         assert cap is not None
         claim.amount = min(claim.requested, cap)
-        until = when + timedelta(days=rules.objection_days)
+        until = rules.objections_until(when)
         body = ClaimNoticed(
             claim=claim.id,
             text=f"A member aged {claim.band.value} asks for aid for {category}.",
@@ -613,7 +513,7 @@ class Simulation:
                 self._at(when + self._secs(0, window), lambda t: self._object(t, claim))
         self._at(until + self._secs(60, 7_200), lambda t: self._draw(t, claim))
 
-    def _withdraw(self, when: datetime, claim: _Claim) -> None:
+    def _withdraw(self, when: datetime, claim: SimClaim) -> None:
         if claim.stage != "noticed":
             return
         body = OperatorOverride(
@@ -625,7 +525,7 @@ class Simulation:
         self._emit(when, body)
         self._finish(claim, "withdrawn")
 
-    def _object(self, when: datetime, claim: _Claim) -> None:
+    def _object(self, when: datetime, claim: SimClaim) -> None:
         if claim.stage != "noticed" or claim.until is None or when > claim.until:
             return
         objector = self._pick(lambda i, m: i != claim.member)
@@ -637,7 +537,7 @@ class Simulation:
         answer = "The records show the diagnosis after the waiting period."
         self._emit(when, ClaimAnswered(claim=claim.id, objection=seq, text=answer))
 
-    def _draw(self, when: datetime, claim: _Claim) -> None:
+    def _draw(self, when: datetime, claim: SimClaim) -> None:
         if claim.stage not in ("noticed", "redraw", "appealed"):
             return
         self._fix_seeds(when)
@@ -646,7 +546,7 @@ class Simulation:
         period, ids = self._pool
         rules = claim.rules
         appeal = claim.stage == "appealed" or (claim.stage == "redraw" and claim.appeal)
-        size = rules.appeal_panel_size if appeal else rules.panel_size
+        size = rules.panel_size_for(appeal)
         excluded = {claim.member, *claim.objectors, *claim.past, *self._lapsed}
         try:
             jurors = draw_panel(claim.seed, claim.id, claim.round + 1, appeal, ids, size, excluded)
@@ -662,7 +562,7 @@ class Simulation:
             )
             self._finish(claim, "withdrawn")
             return
-        until = when + timedelta(days=rules.voting_days)
+        until = rules.votes_until(when)
         body = PanelDrawn(
             claim=claim.id,
             round=claim.round + 1,
@@ -694,7 +594,7 @@ class Simulation:
                 self._at(when + self._secs(0, window + 1), vote)
         self._at(until + self._secs(1, 3_600), lambda t: self._decide(t, claim))
 
-    def _vote(self, when: datetime, claim: _Claim, juror: str) -> None:
+    def _vote(self, when: datetime, claim: SimClaim, juror: str) -> None:
         leaning = Choice.APPROVE if claim.merit else Choice.REJECT
         other = Choice.REJECT if claim.merit else Choice.APPROVE
         choice = leaning if self._pct(85) else other
@@ -705,7 +605,7 @@ class Simulation:
         self._emit(when, body)
         claim.sealed[juror] = (choice, reason, salt)
 
-    def _decide(self, when: datetime, claim: _Claim) -> None:
+    def _decide(self, when: datetime, claim: SimClaim) -> None:
         approvals = rejections = 0
         for juror, (choice, reason, salt) in claim.sealed.items():
             body = VoteRevealed(
@@ -723,9 +623,9 @@ class Simulation:
                 rejections += 1
         rules = claim.rules
         valid = approvals + rejections
-        if valid < len(claim.jurors) * rules.quorum_bp // 10_000 + 1:
+        if valid < rules.quorum(len(claim.jurors)):
             outcome = Outcome.NO_QUORUM
-        elif approvals * 10_000 > rules.threshold_bp * valid:
+        elif rules.approves(approvals, valid):
             outcome = Outcome.APPROVED
         else:
             outcome = Outcome.REJECTED
@@ -740,7 +640,7 @@ class Simulation:
             claim.stage = "redraw"
             self._armed.append(claim.id)
             self._at(when + self._secs(60, 7_200), lambda t: self._draw(t, claim))
-        elif not claim.appeal and rules.appeal_days > 0:
+        elif not claim.appeal and rules.appeals:
             claim.stage = "rejected"
             if self._pct(self.cfg.appeal_pct):
                 latest = rules.appeal_days * 86_400
@@ -750,14 +650,14 @@ class Simulation:
         else:
             self._finish(claim, "rejected")
 
-    def _appeal(self, when: datetime, claim: _Claim) -> None:
+    def _appeal(self, when: datetime, claim: SimClaim) -> None:
         body = ClaimAppealed(claim=claim.id, reason="The panel did not read the second report.")
         self._emit(when, body)
         claim.stage = "appealed"
         self._armed.append(claim.id)
         self._at(when + self._secs(60, 86_400), lambda t: self._draw(t, claim))
 
-    def _pay(self, when: datetime, claim: _Claim) -> None:
+    def _pay(self, when: datetime, claim: SimClaim) -> None:
         book = self._open
         assert book is not None
         self._emit(when, ClaimPaid(claim=claim.id, amount=claim.amount, period=book.period))
