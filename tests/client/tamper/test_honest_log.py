@@ -108,8 +108,8 @@ def test_the_honest_demo_log_verifies_for_members_and_claims(
         assert mutualog("fetch", "claim", claim, shop.honest.url, "-o", tmp_path / claim).code == 0
     request.getfixturevalue("offline")
     for n, (member, period) in enumerate(deductions):
-        args = ("--member", member, "--period", period, "--bundle", tmp_path / f"d{n}", "--json")
-        result = mutualog("verify-deduction", *args)
+        given = ("--member", member, "--period", period, "--bundle", tmp_path / f"d{n}", "--json")
+        result = mutualog("verify-deduction", *given)
         assert result.code == 0, [c for c in json_report(result)["checks"] if not c["ok"]]
         report = json_report(result)
         assert report["sample"], (member, period)
