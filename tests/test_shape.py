@@ -9,6 +9,10 @@ functions that fit on a screen.
   ``tests/`` or ``bench/``, except in ``server/migrations/``: a migration is
   a record of what was done to a schema, read once and never refactored.
 
+- No test imports from a ``conftest.py``: a conftest holds fixtures, which
+  pytest hands out by name; the classes and helpers a test imports live in
+  plain modules (``tests/clock.py``, ``tests/client/harness.py`` ...).
+
 A function's length runs from its ``def`` line to its last line, docstring
 included, decorators not.  The checks walk the files with :mod:`ast`, so
 they need nothing imported.  A module or function over its limit is split by
@@ -84,6 +88,30 @@ def long_functions(root: Path, package: str, limit: int) -> list[str]:
     return out
 
 
+_MOVE_IT = "move what it needs to a helper module"
+
+
+def conftest_imports(root: Path, package: str) -> list[str]:
+    """The imports from a conftest module in ``package``, each as a sentence."""
+    out = []
+    for path in python_files(root, package):
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            else:
+                continue
+            for name in names:
+                if name == "conftest" or name.endswith(".conftest"):
+                    where = f"{path.relative_to(root).as_posix()}:{node.lineno}"
+                    out.append(
+                        f"{where} imports from {name}: move what it needs to a helper module"
+                    )
+    return out
+
+
 @pytest.mark.parametrize("package", sorted(MODULE_LIMITS))
 def test_no_module_is_over_its_limit(package: str) -> None:
     found = long_modules(ROOT, package, MODULE_LIMITS[package])
@@ -121,3 +149,21 @@ def test_the_checks_catch_a_planted_violation(tmp_path: Path) -> None:
     modules = long_modules(tmp_path, "server", 600)
     assert modules == ["server/big.py: 765 lines, over the limit of 600 for server/"]
     assert long_modules(tmp_path, "server", 765) == []
+
+
+def test_no_test_imports_from_a_conftest() -> None:
+    found = conftest_imports(ROOT, "tests")
+    assert not found, "\n".join(found)
+
+
+def test_the_conftest_check_catches_an_import(tmp_path: Path) -> None:
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_a.py").write_text(
+        "from tests.server.conftest import FixedClock\n"
+        "def f():\n    import tests.conftest\n"
+        "from tests.clock import FixedClock\n"
+    )
+    assert conftest_imports(tmp_path, "tests") == [
+        f"tests/test_a.py:1 imports from tests.server.conftest: {_MOVE_IT}",
+        f"tests/test_a.py:3 imports from tests.conftest: {_MOVE_IT}",
+    ]
