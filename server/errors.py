@@ -11,11 +11,13 @@ and answered with a bare ``internal_error``.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from flask import Flask, Response, jsonify
 from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
+from server.pool.errors import PoolUnavailableError
 from server.storage import NotInLogError
 from verifiable.errors import MalformedError
 
@@ -25,6 +27,8 @@ __all__ = [
     "NotFoundError",
     "ServiceUnavailableError",
     "error_response",
+    "http_error_response",
+    "keep_error_headers",
     "register_error_handlers",
 ]
 
@@ -91,15 +95,29 @@ def _handle_malformed(e: MalformedError) -> Response:
     return error_response(400, "bad_parameter", str(e))
 
 
-def _handle_http(e: HTTPException) -> Response:
+def keep_error_headers(
+    e: HTTPException, response: Response, names: Collection[str] = ("allow",)
+) -> Response:
+    """``response`` with the headers of ``e`` named in ``names`` (lowercase):
+    the methods a 405 allows, the wait a 429 asks for."""
+    for name, value in e.get_headers():
+        if name.lower() in names:
+            response.headers[name] = value
+    return response
+
+
+def http_error_response(e: HTTPException) -> Response:
+    """The JSON answer to an HTTP error raised by Flask, Werkzeug or a view."""
     status = e.code or 500
     if status >= 500:
         return _handle_unexpected(e)
-    response = error_response(status, _code_for(e), e.description or e.name)
-    for name, value in e.get_headers():
-        if name.lower() == "allow":
-            response.headers["Allow"] = value
-    return response
+    return keep_error_headers(e, error_response(status, _code_for(e), e.description or e.name))
+
+
+def _handle_pool_unavailable(e: PoolUnavailableError) -> Response:
+    # The stored log breaks the pool's rules: nothing derived from it is
+    # served, and the message names the rule.
+    return error_response(503, "unavailable", str(e))
 
 
 def _handle_not_in_log(e: NotInLogError) -> Response:
@@ -129,7 +147,8 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(ApiError, _handle_api_error)
     app.register_error_handler(MalformedError, _handle_malformed)
     app.register_error_handler(NotInLogError, _handle_not_in_log)
-    app.register_error_handler(HTTPException, _handle_http)
+    app.register_error_handler(PoolUnavailableError, _handle_pool_unavailable)
+    app.register_error_handler(HTTPException, http_error_response)
     app.register_error_handler(OperationalError, _handle_database)
     app.register_error_handler(ProgrammingError, _handle_database)
     app.register_error_handler(Exception, _handle_unexpected)

@@ -1,23 +1,27 @@
-"""HTML error pages for the web and operator pages; JSON stays for the rest.
+"""HTML error pages for the pages; JSON stays for the rest.
 
-:mod:`server.errors` answers every error with JSON.  Here the ``web`` and
-``operator`` blueprints get their own handlers (Flask tries a blueprint's
-handlers before the application's), so a page's error is a page.  A URL
-that matches no route belongs to no blueprint: it gets a page only if the
-client asks for HTML before JSON (a browser) and the path is not under the
-API or the read path; any other client keeps the JSON answer.
+:mod:`server.errors` answers every error with JSON.  Here the page
+blueprints (``signin``, ``member``, ``juror``, ``operator``, ``public``) get
+their own handlers (Flask tries a blueprint's handlers before the
+application's), so a page's error is a page.  A URL that matches no route
+belongs to no blueprint: it gets a page only if the client asks for HTML
+before JSON (a browser) and the path is not under the API or the read
+path; any other client keeps the JSON answer.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from typing import Any
 
 from flask import Blueprint, Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError  # type: ignore[import-untyped]
 from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.exceptions import BadRequest, HTTPException, MethodNotAllowed, NotFound
 
-from server.errors import ApiError, error_response
+from server.errors import ApiError, http_error_response, keep_error_headers
+from server.pool.errors import PoolUnavailableError
 from server.security import STATELESS_PATHS
 
 __all__ = ["CSRF_MESSAGE", "add_html_errors", "register_unrouted_errors"]
@@ -56,11 +60,7 @@ def _http(e: HTTPException) -> Response:
     status = e.code or 500
     if status >= 500:
         return _unexpected(e)
-    response = _page(status, e.description or e.name)
-    for name, value in e.get_headers():
-        if name.lower() in ("allow", "retry-after"):
-            response.headers[name] = value
-    return response
+    return keep_error_headers(e, _page(status, e.description or e.name), ("allow", "retry-after"))
 
 
 def _csrf(e: BadRequest) -> Response:
@@ -70,6 +70,10 @@ def _csrf(e: BadRequest) -> Response:
 
 def _api_error(e: ApiError) -> Response:
     return _page(e.status, e.message)
+
+
+def _pool_unavailable(e: PoolUnavailableError) -> Response:
+    return _page(503, str(e))
 
 
 def _database(e: SQLAlchemyError) -> Response:
@@ -89,30 +93,29 @@ def _wants_page() -> bool:
 
 
 def _unrouted(e: NotFound | MethodNotAllowed) -> Response:
-    if _wants_page():
-        return _http(e)
-    status = e.code or 404
-    code = "not_found" if status == 404 else "method_not_allowed"
-    response = error_response(status, code, e.description or e.name)
-    for name, value in e.get_headers():
-        if name.lower() == "allow":
-            response.headers["Allow"] = value
-    return response
+    return _http(e) if _wants_page() else http_error_response(e)
 
 
-def add_html_errors(blueprint: Blueprint) -> None:
-    """Give ``blueprint``'s pages HTML error pages; call before it is registered."""
-    blueprint.register_error_handler(CSRFError, _csrf)
-    blueprint.register_error_handler(HTTPException, _http)
+_PAGE_HANDLERS: dict[type[Exception], Callable[[Any], Response]] = {
+    CSRFError: _csrf,
+    HTTPException: _http,
     # Flask looks up handlers by status code first, on the blueprint and then
     # the application, before it looks by class: without these two the
     # application's handler for unrouted paths would answer a view's own
     # 404 or 405 with JSON.
-    blueprint.register_error_handler(NotFound, _http)
-    blueprint.register_error_handler(MethodNotAllowed, _http)
-    blueprint.register_error_handler(ApiError, _api_error)
-    blueprint.register_error_handler(SQLAlchemyError, _database)
-    blueprint.register_error_handler(Exception, _unexpected)
+    NotFound: _http,
+    MethodNotAllowed: _http,
+    ApiError: _api_error,
+    PoolUnavailableError: _pool_unavailable,
+    SQLAlchemyError: _database,
+    Exception: _unexpected,
+}
+
+
+def add_html_errors(blueprint: Blueprint) -> None:
+    """Give ``blueprint``'s pages HTML error pages; call before it is registered."""
+    for error, handler in _PAGE_HANDLERS.items():
+        blueprint.register_error_handler(error, handler)
 
 
 def register_unrouted_errors(app: Flask) -> None:
