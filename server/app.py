@@ -3,7 +3,7 @@
 ``create_app(config)`` resolves the settings (:mod:`server.config`), opens a
 SQLAlchemy engine (which connects lazily), registers the blueprints — ``tiles``
 for the C2SP tlog-tiles read path and the snapshot, ``api`` for JSON under
-``/api/v1``, ``web`` and ``operator`` for the pages — and the error
+``/api/v1``, ``signin``, ``member``, ``juror`` and ``operator`` for the pages — and the error
 handlers: JSON everywhere, HTML for the pages.  Sign-in, sessions, CSRF and
 the security headers are set up by :mod:`server.auth` and
 :mod:`server.security`.
@@ -25,11 +25,13 @@ from server.pool_figures import yuan
 from server.security import init_security
 from server.views.api import api
 from server.views.bundle_api import bundle_api
+from server.views.juror import juror
+from server.views.member import member
 from server.views.operator import operator
 from server.views.pool_api import pool_api
 from server.views.public import public
+from server.views.signin import signin
 from server.views.tiles import tiles
-from server.views.web import web
 from server.web_errors import register_unrouted_errors
 
 __all__ = ["create_app"]
@@ -44,7 +46,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     :mod:`server.security`, and any Flask setting (``TESTING``...).
     """
     settings = load_settings(config)
-    # No app-wide static route: only the web blueprint's stylesheet folder.
+    # No app-wide static route: only the signin blueprint's stylesheet folder.
     app = Flask(__name__, instance_path=str(settings.instance), static_folder=None)
     # Every resource has one path: '//' is not quietly redirected to '/'.
     app.url_map.merge_slashes = False
@@ -62,7 +64,9 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(api)
     app.register_blueprint(pool_api)
     app.register_blueprint(bundle_api)
-    app.register_blueprint(web)
+    app.register_blueprint(signin)
+    app.register_blueprint(member)
+    app.register_blueprint(juror)
     app.register_blueprint(operator)
     app.register_blueprint(public)
     register_error_handlers(app)

@@ -146,7 +146,7 @@ def safe_next(target: str | None) -> str | None:
 def _unauthorized() -> Response:
     flash("Please sign in to see that page.", "info")
     target = request.full_path if request.query_string else request.path
-    return redirect(url_for("web.login", next=target))
+    return redirect(url_for("signin.login", next=target))
 
 
 def _require(role: Role, refusal: str) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:

@@ -77,7 +77,7 @@ SECURITY_HEADERS = {
 }
 
 #: Blueprints whose pages have sessions, forms and private content.
-SESSION_BLUEPRINTS = frozenset({"web", "operator"})
+SESSION_BLUEPRINTS = frozenset({"signin", "member", "juror", "operator"})
 
 #: Paths that never have a session (chosen by path: the session is opened
 #: before Flask matches the URL to a blueprint).

@@ -6,7 +6,7 @@
   one claim's public notice, panels, tallies, decision and payout;
 * ``/log`` — the latest signed checkpoint and the log's verifier key;
 * ``/verify`` — how members, jurors and auditors check all this, with the
-  commands filled in for this server.
+  commands filled in for this server (:mod:`server.presenters.commands`).
 
 Every figure comes from :mod:`server.pool_figures` (the rulebook's state
 and the index of the log), each with the ``seq`` of its entry linked to the
@@ -18,13 +18,12 @@ whatever the client accepts).
 
 from __future__ import annotations
 
-import shlex
-
 from flask import Blueprint, render_template, request
 
 from server.context import current_log
 from server.errors import BadParameterError, NotFoundError
 from server.pool_figures import current_figures
+from server.presenters.commands import verify_commands
 from server.views.params import parse_size, query_args
 from server.web_errors import add_html_errors
 from verifiable.errors import MalformedError
@@ -113,14 +112,15 @@ def verify() -> str:
     periods = figures.periods()
     decided = [c for c in figures.claims(0, figures.claim_count()) if c.decision is not None]
     url = request.host_url
+    commands = verify_commands(origin, vkey, url)
     return render_template(
         "public/verify.html",
         origin=origin,
         vkey=vkey,
         url=url,
-        trust=f"mutualog trust {shlex.quote(origin)} {shlex.quote(vkey)}",
-        sync=f"mutualog sync {shlex.quote(url)}",
-        audit=f"mutualog audit {shlex.quote(url)}",
+        trust=commands.trust,
+        sync=commands.sync,
+        audit=commands.audit,
         period=periods[-1].closed.period.isoformat() if periods else "YYYY-MM-DD",
         claim_id=decided[-1].view.id if decided else "CLAIM_ID",
     )

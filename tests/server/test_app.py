@@ -93,11 +93,13 @@ def test_create_app_uses_the_settings(monkeypatch: pytest.MonkeyPatch, tmp_path:
         "api",
         "pool_api",
         "bundle_api",
-        "web",
+        "signin",
+        "member",
+        "juror",
         "operator",
         "public",
     }
-    assert {e for e in endpoints if e.endswith(".static")} == {"web.static"}
+    assert {e for e in endpoints if e.endswith(".static")} == {"signin.static"}
     # Creating an app touches no file.
     assert not (tmp_path / "env-instance").exists()
     dispose(app)

@@ -118,7 +118,7 @@ def _build(folder: Path) -> Pool:
             this_panel = set(pool.draw_panel(claims[0]).jurors)
             other_panel = set(pool.draw_panel(claims[1]).jurors)
             clock.advance(hours=1)
-            # -- pool: more claims, for the member pages (web) --
+            # -- pool: more claims, for the member pages (member) --
             # A claim in its objection window, filed by a member who has no role.
             spare = [m for m in members[2:] if m not in this_panel | other_panel][1]
             upload = Upload(PDF, "application/pdf", "a.pdf")
@@ -258,40 +258,40 @@ MATRIX: dict[str, dict[str, Cells]] = {
     "api.entry": {"GET": PUBLIC},
     "api.inclusion": {"GET": PUBLIC},
     "api.consistency": {"GET": PUBLIC},
-    "web.static": {"GET": PUBLIC},
-    "web.index": {"GET": PUBLIC},
-    "web.register": {"GET": GUEST, "POST": {**GUEST, "anonymous": DASHBOARD}},
-    "web.login": {"GET": GUEST, "POST": {**GUEST, "anonymous": DASHBOARD}},
-    "web.logout": {"POST": dict.fromkeys(ROLES, INDEX)},
-    "web.dashboard": {"GET": MEMBERS},
-    "web.juror_panels": {"GET": MEMBERS},
-    "web.juror_case": {"GET": PANEL},
-    "web.juror_review": {"POST": PANEL},
-    "web.juror_cast": {"POST": {**PANEL, "juror_this": RECEIPT}},
-    "web.juror_receipt": {"GET": OWN_RECEIPT},
-    "web.juror_receipt_file": {"GET": OWN_RECEIPT},
+    "signin.static": {"GET": PUBLIC},
+    "signin.index": {"GET": PUBLIC},
+    "signin.register": {"GET": GUEST, "POST": {**GUEST, "anonymous": DASHBOARD}},
+    "signin.login": {"GET": GUEST, "POST": {**GUEST, "anonymous": DASHBOARD}},
+    "signin.logout": {"POST": dict.fromkeys(ROLES, INDEX)},
+    "member.dashboard": {"GET": MEMBERS},
+    "juror.panels": {"GET": MEMBERS},
+    "juror.case": {"GET": PANEL},
+    "juror.review": {"POST": PANEL},
+    "juror.cast": {"POST": {**PANEL, "juror_this": RECEIPT}},
+    "juror.receipt": {"GET": OWN_RECEIPT},
+    "juror.receipt_file": {"GET": OWN_RECEIPT},
     "operator.index": {"GET": OPERATORS},
-    # -- rows: member pages (web) --
+    # -- rows: member pages (member) --
     # A member's pages: "member" roles here have joined already, so joining is
     # refused (403) and its form is sent to the dashboard; the successful
     # actions send the member to the dashboard.  Only a claimant sees their
     # evidence (404 to anyone else); objections go to the claim in its window
     # (filed by a member with no role), and so does an appeal, which only
     # its claimant may make.
-    "web.join": {
+    "member.join": {
         "GET": {**MEMBERS, **dict.fromkeys(ROLES[1:4], DASHBOARD)},
         "POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], FORBIDDEN)},
     },
-    "web.leave": {"GET": MEMBERS, "POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], DASHBOARD)}},
-    "web.claim_new": {
+    "member.leave": {"GET": MEMBERS, "POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], DASHBOARD)}},
+    "member.claim_new": {
         "GET": MEMBERS,
         "POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], DASHBOARD)},
     },
-    "web.claim_status": {"GET": MEMBERS},
-    "web.claim_object": {"POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], DASHBOARD)}},
-    "web.claim_appeal": {"POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], FORBIDDEN)}},
-    "web.claim_evidence": {"GET": {**MEMBERS, **dict.fromkeys(ROLES[1:4], NOT_FOUND)}},
-    "web.juror_evidence": {"GET": PANEL},
+    "member.claim_status": {"GET": MEMBERS},
+    "member.claim_object": {"POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], DASHBOARD)}},
+    "member.claim_appeal": {"POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], FORBIDDEN)}},
+    "member.claim_evidence": {"GET": {**MEMBERS, **dict.fromkeys(ROLES[1:4], NOT_FOUND)}},
+    "juror.evidence": {"GET": PANEL},
     # -- rows: operator pages --
     # The operator's pages; a successful action returns to the review queue
     # (home, for an operator).  Each form names a claim at the right stage.
@@ -324,13 +324,13 @@ MATRIX: dict[str, dict[str, Cells]] = {
 
 # Allowed cells that write: everything else, allowed or refused, writes nothing.
 WRITES = {
-    ("web.register", "POST", "anonymous"),  # a new account
-    ("web.login", "POST", "anonymous"),  # the sign-in's attempt record
-    ("web.juror_cast", "POST", "juror_this"),  # the sealed vote
-    # -- writes: member pages (web) --
+    ("signin.register", "POST", "anonymous"),  # a new account
+    ("signin.login", "POST", "anonymous"),  # the sign-in's attempt record
+    ("juror.cast", "POST", "juror_this"),  # the sealed vote
+    # -- writes: member pages (member) --
     *(
         (e, "POST", r)
-        for e in ("web.leave", "web.claim_new", "web.claim_object")
+        for e in ("member.leave", "member.claim_new", "member.claim_object")
         for r in ROLES[1:4]
     ),
     # -- writes: operator pages --
@@ -352,7 +352,7 @@ WRITES = {
 }
 
 # Receipts are asked for after this claim's juror has voted, so there is one to refuse.
-NEEDS_VOTE = {"web.juror_receipt", "web.juror_receipt_file"}
+NEEDS_VOTE = {"juror.receipt", "juror.receipt_file"}
 
 CASES = [
     pytest.param(endpoint, method, role, id=f"{endpoint}-{method}-{role}")
@@ -388,31 +388,31 @@ def _path(endpoint: str, pool: Pool, size: int) -> str:
         "api.entry": f"/api/v1/entries/{size - 1}",
         "api.inclusion": f"/api/v1/proof/inclusion?index=0&size={size}",
         "api.consistency": f"/api/v1/proof/consistency?old=1&new={size}",
-        "web.static": "/static/style.css",
-        "web.index": "/",
-        "web.register": "/register",
-        "web.login": "/login",
-        "web.logout": "/logout",
-        "web.dashboard": "/dashboard",
-        "web.juror_panels": "/juror",
-        "web.juror_case": f"/juror/claims/{claim}",
-        "web.juror_review": "/juror/vote",
-        "web.juror_cast": "/juror/vote/cast",
-        "web.juror_receipt": f"/juror/claims/{claim}/1/receipt",
-        "web.juror_receipt_file": f"/juror/claims/{claim}/1/receipt.json",
+        "signin.static": "/static/style.css",
+        "signin.index": "/",
+        "signin.register": "/register",
+        "signin.login": "/login",
+        "signin.logout": "/logout",
+        "member.dashboard": "/dashboard",
+        "juror.panels": "/juror",
+        "juror.case": f"/juror/claims/{claim}",
+        "juror.review": "/juror/vote",
+        "juror.cast": "/juror/vote/cast",
+        "juror.receipt": f"/juror/claims/{claim}/1/receipt",
+        "juror.receipt_file": f"/juror/claims/{claim}/1/receipt.json",
         "operator.index": "/operator/",
-        # -- paths: member pages (web) --
-        "web.join": "/join",
-        "web.leave": "/leave",
-        "web.claim_new": "/claims/new",
-        "web.claim_status": f"/claims/{claim}",
-        "web.claim_object": "/claims/object",
-        "web.claim_appeal": "/claims/appeal",
+        # -- paths: member pages (member) --
+        "member.join": "/join",
+        "member.leave": "/leave",
+        "member.claim_new": "/claims/new",
+        "member.claim_status": f"/claims/{claim}",
+        "member.claim_object": "/claims/object",
+        "member.claim_appeal": "/claims/appeal",
         # Either claim's claimant may hold a juror's role here, so ask for a claim
         # nobody filed: 404, as for anyone's claim but one's own (the claimant's
         # download is in test_member_pages).
-        "web.claim_evidence": f"/claims/{'0' * 32}/evidence/0",
-        "web.juror_evidence": f"/juror/claims/{claim}/evidence/0",
+        "member.claim_evidence": f"/claims/{'0' * 32}/evidence/0",
+        "juror.evidence": f"/juror/claims/{claim}/evidence/0",
         # -- paths: operator pages --
         "operator.claim": f"/operator/claims/{claim}",
         "operator.evidence": f"/operator/claims/{claim}/evidence/0",
@@ -470,32 +470,32 @@ def _form(endpoint: str, app: Flask, pool: Pool, role: str, token: str) -> dict[
     """A valid form for the route, as ``role`` would send it: only who sends
     it may make it refused."""
     vote = {"claim": pool.claim, "round": "1", "choice": "approve", "reason": REASON}
-    if endpoint == "web.register":
+    if endpoint == "signin.register":
         return {
             "csrf_token": token,
             "username": "newcomer",
             "password": PASSWORD,
             "confirm": PASSWORD,
         }
-    if endpoint == "web.login":
+    if endpoint == "signin.login":
         return {"csrf_token": token, "username": pool.usernames["member"], "password": PASSWORD}
-    if endpoint == "web.juror_review":
+    if endpoint == "juror.review":
         return {"csrf_token": token, **vote}
-    if endpoint == "web.juror_cast":
+    if endpoint == "juror.cast":
         # The confirm step's seal, made for the sender's own member id.
         juror = pool.member_ids.get(role, pool.member_ids["member"])
         secret = app.secret_key
         assert secret
         seal = seal_vote_form(secret, pool.claim, 1, juror, "approve", REASON)
         return {"csrf_token": token, **vote, "token": seal}
-    # -- forms: member pages (web) --
-    if endpoint in ("web.claim_object", "web.claim_appeal"):
+    # -- forms: member pages (member) --
+    if endpoint in ("member.claim_object", "member.claim_appeal"):
         with app.app_context():
             claims = current_pool().state().claims()
             noticed = next(c.id for c in claims if c.stage.value == "noticed")
-        field = "text" if endpoint == "web.claim_object" else "reason"
+        field = "text" if endpoint == "member.claim_object" else "reason"
         return {"csrf_token": token, "claim": noticed, field: REASON}
-    if endpoint == "web.claim_new":
+    if endpoint == "member.claim_new":
         document = pool.database.parent / "report.pdf"
         document.write_bytes(PDF)
         return {
@@ -506,7 +506,7 @@ def _form(endpoint: str, app: Flask, pool: Pool, role: str, token: str) -> dict[
             # The test client sends an open file as an upload, and closes it.
             "evidence": document.open("rb"),  # type: ignore[dict-item]
         }
-    if endpoint == "web.join":
+    if endpoint == "member.join":
         return {
             "csrf_token": token,
             "name": "Wang Fang",
@@ -514,7 +514,7 @@ def _form(endpoint: str, app: Flask, pool: Pool, role: str, token: str) -> dict[
             "phone": "+86 139 0000 0000",
             "age_band": "18-39",
         }
-    if endpoint == "web.leave":
+    if endpoint == "member.leave":
         return {"csrf_token": token, "confirm": "y"}
     # -- forms: operator pages --
     if endpoint.startswith("operator."):
@@ -617,10 +617,10 @@ def test_authorization_matrix(
     after = state_of(app, engine)
     if (endpoint, method, role) in WRITES:
         assert outcome not in REFUSALS
-        # -- write checks: member pages (web) --
-        if endpoint in ("web.leave", "web.claim_new", "web.claim_object"):
+        # -- write checks: member pages (member) --
+        if endpoint in ("member.leave", "member.claim_new", "member.claim_object"):
             assert after.size == before.size + 1
-            stored = 1 if endpoint == "web.claim_new" else 0
+            stored = 1 if endpoint == "member.claim_new" else 0
             assert after.rows["evidence"] == before.rows["evidence"] + stored
             return
         # -- write checks: operator pages --
@@ -632,7 +632,7 @@ def test_authorization_matrix(
                 assert after.rows["erasures"] == before.rows["erasures"] + 1
                 assert after.rows["member_details"] == before.rows["member_details"] - 1
             return
-        if endpoint == "web.juror_cast":
+        if endpoint == "juror.cast":
             assert after.size == before.size + 1
             assert after.rows["sealed_votes"] == before.rows["sealed_votes"] + 1
         else:

@@ -306,7 +306,7 @@ def test_an_unexpected_error_is_a_bare_500_page(
     def boom() -> str:
         raise RuntimeError("secret detail")
 
-    app.view_functions["web.index"] = boom
+    app.view_functions["signin.index"] = boom
     response = client.get("/")
     assert response.status_code == 500
     assert "Something went wrong" in page_text(response)

@@ -1,0 +1,15 @@
+"""What the pages show, built from the pool's domain objects.
+
+Plain functions and frozen dataclasses: no Flask, no database, no clock
+of their own.  A view gathers the objects (the claim's view and record
+from the rulebook and the log's index, the entries' bodies, the time),
+calls a presenter and renders what it returns; a presenter is tested
+without a request.
+
+- :mod:`server.presenters.claim`: a claim's timeline, its objections with
+  their answers, and which forms a member may use on it;
+- :mod:`server.presenters.commands`: the ``mutualog`` commands a page
+  prints for copying, filled in for this server.
+"""
+
+__all__: list[str] = []

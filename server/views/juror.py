@@ -1,0 +1,174 @@
+"""Blueprint ``juror``: a juror's pages — the open panels, a claim's case
+with its evidence while the panel votes, the vote form with its confirm
+step, and the receipt of a sealed vote.
+
+The pool (:mod:`server.pool_service`) checks and seals the vote; the forms
+and the confirm step's seal are :mod:`server.juror_forms`.  A juror is a
+member: an account that has not joined is refused (403), as is a member
+not drawn on the claim's panel; a receipt is the voter's own (404 to
+anyone else).  Errors are HTML pages (:mod:`server.web_errors`).
+"""
+
+from __future__ import annotations
+
+from typing import NoReturn
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
+
+from server.auth import member_required
+from server.context import current_log
+from server.juror_forms import CastForm, VoteForm, seal_vote_form, vote_form_matches
+from server.pool_app import current_pool
+from server.pool_service import VoteRefusedError
+from server.private.errors import AlreadyVotedError
+from server.private.evidence import list_evidence
+from server.views.pages import Page, document_response, signed_in_member
+from server.web_errors import add_html_errors
+from verifiable.errors import RuleViolation
+from verifiable.log.bodies import Choice
+from verifiable.pool.state import Stage
+
+__all__ = ["juror"]
+
+juror = Blueprint("juror", __name__)
+add_html_errors(juror)
+
+_REFUSAL_STATUS = {"unknown_claim": 404, "not_juror": 403}
+
+
+def _juror_id() -> str:
+    return signed_in_member("Only members of the pool can be jurors: join the pool first.")
+
+
+def _refuse_vote(e: VoteRefusedError) -> NoReturn:
+    abort(_REFUSAL_STATUS.get(e.reason, 409), description=str(e))
+
+
+def _vote_fields(form: VoteForm) -> tuple[str, int, str, str]:
+    return (
+        form.claim.data or "",
+        int(form.round.data or 0),
+        form.choice.data or "",
+        (form.reason.data or "").strip(),
+    )
+
+
+def _secret() -> str | bytes:
+    secret = current_app.secret_key
+    assert secret  # a signed-in session needs the key, so it is loaded
+    return secret
+
+
+@juror.get("/juror")
+@member_required
+def panels() -> Page:
+    juror_id = _juror_id()
+    pool = current_pool()
+    open_panels = [
+        (view, pool.has_voted(view.id, view.round, juror_id)) for view in pool.open_panels(juror_id)
+    ]
+    return render_template("juror/index.html", panels=open_panels, now=pool.now())
+
+
+@juror.get("/juror/claims/<claim_id>")
+@member_required
+def case(claim_id: str) -> Page:
+    juror_id = _juror_id()
+    pool = current_pool()
+    view = pool.claim(claim_id)
+    if view is None or juror_id not in view.jurors:
+        abort(403, description="You are not on a panel of this claim.")
+    form = VoteForm(data={"claim": view.id, "round": view.round})
+    voted = pool.has_voted(view.id, view.round, juror_id)
+    documents = list_evidence(current_log().engine, claim_id) if view.stage is Stage.VOTING else []
+    return render_template(
+        "juror/case.html",
+        view=view,
+        notice=pool.notice(claim_id),
+        form=form,
+        voted=voted,
+        documents=documents,
+    )
+
+
+@juror.get("/juror/claims/<claim_id>/evidence/<int:position>")
+@member_required
+def evidence(claim_id: str, position: int) -> Page:
+    juror_id = _juror_id()
+    view = current_pool().claim(claim_id)
+    if view is None or juror_id not in view.jurors or view.stage is not Stage.VOTING:
+        abort(
+            403,
+            description="Only the drawn jurors of this claim's panel may read its evidence, "
+            "while the panel votes.",
+        )
+    return document_response(claim_id, position)
+
+
+@juror.post("/juror/vote")
+@member_required
+def review() -> Page:
+    juror_id = _juror_id()
+    form = VoteForm()
+    if not form.validate_on_submit():
+        return render_template("juror/invalid.html", form=form), 400
+    claim, round_, choice, reason = _vote_fields(form)
+    try:
+        view = current_pool().check_can_vote(claim, round_, juror_id)
+    except VoteRefusedError as e:
+        _refuse_vote(e)
+    token = seal_vote_form(_secret(), claim, round_, juror_id, choice, reason)
+    cast_form = CastForm(data={"claim": claim, "round": round_, "choice": choice, "reason": reason})
+    cast_form.token.data = token
+    return render_template(
+        "juror/confirm.html", view=view, form=cast_form, choice=choice, reason=reason
+    )
+
+
+@juror.post("/juror/vote/cast")
+@member_required
+def cast() -> Page:
+    juror_id = _juror_id()
+    form = CastForm()
+    if not form.validate_on_submit():
+        return render_template("juror/invalid.html", form=form), 400
+    claim, round_, choice, reason = _vote_fields(form)
+    if not vote_form_matches(
+        _secret(), form.token.data or "", claim, round_, juror_id, choice, reason
+    ):
+        abort(
+            400,
+            description="This vote does not match the one you reviewed: the form was changed "
+            "after the confirm step. Nothing was recorded; open the claim and vote again.",
+        )
+    try:
+        current_pool().seal_vote(claim, round_, juror_id, Choice(choice), reason)
+    except VoteRefusedError as e:
+        _refuse_vote(e)
+    except AlreadyVotedError:
+        abort(409, description=f"You have already voted on claim {claim} in round {round_}.")
+    except RuleViolation as e:
+        abort(409, description=f"The pool's rules refuse this vote: {e}")
+    flash("Your vote is sealed in the log. Download your receipt and keep it.", "success")
+    return redirect(url_for("juror.receipt", claim_id=claim, round_=round_))
+
+
+@juror.get("/juror/claims/<claim_id>/<int:round_>/receipt")
+@member_required
+def receipt(claim_id: str, round_: int) -> Page:
+    sealed = current_pool().receipt(claim_id, round_, _juror_id())
+    if sealed is None:
+        abort(404, description="You have no sealed vote on this claim in this round.")
+    return render_template("juror/receipt.html", receipt=sealed)
+
+
+@juror.get("/juror/claims/<claim_id>/<int:round_>/receipt.json")
+@member_required
+def receipt_file(claim_id: str, round_: int) -> Page:
+    sealed = current_pool().receipt(claim_id, round_, _juror_id())
+    if sealed is None:
+        abort(404, description="You have no sealed vote on this claim in this round.")
+    response = jsonify(sealed.to_json())
+    filename = f"vote-receipt-{claim_id}-round-{round_}.json"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

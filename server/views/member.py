@@ -1,0 +1,413 @@
+"""Blueprint ``member``: a member's pages — the dashboard, joining and
+leaving the pool, filing a claim and following it, objecting to a notice,
+appealing a rejection, and downloading one's own evidence.
+
+Views parse the form, call the pool (:mod:`server.pool_service`) or the
+private store, and render what the presenters (:mod:`server.presenters`)
+build.  Errors are HTML pages (:mod:`server.web_errors`): a refusal that
+depends on who asks is 403 (404 where even saying the thing exists would
+say too much), one that depends on the pool's state is 409, and bad input
+re-shows the form with its errors and 400 (413 for a document that is too
+large).  A refused request appends nothing and stores nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+
+from server.auth import current_account, member_required
+from server.context import current_log
+from server.forms import as_sentence
+from server.member_forms import AppealForm, ClaimForm, JoinForm, LeaveForm, ObjectionForm
+from server.pool_app import current_pool
+from server.pool_figures import current_figures, yuan
+from server.pool_service import PoolRefusedError, PoolService
+from server.presenters.claim import (
+    ObjectionText,
+    claim_actions,
+    claim_steps,
+    objection_texts,
+)
+from server.presenters.commands import deduction_rows
+from server.private.errors import AlreadyJoinedError, InvalidInputError
+from server.private.evidence import MAX_DOCUMENT_SIZE, EvidenceDocument, Upload, list_evidence
+from server.rosters import member_deductions
+from server.views.pages import (
+    Page,
+    add_error,
+    document_response,
+    entry_body,
+    refuse_rule,
+    signed_in_member,
+)
+from server.web_errors import add_html_errors
+from verifiable.errors import RuleViolation
+from verifiable.log.bodies import AgeBand, LeaveReason
+from verifiable.pool.state import ClaimView, MemberView, Stage
+
+__all__ = ["member"]
+
+member = Blueprint("member", __name__)
+add_html_errors(member)
+
+
+@member.get("/dashboard")
+@member_required
+def dashboard() -> Page:
+    account = current_account()
+    assert account is not None
+    member_id = account.member_id
+    pool = current_pool()
+    if member_id is None:
+        return render_template("dashboard.html", account=account, member=None, left=False)
+    state = pool.state()
+    log = current_log()
+    log_url = request.host_url.rstrip("/")
+    return render_template(
+        "dashboard.html",
+        account=account,
+        member=state.member(member_id),
+        left=state.has_left(member_id),
+        deductions=deduction_rows(member_deductions(pool, member_id), log_url, member_id),
+        claims=[c for c in state.claims() if c.member == member_id],
+        origin=log.origin,
+        vkey=log.verifier().to_vkey(),
+        log_url=log_url,
+    )
+
+
+# --- joining and leaving -------------------------------------------------------------
+
+
+def _member_id() -> str:
+    return signed_in_member("Only members of the pool can do this: join the pool first.")
+
+
+def _active_member() -> tuple[str, MemberView]:
+    """The signed-in member, who must still be in the pool (409 after leaving)."""
+    member_id = _member_id()
+    view = current_pool().state().member(member_id)
+    if view is None:
+        abort(409, description="You have left the pool: your membership has ended.")
+    return member_id, view
+
+
+@member.route("/join", methods=["GET", "POST"])
+@member_required
+def join() -> Page:
+    account = current_account()
+    assert account is not None
+    if account.member_id is not None:
+        if request.method == "GET":
+            flash("You are already a member of the pool.", "info")
+            return redirect(url_for("member.dashboard"))
+        abort(
+            403,
+            description=f"You have already joined the pool, as member {account.member_id}. "
+            "An account joins once; nothing was changed.",
+        )
+    form = JoinForm()
+    if not form.validate_on_submit():
+        return render_template("member/join.html", form=form), 400 if form.is_submitted() else 200
+    band = AgeBand(form.age_band.data)
+    try:
+        member_id = current_pool().join(account.id, form.details(), band)
+    except AlreadyJoinedError:
+        abort(403, description="This account has already joined the pool; nothing was changed.")
+    except PoolRefusedError as e:
+        add_error(form.age_band, as_sentence(str(e)))
+        return render_template("member/join.html", form=form), 400
+    except RuleViolation as e:
+        refuse_rule(e)
+    flash(
+        f"Welcome to the pool. Your pseudonymous member id is {member_id}: the public log "
+        "knows you only by it.",
+        "success",
+    )
+    return redirect(url_for("member.dashboard"))
+
+
+@member.route("/leave", methods=["GET", "POST"])
+@member_required
+def leave() -> Page:
+    member_id, view = _active_member()
+    form = LeaveForm()
+    if not form.validate_on_submit():
+        status = 400 if form.is_submitted() else 200
+        return render_template("member/leave.html", form=form, member=view), status
+    reason = LeaveReason.WAITING_PERIOD if view.ending else LeaveReason.VOLUNTARY
+    try:
+        left = current_pool().leave(member_id, reason)
+    except PoolRefusedError:
+        abort(409, description="You have left the pool already; nothing was changed.")
+    except RuleViolation as e:
+        refuse_rule(e)
+    refund = f" Your past shares, {yuan(left.refund)}, are refunded." if left.refund else ""
+    flash(f"You have left the pool.{refund}", "success")
+    return redirect(url_for("member.dashboard"))
+
+
+# --- filing a claim --------------------------------------------------------------------
+
+
+def _claim_form() -> tuple[ClaimForm, MemberView, str]:
+    member_id, view = _active_member()
+    pool = current_pool()
+    rules = pool.state().rules_at(pool.now())
+    assert rules is not None  # a member exists, so the pool has started
+    form = ClaimForm(rules.categories, pool.now().date())
+    return form, view, member_id
+
+
+def _render_claim_form(form: ClaimForm, view: MemberView, status: int) -> Page:
+    pool = current_pool()
+    rules = pool.state().rules_at(pool.now())
+    assert rules is not None
+    cap = rules.cap(view.band)
+    return render_template("member/claim_new.html", form=form, member=view, cap=cap), status
+
+
+def _same_claim(earlier: ClaimView, form: ClaimForm, diagnosed: date) -> bool:
+    # A form sent twice (a double click, a reload) carries the same claim;
+    # the log has only the filed figures to tell, not the documents' bytes.
+    claim = current_figures().claim(earlier.id)
+    filed = entry_body(claim.record.filed_seq) if claim is not None else None
+    return (
+        earlier.category == form.category.data
+        and earlier.requested == form.fen
+        and getattr(filed, "diagnosed", None) == diagnosed
+    )
+
+
+def _uploads(form: ClaimForm) -> list[Upload] | None:
+    """The form's documents, read; ``None`` (with the field's error) for one
+    over the size limit."""
+    uploads = []
+    for n, upload in enumerate(form.evidence.data, start=1):
+        content = upload.stream.read(MAX_DOCUMENT_SIZE + 1)
+        if len(content) > MAX_DOCUMENT_SIZE:
+            add_error(
+                form.evidence,
+                f"Document {n} is larger than {MAX_DOCUMENT_SIZE // (1024 * 1024)} MiB.",
+            )
+            return None
+        uploads.append(Upload(content, upload.mimetype or "", upload.filename or None))
+    return uploads
+
+
+@member.route("/claims/new", methods=["GET", "POST"])
+@member_required
+def claim_new() -> Page:
+    form, view, member_id = _claim_form()
+    if view.ending:
+        abort(
+            409,
+            description="A claim of yours was decided ineligible (illness inside the waiting "
+            "period): your membership is ending, and you may only leave the pool.",
+        )
+    if not form.validate_on_submit():
+        return _render_claim_form(form, view, 400 if form.is_submitted() else 200)
+    pool = current_pool()
+    now = pool.now()
+    rules = pool.state().rules_at(now)
+    assert rules is not None and form.diagnosed.data is not None
+    diagnosed = form.diagnosed.data
+    cap = rules.cap(view.band)
+    if cap is None or form.fen > cap:
+        most = "no cover" if cap is None else f"at most {yuan(cap)}"
+        add_error(form.amount, f"The plan gives {most} for your age band ({view.band.value}).")
+        return _render_claim_form(form, view, 400)
+    if (now.date() - diagnosed).days > rules.filing_days:
+        add_error(
+            form.diagnosed,
+            f"A claim is filed within {rules.filing_days} days of the diagnosis.",
+        )
+        return _render_claim_form(form, view, 400)
+    for earlier in pool.state().claims():
+        if earlier.member == member_id and _same_claim(earlier, form, diagnosed):
+            abort(
+                409,
+                description=f"You have already filed this claim (claim {earlier.id}); it was "
+                "not filed again. Follow it from your dashboard.",
+            )
+    uploads = _uploads(form)
+    if uploads is None:
+        return _render_claim_form(form, view, 413)
+    try:
+        claim_id = pool.file_claim(
+            member_id, form.category.data or "", form.fen, diagnosed, uploads
+        )
+    except InvalidInputError as e:
+        add_error(form.evidence, as_sentence(e.message))
+        return _render_claim_form(form, view, 400)
+    except PoolRefusedError as e:
+        abort(409, description=as_sentence(str(e)))
+    except RuleViolation as e:
+        refuse_rule(e)
+    flash(
+        f"Your claim {claim_id} is filed. The operator reviews it and publishes a redacted "
+        "notice; follow it below.",
+        "success",
+    )
+    return redirect(url_for("member.dashboard"))
+
+
+# --- following a claim: its page, objections, appeals, evidence ----------------------
+
+
+def _objections(view: ClaimView) -> list[ObjectionText]:
+    figures = current_figures().claim(view.id)
+    answers = [entry_body(seq) for seq in (figures.record.answers if figures is not None else ())]
+    return objection_texts([(seq, entry_body(seq)) for seq in view.objection_seqs], answers)
+
+
+def _claim_page(
+    claim_id: str,
+    objection: ObjectionForm | None = None,
+    appeal: AppealForm | None = None,
+    status: int = 200,
+) -> Page:
+    account = current_account()
+    assert account is not None
+    pool = current_pool()
+    figures = current_figures().claim(claim_id)
+    if figures is None:
+        abort(404, description=f"There is no claim {claim_id}.")
+    view, record, now = figures.view, figures.record, pool.now()
+    member_id = account.member_id
+    active = member_id is not None and pool.state().member(member_id) is not None
+    actions = claim_actions(view, record, member_id, active, now)
+    documents: list[EvidenceDocument] = (
+        list_evidence(current_log().engine, claim_id) if actions.mine else []
+    )
+    # A form is built only where the page shows it: in a POST, a FlaskForm
+    # reads the request's fields.
+    objection_form = None
+    if actions.can_object:
+        objection_form = objection or ObjectionForm(data={"claim": claim_id})
+    appeal_form = None
+    if actions.can_appeal:
+        appeal_form = appeal or AppealForm(data={"claim": claim_id})
+    return (
+        render_template(
+            "member/claim.html",
+            view=view,
+            record=record,
+            steps=claim_steps(view, record, now),
+            objections=_objections(view),
+            mine=actions.mine,
+            documents=documents,
+            objection_form=objection_form,
+            appeal_form=appeal_form,
+        ),
+        status,
+    )
+
+
+@member.get("/claims/<claim_id>")
+@member_required
+def claim_status(claim_id: str) -> Page:
+    return _claim_page(claim_id)
+
+
+def _refused_claim_form(form: ObjectionForm | AppealForm) -> Page | None:
+    """The claim page again (400) for a claim form that does not validate;
+    a form that names no valid claim is a bare 400."""
+    if form.validate_on_submit():
+        return None
+    if form.claim.errors:
+        abort(400, description="This form does not name a valid claim; nothing was recorded.")
+    if isinstance(form, ObjectionForm):
+        return _claim_page(form.claim.data or "", objection=form, status=400)
+    return _claim_page(form.claim.data or "", appeal=form, status=400)
+
+
+def _posted_claim(pool: PoolService, claim_id: str) -> ClaimView:
+    view = pool.claim(claim_id)
+    if view is None:
+        abort(404, description=f"There is no claim {claim_id}.")
+    return view
+
+
+@member.post("/claims/object")
+@member_required
+def claim_object() -> Page:
+    form = ObjectionForm()
+    claim_id = form.claim.data or ""
+    refused = _refused_claim_form(form)
+    if refused is not None:
+        return refused
+    member_id, _ = _active_member()
+    pool = current_pool()
+    view = _posted_claim(pool, claim_id)
+    if view.member == member_id:
+        abort(403, description="You cannot object to your own claim.")
+    until = view.objections_until
+    if view.stage is not Stage.NOTICED or until is None or pool.now() > until:
+        when = f" It closed at {until.strftime('%Y-%m-%d %H:%M UTC')}." if until else ""
+        abort(
+            409,
+            description=f"Claim {claim_id} is not open to objections now.{when} "
+            "Nothing was recorded.",
+        )
+    text = form.text.data or ""
+    for earlier in _objections(view):
+        if earlier.member == member_id and earlier.text == text:
+            abort(
+                409,
+                description=f"You have already made this objection (log entry {earlier.seq}); "
+                "it was not recorded again.",
+            )
+    try:
+        seq = pool.file_objection(claim_id, member_id, text)
+    except RuleViolation as e:
+        refuse_rule(e)
+    flash(f"Your objection to claim {claim_id} is in the log, entry {seq}.", "success")
+    return redirect(url_for("member.dashboard"))
+
+
+@member.post("/claims/appeal")
+@member_required
+def claim_appeal() -> Page:
+    form = AppealForm()
+    claim_id = form.claim.data or ""
+    refused = _refused_claim_form(form)
+    if refused is not None:
+        return refused
+    member_id = _member_id()
+    pool = current_pool()
+    view = _posted_claim(pool, claim_id)
+    if view.member != member_id:
+        abort(403, description="Only the claimant may appeal a decision on a claim.")
+    if view.stage is not Stage.REJECTED or view.appeal:
+        appealed = view.appeal or view.stage is Stage.APPEALED
+        why = "it has been appealed once already" if appealed else f"it is {view.stage.value}"
+        abort(
+            409,
+            description=f"Only a rejected claim can be appealed, once; {why}. "
+            "Nothing was recorded.",
+        )
+    try:
+        pool.appeal(claim_id, form.reason.data or "")
+    except PoolRefusedError as e:
+        abort(409, description=as_sentence(str(e)))
+    except RuleViolation as e:
+        refuse_rule(e)
+    flash(
+        f"Your appeal of claim {claim_id} is in the log. A new, larger panel will be drawn.",
+        "success",
+    )
+    return redirect(url_for("member.dashboard"))
+
+
+@member.get("/claims/<claim_id>/evidence/<int:position>")
+@member_required
+def claim_evidence(claim_id: str, position: int) -> Page:
+    account = current_account()
+    view = current_pool().claim(claim_id)
+    # 404 for anyone but the claimant: the answer must not say whose claim it is.
+    if view is None or account is None or account.member_id != view.member:
+        abort(404, description="You have no claim with this document.")
+    return document_response(claim_id, position)

@@ -1,0 +1,99 @@
+"""Blueprint ``signin``: the front door — the home page, registering,
+signing in and out — and the pages' stylesheet under ``/static``.
+
+The home page belongs here because it is where a visitor chooses between
+creating an account and signing in; like every page with a session it is
+``no-store`` (:mod:`server.security`).  A signed-in visitor who opens the
+register or sign-in form is sent home: the member's dashboard, or the
+operator's review queue.  Errors are HTML pages (:mod:`server.web_errors`).
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from server.auth import accounts_service, current_account, safe_next, sign_in, sign_out, utc_now
+from server.forms import LoginForm, RegisterForm, as_sentence
+from server.private.accounts import Account, Role
+from server.private.errors import (
+    InvalidInputError,
+    LoginRefusedError,
+    LoginThrottledError,
+    UsernameTakenError,
+)
+from server.views.pages import Page, add_error
+from server.web_errors import add_html_errors
+
+__all__ = ["signin"]
+
+signin = Blueprint("signin", __name__, static_folder="../static", static_url_path="/static")
+add_html_errors(signin)
+
+
+def _home_for(account: Account) -> str:
+    """Where ``account`` starts: the review queue or the member's dashboard."""
+    if account.role is Role.OPERATOR:
+        return url_for("operator.index")
+    return url_for("member.dashboard")
+
+
+@signin.get("/")
+def index() -> Page:
+    return render_template("index.html")
+
+
+@signin.route("/register", methods=["GET", "POST"])
+def register() -> Page:
+    account = current_account()
+    if account is not None:
+        return redirect(_home_for(account))
+    form = RegisterForm()
+    if not form.validate_on_submit():
+        return render_template("register.html", form=form), 400 if form.is_submitted() else 200
+    try:
+        account = accounts_service().register(
+            form.username.data or "", form.password.data or "", utc_now()
+        )
+    except InvalidInputError as e:
+        add_error(form[e.field], as_sentence(e.message))
+        return render_template("register.html", form=form), 400
+    except UsernameTakenError:
+        add_error(form.username, "This username is taken. Choose another.")
+        return render_template("register.html", form=form), 400
+    sign_in(account)
+    flash(f"Welcome, {account.username}. Your account is ready.", "success")
+    return redirect(url_for("member.dashboard"))
+
+
+@signin.route("/login", methods=["GET", "POST"])
+def login() -> Page:
+    account = current_account()
+    if account is not None:
+        return redirect(_home_for(account))
+    form = LoginForm()
+    if not form.validate_on_submit():
+        return render_template("login.html", form=form), 400 if form.is_submitted() else 200
+    address = request.remote_addr or "unknown"
+    try:
+        account = accounts_service().authenticate(
+            form.username.data or "", form.password.data or "", address, utc_now()
+        )
+    except LoginThrottledError as e:
+        return (
+            render_template("login.html", form=form, refusal=as_sentence(str(e))),
+            429,
+            {"Retry-After": str(e.retry_after)},
+        )
+    except LoginRefusedError:
+        return render_template("login.html", form=form, refusal="Wrong username or password."), 400
+    sign_in(account)
+    return redirect(safe_next(request.args.get("next")) or _home_for(account))
+
+
+@signin.post("/logout")
+def logout() -> Page:
+    # A POST, so CSRFProtect has checked its token: another site cannot
+    # sign a member out.
+    sign_out()
+    flash("You are signed out.", "info")
+    return redirect(url_for("signin.index"))
