@@ -25,7 +25,9 @@ from server.pool_app import current_pool
 from server.private.accounts import Role
 from server.private.members import MemberDetails
 from tests.server.pool_helpers import RULES, make_pool_app
+from verifiable.errors import RuleViolation
 from verifiable.log.bodies import AgeBand
+from verifiable.pool.replay import Replayer
 
 if TYPE_CHECKING:
     from tests.clock import FixedClock
@@ -298,6 +300,56 @@ def test_a_database_that_is_down_gives_a_503_page(tmp_path: Path, clock: FixedCl
         assert "sqlite" not in response.get_data(as_text=True).lower()
     finally:
         app.extensions["mutualog"].engine.dispose()
+
+
+def test_a_log_that_does_not_replay_is_503_on_every_page_and_route(
+    page_engine: Engine, tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool service's PoolUnavailableError is no HTTP error: the handlers
+    map it to 503 with its reason naming the rule, as a page or as JSON; the
+    operator's review queue shows the reason in place of the queue."""
+    setup = make_pool_app(page_engine, tmp_path, clock)
+    post_form(
+        setup.test_client(),
+        "/register",
+        {"username": "alice", "password": PASSWORD, "confirm": PASSWORD},
+    )
+    with setup.app_context():
+        pool = current_pool()
+        pool.start(RULES)
+        alice = accounts_service().by_username("alice")
+        assert alice is not None
+        details = MemberDetails.parse("Li Hua", "110105194912310021", "13800138000")
+        pool.join(alice.id, details, AgeBand.FROM_18_TO_39)
+        accounts_service().register("root", PASSWORD, clock(), role=Role.OPERATOR)
+    setup.extensions["mutualog"].engine.dispose()
+
+    def refuse(self: Replayer, raw: bytes, leaf: bytes | None = None) -> None:
+        raise RuleViolation("period.roster", "the roster is not the members'", seq=self.size)
+
+    # A fresh application replays the stored log, and now every entry breaks a rule.
+    monkeypatch.setattr(Replayer, "feed_bytes", refuse)
+    app = make_pool_app(page_engine, tmp_path, clock)
+    member, operator = app.test_client(), app.test_client()
+    post_form(member, "/login", {"username": "alice", "password": PASSWORD})
+    post_form(operator, "/login", {"username": "root", "password": PASSWORD})
+    reason = (
+        "the stored log does not replay under the pool's rules: "
+        "entry 0: rule period.roster: the roster is not the members'"
+    )
+    for path in ("/dashboard", "/claims/new", "/juror", "/pool", "/verify"):
+        response = member.get(path, headers={"Accept": "text/html"})
+        assert response.status_code == 503, path
+        assert response.content_type.startswith("text/html"), path
+        assert "Temporarily unavailable" in page_text(response), path
+        assert reason in page_text(response), path
+    response = member.get("/api/v1/pool")
+    assert response.status_code == 503
+    assert response.get_json() == {"error": "unavailable", "message": reason}
+    queue = operator.get("/operator/")
+    assert queue.status_code == 200
+    assert f"The pool is not available: {reason}" in page_text(queue)
+    app.extensions["mutualog"].engine.dispose()
 
 
 def test_an_unexpected_error_is_a_bare_500_page(
