@@ -33,22 +33,21 @@ a rulebook replays the entries before the resume point again (checked
 against the prefix's root, not against tiles).  For a remote log (a
 :class:`~client.fetch.Fetcher` whose ``remote`` is true: a URL), the audit
 keeps the entry bundles it has proven in the state folder
-(``audit-entries.bin``, removed when the audit ends), so that this second
+(``audit-entries.bin``, :mod:`client.stash`; removed when the audit ends), so that this second
 replay reads the disk instead of downloading the log again; a snapshot or
 folder is read again from where it is.
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
 from client.fetch import Fetcher
 from client.sources import open_source
+from client.stash import EntryStash
 from client.state import AuditProgress, PinnedLog, StateDir, StateError
 from client.sync import Check, InconsistentError, TileProofError, prove_consistent, witness_check
 from verifiable.errors import MalformedError, MutualogError, RuleViolation, VerificationError
@@ -144,66 +143,6 @@ class AuditReport:
         return out
 
 
-class _Stash:
-    """The entry bundles of the full level-0 tiles proven so far, in order,
-    each as a 4-byte big-endian length and the bundle's bytes.
-
-    A cache, never a source of trust: before a resumed audit replays from
-    it, the bundles it holds are hashed and must make the root of the
-    prefix the resume point proved again.
-    """
-
-    _LENGTH = 4
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._file: BinaryIO | None = None
-
-    def start(self) -> None:
-        """Begin an empty stash."""
-        self.close()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._file = self.path.open("wb")
-
-    def read(self, tiles: int) -> Iterator[bytes]:
-        """The first ``tiles`` bundles; raises :class:`OSError`, or
-        :class:`MalformedError` if the file ends before them."""
-        with self.path.open("rb") as file:
-            for t in range(tiles):
-                head = file.read(self._LENGTH)
-                length = int.from_bytes(head, "big")
-                data = file.read(length) if len(head) == self._LENGTH else b""
-                if len(head) != self._LENGTH or len(data) != length:
-                    raise MalformedError(f"{self.path}: ends in bundle {t} of {tiles}")
-                yield data
-
-    def keep_first(self, tiles: int) -> None:
-        """Drop what follows the first ``tiles`` bundles, and append after them."""
-        self.close()
-        file = self.path.open("r+b")
-        for _ in range(tiles):
-            length = int.from_bytes(file.read(self._LENGTH), "big")
-            file.seek(length, os.SEEK_CUR)
-        file.truncate()
-        self._file = file
-
-    def add(self, data: bytes) -> None:
-        """Keep ``data``; raises :class:`OSError` if it cannot be written."""
-        if self._file is not None:
-            self._file.write(len(data).to_bytes(self._LENGTH, "big") + data)
-
-    def sync(self) -> None:
-        """On disk before the resume point that counts on it is saved."""
-        if self._file is not None:
-            self._file.flush()
-            os.fsync(self._file.fileno())
-
-    def close(self) -> None:
-        if self._file is not None:
-            self._file.close()
-            self._file = None
-
-
 class _Audit:
     """One audit's I/O and state around the walk: the walk itself is
     :class:`verifiable.log.tiledlog.LogCursor`'s; here are the resume point,
@@ -234,7 +173,7 @@ class _Audit:
         self._saved_tiles = 0
         self._boundary: AuditProgress | None = None
         self.stash = (
-            _Stash(state.stash_path(signed.checkpoint.origin))
+            EntryStash(state.stash_path(signed.checkpoint.origin))
             if state is not None and source.remote
             else None
         )
@@ -285,7 +224,7 @@ class _Audit:
             # No replay to feed: the stash is of no more use to this audit.
             self.stash = None
 
-    def _stash_matches(self, stash: _Stash, position: LogPosition) -> bool:
+    def _stash_matches(self, stash: EntryStash, position: LogPosition) -> bool:
         """Whether the stash holds the first bundles of the prefix the resume
         point proved: their entries hash to its root."""
         try:

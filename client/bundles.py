@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from client.fetch import FetchError, HttpFetcher
+from client.fetch import Fetcher, FetchError
 from client.state import StateDir, StateError, safe_name
 from client.sync import open_stored
 from verifiable.errors import MalformedError, MutualogError
@@ -89,7 +89,7 @@ def bundle_origin(bundle: Bundle, where: str) -> str:
         raise BundleError(f"{where}: the bundle's checkpoint is not a checkpoint note: {e}") from e
 
 
-def _get(fetcher: HttpFetcher, path: str) -> Bundle:
+def _get(fetcher: Fetcher, path: str) -> Bundle:
     data = fetcher.get(path, MAX_BUNDLE_BYTES)
     if data is None:
         raise FetchError(f"GET {fetcher.url(path)}: 404, the log has no such bundle")
@@ -110,16 +110,14 @@ def _same_checkpoint(bundle: Bundle, size: int, url: str) -> None:
         raise FetchError(f"{url}: a bundle at size {got}, not the synced size {size}")
 
 
-def fetch_claim(fetcher: HttpFetcher, size: int, claim: str) -> Bundle:
+def fetch_claim(fetcher: Fetcher, size: int, claim: str) -> Bundle:
     """The claim's bundle at tree ``size``."""
     bundle = _get(fetcher, f"api/v1/bundles/claim/{claim}?size={size}")
     _same_checkpoint(bundle, size, fetcher.url("api/v1/bundles/claim"))
     return bundle
 
 
-def fetch_deduction(
-    fetcher: HttpFetcher, size: int, member: str, period: date, sample: int
-) -> Bundle:
+def fetch_deduction(fetcher: Fetcher, size: int, member: str, period: date, sample: int) -> Bundle:
     """The member's deduction bundle at tree ``size``, with ``sample`` claims
     drawn from its paid list with :mod:`secrets` and their bundles merged in."""
     path = f"api/v1/bundles/deduction?member={member}&period={format_date(period)}&size={size}"
@@ -133,7 +131,7 @@ def fetch_deduction(
     try:
         return merge_bundles(bundle, *claims)
     except MalformedError as e:
-        raise FetchError(f"{fetcher.base_url}: claim bundles at another checkpoint: {e}") from e
+        raise FetchError(f"{fetcher.label}: claim bundles at another checkpoint: {e}") from e
 
 
 @dataclass

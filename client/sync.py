@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from client.fetch import FetchError, HttpFetcher
+from client.fetch import Fetcher, FetchError
 from client.state import PinnedLog, StateDir, StateError
 from verifiable.errors import MalformedError, MutualogError, VerificationError
 from verifiable.log.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
@@ -210,7 +210,7 @@ def parse_note(note: bytes, source: str) -> None:
 def sync_log(
     pin: PinnedLog,
     state: StateDir,
-    fetcher: HttpFetcher,
+    fetcher: Fetcher,
     now: datetime,
     *,
     note: bytes | None = None,
@@ -219,7 +219,7 @@ def sync_log(
     log's current checkpoint (see the module docstring).  Raises
     :class:`~client.fetch.FetchError` or :class:`~client.state.StateError`
     when it cannot verify; every check that runs lands in the report."""
-    report = SyncReport(origin=pin.origin, url=fetcher.base_url)
+    report = SyncReport(origin=pin.origin, url=fetcher.label)
     old_note = state.load_checkpoint(pin.origin)
     old = (
         open_stored(old_note, pin, state.checkpoint_path(pin.origin)).checkpoint

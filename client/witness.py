@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from client.fetch import HttpFetcher
+from client.fetch import Fetcher
 from client.state import PinnedLog, StateDir
 from client.sync import Check, consistency_check, open_stored, parse_note
 from verifiable.errors import MalformedError, MutualogError
@@ -94,7 +94,7 @@ class CosignReport:
 def cosign(
     pin: PinnedLog,
     state: StateDir,
-    fetcher: HttpFetcher,
+    fetcher: Fetcher,
     signer: CosignatureSigner,
     timestamp: int,
     now: datetime,
@@ -107,7 +107,7 @@ def cosign(
     Raises :class:`~client.fetch.FetchError` or
     :class:`~client.state.StateError` when it cannot verify.
     """
-    report = CosignReport(origin=pin.origin, url=fetcher.base_url)
+    report = CosignReport(origin=pin.origin, url=fetcher.label)
     key = (pin.origin, signer.name, signer.key_id)
     old_note = state.load_cosigned(*key)
     old = (

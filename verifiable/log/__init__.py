@@ -4,8 +4,10 @@
 - :mod:`~verifiable.log.note` — C2SP signed-note with Ed25519
 - :mod:`~verifiable.log.cosignature` — C2SP tlog-cosignature (witness cosignatures)
 - :mod:`~verifiable.log.checkpoint` — C2SP tlog-checkpoint
-- :mod:`~verifiable.log.tiles` — C2SP tlog-tiles paths, tiles, entry bundles, mirroring
-- :mod:`~verifiable.log.tiledlog` — a whole log read through its tiles and checked
+- :mod:`~verifiable.log.witness_policy` — how many witnesses must cosign (K of N)
+- :mod:`~verifiable.log.tiles` — C2SP tlog-tiles paths, tiles, entry bundles, authenticated reads
+- :mod:`~verifiable.log.tiledlog` — a whole log read through its tiles and checked: the
+  one walk over them (a resumable cursor), for restore, audit and receipts
 - :mod:`~verifiable.log.entry` — the canonical (RFC 8785) entry envelope and hash chain
 - :mod:`~verifiable.log.bodies` and :mod:`~verifiable.log.fields` — the typed
   bodies of every entry type (the format; what they mean is :mod:`verifiable.pool`)

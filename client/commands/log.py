@@ -1,0 +1,257 @@
+"""``mutualog trust``, ``sync`` and ``audit``: pinning a log, following its
+checkpoints, and checking the whole of it (docs/client.md)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import click
+
+from client.audit import AuditReport, audit_log
+from client.commands.common import (
+    EXIT_FAILED,
+    EXIT_VERIFIED,
+    CannotVerify,
+    example_log,
+    now,
+    origin_of,
+    pinned,
+    print_checks,
+    resolve_key,
+    state_of,
+)
+from client.fetch import Fetcher, FetchError, HttpFetcher
+from client.sources import SourceError, open_source
+from client.state import PinnedLog, PinnedWitness, StateDir, StateError
+from client.sync import SyncReport, open_stored, sync_log
+from verifiable.errors import MutualogError
+
+__all__ = ["audit", "sync", "trust"]
+
+
+def _print_report(report: AuditReport) -> None:
+    click.echo(f"log     {report.origin}")
+    click.echo(f"source  {report.source}")
+    if report.size:
+        click.echo(f"size    {report.size}   root {report.root}")
+    print_checks(report.checks)
+    if report.rules is not None:
+        mark = {"ok": "ok  ", "failed": "FAIL", "skipped": "skip"}[report.rules.status]
+        click.echo(f"[{mark}] rules: {report.rules.detail}")
+    for note in report.notes:
+        click.echo(f"note: {note}")
+    click.echo("VERIFIED" if report.ok else "NOT VERIFIED")
+
+
+# --- trust ---------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("origin")
+@click.argument("verifier_key")
+@click.option(
+    "--witness",
+    "witnesses",
+    nargs=2,
+    multiple=True,
+    metavar="NAME KEY",
+    help="A witness to trust: its name and cosignature verifier key. Repeatable.",
+)
+@click.option(
+    "--witnesses-required",
+    type=click.IntRange(min=0),
+    help="How many trusted witnesses must cosign a checkpoint. Default: all of them.",
+)
+@click.option(
+    "--replace",
+    is_flag=True,
+    help="Pin a different key for an already pinned origin, forgetting its last checkpoint.",
+)
+@click.pass_context
+def trust(
+    ctx: click.Context,
+    origin: str,
+    verifier_key: str,
+    witnesses: tuple[tuple[str, str], ...],
+    witnesses_required: int | None,
+    replace: bool,
+) -> int:
+    """Pin the log ORIGIN with its VERIFIER_KEY (name+hexid+base64) and a witness policy."""
+    pinned_witnesses = tuple(PinnedWitness(name, key) for name, key in witnesses)
+    required = len(pinned_witnesses) if witnesses_required is None else witnesses_required
+    try:
+        pin = PinnedLog(origin, verifier_key, pinned_witnesses, required)
+    except (MutualogError, StateError) as e:
+        raise click.UsageError(str(e)) from e
+    state = state_of(ctx)
+    old = state.load_pin(origin)
+    if old is not None and old.verifier_key != pin.verifier_key:
+        if not replace:
+            raise CannotVerify(
+                f"{origin} is already pinned with key {old.verifier_key}; refusing a "
+                "different key (give --replace to pin it and forget the log's last checkpoint)"
+            )
+        state.forget_log(origin)
+    state.save_pin(pin)
+    policy = (
+        f"{pin.witnesses_required} of {len(pin.witnesses)} witnesses "
+        f"({', '.join(w.name for w in pin.witnesses)}) must cosign"
+        if pin.witnesses
+        else "no witnesses"
+    )
+    click.echo(f"pinned {origin}: key {pin.verifier_key}; {policy}")
+    return EXIT_VERIFIED
+
+
+# --- sync ----------------------------------------------------------------------
+
+
+def _print_sync(report: SyncReport) -> None:
+    click.echo(f"log     {report.origin}")
+    click.echo(f"url     {report.url}")
+    print_checks(report.checks)
+    if report.stored:
+        click.echo(f"stored  checkpoint of size {report.new_size}, root {report.new_root}")
+    if report.evidence is not None:
+        click.echo(f"evidence saved in {report.evidence}")
+    click.echo("VERIFIED" if report.ok else "NOT VERIFIED")
+
+
+@click.command()
+@click.argument("url")
+@click.option("--origin", help="The pinned log to sync (default: the checkpoint's origin line).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+def sync(ctx: click.Context, url: str, origin: str | None, as_json: bool) -> int:
+    """Fetch the log's checkpoint from URL, verify it against the pinned key, the
+    witness policy and the last checkpoint, and store it."""
+    state = state_of(ctx)
+    fetcher = HttpFetcher(url)
+    note = fetcher.checkpoint()
+    if origin is None:
+        origin = origin_of(note, fetcher.url("checkpoint"))
+    pin = pinned(state, origin)
+    report = sync_log(pin, state, fetcher, now(), note=note)
+    report.transfer = fetcher.stats.to_json()
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        _print_sync(report)
+    return EXIT_VERIFIED if report.ok else EXIT_FAILED
+
+
+# --- audit ---------------------------------------------------------------------
+
+
+@contextmanager
+def _progress_bar(enabled: bool) -> Iterator[Any]:
+    """A progress callback that draws a bar on stderr when it is a terminal."""
+    bar: Any = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if not enabled:
+            return
+        if bar is None:
+            bar = click.progressbar(length=max(total, 1), label="auditing", file=sys.stderr)
+            bar.render_progress()
+        bar.update(done - bar.pos)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.render_finish()
+
+
+@click.command()
+@click.argument("source", required=False)
+@click.option("--key", "vkey", help="The log's verifier key (default: the pinned one).")
+@click.option("--origin", help="The log's origin line (default: the key's name or the pin's).")
+@click.option("--example", is_flag=True, help="Audit the example log shipped with mutualog.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--restart", is_flag=True, help="Forget where an interrupted audit stopped.")
+@click.pass_context
+def audit(
+    ctx: click.Context,
+    source: str | None,
+    vkey: str | None,
+    origin: str | None,
+    example: bool,
+    as_json: bool,
+    restart: bool,
+) -> int:
+    """Audit a whole log from its URL, a snapshot tar or a folder of exported tiles:
+    the signed checkpoint, every tile and bundle, every entry and the chain, and
+    the pool's rules when the log has a rulebook.  Resumes where an interrupted
+    audit of the same log stopped."""
+    if example:
+        if source is not None or vkey is not None:
+            raise click.UsageError("--example takes no SOURCE or --key")
+        path, vkey = example_log()
+        source = str(path)
+    if source is None:
+        raise click.UsageError(
+            "give SOURCE and --key (SOURCE: a URL, a snapshot tar or a folder), or --example"
+        )
+    try:
+        state: StateDir | None = state_of(ctx)
+    except StateError:
+        # Only a pin and resuming need the state folder; an audit with
+        # --key works without one.
+        state = None
+    opened: Fetcher = open_source(source)
+    try:
+        note = opened.checkpoint()
+        verifier, origin, pin = resolve_key(state, vkey, origin, note, opened.label)
+        synced = None
+        if pin is not None and state is not None:
+            stored = state.load_checkpoint(origin)
+            if stored is not None:
+                path = state.checkpoint_path(origin)
+                synced = open_stored(stored, pin, path).checkpoint
+        with _progress_bar(sys.stderr.isatty()) as bar:
+            try:
+                report = audit_log(
+                    opened,
+                    verifier,
+                    origin,
+                    pin=pin,
+                    synced=synced,
+                    state=state,
+                    restart=restart,
+                    on_progress=bar,
+                    note=note,
+                )
+            except (FetchError, SourceError) as e:
+                raise CannotVerify(f"{e}{_resume_hint(state, origin)}") from e
+            except KeyboardInterrupt:
+                raise CannotVerify(f"interrupted{_resume_hint(state, origin)}") from None
+        if opened.stats is not None:
+            report.transfer = opened.stats.to_json()
+    finally:
+        opened.close()
+    if as_json:
+        click.echo(json.dumps(report.to_json(), indent=2))
+    else:
+        _print_report(report)
+    return EXIT_VERIFIED if report.ok else EXIT_FAILED
+
+
+def _resume_hint(state: StateDir | None, origin: str) -> str:
+    if state is None:
+        return ""
+    try:
+        progress = state.load_progress(origin)
+    except StateError:
+        return ""
+    if progress is None:
+        return ""
+    return (
+        f"\n  entries 0..{progress.position - 1} are proven and saved; run the same command "
+        "again to continue from there (--restart to start over)"
+    )
