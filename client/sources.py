@@ -9,6 +9,7 @@ Each is a :class:`client.fetch.Fetcher`; what it returns is checked by
 from __future__ import annotations
 
 import tarfile
+from abc import ABC, abstractmethod
 from pathlib import Path
 
 from client.fetch import Fetcher, HttpFetcher, is_url
@@ -23,7 +24,7 @@ class SourceError(Exception):
     """The source cannot be read at all (missing, unreadable, not a tar)."""
 
 
-class _LocalFiles:
+class _LocalFiles(ABC):
     """What a tar and a folder answer alike: local files, read again at no
     cost and not counted."""
 
@@ -48,8 +49,9 @@ class _LocalFiles:
             )
         return data
 
+    @abstractmethod
     def _read(self, relative: str) -> bytes | None:
-        raise NotImplementedError
+        """The file at ``relative``, ``None`` if there is none."""
 
     def fetch(self, tile: TileCoord) -> bytes | None:
         # TileCoord.path() is built from integers, so it cannot climb out of a folder.

@@ -6,6 +6,8 @@ from __future__ import annotations
 import contextlib
 import gzip
 import http.server
+import io
+import tarfile
 import threading
 import time
 from collections.abc import Iterator
@@ -15,7 +17,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from client.fetch import FetchError, HttpFetcher
+from client.fetch import Fetcher, FetchError, HttpFetcher
+from client.sources import DirectorySource, SourceError, TarSource, open_source
 from verifiable.log.tiles import TileCoord, decode_bundle, tile_hashes
 
 if TYPE_CHECKING:
@@ -208,3 +211,52 @@ def test_unreachable(servers: Servers) -> None:
 def test_bad_base_urls(url: str, message: str) -> None:
     with pytest.raises(FetchError, match=message):
         HttpFetcher(url)
+
+
+# --- every source is a Fetcher ----------------------------------------------------------
+
+
+def _files(tmp_path: Path) -> tuple[Path, Path]:
+    """The same three files as a folder and as a tar."""
+    files = {"checkpoint": b"note", "tile/0/000.p/1": bytes(32), "extra": b"x" * 100}
+    folder = tmp_path / "folder"
+    for name, data in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+    tar = tmp_path / "log.tar"
+    with tarfile.open(tar, "w") as out:
+        for name, data in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            out.addfile(info, io.BytesIO(data))
+    return folder, tar
+
+
+def test_a_folder_and_a_tar_answer_as_fetchers(tmp_path: Path) -> None:
+    folder, tar = _files(tmp_path)
+    for source, listing in (
+        (open_source(folder), None),
+        (open_source(tar), frozenset({"checkpoint", "tile/0/000.p/1", "extra"})),
+    ):
+        fetcher: Fetcher = source
+        assert not fetcher.remote and fetcher.stats is None
+        assert fetcher.checkpoint() == b"note"
+        assert fetcher.fetch(TileCoord(0, 0, 1)) == bytes(32)
+        assert fetcher.fetch(TileCoord(0, 1)) is None
+        assert fetcher.get("extra", 100) == b"x" * 100 and fetcher.get("nothing", 1) is None
+        assert fetcher.url("extra") == f"{fetcher.label}: extra"
+        assert fetcher.listing() == listing
+        with pytest.raises(SourceError, match=r": extra: 100 bytes, more than the 99 expected"):
+            fetcher.get("extra", 99)
+        fetcher.close()
+    for path, cls in ((folder, DirectorySource), (tar, TarSource)):
+        source = open_source(path)
+        assert isinstance(source, cls)
+        source.close()
+
+
+def test_the_http_fetcher_is_remote_and_counts(stub: Stub) -> None:
+    fetcher: Fetcher = HttpFetcher(stub.url)
+    assert fetcher.remote and fetcher.listing() is None
+    assert fetcher.stats is not None and fetcher.stats.requests == 0
+    assert fetcher.url("checkpoint") == stub.url + "checkpoint"
