@@ -350,6 +350,20 @@ class Rules:
             return min(share, claims * self.share_cap_per_claim)
         return share
 
+    def deduction_date(self, period: date) -> date:
+        """The day the shares of ``period`` (named by its notice date) are
+        deducted: the deduction day paired with its notice day, in the same
+        month.  A period named by a notice day these rules no longer have (the
+        calendar changed) is deducted on the next deduction day after it."""
+        if period.day in self.notice_days:
+            day = self.deduction_days[self.notice_days.index(period.day)]
+            return period.replace(day=day)
+        later = [d for d in self.deduction_days if d > period.day]
+        if later:
+            return period.replace(day=later[0])
+        following = (period.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return following.replace(day=self.deduction_days[0])
+
 
 DEFAULT_RULES = Rules()
 """The default rulebook (docs/rules.md)."""

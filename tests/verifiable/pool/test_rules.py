@@ -184,6 +184,20 @@ def test_monthly_calendar() -> None:
     assert next_notice(datetime(2024, 12, 1, tzinfo=UTC), rules) == date(2025, 1, 1)
 
 
+@pytest.mark.parametrize(
+    ("period", "expected"),
+    [
+        (date(2024, 3, 7), date(2024, 3, 14)),
+        (date(2024, 3, 21), date(2024, 3, 28)),
+        (date(2024, 3, 10), date(2024, 3, 14)),  # a notice day of an earlier calendar
+        (date(2024, 12, 25), date(2024, 12, 28)),
+        (date(2024, 12, 28), date(2025, 1, 14)),
+    ],
+)
+def test_deduction_date(period: date, expected: date) -> None:
+    assert DEFAULT_RULES.deduction_date(period) == expected
+
+
 def _rules_body(effective: datetime, **rules: Any) -> PoolRules:
     return PoolRules(effective=effective, rules=rules, reason="r")
 
