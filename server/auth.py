@@ -14,7 +14,8 @@ Settings (``create_app`` mapping):
     The sign-in limit: failures per username and address, and the window in
     seconds (default 5 in 900).
 ``MUTUALOG_CLOCK``
-    A callable returning the current aware ``datetime`` (default: the system clock).
+    A callable returning the current aware ``datetime`` (default: the system
+    clock, or in a demo instance the demo's clock kept in the database).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
@@ -39,6 +40,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.wrappers import Response
 
 from server.config import ConfigError
+from server.demo_clock import InstanceClock
 from server.private.accounts import Account, Accounts, Role
 from server.private.passwords import DEFAULT_PARAMETERS, Passwords
 from server.private.throttle import LoginThrottle, ThrottlePolicy
@@ -62,10 +64,6 @@ AUTH_EXTENSION = "mutualog_auth"
 
 P = ParamSpec("P")
 R = TypeVar("R")
-
-
-def _system_clock() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -202,7 +200,9 @@ def init_auth(app: Flask, engine: Engine) -> Callable[[], datetime]:
         max_failures=_int_setting(app, "MUTUALOG_LOGIN_MAX_FAILURES", 5),
         window=timedelta(seconds=_int_setting(app, "MUTUALOG_LOGIN_WINDOW", 900)),
     )
-    clock: Callable[[], datetime] = app.config.get("MUTUALOG_CLOCK", _system_clock)
+    # No clock configured: the machine's, or in a demo instance the demo's
+    # clock that every process reads from the database (server.demo_clock).
+    clock: Callable[[], datetime] = app.config.get("MUTUALOG_CLOCK") or InstanceClock(engine)
     if not callable(clock):
         raise ConfigError("MUTUALOG_CLOCK: expected a callable returning an aware datetime")
     accounts = Accounts(engine, Passwords(parameters), LoginThrottle(engine, policy))

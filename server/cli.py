@@ -259,6 +259,7 @@ DEMO_ORIGIN = "localhost/mutualog/demo"
 def demo(ctx: click.Context, host: str, port: int, members: int, seed: int, no_serve: bool) -> None:
     """Build a realistic demo pool in an empty instance and serve it on localhost."""
     from server.demo import DemoBuilder
+    from server.demo_clock import start_demo_clock
     from server.pool_app import POOL_EXTENSION, PoolHolder
 
     settings = _settings(ctx)
@@ -281,15 +282,17 @@ def demo(ctx: click.Context, host: str, port: int, members: int, seed: int, no_s
         length=len(entries), label="storing the log", file=sys.stderr, show_pos=True
     ) as bar:
         builder.store(bar.update)
-    clock = builder.clock()
+    # The demo's time, in its database: every process serving this instance
+    # (gunicorn's workers too) reads it, and the operator can move it on.
+    start_demo_clock(engine, builder.start())
     overrides = dict(ctx.obj or {})
-    overrides.update({"MUTUALOG_CLOCK": clock, "MUTUALOG_SECURE_COOKIES": False})
+    overrides.update({"MUTUALOG_SECURE_COOKIES": False})
     app = create_app(overrides)
     ctx.call_on_close(app.extensions["mutualog"].engine.dispose)
     click.echo("replaying the log through the rulebook...", err=True)
     holder: PoolHolder = app.extensions[POOL_EXTENSION]
     service = holder.service()
-    claim, accounts = builder.finish(service, clock())
+    claim, accounts = builder.finish(service, service.now())
     stats = builder.stats
     state = service.state()
     click.echo(

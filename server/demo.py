@@ -32,8 +32,9 @@ The evidence salts are drawn from the operating system, as for a real
 claim, so two builds from one seed differ in their commitments (and so in
 the panels their roots seed), not in what happens.
 
-The server then runs on a :class:`DemoClock` that starts just after the
-last simulated entry and moves with real time.
+The server then runs on the demo's clock (:mod:`server.demo_clock`), kept
+in the database: it starts just after the last simulated entry, moves with
+real time, and the operator can move it forward to try every step.
 """
 
 from __future__ import annotations
@@ -41,7 +42,6 @@ from __future__ import annotations
 import json
 import random
 import secrets
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -75,7 +75,6 @@ __all__ = [
     "DEMO_RULES",
     "DemoAccount",
     "DemoBuilder",
-    "DemoClock",
     "DemoError",
     "DemoIdentities",
     "demo_config",
@@ -262,18 +261,6 @@ def demo_config(members: int, days: int = DEMO_DAYS) -> SimConfig:
     )
 
 
-class DemoClock:
-    """Simulated time: ``start`` now, then moving on with real time."""
-
-    def __init__(self, start: datetime, monotonic: Callable[[], float] = time.monotonic) -> None:
-        self._start = start
-        self._monotonic = monotonic
-        self._t0 = monotonic()
-
-    def __call__(self) -> datetime:
-        return self._start + timedelta(seconds=self._monotonic() - self._t0)
-
-
 @dataclass(frozen=True)
 class DemoAccount:
     role: str
@@ -345,7 +332,7 @@ class DemoBuilder:
 
     def _store_identities(self) -> None:
         """Every member's private details, in one transaction."""
-        now = self.clock()()
+        now = self.start()
         rows = []
         for member_id, band in self._bands.items():
             person = self._identities.details(member_id, band)
@@ -362,10 +349,11 @@ class DemoBuilder:
             for start in range(0, len(rows), STORE_CHUNK):
                 conn.execute(insert(_details), rows[start : start + STORE_CHUNK])
 
-    def clock(self) -> DemoClock:
-        """The demo's clock: a minute after the last simulated entry."""
+    def start(self) -> datetime:
+        """The demo's time when it opens: a minute after the last simulated
+        entry (then moving on with real time, :mod:`server.demo_clock`)."""
         last = parse_entry(self.entries[-1], seq=len(self.entries) - 1).time
-        return DemoClock(last + timedelta(minutes=1))
+        return last + timedelta(minutes=1)
 
     def finish(self, service: PoolService, now: datetime) -> tuple[ClaimView, list[DemoAccount]]:
         """Keep the sealed votes' openings, create the demo accounts; returns

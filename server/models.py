@@ -39,11 +39,13 @@ __all__ = [
     "AccountRow",
     "Base",
     "CheckpointRow",
+    "DemoClockRow",
     "EntryRow",
     "ErasureRow",
     "EvidenceRow",
     "LoginAttemptRow",
     "MemberDetailsRow",
+    "MemberNoticesRow",
     "SealedVoteRow",
     "ServerSecretRow",
     "SubtreeHashRow",
@@ -261,3 +263,36 @@ class ServerSecretRow(Base):
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     created: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class DemoClockRow(Base):
+    """A demo instance's clock (migration 0003): how many seconds the pool's
+    time is ahead of (or behind) the machine's.  One row (id 1) in a demo,
+    none anywhere else; :mod:`server.demo_clock` reads and moves it."""
+
+    __tablename__ = "demo_clock"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    offset_seconds: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (CheckConstraint("id = 1", name="demo_clock_one_row"),)
+
+
+class MemberNoticesRow(Base):
+    """A member's notices (migration 0004, :mod:`server.notifications`):
+    the optional e-mail address they are sent to, in which language, and
+    how far the member has read them and the server has mailed them — both
+    the seq of the newest log entry covered, -1 for none.  Private: never
+    on the log."""
+
+    __tablename__ = "member_notices"
+
+    account_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("accounts.id"), primary_key=True, autoincrement=False
+    )
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    locale: Mapped[str] = mapped_column(String(8), nullable=False)
+    read_through: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    mailed_through: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
