@@ -2,29 +2,37 @@
 
 Each form checks what it can alone — sizes, amounts, dates, the JSON of a
 rule change — so a bad value is shown next to its field and nothing reaches
-the pool.  What depends on the pool's state (the claim is at the right
-stage, the window is over, the amount is within the cap) is the pool
-service's to refuse, for the web pages and the ``mutualog-server pool``
+the pool.  Amounts are typed in yuan (at most two decimals) and parsed
+exactly, with :class:`decimal.Decimal`, into integer fen
+(:func:`yuan_to_fen`): never a float.  Labels and messages are marked for
+translation (lazily: the forms are built at import).
+
+What depends on the pool's state (the claim is at the right stage, the
+window is over, the amount is within the cap) is the pool service's to
+refuse, for the web pages and the ``mutualog-server pool``
 commands alike.
 """
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     Field,
     Form,
     HiddenField,
-    IntegerField,
     RadioField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs lag 3.2
+from wtforms.form import BaseForm
 from wtforms.validators import (
     DataRequired,
     InputRequired,
     Length,
-    NumberRange,
     Optional,
     Regexp,
     ValidationError,
@@ -42,10 +50,14 @@ __all__ = [
     "AnswerForm",
     "ClaimActionForm",
     "ClosePeriodForm",
+    "ConfirmPayForm",
+    "DemoClockForm",
     "ErasureForm",
     "NoticeForm",
     "OverrideForm",
     "RulesForm",
+    "YuanField",
+    "yuan_to_fen",
 ]
 
 #: A notice, an answer, a rule change's or an override's reason (the log's bound).
@@ -53,6 +65,11 @@ MAX_NOTICE = 2000
 #: A rule change's JSON; the whole rulebook is a few hundred bytes.
 MAX_RULES_JSON = 20_000
 _ID = r"^[0-9a-f]{32}$"
+#: Yuan as a person types them: digits, maybe a decimal point and decimals
+#: (their count is checked apart, to say what is wrong); thousands
+#: separators and a yuan sign are dropped first.
+_YUAN = re.compile(r"^(?P<whole>[0-9]+)(?:\.(?P<fraction>[0-9]*))?$")
+_YUAN_SIGNS = str.maketrans("", "", ",\uff0c\u00a5\uffe5 \u00a0")  # commas, yuan signs, spaces
 
 
 def _text(value: str | None) -> str | None:
@@ -66,65 +83,132 @@ def _line(value: str | None) -> str | None:
     return None if value is None else value.strip()
 
 
+def yuan_to_fen(text: str) -> int:
+    """The integer fen of an amount typed in yuan (``40000``, ``40,000.5``,
+    ``¥40000.50``), exactly; :class:`wtforms.ValidationError` with a message
+    for a person if it is not a positive amount with at most two decimals."""
+    typed = text.translate(_YUAN_SIGNS)
+    if typed.startswith(("-", "\u2212")):
+        raise ValidationError(_l("The amount must be more than zero."))
+    found = _YUAN.fullmatch(typed)
+    if found is None:
+        raise ValidationError(_l("Enter the amount in yuan, with digits: 40000 or 40000.50."))
+    if len(found.group("fraction") or "") > 2:
+        raise ValidationError(_l("At most two decimals: yuan and fen, like 40000.55."))
+    fen = int(Decimal(typed) * 100)
+    if fen < 1:
+        raise ValidationError(_l("The amount must be more than zero."))
+    if fen > MAX_SAFE_INT:
+        raise ValidationError(_l("The amount is too large."))
+    return fen
+
+
+class YuanField(StringField):
+    """An amount typed in yuan; once the form validates, :attr:`fen` holds
+    it in integer fen (``None`` when left empty)."""
+
+    fen: int | None = None
+
+    def pre_validate(self, form: BaseForm) -> None:
+        self.fen = None
+        typed = (self.data or "").strip()
+        if typed:
+            self.fen = yuan_to_fen(typed)
+
+
 def _public_text(label: str, missing: str, description: str | None = None) -> TextAreaField:
     """A text the log publishes: line breaks as LF, at most :data:`MAX_NOTICE`
     characters."""
     return TextAreaField(
         label,
-        description=description or f"Public, at most {MAX_NOTICE} characters.",
+        description=description or _l("Public, at most %(n)d characters.", n=MAX_NOTICE),
         filters=[_text],
         validators=[
             DataRequired(missing),
-            Length(max=MAX_NOTICE, message=f"At most {MAX_NOTICE} characters."),
+            Length(max=MAX_NOTICE, message=_l("At most %(n)d characters.", n=MAX_NOTICE)),
         ],
     )
 
 
 class ClaimActionForm(FlaskForm):
-    """A claim's one-button actions (draw, close voting, pay, decide
-    ineligible): the claim, in a hidden field, and the CSRF token."""
+    """A claim's one-button actions (draw, close voting, decide ineligible,
+    and the first step of paying): the claim, in a hidden field, and the
+    CSRF token."""
 
     claim = HiddenField(
         validators=[
-            InputRequired("The claim is missing."),
-            Regexp(_ID, message="The claim id is not valid."),
+            InputRequired(_l("The claim is missing.")),
+            Regexp(_ID, message=_l("The claim id is not valid.")),
+        ]
+    )
+
+
+class ConfirmPayForm(ClaimActionForm):
+    """The second step of paying: the claim and the amount the operator was
+    shown, in fen, so that a payment is made only for what was confirmed."""
+
+    amount = HiddenField(
+        validators=[
+            InputRequired(_l("The amount confirmed is missing.")),
+            Regexp(r"^[1-9][0-9]{0,15}$", message=_l("The amount confirmed is not valid.")),
         ]
     )
 
 
 class NoticeForm(ClaimActionForm):
     text = _public_text(
-        "Redacted notice",
-        "Write the notice.",
-        f"Public: age band, illness category and the aid proposed, at most "
-        f"{MAX_NOTICE} characters. Never a name, ID number, phone or diagnosis detail.",
+        _l("Redacted notice"),
+        _l("Write the notice."),
+        _l(
+            "Public: age band, illness category and the aid proposed, at most %(n)d "
+            "characters. Never a name, ID number, phone or diagnosis detail.",
+            n=MAX_NOTICE,
+        ),
     )
-    amount = IntegerField(
-        "Aid proposed (fen)",
-        description="Leave empty for the amount requested, within the plan's cap.",
-        validators=[
-            Optional(),
-            NumberRange(min=1, max=MAX_SAFE_INT, message="A whole number of fen, at least 1."),
-        ],
+    amount = YuanField(
+        _l("Aid proposed (yuan)"),
+        description=_l(
+            "In yuan, at most two decimals (40000 or 40000.50). Leave empty for the "
+            "amount requested, within the plan's cap."
+        ),
+        filters=[_line],
+        validators=[Optional()],
+        render_kw={"inputmode": "decimal", "autocomplete": "off"},
     )
 
 
 class AnswerForm(ClaimActionForm):
     objection = HiddenField(
         validators=[
-            InputRequired("The objection is missing."),
-            Regexp(r"^[0-9]{1,16}$", message="The objection is not valid."),
+            InputRequired(_l("The objection is missing.")),
+            Regexp(r"^[0-9]{1,16}$", message=_l("The objection is not valid.")),
         ]
     )
-    text = _public_text("Answer", "Write the answer.")
+    text = _public_text(_l("Answer"), _l("Write the answer."))
 
 
 class ClosePeriodForm(FlaskForm):
+    """Both steps of closing a period: the period, in a hidden field."""
+
     period = HiddenField(
         validators=[
-            InputRequired("The period is missing."),
-            Regexp(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", message="The period is not a date."),
+            InputRequired(_l("The period is missing.")),
+            Regexp(r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$", message=_l("The period is not a date.")),
         ]
+    )
+
+
+class DemoClockForm(FlaskForm):
+    """The demo's clock control: how far to move the pool's time."""
+
+    step = RadioField(
+        _l("Move the pool's clock"),
+        choices=[
+            SelectChoice("hour", _l("One hour")),
+            SelectChoice("day", _l("One day")),
+            SelectChoice("deadline", _l("To the next deadline")),
+        ],
+        validators=[InputRequired(_l("Choose how far to move the clock."))],
     )
 
 
@@ -144,74 +228,82 @@ def _rule_json(form: Form, field: Field) -> None:
 
 class RulesForm(FlaskForm):
     changes = TextAreaField(
-        "Rules to change (JSON)",
-        description='The rules that change and their new values, e.g. {"share.fee_rate_bp": '
-        "700}; every other rule stays as it is.",
+        _l("Rules to change (JSON)"),
+        description=_l(
+            'The rules that change and their new values, e.g. {"share.fee_rate_bp": 700}; '
+            "every other rule stays as it is."
+        ),
         filters=[_text],
         validators=[
-            DataRequired("Give the rules to change."),
-            Length(max=MAX_RULES_JSON, message=f"At most {MAX_RULES_JSON} characters."),
+            DataRequired(_l("Give the rules to change.")),
+            Length(max=MAX_RULES_JSON, message=_l("At most %(n)d characters.", n=MAX_RULES_JSON)),
             _rule_json,
         ],
     )
     effective = StringField(
-        "In force from",
-        description="A future date YYYY-MM-DD (00:00 UTC) or time YYYY-MM-DDTHH:MM:SSZ.",
+        _l("In force from"),
+        description=_l("A future date YYYY-MM-DD (00:00 UTC) or time YYYY-MM-DDTHH:MM:SSZ."),
         filters=[_line],
-        validators=[DataRequired("Give the date the change takes effect."), _effective],
+        validators=[DataRequired(_l("Give the date the change takes effect.")), _effective],
     )
-    reason = _public_text("Reason", "Give the reason for the change.")
+    reason = _public_text(_l("Reason"), _l("Give the reason for the change."))
 
 
 class OverrideForm(FlaskForm):
     action = StringField(
-        "Action",
-        description="As the rules allow, e.g. claim.withdraw (target: a claim id) or note.",
+        _l("Action"),
+        description=_l("As the rules allow, e.g. claim.withdraw (target: a claim id) or note."),
         filters=[_line],
         validators=[
-            DataRequired("Give the action."),
+            DataRequired(_l("Give the action.")),
             Regexp(
                 r"^[a-z][a-z0-9_.-]{0,31}$",
-                message="Lowercase letters, digits, '_', '.' and '-', at most 32.",
+                message=_l("Lowercase letters, digits, '_', '.' and '-', at most 32."),
             ),
         ],
     )
     target = StringField(
-        "Target",
-        description="What the override is about: a claim id, a member id, 'rules' ...",
+        _l("Target"),
+        description=_l("What the override is about: a claim id, a member id, 'rules' ..."),
         filters=[_line],
         validators=[
-            DataRequired("Give the target."),
-            Length(max=200, message="At most 200 characters."),
+            DataRequired(_l("Give the target.")),
+            Length(max=200, message=_l("At most %(n)d characters.", n=200)),
         ],
     )
-    reason = _public_text("Reason", "Give the reason for the override.")
+    reason = _public_text(_l("Reason"), _l("Give the reason for the override."))
 
 
 class ErasureForm(FlaskForm):
     kind = RadioField(
-        "What to erase",
+        _l("What to erase"),
         choices=[
-            SelectChoice(ErasedKind.MEMBER.value, "A member's name, ID number and phone"),
-            SelectChoice(ErasedKind.EVIDENCE.value, "A claim's evidence documents"),
+            SelectChoice(ErasedKind.MEMBER.value, _l("A member's name, ID number and phone")),
+            SelectChoice(ErasedKind.EVIDENCE.value, _l("A claim's evidence documents")),
         ],
-        validators=[InputRequired("Choose what to erase.")],
+        validators=[InputRequired(_l("Choose what to erase."))],
     )
     subject = StringField(
-        "Member id or claim id",
+        _l("Member id or claim id"),
         filters=[_line],
         validators=[
-            DataRequired("Give the member id or claim id."),
-            Regexp(_ID, message="An id is 32 lowercase hexadecimal characters."),
+            DataRequired(_l("Give the member id or claim id.")),
+            Regexp(_ID, message=_l("An id is 32 lowercase hexadecimal characters.")),
         ],
     )
     reason = StringField(
-        "Reason",
-        description=f"Published in the log: one line of at most {MAX_ERASURE_REASON} "
-        "characters, without the personal data being erased.",
+        _l("Reason"),
+        description=_l(
+            "Published in the log: one line of at most %(n)d characters, without the "
+            "personal data being erased.",
+            n=MAX_ERASURE_REASON,
+        ),
         filters=[_line],
         validators=[
-            DataRequired("Give the reason for the erasure."),
-            Length(max=MAX_ERASURE_REASON, message=f"At most {MAX_ERASURE_REASON} characters."),
+            DataRequired(_l("Give the reason for the erasure.")),
+            Length(
+                max=MAX_ERASURE_REASON,
+                message=_l("At most %(n)d characters.", n=MAX_ERASURE_REASON),
+            ),
         ],
     )

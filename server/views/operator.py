@@ -17,24 +17,45 @@ that stage, a window is still open), so a form posted twice appends once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import TypeVar
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    url_for,
+)
+from flask_babel import gettext
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from werkzeug.wrappers import Response as BaseResponse
 
-from server.auth import current_account, operator_required
+from server import i18n
+from server.auth import AUTH_EXTENSION, AuthContext, current_account, operator_required
+from server.demo_clock import (
+    DemoClockError,
+    InstanceClock,
+    advance_demo_clock,
+    next_deadline,
+)
 from server.errors import NotFoundError, ServiceUnavailableError
 from server.forms import as_sentence
 from server.operator_forms import (
     AnswerForm,
     ClaimActionForm,
     ClosePeriodForm,
+    ConfirmPayForm,
+    DemoClockForm,
     ErasureForm,
     NoticeForm,
     OverrideForm,
     RulesForm,
 )
-from server.pool.outcomes import Description, describe, describe_answer, render
 from server.pool_app import current_pool
 from server.pool_service import (
     CaseFile,
@@ -46,8 +67,17 @@ from server.pool_service import (
 from server.rule_text import parse_effective, read_rule_changes
 from server.web_errors import add_html_errors
 from verifiable.errors import MalformedError, MutualogError, RuleViolation
-from verifiable.log.bodies import ClaimDecided, ClaimPaid, ErasedKind, PanelDrawn
+from verifiable.log.bodies import (
+    ClaimDecided,
+    ClaimNoticed,
+    ClaimPaid,
+    ErasedKind,
+    Outcome,
+    PanelDrawn,
+    PeriodClosed,
+)
 from verifiable.log.fields import read_date
+from verifiable.pool.state import Stage
 
 __all__ = ["operator"]
 
@@ -56,6 +86,14 @@ add_html_errors(operator)
 
 Page = str | tuple[str, int] | BaseResponse
 ClaimDone = PanelDrawn | ClaimDecided | ClaimPaid
+
+#: The demo clock's steps; "deadline" is computed from the pool's state.
+_STEPS = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
+
+
+def _(text: str, **values: object) -> str:
+    """``text`` in the page's language (Flask-Babel's ``gettext``, typed)."""
+    return str(gettext(text, **values))
 
 
 @operator.before_request
@@ -86,9 +124,52 @@ def _done(message: str) -> BaseResponse:
     return redirect(url_for("operator.index"))
 
 
-def _did(description: Description) -> BaseResponse:
-    # Fen grouped and times to the minute: a sentence for a person.
-    return _done(as_sentence(render(description, "{:,} fen", "%Y-%m-%d %H:%M UTC")))
+def _said(claim_id: str, body: ClaimNoticed | ClaimDone) -> str:
+    """What an action on a claim did, in a sentence of the page's language."""
+    if isinstance(body, ClaimNoticed):
+        return _(
+            "Claim %(claim)s noticed: aid proposed %(amount)s, objections until %(until)s.",
+            claim=claim_id,
+            amount=i18n.yuan(body.amount),
+            until=i18n.datetime(body.objections_until),
+        )
+    if isinstance(body, PanelDrawn):
+        return _(
+            "Panel of %(jurors)d drawn for claim %(claim)s (round %(round)d); "
+            "voting until %(until)s.",
+            jurors=len(body.jurors),
+            claim=claim_id,
+            round=body.round,
+            until=i18n.datetime(body.votes_until),
+        )
+    if isinstance(body, ClaimPaid):
+        return _(
+            "Claim %(claim)s paid: %(amount)s, shared in the period of %(period)s.",
+            claim=claim_id,
+            amount=i18n.yuan(body.amount),
+            period=i18n.date(body.period),
+        )
+    if body.outcome is Outcome.INELIGIBLE:
+        return _(
+            "Claim %(claim)s decided ineligible (illness inside the waiting period).",
+            claim=claim_id,
+        )
+    return _(
+        "Voting on claim %(claim)s closed: %(approvals)d approve, %(rejections)d reject; "
+        "%(outcome)s, %(amount)s.",
+        claim=claim_id,
+        approvals=body.approvals,
+        rejections=body.rejections,
+        outcome=i18n.outcome(body.outcome.value),
+        amount=i18n.yuan(body.amount),
+    )
+
+
+def _demo_clock() -> InstanceClock | None:
+    """The application's clock if it is a demo's (kept in the database), else ``None``."""
+    context: AuthContext = current_app.extensions[AUTH_EXTENSION]
+    clock = context.clock
+    return clock if isinstance(clock, InstanceClock) and clock.is_demo() else None
 
 
 # --- the review queue ----------------------------------------------------------------
@@ -97,32 +178,116 @@ def _did(description: Description) -> BaseResponse:
 @operator.get("/")
 def index() -> Page:
     account = current_account()
+    demo = _demo_page() if _demo_clock() is not None else None
     try:
         queue = current_pool().review_queue()
     except (ServiceUnavailableError, PoolUnavailableError) as e:
-        return render_template("operator/index.html", account=account, unavailable=str(e))
+        return render_template(
+            "operator/index.html", account=account, unavailable=str(e), demo=demo
+        )
     close = None
     if queue.due_periods:
         close = ClosePeriodForm(data={"period": queue.due_periods[0].isoformat()})
-    return render_template("operator/index.html", account=account, queue=queue, close=close)
+    return render_template(
+        "operator/index.html", account=account, queue=queue, close=close, demo=demo
+    )
+
+
+def _period_form() -> tuple[ClosePeriodForm, str]:
+    """The posted period form and its period, else 400."""
+    form = ClosePeriodForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("The period to close is missing or not a date."))
+    try:
+        read_date(form.period.data, "period")
+    except MalformedError:
+        abort(400, description=_("The period to close is not a calendar date."))
+    return form, form.period.data or ""
 
 
 @operator.post("/period/close")
 def close_period() -> Page:
-    form = ClosePeriodForm()
-    if not form.validate_on_submit():
-        abort(400, description="The period to close is missing or not a date.")
+    """The first step: what closing the period will append, to confirm."""
+    form, period = _period_form()
+    pool = current_pool()
+    state = pool.state()
+    body = state.expected_period_close(pool.now()) if state.started else None
+    if body is None or body.period.isoformat() != period:
+        closed = any(c.period.isoformat() == period for c in state.closed_periods)
+        if closed:
+            reason = _("Period %(period)s is already closed.", period=period)
+        elif body is None:
+            reason = _("No period is due to close yet.")
+        else:
+            reason = _(
+                "Period %(period)s is not the next period due; the next period due is %(next)s.",
+                period=period,
+                next=body.period.isoformat(),
+            )
+        abort(409, description=reason)
+    return render_template("operator/confirm_period.html", form=form, body=body)
+
+
+@operator.post("/period/close/confirm")
+def close_period_confirmed() -> Page:
+    """The second step: close the period confirmed."""
+    _form, period = _period_form()
     try:
-        period = read_date(form.period.data, "period")
-        body = current_pool().close_period(period)
-    except MalformedError:
-        abort(400, description="The period to close is not a calendar date.")
+        body = current_pool().close_period(read_date(period, "period"))
     except MutualogError as e:
         abort(_status(e), description=_refusal(e))
-    return _done(
-        f"Period {body.period.isoformat()} closed: {body.sharing:,} members share "
-        f"{body.claims_count} claims, {body.share:,} fen each."
+    return _done(_period_closed(body))
+
+
+def _period_closed(body: PeriodClosed) -> str:
+    return _(
+        "Period %(period)s closed: %(members)s members share %(claims)d claims, %(share)s each.",
+        period=i18n.date(body.period),
+        members=i18n.number(body.sharing),
+        claims=body.claims_count,
+        share=i18n.yuan(body.share),
     )
+
+
+# --- the demo's clock ---------------------------------------------------------------
+
+
+def _demo_page() -> dict[str, object]:
+    """What the demo card of the review queue shows: the pool's time, the
+    next deadline and the form that moves the clock."""
+    pool = current_pool()
+    now = pool.now()
+    return {"now": now, "next": next_deadline(pool.state(), now), "form": DemoClockForm()}
+
+
+@operator.post("/demo/clock")
+def demo_clock() -> Page:
+    """Move the demo's clock forward: an hour, a day, or just past the next
+    deadline.  Refused (403, nothing changed) anywhere but in a demo."""
+    if _demo_clock() is None:
+        abort(
+            403,
+            description=_(
+                "This instance is not a demo: the pool's clock is the real time and "
+                "cannot be moved. Nothing was changed."
+            ),
+        )
+    form = DemoClockForm()
+    if not form.validate_on_submit():
+        abort(400, description=_("Choose how far to move the clock. Nothing was changed."))
+    pool = current_pool()
+    now = pool.now()
+    by = _STEPS.get(form.step.data or "")
+    if by is None:
+        deadline = next_deadline(pool.state(), now)
+        if deadline is None:
+            abort(409, description=_("No deadline is ahead. Nothing was changed."))
+        by = deadline.target - now
+    try:
+        advance_demo_clock(pool.engine, by)
+    except DemoClockError as e:
+        abort(409, description=_refusal(e))
+    return _done(_("The pool's clock is now %(time)s.", time=i18n.datetime(pool.now())))
 
 
 # --- a claim's case file and its actions ------------------------------------------------
@@ -133,7 +298,7 @@ def _case(claim_id: str) -> CaseFile:
     if case is None:
         # An ApiError, not abort(404): the application's own 404 handler
         # (for unrouted URLs) would answer JSON to a client without Accept.
-        raise NotFoundError(f"There is no claim {claim_id[:64]}.")
+        raise NotFoundError(_("There is no claim %(claim)s.", claim=claim_id[:64]))
     return case
 
 
@@ -167,7 +332,7 @@ def claim(claim_id: str) -> Page:
 def evidence(claim_id: str, position: int) -> Page:
     stored = current_pool().evidence_document(claim_id, position)
     if stored is None:
-        raise NotFoundError("There is no such document, or it was erased.")
+        raise NotFoundError(_("There is no such document, or it was erased."))
     extension = stored.document.content_type.rsplit("/", 1)[1]
     name = f"claim-{claim_id}-document-{position}.{extension}"
     response = Response(stored.content, mimetype=stored.document.content_type)
@@ -188,10 +353,16 @@ def _claim_form(form: F, what: str) -> tuple[F, str, Page | None]:
         return form, claim_id, None
     if form.claim.errors:
         # The claim is a hidden field: with no claim there is no page to show.
-        abort(400, description=" ".join([f"{what} Nothing was changed.", *form.claim.errors]))
-    # The objection is a hidden field too: its error goes with the refusal.
-    hidden = form.objection.errors if isinstance(form, AnswerForm) else []
-    refusal = " ".join([what, *hidden])
+        nothing = _("%(what)s Nothing was changed.", what=what)
+        abort(400, description=" ".join([nothing, *map(str, form.claim.errors)]))
+    # The objection and the amount confirmed are hidden fields too: their
+    # errors go with the refusal.
+    hidden: list[str] = []
+    if isinstance(form, AnswerForm):
+        hidden = list(form.objection.errors)
+    if isinstance(form, ConfirmPayForm):
+        hidden = list(form.amount.errors)
+    refusal = " ".join([what, *map(str, hidden)])
     notice = form if isinstance(form, NoticeForm) else None
     answer = form if isinstance(form, AnswerForm) else None
     return form, claim_id, _claim_page(claim_id, 400, refusal, notice=notice, answer=answer)
@@ -199,31 +370,42 @@ def _claim_form(form: F, what: str) -> tuple[F, str, Page | None]:
 
 def _act(what: str, action: Callable[[str], ClaimDone]) -> Page:
     """Run a claim's one-button action after its form's checks."""
-    _, claim_id, refused = _claim_form(ClaimActionForm(), what)
+    _form, claim_id, refused = _claim_form(ClaimActionForm(), what)
     if refused is not None:
         return refused
     try:
         body = action(claim_id)
     except MutualogError as e:
         return _claim_page(claim_id, _status(e), _refusal(e))
-    return _did(describe(claim_id, body))
+    return _done(_said(claim_id, body))
 
 
 @operator.post("/actions/notice")
 def notice() -> Page:
-    form, claim_id, refused = _claim_form(NoticeForm(), "The notice was not published.")
+    form, claim_id, refused = _claim_form(NoticeForm(), _("The notice was not published."))
     if refused is not None:
         return refused
+    view = _case(claim_id).claim
+    # The pool refuses more than the request within the cap too, in fen; the
+    # field says it in yuan, next to what was typed.
+    limit = min(view.requested, view.rules.cap(view.band) or view.requested)
+    if form.amount.fen is not None and form.amount.fen > limit:
+        message = _(
+            "At most %(amount)s: the amount requested, within the plan's cap.",
+            amount=i18n.yuan(limit),
+        )
+        form.amount.errors = [message]
+        return _claim_page(claim_id, 400, _("The notice was not published."), notice=form)
     try:
-        body = current_pool().publish_notice(claim_id, form.text.data or "", form.amount.data)
+        body = current_pool().publish_notice(claim_id, form.text.data or "", form.amount.fen)
     except MutualogError as e:
         return _claim_page(claim_id, _status(e), _refusal(e), notice=form)
-    return _did(describe(claim_id, body))
+    return _done(_said(claim_id, body))
 
 
 @operator.post("/actions/answer")
 def answer() -> Page:
-    form, claim_id, refused = _claim_form(AnswerForm(), "The answer was not published.")
+    form, claim_id, refused = _claim_form(AnswerForm(), _("The answer was not published."))
     if refused is not None:
         return refused
     objection = int(form.objection.data or 0)
@@ -231,23 +413,75 @@ def answer() -> Page:
         seq = current_pool().answer(claim_id, objection, form.text.data or "")
     except MutualogError as e:
         return _claim_page(claim_id, _status(e), _refusal(e), answer=form)
-    return _did(describe_answer(claim_id, objection, seq))
+    return _done(
+        _(
+            "Objection %(objection)d to claim %(claim)s answered in entry %(seq)d.",
+            objection=objection,
+            claim=claim_id,
+            seq=seq,
+        )
+    )
 
 
-def _one_button(path: str, what: str, action: Callable[[PoolService, str], ClaimDone]) -> None:
+def _one_button(
+    path: str, what: LazyString, action: Callable[[PoolService, str], ClaimDone]
+) -> None:
     """Register ``POST /operator/actions/<path>``, endpoint ``operator.<path>``
     (dashes as underscores): a claim's one-button action."""
 
     def view() -> Page:
-        return _act(what, lambda claim_id: action(current_pool(), claim_id))
+        return _act(str(what), lambda claim_id: action(current_pool(), claim_id))
 
     operator.add_url_rule(f"/actions/{path}", path.replace("-", "_"), view, methods=["POST"])
 
 
-_one_button("draw", "The panel was not drawn.", PoolService.draw_panel)
-_one_button("close-voting", "Voting was not closed.", PoolService.close_voting)
-_one_button("pay", "The claim was not paid.", PoolService.pay)
-_one_button("ineligible", "The claim was not decided.", PoolService.decide_ineligible)
+_one_button("draw", _l("The panel was not drawn."), PoolService.draw_panel)
+_one_button("close-voting", _l("Voting was not closed."), PoolService.close_voting)
+_one_button("ineligible", _l("The claim was not decided."), PoolService.decide_ineligible)
+
+
+@operator.post("/actions/pay")
+def pay() -> Page:
+    """The first step of paying: what will be paid, to whom, to confirm."""
+    what = _("The claim was not paid.")
+    _form, claim_id, refused = _claim_form(ClaimActionForm(), what)
+    if refused is not None:
+        return refused
+    pool = current_pool()
+    view = _case(claim_id).claim
+    if view.stage is not Stage.APPROVED:
+        refusal = _(
+            "Claim %(claim)s is %(stage)s: only an approved claim is paid.",
+            claim=claim_id,
+            stage=i18n.stage(view.stage.value),
+        )
+        return _claim_page(claim_id, 409, refusal)
+    state = pool.state()
+    form = ConfirmPayForm(formdata=None, data={"claim": claim_id, "amount": str(view.amount)})
+    period = state.period_at(pool.now())
+    return render_template("operator/confirm_pay.html", view=view, form=form, period=period)
+
+
+@operator.post("/actions/pay/confirm")
+def pay_confirmed() -> Page:
+    """The second step: pay exactly the amount confirmed."""
+    form, claim_id, refused = _claim_form(ConfirmPayForm(), _("The claim was not paid."))
+    if refused is not None:
+        return refused
+    view = _case(claim_id).claim
+    if str(view.amount) != form.amount.data:
+        refusal = _(
+            "The amount confirmed is not the aid decided for claim %(claim)s "
+            "(%(amount)s): the claim was not paid. Look at it again.",
+            claim=claim_id,
+            amount=i18n.yuan(view.amount),
+        )
+        return _claim_page(claim_id, 409, refusal)
+    try:
+        body = current_pool().pay(claim_id)
+    except MutualogError as e:
+        return _claim_page(claim_id, _status(e), _refusal(e))
+    return _done(_said(claim_id, body))
 
 
 # --- rules, overrides, erasure --------------------------------------------------------
@@ -269,7 +503,9 @@ def rules() -> Page:
             "operator/rules.html", form=form, state=pool.state(), refusal=_refusal(e)
         )
         return page, _status(e)
-    return _done(f"Rule change logged, in force from {body.effective:%Y-%m-%d %H:%M} UTC.")
+    return _done(
+        _("Rule change logged, in force from %(time)s.", time=i18n.datetime(body.effective))
+    )
 
 
 @operator.route("/override", methods=["GET", "POST"])
@@ -285,7 +521,9 @@ def override() -> Page:
     except MutualogError as e:
         page = render_template("operator/override.html", form=form, refusal=_refusal(e))
         return page, _status(e)
-    return _done(f"Override {form.action.data} logged in entry {seq}.")
+    return _done(
+        _("Override %(action)s logged in entry %(seq)d.", action=form.action.data, seq=seq)
+    )
 
 
 @operator.route("/erase", methods=["GET", "POST"])
@@ -304,4 +542,8 @@ def erase() -> Page:
     except MutualogError as e:
         page = render_template("operator/erase.html", form=form, refusal=_refusal(e))
         return page, _status(e)
-    return _done(f"The {form.kind.data} data of {subject} is erased; the log records it.")
+    if form.kind.data == ErasedKind.MEMBER.value:
+        return _done(
+            _("The personal data of member %(id)s is erased; the log records it.", id=subject)
+        )
+    return _done(_("The evidence of claim %(id)s is erased; the log records it.", id=subject))

@@ -3,10 +3,13 @@
 A claim goes through every operator form — notice, answer to an objection,
 panel draw, close of voting, payout, period close — on SQLite and
 PostgreSQL, and each form posted a second time is refused by the pool's
-state with nothing appended.  Erasure deletes private data, keeps every
-log entry and commitment as it was and appends ``data.erased``.  A table
-of bad input for every form checks that each is answered 4xx with a clear
-message, appending and storing nothing.
+state with nothing appended.  Paying and closing a period take two posts:
+the first shows what will be appended and appends nothing, the second does
+it, once.  Amounts are typed in yuan and parsed exactly into fen.
+Erasure deletes private data, keeps every log entry and commitment as it
+was and appends ``data.erased``.  A table of bad input for every form
+checks that each is answered 4xx with a clear message, appending and
+storing nothing.
 """
 
 from __future__ import annotations
@@ -44,7 +47,14 @@ from tests.server.pool_helpers import (
     text_of,
 )
 from tests.server.test_authorization import state_of
-from verifiable.log.bodies import Choice, ClaimDecided, DataErased, ErasedKind, PeriodClosed
+from verifiable.log.bodies import (
+    Choice,
+    ClaimDecided,
+    ClaimPaid,
+    DataErased,
+    ErasedKind,
+    PeriodClosed,
+)
 from verifiable.log.entry import parse_entry
 from verifiable.pool.replay import replay
 from verifiable.pool.rules import moment
@@ -175,7 +185,7 @@ def _the_claim_is_shown(c: _Case) -> None:
 def _the_notice(c: _Case) -> None:
     """The notice; the same form again is refused by the claim's stage."""
     app, engine, op, claim, page = c.app, c.engine, c.op, c.claim, c.page
-    fields = {"text": "A member aged 18-39 asks for aid for cancer.", "amount": "4000000"}
+    fields = {"text": "A member aged 18-39 asks for aid for cancer.", "amount": "40,000"}
     size = len(entries(app))
     assert_done(post(op, "/operator/actions/notice", {"claim": claim, **fields}, page), "Notice")
     assert len(entries(app)) == size + 1
@@ -250,12 +260,34 @@ def _the_votes_closed(c: _Case) -> None:
 
 
 def _the_payout(c: _Case) -> None:
-    """The approved claim paid, once."""
+    """The approved claim paid, once, after its confirm step."""
     app, engine, op, claim, page = c.app, c.engine, c.op, c.claim, c.page
-    assert_done(post(op, "/operator/actions/pay", {"claim": claim}, page), "paid")
+    assert "Review the payment" in text_of(op.get(page))
     before = state_of(app, engine)
-    again = post(op, "/operator/actions/pay", {"claim": claim}, page)
+    review = post(op, "/operator/actions/pay", {"claim": claim}, page)
+    assert review.status_code == 200, text_of(review)
+    shown = text_of(review)
+    with app.app_context():
+        view = current_pool().claim(claim)
+    assert view is not None
+    assert "Confirm the payment" in shown and "¥40,000.00" in shown and view.member in shown
+    assert 'action="/operator/actions/pay/confirm"' in shown
+    assert state_of(app, engine) == before  # the first post appends nothing
+    # A confirmation for another amount pays nothing.
+    wrong = {"claim": claim, "amount": "3999999"}
+    refused = post(op, "/operator/actions/pay/confirm", wrong, page)
+    assert_refused(app, engine, refused, 409, "is not the aid decided", before)
+    confirm = {"claim": claim, "amount": "4000000"}
+    assert_done(post(op, "/operator/actions/pay/confirm", confirm, page), "paid")
+    log = entries(app)
+    assert len(log) == before.size + 1
+    paid = parse_entry(log[-1], seq=len(log) - 1).body
+    assert isinstance(paid, ClaimPaid) and paid.amount == 4_000_000
+    before = state_of(app, engine)
+    again = post(op, "/operator/actions/pay/confirm", confirm, page)
     assert_refused(app, engine, again, 409, "only an approved claim is paid", before)
+    first = post(op, "/operator/actions/pay", {"claim": claim}, page)
+    assert_refused(app, engine, first, 409, "only an approved claim is paid", before)
 
 
 def _the_periods_closed(c: _Case) -> None:
@@ -270,14 +302,22 @@ def _the_periods_closed(c: _Case) -> None:
     closed: list[PeriodClosed] = []
     while found := _HIDDEN_PERIOD.search(op.get("/operator/").get_data(as_text=True)):
         period = {"period": found.group(1)}
-        assert_done(post(op, "/operator/period/close", period, "/operator/"), "closed")
+        before = state_of(app, engine)
+        review = post(op, "/operator/period/close", period, "/operator/")
+        assert review.status_code == 200, text_of(review)
+        assert "Confirm the period's close" in text_of(review)
+        assert "Share per member" in text_of(review)
+        assert state_of(app, engine) == before  # the first post appends nothing
+        assert_done(post(op, "/operator/period/close/confirm", period, "/operator/"), "closed")
         log = entries(app)
         body = parse_entry(log[-1], seq=len(log) - 1).body
         assert isinstance(body, PeriodClosed)
         closed.append(body)
         before = state_of(app, engine)
-        again = post(op, "/operator/period/close", period, "/operator/")
+        again = post(op, "/operator/period/close/confirm", period, "/operator/")
         assert_refused(app, engine, again, 409, "is already closed", before)
+        first = post(op, "/operator/period/close", period, "/operator/")
+        assert_refused(app, engine, first, 409, "is already closed", before)
     assert closed[-1].period == paid_in.paid_period
     assert (closed[-1].claims_count, closed[-1].claims_total) == (1, 4_000_000)
     assert "No claims are waiting for review." in text_of(op.get("/operator/"))
@@ -464,28 +504,28 @@ BAD: list[tuple[str, str, dict[str, str], int, str]] = [
         "actions/notice",
         {"claim": "{filed}", "text": "x", "amount": "-5"},
         400,
-        "A whole number of fen, at least 1.",
+        "The amount must be more than zero.",
     ),
     (
         "notice-huge-amount",
         "actions/notice",
         {"claim": "{filed}", "text": "x", "amount": "9" * 30},
         400,
-        "A whole number of fen, at least 1.",
+        "The amount is too large.",
     ),
     (
-        "notice-fractional-amount",
+        "notice-three-decimals",
         "actions/notice",
-        {"claim": "{filed}", "text": "x", "amount": "12.5"},
+        {"claim": "{filed}", "text": "x", "amount": "12.505"},
         400,
-        "Not a valid integer value",
+        "At most two decimals",
     ),
     (
         "notice-above-the-request",
         "actions/notice",
-        {"claim": "{filed}", "text": "x", "amount": str(AMOUNT + 1)},
+        {"claim": "{filed}", "text": "x", "amount": "50000.01"},
         400,
-        f"must be 1 to {AMOUNT} fen",
+        "At most ¥50,000.00: the amount requested",
     ),
     ("notice-wrong-stage", "actions/notice", {"claim": "{voting}", "text": "x"}, 409, "is voting"),
     (
@@ -540,6 +580,42 @@ BAD: list[tuple[str, str, dict[str, str], int, str]] = [
     ("pay-voting", "actions/pay", {"claim": "{voting}"}, 409, "only an approved claim is paid"),
     ("ineligible-covered", "actions/ineligible", {"claim": "{filed}"}, 409, "not diagnosed inside"),
     ("pay-no-claim", "actions/pay", {}, 400, "The claim is missing."),
+    ("pay-no-csrf", "actions/pay", {"claim": "{voting}", NO_CSRF: ""}, 400, "security token"),
+    (
+        "pay-confirm-voting",
+        "actions/pay/confirm",
+        {"claim": "{voting}", "amount": "5000000"},
+        409,
+        "is not the aid decided",
+    ),
+    (
+        "pay-confirm-no-csrf",
+        "actions/pay/confirm",
+        {"claim": "{voting}", NO_CSRF: "", "amount": "1"},
+        400,
+        "security token",
+    ),
+    (
+        "pay-confirm-no-amount",
+        "actions/pay/confirm",
+        {"claim": "{voting}"},
+        400,
+        "The amount confirmed is missing.",
+    ),
+    (
+        "pay-confirm-bad-amount",
+        "actions/pay/confirm",
+        {"claim": "{voting}", "amount": "-1"},
+        400,
+        "The amount confirmed is not valid.",
+    ),
+    (
+        "pay-confirm-unknown-claim",
+        "actions/pay/confirm",
+        {"claim": "{unknown}", "amount": "1"},
+        404,
+        "There is no claim",
+    ),
     ("draw-bad-claim", "actions/draw", {"claim": "xyz"}, 400, "The claim id is not valid."),
     ("pay-unknown-claim", "actions/pay", {"claim": "{unknown}"}, 404, "There is no claim"),
     # the period
@@ -548,6 +624,23 @@ BAD: list[tuple[str, str, dict[str, str], int, str]] = [
     ("period-impossible", "period/close", {"period": "2026-02-30"}, 400, "not a calendar date"),
     ("period-past", "period/close", {"period": "2025-12-21"}, 409, "not the next period due"),
     ("period-ahead", "period/close", {"period": "2026-02-07"}, 409, "not the next period due"),
+    (
+        "period-confirm-no-csrf",
+        "period/close/confirm",
+        {NO_CSRF: "", "period": "2026-01-07"},
+        400,
+        "token",
+    ),
+    ("period-confirm-not-a-date", "period/close/confirm", {"period": "soon"}, 400, "not a date"),
+    (
+        "period-confirm-past",
+        "period/close/confirm",
+        {"period": "2025-12-21"},
+        409,
+        "not the next period due",
+    ),
+    # the demo's clock, in an instance that is not a demo
+    ("demo-clock-not-a-demo", "demo/clock", {"step": "day"}, 403, "not a demo"),
     # the rules
     ("rules-no-csrf", "rules", {NO_CSRF: "", "changes": "{}"}, 400, "security token"),
     ("rules-not-json", "rules", {"changes": "{not json"}, 400, "rules: not JSON"),
@@ -654,8 +747,11 @@ def test_every_operator_form_is_in_the_table() -> None:
         "draw",
         "close-voting",
         "pay",
+        "pay/confirm",
         "ineligible",
         "period/close",
+        "period/close/confirm",
+        "demo/clock",
         "rules",
         "override",
         "erase",
