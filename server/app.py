@@ -6,7 +6,7 @@ for the C2SP tlog-tiles read path and the snapshot, ``api`` for JSON under
 ``/api/v1``, ``signin``, ``member``, ``juror`` and ``operator`` for the pages — and the error
 handlers: JSON everywhere, HTML for the pages.  Sign-in, sessions, CSRF and
 the security headers are set up by :mod:`server.auth` and
-:mod:`server.security`.
+:mod:`server.security`; the pages' two languages by :mod:`server.i18n`.
 """
 
 from __future__ import annotations
@@ -20,13 +20,15 @@ from server.config import load_settings
 from server.context import EXTENSION, LogContext
 from server.db import make_engine
 from server.errors import register_error_handlers
+from server.i18n import init_app as init_i18n
+from server.notifications import init_notifications
 from server.pool_app import init_pool
-from server.pool_figures import yuan
 from server.security import init_security
 from server.views.api import api
 from server.views.bundle_api import bundle_api
 from server.views.juror import juror
 from server.views.member import member
+from server.views.notices import notices
 from server.views.operator import operator
 from server.views.pool_api import pool_api
 from server.views.public import public
@@ -58,14 +60,16 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     init_security(app, context.engine, clock)
     init_pool(app, context, clock)
 
-    # Money on every page: integer fen shown as exact yuan, never a float.
-    app.add_template_filter(yuan, "yuan")
+    # Both languages, money, dates and the log's codes in words (server.i18n).
+    init_i18n(app)
+    init_notifications(app)
     app.register_blueprint(tiles)
     app.register_blueprint(api)
     app.register_blueprint(pool_api)
     app.register_blueprint(bundle_api)
     app.register_blueprint(signin)
     app.register_blueprint(member)
+    app.register_blueprint(notices)
     app.register_blueprint(juror)
     app.register_blueprint(operator)
     app.register_blueprint(public)

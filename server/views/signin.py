@@ -10,10 +10,11 @@ operator's review queue.  Errors are HTML pages (:mod:`server.web_errors`).
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 
 from server.auth import accounts_service, current_account, safe_next, sign_in, sign_out, utc_now
 from server.forms import LoginForm, RegisterForm, as_sentence
+from server.i18n import LANG_COOKIE, LOCALES
 from server.private.accounts import Account, Role
 from server.private.errors import (
     InvalidInputError,
@@ -40,6 +41,30 @@ def _home_for(account: Account) -> str:
 @signin.get("/")
 def index() -> Page:
     return render_template("index.html")
+
+
+#: How long the language switch is remembered: a year, renewed at each switch.
+_LANG_SECONDS = 365 * 24 * 3600
+
+
+@signin.get("/lang/<code>")
+def language(code: str) -> Page:
+    """The language switch of every page's header: remember ``code`` in a
+    cookie and go back to the page (``next``, a path on this site only).
+    A plain link, so it works without script; it only sets a preference."""
+    if code not in LOCALES:
+        abort(404)
+    response = redirect(safe_next(request.args.get("next")) or url_for("signin.index"))
+    response.set_cookie(
+        LANG_COOKIE,
+        code,
+        max_age=_LANG_SECONDS,
+        path="/",
+        secure=bool(current_app.config.get("SESSION_COOKIE_SECURE")),
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
 
 
 @signin.route("/register", methods=["GET", "POST"])

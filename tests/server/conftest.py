@@ -26,6 +26,9 @@ Any test under tests/server/ may use them:
     A :class:`tests.clock.FixedClock` at 2026-01-01T00:00:00Z, advanced by hand.
 ``sequencer``
     A :class:`server.sequencer.Sequencer` on ``engine`` with the above.
+The pages' default language is pinned to English (``MUTUALOG_DEFAULT_LOCALE``)
+for every app a test builds, in-process or as a server.
+
 ``check_log`` / ``log_checker``
     ``check_log(engine)`` recomputes the whole log from its entries and
     asserts that everything stored agrees (see :class:`LogChecker`); returns
@@ -65,6 +68,11 @@ from verifiable.log.note import Ed25519Signer, Ed25519Verifier
 
 ORIGIN = "example.org/mutualog/test"
 SEED = bytes(range(32))
+
+# The pages default to Chinese for the members; the tests read English unless
+# they ask for a language (a ``lang`` cookie or Accept-Language).  Set before
+# any app is built, and inherited by the servers the tests start.
+os.environ.setdefault("MUTUALOG_DEFAULT_LOCALE", "en")
 
 
 # --- PostgreSQL -----------------------------------------------------------------

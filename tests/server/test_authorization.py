@@ -263,6 +263,7 @@ MATRIX: dict[str, dict[str, Cells]] = {
     "signin.register": {"GET": GUEST, "POST": {**GUEST, "anonymous": DASHBOARD}},
     "signin.login": {"GET": GUEST, "POST": {**GUEST, "anonymous": DASHBOARD}},
     "signin.logout": {"POST": dict.fromkeys(ROLES, INDEX)},
+    "signin.language": {"GET": dict.fromkeys(ROLES, INDEX)},
     "member.dashboard": {"GET": MEMBERS},
     "juror.panels": {"GET": MEMBERS},
     "juror.case": {"GET": PANEL},
@@ -297,11 +298,24 @@ MATRIX: dict[str, dict[str, Cells]] = {
     # (home, for an operator).  Each form names a claim at the right stage.
     "operator.claim": {"GET": OPERATORS},
     "operator.evidence": {"GET": OPERATORS},
-    "operator.close_period": {"POST": {**OPERATORS, "operator": HOME}},
+    # Paying and closing a period: the first post shows what will be
+    # appended (200, nothing written), the confirm post does it.
+    "operator.close_period": {"POST": OPERATORS},
+    "operator.pay": {"POST": OPERATORS},
     **{
         f"operator.{name}": {"POST": {**OPERATORS, "operator": HOME}}
-        for name in ("notice", "answer", "draw", "close_voting", "pay", "ineligible")
+        for name in (
+            "notice",
+            "answer",
+            "draw",
+            "close_voting",
+            "pay_confirmed",
+            "ineligible",
+            "close_period_confirmed",
+        )
     },
+    # The demo's clock: this pool is not a demo, so even the operator is refused.
+    "operator.demo_clock": {"POST": {**OPERATORS, "operator": FORBIDDEN}},
     **{
         f"operator.{name}": {"GET": OPERATORS, "POST": {**OPERATORS, "operator": HOME}}
         for name in ("rules", "override", "erase")
@@ -341,9 +355,9 @@ WRITES = {
             "answer",
             "draw",
             "close_voting",
-            "pay",
+            "pay_confirmed",
             "ineligible",
-            "close_period",
+            "close_period_confirmed",
             "rules",
             "override",
             "erase",
@@ -393,6 +407,7 @@ def _path(endpoint: str, pool: Pool, size: int) -> str:
         "signin.register": "/register",
         "signin.login": "/login",
         "signin.logout": "/logout",
+        "signin.language": "/lang/en",
         "member.dashboard": "/dashboard",
         "juror.panels": "/juror",
         "juror.case": f"/juror/claims/{claim}",
@@ -417,6 +432,9 @@ def _path(endpoint: str, pool: Pool, size: int) -> str:
         "operator.claim": f"/operator/claims/{claim}",
         "operator.evidence": f"/operator/claims/{claim}/evidence/0",
         "operator.close_period": "/operator/period/close",
+        "operator.close_period_confirmed": "/operator/period/close/confirm",
+        "operator.demo_clock": "/operator/demo/clock",
+        "operator.pay_confirmed": "/operator/actions/pay/confirm",
         "operator.notice": "/operator/actions/notice",
         "operator.answer": "/operator/actions/answer",
         "operator.draw": "/operator/actions/draw",
@@ -529,6 +547,7 @@ def _operator_form(endpoint: str, app: Flask, pool: Pool) -> dict[str, str]:
     claims = list(state.claims())
     filed = [c for c in claims if c.stage.value == "filed"]
     objected = next(c for c in claims if c.unanswered)
+    approved = next(c for c in claims if c.stage.value == "approved")
     due = state.expected_period_close(pool.now)
     assert due is not None
     later = datetime.fromtimestamp(pool.now.timestamp() + 30 * 86400, pool.now.tzinfo)
@@ -550,8 +569,11 @@ def _operator_form(endpoint: str, app: Flask, pool: Pool) -> dict[str, str]:
         "operator.draw": {"claim": next(c.id for c in over if c.stage.value == "noticed")},
         "operator.close_voting": {"claim": next(c.id for c in over if c.stage.value == "voting")},
         "operator.pay": {"claim": next(c.id for c in claims if c.stage.value == "approved")},
+        "operator.pay_confirmed": {"claim": approved.id, "amount": str(approved.amount)},
         "operator.ineligible": {"claim": next(c.id for c in filed if c.waiting)},
         "operator.close_period": {"period": due.period.isoformat()},
+        "operator.close_period_confirmed": {"period": due.period.isoformat()},
+        "operator.demo_clock": {"step": "day"},
         "operator.rules": {
             "changes": '{"share.fee_rate_bp": 700}',
             "effective": later.date().isoformat(),
