@@ -289,14 +289,20 @@ class Simulation:
         self._emit(when, body)
         first = next_notice(when, rules)
         self._open = SimPeriod(first, moment(first))
+        # A second apart while the founders fit before the first notice; a
+        # larger pool (a million members) puts several in one second, as
+        # entries' times may be equal, so that its juror pool is still
+        # committed in the period it is for.
+        room = max(1, int((self._open.moment - when).total_seconds()) - 60)
+        per_second = -(-(cfg.initial_members + cfg.initial_jurors) // room)
         t = when
-        for _ in range(cfg.initial_members):
-            t += timedelta(seconds=1)
+        for n in range(cfg.initial_members):
+            t += timedelta(seconds=1) if n % per_second == 0 else timedelta(0)
             self._join(t)
         # The founding jurors are seasoned by fiat: the genesis rules are
         # expected to allow it (juror.seasoning_days 0), else they wait.
-        for _ in range(cfg.initial_jurors):
-            t += timedelta(seconds=1)
+        for n in range(cfg.initial_jurors):
+            t += timedelta(seconds=1) if n % per_second == 0 else timedelta(0)
             self._qualify_one(t)
         ids = sorted(self._jurors._ids)
         self._emit(t, JuryPool(period=first, root=juror_pool_root(ids), size=len(ids)))
