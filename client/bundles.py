@@ -26,13 +26,13 @@ from client.fetch import Fetcher, FetchError
 from client.state import StateDir, StateError, safe_name
 from client.sync import open_stored
 from verifiable.errors import MalformedError, MutualogError
+from verifiable.findings import Finding
 from verifiable.log.bundle import MAX_BUNDLE_BYTES, Bundle, merge_bundles, parse_bundle
 from verifiable.log.checkpoint import Checkpoint
 from verifiable.log.fields import format_date
 from verifiable.log.note import Note
 from verifiable.pool.claim_check import check_claim
 from verifiable.pool.deduction import check_deduction
-from verifiable.pool.proven import Finding
 
 __all__ = [
     "BundleError",
@@ -159,7 +159,7 @@ class BundleReport:
             "root": self.root,
             **self.subject,
             "verified": self.ok,
-            "checks": [f.to_json() for f in self.findings],
+            "checks": [f.to_json("evidence") for f in self.findings],
         }
 
 
@@ -186,16 +186,15 @@ def _synced(state: StateDir, bundle: Bundle, path: Path) -> tuple[str, Finding, 
             f"{stored.size}: fetch the bundle again"
         )
     if mine.root_hash != stored.root_hash:
-        finding = Finding(
+        finding = Finding.failure(
             "synced",
-            False,
             "the bundle's checkpoint and the synced one have the same size and different roots",
             stored.root_hash.hex(),
             mine.root_hash.hex(),
             f"size {stored.size}",
         )
     else:
-        finding = Finding("synced", True, f"the checkpoint sync stored (size {stored.size})")
+        finding = Finding.passed("synced", f"the checkpoint sync stored (size {stored.size})")
     return origin, finding, stored
 
 

@@ -10,7 +10,9 @@ the other way):
 - :mod:`verifiable.pool` — the pool's rulebook: rules, the state machine of
   members, claims, panels, votes and periods, sortition, rosters, replay, and
   the member's and juror's checks (deductions, claims, vote receipts);
-- :mod:`verifiable.errors` — the one exception hierarchy, shared by both.
+- :mod:`verifiable.errors` — the one exception hierarchy, shared by both;
+- :mod:`verifiable.findings` — the one result type of a check that reports
+  every finding (a name and a status), shared by both.
 
 :mod:`verifiable.testonly` holds an honest-history generator for tests,
 benchmarks and the demo; nothing in ``log`` or ``pool`` imports it.

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from verifiable.errors import MutualogError
+from verifiable.findings import Finding, Findings
 from verifiable.log.bodies import (
     AgeBand,
     ClaimAnswered,
@@ -58,7 +59,7 @@ from verifiable.log.entry import Entry
 from verifiable.log.fields import format_date, format_time
 from verifiable.log.note import Verifier
 from verifiable.pool.claim_machine import Course, Panel, Stage
-from verifiable.pool.proven import Finding, Findings, ProvenBundle, open_bundle, rulebook_of
+from verifiable.pool.proven import ProvenBundle, open_bundle, rulebook_of
 from verifiable.pool.rules import Rulebook, Rules
 from verifiable.pool.sortition import candidate_indices
 from verifiable.pool.votes import check_reveal

@@ -27,6 +27,7 @@ from __future__ import annotations
 from datetime import date
 
 from verifiable.errors import MutualogError
+from verifiable.findings import Finding, Findings
 from verifiable.log.bodies import ClaimPaid, PeriodClosed
 from verifiable.log.bundle import Bundle
 from verifiable.log.entry import Entry
@@ -34,7 +35,7 @@ from verifiable.log.fields import format_date
 from verifiable.log.note import Verifier
 from verifiable.pool.claim_check import ClaimOutcome, check_claim_history
 from verifiable.pool.periods import period_figures
-from verifiable.pool.proven import Finding, Findings, ProvenBundle, open_bundle, rulebook_of
+from verifiable.pool.proven import ProvenBundle, open_bundle, rulebook_of
 from verifiable.pool.roster import paid_claims_root, verify_roster_membership
 from verifiable.pool.rules import Rulebook, moment, next_notice
 

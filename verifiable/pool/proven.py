@@ -1,4 +1,4 @@
-"""What a bundle proves against its checkpoint, and the named findings of a check.
+"""What a bundle proves against its checkpoint.
 
 :func:`open_bundle` checks a :class:`~verifiable.log.bundle.Bundle`'s checkpoint
 note with the log's key (C2SP tlog-checkpoint) and every bundled entry's
@@ -7,16 +7,16 @@ a :class:`ProvenBundle` holding only what was proven.  Panel seeds (RFC 9162
 §2.1.4 consistency from the seed's size) and juror-pool leaves are proven
 when a check asks for them.
 
-A check reports a list of :class:`Finding`: a name, a verdict and, on
-failure, what was expected, what was found and where.
+A check reports a list of :class:`~verifiable.findings.Finding`: a name, a
+status and, on failure, what was expected, what was found and where.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 from verifiable.errors import MutualogError
+from verifiable.findings import Finding, Findings
 from verifiable.log.bodies import JuryPool, PoolRules
 from verifiable.log.bundle import Bundle, JurorLeaf
 from verifiable.log.checkpoint import Checkpoint, open_checkpoint
@@ -26,74 +26,7 @@ from verifiable.log.note import Verifier
 from verifiable.pool.roster import roster_leaf
 from verifiable.pool.rules import Rulebook
 
-__all__ = ["Finding", "Findings", "ProvenBundle", "open_bundle", "rulebook_of"]
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One named check: ``detail`` says what was proven or what went wrong;
-    on failure ``expected``, ``found`` and ``where`` say it field by field."""
-
-    name: str
-    ok: bool
-    detail: str
-    expected: str = ""
-    found: str = ""
-    where: str = ""
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "name": self.name,
-            "ok": self.ok,
-            "detail": self.detail,
-            "expected": self.expected,
-            "found": self.found,
-            "where": self.where,
-        }
-
-
-class Findings:
-    """Collects findings by name: the first failure of a name wins, else its
-    last passing detail."""
-
-    __slots__ = ("_failed", "_order", "_passed")
-
-    def __init__(self) -> None:
-        self._order: list[str] = []
-        self._failed: dict[str, Finding] = {}
-        self._passed: dict[str, str] = {}
-
-    def _see(self, name: str) -> None:
-        if name not in self._failed and name not in self._passed:
-            self._order.append(name)
-
-    def ok(self, name: str, detail: str) -> None:
-        self._see(name)
-        self._passed[name] = detail
-
-    def fail(
-        self, name: str, detail: str, expected: object = "", found: object = "", where: str = ""
-    ) -> None:
-        self._see(name)
-        if name not in self._failed:
-            self._failed[name] = Finding(name, False, detail, str(expected), str(found), where)
-
-    def failed(self, name: str) -> bool:
-        return name in self._failed
-
-    def extend(self, findings: Iterable[Finding]) -> None:
-        for f in findings:
-            if f.ok:
-                self.ok(f.name, f.detail)
-            else:
-                self.fail(f.name, f.detail, f.expected, f.found, f.where)
-
-    def result(self) -> list[Finding]:
-        out = []
-        for name in self._order:
-            failed = self._failed.get(name)
-            out.append(failed if failed else Finding(name, True, self._passed[name]))
-        return out
+__all__ = ["ProvenBundle", "open_bundle", "rulebook_of"]
 
 
 class ProvenBundle:
@@ -149,7 +82,7 @@ def open_bundle(
         checkpoint = open_checkpoint(bundle.checkpoint, verifier, origin).checkpoint
     except MutualogError as e:
         return None, [
-            Finding("checkpoint", False, str(e), f"a checkpoint signed by the key of {origin}")
+            Finding.failure("checkpoint", str(e), f"a checkpoint signed by the key of {origin}")
         ]
     findings = Findings()
     findings.ok(

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from tests.verifiable.pool.bundle_pool import ORIGIN, Pool, forged, pool
+from verifiable.findings import Finding
 from verifiable.log.bodies import (
     AgeBand,
     Choice,
@@ -22,7 +23,6 @@ from verifiable.log.bodies import (
 )
 from verifiable.log.bundle import Bundle, SeedProof
 from verifiable.pool.claim_check import check_claim
-from verifiable.pool.proven import Finding
 
 
 def _check(bundle: Bundle, claim: str, p: Pool | None = None) -> list[Finding]:
