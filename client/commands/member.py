@@ -37,16 +37,11 @@ from client.commands.common import (
     state_of,
 )
 from client.fetch import Fetcher, HttpFetcher
-from client.receipt import (
-    ReceiptError,
-    ReceiptReport,
-    check_against_log,
-    check_offline,
-    parse_receipt,
-)
+from client.receipt import ReceiptError, parse_receipt
 from client.sources import open_source
 from client.state import StateDir, StateError
 from client.sync import sync_log
+from verifiable.pool.receipt_check import ReceiptReport, check_against_log, check_offline
 
 __all__ = ["fetch", "verify_claim_command", "verify_deduction_command", "verify_receipt"]
 

@@ -11,7 +11,8 @@
 - :mod:`~verifiable.pool.sortition`, :mod:`~verifiable.pool.votes`,
   :mod:`~verifiable.pool.roster` — juror draws, sealed votes, member-set trees
 - :mod:`~verifiable.pool.evidence` — salted commitments to claim evidence
-- :mod:`~verifiable.pool.receipt` — the juror's vote receipt
+- :mod:`~verifiable.pool.receipt` and :mod:`~verifiable.pool.receipt_check` — the
+  juror's vote receipt, and its checks (offline and against the log)
 - :mod:`~verifiable.pool.proven`, :mod:`~verifiable.pool.deduction`,
   :mod:`~verifiable.pool.claim_check` — the member's checks, from a bundle
 - :mod:`~verifiable.pool.log_index`, :mod:`~verifiable.pool.bundle_builder` —
