@@ -49,8 +49,9 @@ from client.fetch import Fetcher
 from client.sources import open_source
 from client.stash import EntryStash
 from client.state import AuditProgress, PinnedLog, StateDir, StateError
-from client.sync import Check, InconsistentError, TileProofError, prove_consistent, witness_check
+from client.sync import InconsistentError, TileProofError, prove_consistent, witness_check
 from verifiable.errors import MalformedError, MutualogError, RuleViolation, VerificationError
+from verifiable.findings import Finding
 from verifiable.log.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
 from verifiable.log.entry import GENESIS_PREV
 from verifiable.log.note import Ed25519Verifier
@@ -64,7 +65,7 @@ from verifiable.log.tiles import (
 )
 from verifiable.pool.replay import PoolSummary, Replayer, decode_entry
 
-__all__ = ["AuditReport", "Check", "RulesResult", "audit_log", "audit_source"]
+__all__ = ["AuditReport", "RulesResult", "audit_log", "audit_source"]
 
 SAVE_EVERY_TILES = 64
 """Save the resume point at least every this many level-0 tiles (16,384 entries) ..."""
@@ -114,7 +115,7 @@ class AuditReport:
     size: int = 0
     root: str = ""
     entries: int = 0
-    checks: list[Check] = field(default_factory=list)
+    checks: list[Finding] = field(default_factory=list)
     rules: RulesResult | None = None
     resumed_from: int = 0
     notes: list[str] = field(default_factory=list)
@@ -133,7 +134,7 @@ class AuditReport:
             "root": self.root,
             "entries": self.entries,
             "verified": self.ok,
-            "checks": [c.to_json() for c in self.checks],
+            "checks": [c.to_json("verdict") for c in self.checks],
             "rules": self.rules.to_json() if self.rules else None,
             "resumed_from": self.resumed_from,
             "notes": list(self.notes),
@@ -198,7 +199,7 @@ class _Audit:
             detail = prove_consistent(prefix, cp, self.cursor.reader)
         except (InconsistentError, TileProofError) as e:
             self.report.checks.append(
-                Check(
+                Finding.verdict(
                     "resume point",
                     False,
                     f"the interrupted audit had proven entries 0..{p - 1} of a checkpoint of "
@@ -207,7 +208,7 @@ class _Audit:
             )
             return
         self.report.checks.append(
-            Check(
+            Finding.verdict(
                 "resume point",
                 True,
                 f"entries 0..{p - 1} proven by an interrupted audit (checkpoint of size "
@@ -391,10 +392,10 @@ class _Audit:
                 self.report.notes.append(str(e))
 
 
-def _check_layout(listing: frozenset[str], size: int) -> Check:
+def _check_layout(listing: frozenset[str], size: int) -> Finding:
     expected = {"checkpoint"} | {t.path() for t in (*tiles_for_size(size), *bundles_for_size(size))}
     extra = sorted(listing - expected)
-    return Check(
+    return Finding.verdict(
         "snapshot layout",
         not extra,
         f"{len(extra)} file(s) not part of the log, first {extra[0]!r}"
@@ -408,9 +409,9 @@ def _check_synced(report: AuditReport, synced: Checkpoint, audit: _Audit) -> Non
     if synced.size <= cp.size:
         try:
             detail = prove_consistent(synced, cp, audit.cursor.reader)
-            report.checks.append(Check("consistent with last sync", True, detail))
+            report.checks.append(Finding.verdict("consistent with last sync", True, detail))
         except (InconsistentError, TileProofError) as e:
-            report.checks.append(Check("consistent with last sync", False, str(e)))
+            report.checks.append(Finding.verdict("consistent with last sync", False, str(e)))
     else:
         report.notes.append(
             f"the last checkpoint sync stored (size {synced.size}) is newer than this one: "
@@ -428,7 +429,7 @@ def _walk(audit: _Audit, progress: AuditProgress | None, verifier: Ed25519Verifi
         audit.run()
     except (MalformedError, VerificationError) as e:
         report.entries = audit.cursor.proven
-        report.checks.append(Check("tiles and entries", False, str(e)))
+        report.checks.append(Finding.verdict("tiles and entries", False, str(e)))
         audit.finish()
         return False
     except BaseException:
@@ -443,7 +444,7 @@ def _walk(audit: _Audit, progress: AuditProgress | None, verifier: Ed25519Verifi
         else ""
     )
     report.checks.append(
-        Check(
+        Finding.verdict(
             "tiles and entries",
             True,
             f"{report.entries} entries: every tile hashes to the root, every entry is "
@@ -482,13 +483,14 @@ def audit_log(
         witnesses = pin.witness_verifiers() if pin is not None else []
         signed = open_checkpoint(note, verifier, origin, witnesses)
     except MutualogError as e:
-        report.checks.append(Check("checkpoint", False, str(e)))
+        report.checks.append(Finding.failure("checkpoint", str(e)))
         return report
     cp = signed.checkpoint
     report.size, report.root = cp.size, cp.root_hash.hex()
-    report.checks.append(Check("checkpoint", True, f"signed by {verifier.name}, size {cp.size}"))
-    if pin is not None and pin.witnesses_required:
-        report.checks.append(witness_check(signed, pin))
+    report.checks.append(Finding.passed("checkpoint", f"signed by {verifier.name}, size {cp.size}"))
+    policy = pin.witness_policy() if pin is not None else None
+    if policy is not None:
+        report.checks.append(witness_check(signed, policy))
     audit = _Audit(source, signed, report, state, on_progress)
     if synced is not None:
         _check_synced(report, synced, audit)

@@ -37,6 +37,7 @@ from verifiable.errors import MutualogError
 from verifiable.log.cosignature import CosignatureVerifier
 from verifiable.log.merkle import HASH_SIZE
 from verifiable.log.note import Ed25519Verifier
+from verifiable.log.witness_policy import WitnessPolicy
 
 __all__ = [
     "AuditProgress",
@@ -212,6 +213,13 @@ class PinnedLog:
 
     def witness_verifiers(self) -> list[CosignatureVerifier]:
         return [w.verifier() for w in self.witnesses]
+
+    def witness_policy(self) -> WitnessPolicy | None:
+        """The K-of-N witness policy pinned with the log, or ``None`` when no
+        witness is required (then ``sync`` and ``audit`` report no
+        ``witnesses`` check, though every line by a pinned witness must
+        still verify)."""
+        return WitnessPolicy.of(self.witness_verifiers(), self.witnesses_required)
 
     def to_json(self) -> dict[str, object]:
         return {

@@ -19,8 +19,14 @@ checkpoint stays what it was.  A checkpoint that cannot be checked at all
 (unreachable server, a note that does not parse, a tile the log does not
 serve) is "cannot verify", not evidence.
 
-This module also holds what ``audit`` and witness mode share with sync: the
-named :class:`Check`, the witness policy and :func:`prove_consistent`.
+The checks are pure and live in the core: the signatures in
+:func:`verifiable.log.checkpoint.open_checkpoint`, the witness policy in
+:class:`verifiable.log.witness_policy.WitnessPolicy` (built from the pinned
+state), the consistency proof in :mod:`verifiable.log.merkle`.  This module
+holds what ``audit`` and witness mode share with sync: how a fetched
+checkpoint is compared with the last accepted one and kept as evidence when
+it fails (:func:`fetch_candidate`), each check reported as a
+:class:`~verifiable.findings.Finding`, and :func:`prove_consistent`.
 """
 
 from __future__ import annotations
@@ -32,35 +38,26 @@ from pathlib import Path
 from client.fetch import Fetcher, FetchError
 from client.state import PinnedLog, StateDir, StateError
 from verifiable.errors import MalformedError, MutualogError, VerificationError
+from verifiable.findings import Finding
 from verifiable.log.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
 from verifiable.log.merkle import EMPTY_ROOT, HashReader, consistency_proof_from, verify_consistency
 from verifiable.log.note import Note
 from verifiable.log.tiles import Fetch, TileCoord, TileHashReader
+from verifiable.log.witness_policy import WitnessPolicy
 
 __all__ = [
-    "Check",
+    "Candidate",
     "InconsistentError",
     "MissingTileError",
     "SyncReport",
     "TileProofError",
     "consistency_check",
+    "fetch_candidate",
     "prove_consistent",
     "required_fetch",
     "sync_log",
     "witness_check",
 ]
-
-
-@dataclass(frozen=True)
-class Check:
-    """One named check and its verdict; ``detail`` says what was found."""
-
-    name: str
-    ok: bool
-    detail: str
-
-    def to_json(self) -> dict[str, object]:
-        return {"name": self.name, "ok": self.ok, "detail": self.detail}
 
 
 class InconsistentError(VerificationError):
@@ -129,32 +126,31 @@ def prove_consistent(old: Checkpoint, new: Checkpoint, reader: HashReader) -> st
 
 def consistency_check(
     old: Checkpoint | None, new: Checkpoint, fetch: Fetch, first: str
-) -> tuple[Check, str | None]:
+) -> tuple[Finding, str | None]:
     """The consistency step shared by ``sync`` and ``witness cosign``: the
-    check to report and, when it failed, the kind of evidence (``shrank``,
+    finding to report and, when it failed, the kind of evidence (``shrank``,
     ``fork`` or ``bad-tiles``).  ``first`` describes a first checkpoint."""
     if old is None:
-        return Check("consistency", True, first), None
+        return Finding.passed("consistency", first), None
     reader = TileHashReader(new.size, new.root_hash, required_fetch(fetch))
     try:
-        return Check("consistency", True, prove_consistent(old, new, reader)), None
+        return Finding.passed("consistency", prove_consistent(old, new, reader)), None
     except InconsistentError as e:
         kind = "shrank" if new.size < old.size else "fork"
-        return Check("consistency", False, str(e)), kind
+        return Finding.failure("consistency", str(e)), kind
     except TileProofError as e:
-        return Check("consistency", False, str(e)), "bad-tiles"
+        return Finding.failure("consistency", str(e)), "bad-tiles"
 
 
-def witness_check(signed: SignedCheckpoint, pin: PinnedLog) -> Check:
-    """K of the pinned witnesses must have cosigned ``signed`` (each line by
-    a pinned witness was verified when the note was opened)."""
-    names = sorted({c.name for c in signed.cosignatures})
-    need, trusted = pin.witnesses_required, len(pin.witnesses)
-    ok = len(names) >= need
-    got = f"{len(names)} of {trusted} trusted witnesses cosigned" + (
-        f" ({', '.join(names)})" if names else ""
-    )
-    return Check("witnesses", ok, f"{got}; {need} required")
+def witness_check(signed: SignedCheckpoint, policy: WitnessPolicy) -> Finding:
+    """The finding ``witnesses``: whether ``signed`` meets the pinned
+    witness policy (:meth:`PinnedLog.witness_policy
+    <client.state.PinnedLog.witness_policy>`; a log pinned without one has
+    no such check)."""
+    try:
+        return Finding.passed("witnesses", policy.verify(signed))
+    except VerificationError as e:
+        return Finding.failure("witnesses", str(e))
 
 
 @dataclass
@@ -166,7 +162,7 @@ class SyncReport:
     old_size: int | None = None
     new_size: int | None = None
     new_root: str = ""
-    checks: list[Check] = field(default_factory=list)
+    checks: list[Finding] = field(default_factory=list)
     stored: bool = False
     evidence: Path | None = None
     transfer: dict[str, int] | None = None
@@ -185,7 +181,7 @@ class SyncReport:
             "verified": self.ok,
             "stored": self.stored,
             "evidence": str(self.evidence) if self.evidence else None,
-            "checks": [c.to_json() for c in self.checks],
+            "checks": [c.to_json("verdict") for c in self.checks],
             "transfer": dict(self.transfer) if self.transfer is not None else None,
         }
 
@@ -207,6 +203,69 @@ def parse_note(note: bytes, source: str) -> None:
         raise FetchError(f"{source}: the checkpoint is not a signed note: {e}") from e
 
 
+@dataclass(frozen=True)
+class Candidate:
+    """A log's checkpoint, fetched to be accepted after the one accepted
+    before it (by ``sync``, or by a witness before it cosigns)."""
+
+    pin: PinnedLog
+    url: str
+    """Where the checkpoint was fetched from."""
+    note: bytes
+    old_note: bytes | None
+    """The checkpoint accepted before, as it was stored; ``None`` the first time."""
+    old: Checkpoint | None
+
+    def keep_evidence(
+        self,
+        state: StateDir,
+        now: datetime,
+        folder: str,
+        old_name: str,
+        finding: Finding,
+        description: dict[str, object],
+    ) -> Path:
+        """Keep both checkpoints (the old one as ``old_name``) and what
+        failed in a new evidence folder named for ``folder``; return it."""
+        files = {"new-checkpoint": self.note}
+        if self.old_note is not None:
+            files[old_name] = self.old_note
+        return state.save_evidence(
+            self.pin.origin,
+            folder,
+            now,
+            files,
+            {
+                "origin": self.pin.origin,
+                "url": self.url,
+                "time": now.isoformat(),
+                "check": finding.name,
+                "detail": finding.detail,
+                **description,
+            },
+        )
+
+
+def fetch_candidate(
+    pin: PinnedLog,
+    fetcher: Fetcher,
+    old_note: bytes | None,
+    old_path: Path,
+    note: bytes | None = None,
+) -> Candidate:
+    """Re-open the checkpoint accepted before (``old_note``, stored at
+    ``old_path``), then fetch the log's current one (unless ``note`` was
+    fetched already) and refuse, as "cannot verify", one that is not a
+    signed note.  Raises :class:`~client.state.StateError` or
+    :class:`~client.fetch.FetchError`."""
+    old = open_stored(old_note, pin, old_path).checkpoint if old_note is not None else None
+    if note is None:
+        note = fetcher.checkpoint()
+    url = fetcher.url("checkpoint")
+    parse_note(note, url)
+    return Candidate(pin, url, note, old_note, old)
+
+
 def sync_log(
     pin: PinnedLog,
     state: StateDir,
@@ -220,60 +279,41 @@ def sync_log(
     :class:`~client.fetch.FetchError` or :class:`~client.state.StateError`
     when it cannot verify; every check that runs lands in the report."""
     report = SyncReport(origin=pin.origin, url=fetcher.label)
-    old_note = state.load_checkpoint(pin.origin)
-    old = (
-        open_stored(old_note, pin, state.checkpoint_path(pin.origin)).checkpoint
-        if old_note is not None
-        else None
-    )
-    report.old_size = old.size if old else None
-    if note is None:
-        note = fetcher.checkpoint()
-    parse_note(note, fetcher.url("checkpoint"))
+    path = state.checkpoint_path(pin.origin)
+    found = fetch_candidate(pin, fetcher, state.load_checkpoint(pin.origin), path, note)
+    report.old_size = found.old.size if found.old else None
 
-    def fail(check: Check, kind: str) -> SyncReport:
+    def fail(check: Finding, kind: str) -> SyncReport:
         report.checks.append(check)
-        files = {"new-checkpoint": note}
-        if old_note is not None:
-            files["old-checkpoint"] = old_note
-        report.evidence = state.save_evidence(
-            pin.origin,
-            kind,
-            now,
-            files,
-            {
-                "kind": kind,
-                "origin": pin.origin,
-                "url": fetcher.url("checkpoint"),
-                "time": now.isoformat(),
-                "check": check.name,
-                "detail": check.detail,
-                "old_size": report.old_size,
-                "new_size": report.new_size,
-            },
+        sizes = {"old_size": report.old_size, "new_size": report.new_size}
+        report.evidence = found.keep_evidence(
+            state, now, kind, "old-checkpoint", check, {"kind": kind, **sizes}
         )
         return report
 
     try:
-        signed = open_checkpoint(note, pin.verifier(), pin.origin, pin.witness_verifiers())
+        signed = open_checkpoint(found.note, pin.verifier(), pin.origin, pin.witness_verifiers())
     except MutualogError as e:
-        return fail(Check("signature", False, str(e)), "bad-checkpoint")
+        return fail(Finding.failure("signature", str(e)), "bad-checkpoint")
     new = signed.checkpoint
     report.new_size, report.new_root = new.size, new.root_hash.hex()
     report.checks.append(
-        Check("signature", True, f"signed by the pinned key, size {new.size}, origin {new.origin}")
+        Finding.passed(
+            "signature", f"signed by the pinned key, size {new.size}, origin {new.origin}"
+        )
     )
-    if pin.witnesses_required:
-        check = witness_check(signed, pin)
+    policy = pin.witness_policy()
+    if policy is not None:
+        check = witness_check(signed, policy)
         if not check.ok:
             return fail(check, "witnesses")
         report.checks.append(check)
     check, kind = consistency_check(
-        old, new, fetcher.fetch, "the first checkpoint of this log: nothing earlier to prove"
+        found.old, new, fetcher.fetch, "the first checkpoint of this log: nothing earlier to prove"
     )
     if kind is not None:
         return fail(check, kind)
     report.checks.append(check)
-    state.save_checkpoint(pin.origin, note)
+    state.save_checkpoint(pin.origin, found.note)
     report.stored = True
     return report

@@ -21,8 +21,9 @@ from pathlib import Path
 
 from client.fetch import Fetcher
 from client.state import PinnedLog, StateDir
-from client.sync import Check, consistency_check, open_stored, parse_note
+from client.sync import consistency_check, fetch_candidate
 from verifiable.errors import MalformedError, MutualogError
+from verifiable.findings import Finding
 from verifiable.log.checkpoint import cosign_checkpoint, open_checkpoint
 from verifiable.log.cosignature import CosignatureSigner
 
@@ -81,7 +82,7 @@ def load_witness_key(path: Path) -> CosignatureSigner:
 class CosignReport:
     origin: str
     url: str
-    checks: list[Check] = field(default_factory=list)
+    checks: list[Finding] = field(default_factory=list)
     note: bytes | None = None
     """The cosigned note, when every check passed."""
     evidence: Path | None = None
@@ -109,53 +110,38 @@ def cosign(
     """
     report = CosignReport(origin=pin.origin, url=fetcher.label)
     key = (pin.origin, signer.name, signer.key_id)
-    old_note = state.load_cosigned(*key)
-    old = (
-        open_stored(old_note, pin, state.cosigned_path(*key)).checkpoint
-        if old_note is not None
-        else None
+    found = fetch_candidate(
+        pin, fetcher, state.load_cosigned(*key), state.cosigned_path(*key), note
     )
-    if note is None:
-        note = fetcher.checkpoint()
-    parse_note(note, fetcher.url("checkpoint"))
 
-    def refuse(check: Check, kind: str) -> CosignReport:
+    def refuse(check: Finding, kind: str) -> CosignReport:
         report.checks.append(check)
-        files = {"new-checkpoint": note}
-        if old_note is not None:
-            files["last-cosigned-checkpoint"] = old_note
-        report.evidence = state.save_evidence(
-            pin.origin,
-            f"witness-{kind}",
+        witness = f"{signer.name}+{signer.key_id:08x}"
+        report.evidence = found.keep_evidence(
+            state,
             now,
-            files,
-            {
-                "kind": kind,
-                "origin": pin.origin,
-                "url": fetcher.url("checkpoint"),
-                "time": now.isoformat(),
-                "witness": f"{signer.name}+{signer.key_id:08x}",
-                "check": check.name,
-                "detail": check.detail,
-            },
+            f"witness-{kind}",
+            "last-cosigned-checkpoint",
+            check,
+            {"kind": kind, "witness": witness},
         )
         return report
 
     try:
         # Other witnesses' lines are ignored: a witness vouches only for
         # what it checked itself.
-        signed = open_checkpoint(note, pin.verifier(), pin.origin)
+        signed = open_checkpoint(found.note, pin.verifier(), pin.origin)
     except MutualogError as e:
-        return refuse(Check("signature", False, str(e)), "bad-checkpoint")
+        return refuse(Finding.failure("signature", str(e)), "bad-checkpoint")
     new = signed.checkpoint
-    report.checks.append(Check("signature", True, f"signed by the pinned key, size {new.size}"))
+    report.checks.append(Finding.passed("signature", f"signed by the pinned key, size {new.size}"))
     check, kind = consistency_check(
-        old, new, fetcher.fetch, "the first checkpoint this witness cosigns for this log"
+        found.old, new, fetcher.fetch, "the first checkpoint this witness cosigns for this log"
     )
     if kind is not None:
         return refuse(check, kind)
     report.checks.append(check)
-    cosigned = cosign_checkpoint(note, signer, timestamp)
+    cosigned = cosign_checkpoint(found.note, signer, timestamp)
     state.save_cosigned(*key, cosigned)
     report.note = cosigned
     return report

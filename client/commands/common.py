@@ -17,8 +17,8 @@ from typing import Any
 import click
 
 from client.state import PinnedLog, StateDir, default_state_dir
-from client.sync import Check
 from verifiable.errors import MalformedError, MutualogError
+from verifiable.findings import Finding
 from verifiable.log.checkpoint import Checkpoint
 from verifiable.log.note import Ed25519Verifier, Note
 
@@ -90,7 +90,7 @@ def pinned(state: StateDir, origin: str) -> PinnedLog:
     return pin
 
 
-def print_checks(checks: list[Check], err: bool = False) -> None:
+def print_checks(checks: list[Finding], err: bool = False) -> None:
     for check in checks:
         mark = "ok  " if check.ok else "FAIL"
         click.echo(f"[{mark}] {check.name}: {check.detail}", err=err)

@@ -104,6 +104,16 @@ def test_a_pin_round_trips(tmp_path: Path) -> None:
     assert [p.name for p in path.parent.iterdir()] == ["trust.json"]  # no temporary left
 
 
+def test_the_pinned_witness_policy() -> None:
+    witnesses = (PinnedWitness("w1", W1), PinnedWitness("w2", W2))
+    policy = PinnedLog(ORIGIN, LOG_KEY, witnesses, 1).witness_policy()
+    assert policy is not None and policy.required == 1
+    assert [w.to_vkey() for w in policy.witnesses] == [W1, W2]
+    # No witness required: no policy, so no `witnesses` check (not one that always passes).
+    assert PinnedLog(ORIGIN, LOG_KEY, witnesses, 0).witness_policy() is None
+    assert PinnedLog(ORIGIN, LOG_KEY).witness_policy() is None
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [

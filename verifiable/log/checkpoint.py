@@ -162,10 +162,11 @@ def open_checkpoint(
 
     ``witnesses`` are the trusted cosigners: each of their lines present must
     verify (a bad one fails the whole note), and the ones that did are in
-    :attr:`SignedCheckpoint.cosignatures`; how many are enough is the caller's
-    policy.  With ``key_name_is_origin`` (the default) the log's key name
-    must equal the origin, as tlog-checkpoint recommends; set it false for a
-    log whose key is named otherwise.
+    :attr:`SignedCheckpoint.cosignatures`; how many are enough is a
+    :class:`~verifiable.log.witness_policy.WitnessPolicy`.  With
+    ``key_name_is_origin`` (the default) the log's key name must equal the
+    origin, as tlog-checkpoint recommends; set it false for a log whose key
+    is named otherwise.
     """
     opened = open_note(note_bytes, [log_verifier, *witnesses])
     if not opened.is_signed_by(log_verifier):
