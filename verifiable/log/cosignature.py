@@ -16,24 +16,20 @@ The time is always an argument: nothing here reads a clock.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import (
-    Ed25519PrivateKey,
-    Ed25519PublicKey,
-)
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from verifiable.errors import MalformedError, VerificationError
 from verifiable.log.note import (
     ALG_ED25519_COSIGNATURE,
+    Ed25519SignerBase,
+    Ed25519VerifierBase,
     NoteSignature,
     OpenedNote,
-    PrivateKey,
-    VerifierKey,
     check_key_name,
     check_note_text,
-    compute_key_id,
 )
 
 __all__ = [
@@ -115,35 +111,15 @@ class Cosignature:
 
 
 @dataclass(frozen=True)
-class CosignatureVerifier:
+class CosignatureVerifier(Ed25519VerifierBase):
     """A witness's Ed25519 cosignature/v1 key; a :class:`~verifiable.log.note.Verifier`.
 
     Given to :func:`verifiable.log.note.open_note` beside the log's key, it checks
     the witness's line; :func:`verified_cosignatures` then reads the timestamps.
     """
 
-    name: str
-    public_key: bytes
-
-    def __post_init__(self) -> None:
-        VerifierKey(self.name, ALG_ED25519_COSIGNATURE, self.public_key)
-
-    @property
-    def key_id(self) -> int:
-        return compute_key_id(self.name, ALG_ED25519_COSIGNATURE, self.public_key)
-
-    @classmethod
-    def from_vkey(cls, vkey: str) -> CosignatureVerifier:
-        key = VerifierKey.from_text(vkey)
-        if key.algorithm != ALG_ED25519_COSIGNATURE:
-            raise MalformedError(
-                f"witness key {key.name}: signature type 0x{key.algorithm:02x}, "
-                f"expected 0x{ALG_ED25519_COSIGNATURE:02x} (Ed25519 cosignature/v1)"
-            )
-        return cls(key.name, key.public_key)
-
-    def to_vkey(self) -> str:
-        return VerifierKey(self.name, ALG_ED25519_COSIGNATURE, self.public_key).to_text()
+    ALGORITHM = ALG_ED25519_COSIGNATURE
+    KEY_KIND = "witness key"
 
     def verify(self, text: bytes, signature: bytes) -> None:
         if len(signature) != COSIGNATURE_SIZE:
@@ -166,36 +142,11 @@ class CosignatureVerifier:
 
 
 @dataclass(frozen=True)
-class CosignatureSigner:
-    """A witness's Ed25519 cosignature/v1 private key, made from a 32-byte seed."""
+class CosignatureSigner(Ed25519SignerBase):
+    """A witness's Ed25519 cosignature/v1 private key, made from a 32-byte seed;
+    its private-key string is ``PRIVATE+KEY+<name>+<hex key ID>+base64(0x04 || seed)``."""
 
-    name: str
-    seed: bytes = field(repr=False)
-
-    def __post_init__(self) -> None:
-        PrivateKey(self.name, ALG_ED25519_COSIGNATURE, self.seed)
-
-    @property
-    def public_key(self) -> bytes:
-        return Ed25519PrivateKey.from_private_bytes(self.seed).public_key().public_bytes_raw()
-
-    @property
-    def key_id(self) -> int:
-        return compute_key_id(self.name, ALG_ED25519_COSIGNATURE, self.public_key)
-
-    @classmethod
-    def from_private_key(cls, text: str) -> CosignatureSigner:
-        """Read ``PRIVATE+KEY+<name>+<hex key ID>+base64(0x04 || seed)``."""
-        key = PrivateKey.from_text(text)
-        if key.algorithm != ALG_ED25519_COSIGNATURE:
-            raise MalformedError(
-                f"private key {key.name}: signature type 0x{key.algorithm:02x}, "
-                f"expected 0x{ALG_ED25519_COSIGNATURE:02x} (Ed25519 cosignature/v1)"
-            )
-        return cls(key.name, key.seed)
-
-    def to_private_key(self) -> str:
-        return PrivateKey(self.name, ALG_ED25519_COSIGNATURE, self.seed).to_text()
+    ALGORITHM = ALG_ED25519_COSIGNATURE
 
     def verifier(self) -> CosignatureVerifier:
         return CosignatureVerifier(self.name, self.public_key)
@@ -207,8 +158,7 @@ class CosignatureSigner:
         every earlier one it cosigned: that check is the whole point.
         """
         check_note_text(text)
-        message = cosigned_message(text, timestamp)
-        signature = Ed25519PrivateKey.from_private_bytes(self.seed).sign(message)
+        signature = self._sign(cosigned_message(text, timestamp))
         return Cosignature(self.name, self.key_id, timestamp, signature)
 
 

@@ -28,7 +28,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import ClassVar, Protocol, Self
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
@@ -43,7 +43,9 @@ __all__ = [
     "ALG_ED25519_COSIGNATURE",
     "MAX_SIGNATURES",
     "Ed25519Signer",
+    "Ed25519SignerBase",
     "Ed25519Verifier",
+    "Ed25519VerifierBase",
     "Note",
     "NoteSignature",
     "OpenedNote",
@@ -313,31 +315,83 @@ class Signer(Protocol):
 
 
 @dataclass(frozen=True)
-class Ed25519Verifier:
-    """An Ed25519 (type 0x01) note verifier."""
+class Ed25519VerifierBase:
+    """An Ed25519 public key of one signature type (``ALGORITHM``): what the
+    note verifier and the witness cosignature verifier share.  A subclass
+    sets the type and checks a signature."""
+
+    ALGORITHM: ClassVar[int]
+    KEY_KIND: ClassVar[str] = "verifier key"
+    """How errors name a key string of the wrong type."""
 
     name: str
     public_key: bytes
 
     def __post_init__(self) -> None:
-        VerifierKey(self.name, ALG_ED25519, self.public_key)
+        VerifierKey(self.name, self.ALGORITHM, self.public_key)
 
     @property
     def key_id(self) -> int:
-        return compute_key_id(self.name, ALG_ED25519, self.public_key)
+        return compute_key_id(self.name, self.ALGORITHM, self.public_key)
 
     @classmethod
-    def from_vkey(cls, vkey: str) -> Ed25519Verifier:
+    def from_vkey(cls, vkey: str) -> Self:
         key = VerifierKey.from_text(vkey)
-        if key.algorithm != ALG_ED25519:
-            raise MalformedError(
-                f"verifier key {key.name}: signature type 0x{key.algorithm:02x}, "
-                f"expected 0x{ALG_ED25519:02x} (Ed25519)"
-            )
+        _check_type(key.algorithm, cls.ALGORITHM, f"{cls.KEY_KIND} {key.name}")
         return cls(key.name, key.public_key)
 
     def to_vkey(self) -> str:
-        return VerifierKey(self.name, ALG_ED25519, self.public_key).to_text()
+        return VerifierKey(self.name, self.ALGORITHM, self.public_key).to_text()
+
+
+@dataclass(frozen=True)
+class Ed25519SignerBase:
+    """An Ed25519 private key of one signature type (``ALGORITHM``), made from
+    a 32-byte seed: what the note signer and the witness cosigner share."""
+
+    ALGORITHM: ClassVar[int]
+
+    name: str
+    seed: bytes = field(repr=False)
+
+    def __post_init__(self) -> None:
+        PrivateKey(self.name, self.ALGORITHM, self.seed)
+
+    @property
+    def public_key(self) -> bytes:
+        return _ed25519_public_key(self.seed)
+
+    @property
+    def key_id(self) -> int:
+        return compute_key_id(self.name, self.ALGORITHM, self.public_key)
+
+    @classmethod
+    def from_private_key(cls, text: str) -> Self:
+        """Read ``PRIVATE+KEY+<name>+<hex key ID>+base64(type || seed)``."""
+        key = PrivateKey.from_text(text)
+        _check_type(key.algorithm, cls.ALGORITHM, f"private key {key.name}")
+        return cls(key.name, key.seed)
+
+    def to_private_key(self) -> str:
+        return PrivateKey(self.name, self.ALGORITHM, self.seed).to_text()
+
+    def _sign(self, message: bytes) -> bytes:
+        return Ed25519PrivateKey.from_private_bytes(self.seed).sign(message)
+
+
+def _check_type(algorithm: int, expected: int, what: str) -> None:
+    if algorithm != expected:
+        raise MalformedError(
+            f"{what}: signature type 0x{algorithm:02x}, "
+            f"expected 0x{expected:02x} ({_KNOWN_ALGORITHMS[expected]})"
+        )
+
+
+@dataclass(frozen=True)
+class Ed25519Verifier(Ed25519VerifierBase):
+    """An Ed25519 (type 0x01) note verifier."""
+
+    ALGORITHM = ALG_ED25519
 
     def verify(self, text: bytes, signature: bytes) -> None:
         if len(signature) != _ED25519_SIGNATURE_SIZE:
@@ -351,41 +405,16 @@ class Ed25519Verifier:
 
 
 @dataclass(frozen=True)
-class Ed25519Signer:
+class Ed25519Signer(Ed25519SignerBase):
     """An Ed25519 (type 0x01) note signer, made from a 32-byte seed."""
 
-    name: str
-    seed: bytes = field(repr=False)
-
-    def __post_init__(self) -> None:
-        PrivateKey(self.name, ALG_ED25519, self.seed)
-
-    @property
-    def public_key(self) -> bytes:
-        return _ed25519_public_key(self.seed)
-
-    @property
-    def key_id(self) -> int:
-        return compute_key_id(self.name, ALG_ED25519, self.public_key)
-
-    @classmethod
-    def from_private_key(cls, text: str) -> Ed25519Signer:
-        key = PrivateKey.from_text(text)
-        if key.algorithm != ALG_ED25519:
-            raise MalformedError(
-                f"private key {key.name}: signature type 0x{key.algorithm:02x}, "
-                f"expected 0x{ALG_ED25519:02x} (Ed25519)"
-            )
-        return cls(key.name, key.seed)
-
-    def to_private_key(self) -> str:
-        return PrivateKey(self.name, ALG_ED25519, self.seed).to_text()
+    ALGORITHM = ALG_ED25519
 
     def verifier(self) -> Ed25519Verifier:
         return Ed25519Verifier(self.name, self.public_key)
 
     def sign(self, text: bytes) -> bytes:
-        return Ed25519PrivateKey.from_private_bytes(self.seed).sign(text)
+        return self._sign(text)
 
 
 def generate_key(name: str, seed: bytes) -> tuple[str, str]:
