@@ -29,6 +29,8 @@ from urllib.parse import urlsplit
 
 from argon2 import Parameters
 from flask import Flask, abort, current_app, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import (  # type: ignore[import-untyped]
     LoginManager,
     current_user,
@@ -142,12 +144,12 @@ def safe_next(target: str | None) -> str | None:
 
 
 def _unauthorized() -> Response:
-    flash("Please sign in to see that page.", "info")
+    flash(_("Please sign in to see that page."), "info")
     target = request.full_path if request.query_string else request.path
     return redirect(url_for("signin.login", next=target))
 
 
-def _require(role: Role, refusal: str) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:
+def _require(role: Role, refusal: object) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:
     def decorator(view: Callable[P, R]) -> Callable[P, R | Response]:
         @functools.wraps(view)
         def guarded(*args: P.args, **kwargs: P.kwargs) -> R | Response:
@@ -155,7 +157,7 @@ def _require(role: Role, refusal: str) -> Callable[[Callable[P, R]], Callable[P,
             if account is None:
                 return _unauthorized()
             if account.role is not role:
-                abort(403, description=refusal)
+                abort(403, description=str(refusal))
             return view(*args, **kwargs)
 
         return guarded
@@ -164,12 +166,12 @@ def _require(role: Role, refusal: str) -> Callable[[Callable[P, R]], Callable[P,
 
 
 member_required = _require(
-    Role.MEMBER, "This page is for members. Operators work from the operator pages."
+    Role.MEMBER, _l("This page is for members. Operators work from the operator pages.")
 )
 """Let the view run for a signed-in member; send anyone else to sign in
 (anonymous) or refuse with 403 (an operator)."""
 
-operator_required = _require(Role.OPERATOR, "This page is for the pool's operators only.")
+operator_required = _require(Role.OPERATOR, _l("This page is for the pool's operators only."))
 """Let the view run for a signed-in operator; send anyone else to sign in
 (anonymous) or refuse with 403 (a member)."""
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import Form, PasswordField, StringField
 from wtforms.validators import EqualTo, InputRequired, Length, ValidationError
 
@@ -41,24 +43,26 @@ else:
 
 class LoginForm(FlaskForm):
     username = StringField(
-        "Username",
-        validators=[InputRequired("Enter your username."), Length(max=64)],
+        _l("Username"),
+        validators=[InputRequired(_l("Enter your username.")), Length(max=64)],
         render_kw={"autocomplete": "username", "autocapitalize": "none", "spellcheck": "false"},
     )
     password = PasswordField(
-        "Password",
-        validators=[InputRequired("Enter your password."), Length(max=MAX_PASSWORD)],
+        _l("Password"),
+        validators=[InputRequired(_l("Enter your password.")), Length(max=MAX_PASSWORD)],
         render_kw={"autocomplete": "current-password"},
     )
 
 
 class RegisterForm(FlaskForm):
     username = StringField(
-        "Username",
-        validators=[InputRequired("Choose a username.")],
-        description=(
-            f"{MIN_USERNAME} to {MAX_USERNAME} characters: letters a-z, digits, "
-            "'_', '.' and '-'. Others see only your pseudonymous member id, never this."
+        _l("Username"),
+        validators=[InputRequired(_l("Choose a username."))],
+        description=_l(
+            "%(min)d to %(max)d characters: letters a-z, digits, '_', '.' and '-'. "
+            "Others see only your pseudonymous member id, never this.",
+            min=MIN_USERNAME,
+            max=MAX_USERNAME,
         ),
         render_kw={
             "autocomplete": "username",
@@ -68,32 +72,57 @@ class RegisterForm(FlaskForm):
         },
     )
     password = PasswordField(
-        "Password",
-        validators=[InputRequired("Choose a password.")],
-        description=f"At least {MIN_PASSWORD} characters. A passphrase of several words is good.",
+        _l("Password"),
+        validators=[InputRequired(_l("Choose a password."))],
+        description=_l(
+            "At least %(min)d characters. A passphrase of several words is good.",
+            min=MIN_PASSWORD,
+        ),
         render_kw={"autocomplete": "new-password", "maxlength": MAX_PASSWORD},
     )
     confirm = PasswordField(
-        "Repeat the password",
+        _l("Repeat the password"),
         validators=[
-            InputRequired("Repeat the password."),
-            EqualTo("password", "The two passwords differ."),
+            InputRequired(_l("Repeat the password.")),
+            EqualTo("password", _l("The two passwords differ.")),
         ],
         render_kw={"autocomplete": "new-password"},
     )
 
-    # The account rules themselves, so that every broken rule shows at once.
+    # The account rules themselves (server.private.accounts, shared with the
+    # command line), so that every broken rule shows at once; the rule that
+    # failed is named again here in the visitor's language.
     def validate_username(self, field: StringField) -> None:
+        name = (field.data or "").lower()
         try:
-            normalize_username(field.data or "")
+            normalize_username(name)
         except InvalidInputError as e:
-            raise ValidationError(as_sentence(e.message)) from e
+            if not MIN_USERNAME <= len(name) <= MAX_USERNAME:
+                message = _(
+                    "A username has %(min)d to %(max)d characters, this one has %(n)d.",
+                    min=MIN_USERNAME,
+                    max=MAX_USERNAME,
+                    n=len(name),
+                )
+            else:
+                message = _(
+                    "A username may use only letters a-z, digits, '_', '.' and '-', "
+                    "and must start with a letter or digit."
+                )
+            raise ValidationError(message) from e
 
     def validate_password(self, field: PasswordField) -> None:
+        password = field.data or ""
         try:
-            check_password(field.data or "", (self.username.data or "").lower())
+            check_password(password, (self.username.data or "").lower())
         except InvalidInputError as e:
-            raise ValidationError(as_sentence(e.message)) from e
+            if len(password) < MIN_PASSWORD:
+                message = _("A password needs at least %(n)d characters.", n=MIN_PASSWORD)
+            elif len(password) > MAX_PASSWORD:
+                message = _("A password may have at most %(n)d characters.", n=MAX_PASSWORD)
+            else:
+                message = _("The password may not be the username.")
+            raise ValidationError(message) from e
 
 
 def as_sentence(message: str) -> str:

@@ -34,8 +34,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel import Locale
 from babel.dates import format_skeleton, format_time, get_datetime_format
 from babel.numbers import format_currency, format_decimal
+from babel.support import NullTranslations, Translations
 from flask import Flask, Response, current_app, g, has_app_context, has_request_context, request
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, Domain, get_babel, get_locale
 from flask_babel import lazy_gettext as _l
 
 from server.config import ConfigError
@@ -163,6 +164,32 @@ def pool_zone() -> ZoneInfo:
 
 def _locale() -> Locale:
     return Locale.parse(locale_code())
+
+
+class _Catalogs(Domain):  # type: ignore[misc]
+    """Flask-Babel's catalogs, merged from every area, found by our locale
+    names: Babel calls ``zh_CN`` "zh_Hans_CN", a folder name that gettext
+    would look for and not find."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._merged: dict[str, NullTranslations] = {}
+
+    def get_translations(self) -> NullTranslations:
+        if not has_app_context():
+            return NullTranslations()
+        code = locale_code()
+        merged = self._merged.get(code)
+        if merged is None:
+            merged = Translations()
+            for folder in get_babel().translation_directories:
+                catalog = Translations.load(folder, [code])
+                if isinstance(catalog, Translations):  # else no catalog for ``code``
+                    merged.merge(catalog)
+                    # merge() keeps the first catalog's plural rule only.
+                    merged.plural = catalog.plural
+            self._merged[code] = merged
+        return merged
 
 
 # --- numbers and money --------------------------------------------------------------
@@ -341,7 +368,9 @@ def init_app(app: Flask) -> None:
     app.config["BABEL_DEFAULT_LOCALE"] = _default_locale(app)
     app.config["BABEL_DEFAULT_TIMEZONE"] = zone
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = ";".join(directories)
-    Babel(app, locale_selector=_select_locale)
+    babel = Babel(app, locale_selector=_select_locale)
+    # Flask-Babel keeps its domain in a cached property: this sets it.
+    babel.domain_instance = _Catalogs()
     # First of all hooks, so that even a refusal by a later hook (a CSRF
     # failure) is answered in the visitor's language.
     app.before_request_funcs.setdefault(None, []).insert(0, _open_context)

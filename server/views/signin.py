@@ -11,6 +11,8 @@ operator's review queue.  Errors are HTML pages (:mod:`server.web_errors`).
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from server.auth import accounts_service, current_account, safe_next, sign_in, sign_out, utc_now
 from server.forms import LoginForm, RegisterForm, as_sentence
@@ -23,7 +25,7 @@ from server.private.errors import (
     UsernameTakenError,
 )
 from server.views.pages import Page, add_error
-from server.web_errors import add_html_errors
+from server.web_errors import add_html_errors, keeps_input
 
 __all__ = ["signin"]
 
@@ -68,6 +70,7 @@ def language(code: str) -> Page:
 
 
 @signin.route("/register", methods=["GET", "POST"])
+@keeps_input
 def register() -> Page:
     account = current_account()
     if account is not None:
@@ -80,17 +83,19 @@ def register() -> Page:
             form.username.data or "", form.password.data or "", utc_now()
         )
     except InvalidInputError as e:
+        # The form's validators run the same rules first; this is a backstop.
         add_error(form[e.field], as_sentence(e.message))
         return render_template("register.html", form=form), 400
     except UsernameTakenError:
-        add_error(form.username, "This username is taken. Choose another.")
+        add_error(form.username, _("This username is taken. Choose another."))
         return render_template("register.html", form=form), 400
     sign_in(account)
-    flash(f"Welcome, {account.username}. Your account is ready.", "success")
+    flash(_("Welcome, %(name)s. Your account is ready.", name=account.username), "success")
     return redirect(url_for("member.dashboard"))
 
 
 @signin.route("/login", methods=["GET", "POST"])
+@keeps_input
 def login() -> Page:
     account = current_account()
     if account is not None:
@@ -104,13 +109,22 @@ def login() -> Page:
             form.username.data or "", form.password.data or "", address, utc_now()
         )
     except LoginThrottledError as e:
+        minutes = max(1, -(-e.retry_after // 60))
+        refusal = ngettext(
+            "Too many failed sign-ins for this username from your address: "
+            "try again in %(num)d minute.",
+            "Too many failed sign-ins for this username from your address: "
+            "try again in %(num)d minutes.",
+            minutes,
+        )
         return (
-            render_template("login.html", form=form, refusal=as_sentence(str(e))),
+            render_template("login.html", form=form, refusal=refusal),
             429,
             {"Retry-After": str(e.retry_after)},
         )
     except LoginRefusedError:
-        return render_template("login.html", form=form, refusal="Wrong username or password."), 400
+        refusal = _("Wrong username or password.")
+        return render_template("login.html", form=form, refusal=refusal), 400
     sign_in(account)
     return redirect(safe_next(request.args.get("next")) or _home_for(account))
 
@@ -120,5 +134,5 @@ def logout() -> Page:
     # A POST, so CSRFProtect has checked its token: another site cannot
     # sign a member out.
     sign_out()
-    flash("You are signed out.", "info")
+    flash(_("You are signed out."), "info")
     return redirect(url_for("signin.index"))

@@ -285,7 +285,7 @@ def test_browsers_get_html_error_pages_and_programs_json(client: FlaskClient) ->
         assert response.get_json()["error"] == "not_found"
     wrong_method = client.get("/logout", headers=browser)
     assert wrong_method.status_code == 405
-    assert "Method not allowed" in page_text(wrong_method)
+    assert "This action is not available here" in page_text(wrong_method)
     assert "POST" in wrong_method.headers["Allow"]
     assert client.get("/logout").get_json()["error"] == "method_not_allowed"
 
