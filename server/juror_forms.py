@@ -11,6 +11,7 @@ token and nothing is cast.
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import HiddenField, IntegerField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs lag 3.2
@@ -24,35 +25,41 @@ __all__ = ["MAX_REASON", "CastForm", "VoteForm", "seal_vote_form", "vote_form_ma
 #: A juror's reason: short, as Kleros asks (the log's vote reason allows more).
 MAX_REASON = 500
 _SALT = "mutualog/vote-confirm/v1"
-_ID = Regexp(r"^[0-9a-f]{32}$", message="The claim id is not valid.")
+_ID = Regexp(r"^[0-9a-f]{32}$", message=_l("The claim id is not valid."))
 
 
 class VoteForm(FlaskForm):
-    claim = HiddenField(validators=[InputRequired("The claim is missing."), _ID])
+    claim = HiddenField(validators=[InputRequired(_l("The claim is missing.")), _ID])
     round = IntegerField(
-        validators=[InputRequired("The round is missing."), NumberRange(min=1, max=1000)]
+        validators=[
+            InputRequired(_l("The round is missing.")),
+            NumberRange(min=1, max=1000, message=_l("The round is not valid.")),
+        ]
     )
     choice = RadioField(
-        "Your vote",
+        _l("Your vote"),
         choices=[
-            SelectChoice(Choice.APPROVE.value, "Approve the claim"),
-            SelectChoice(Choice.REJECT.value, "Reject the claim"),
+            SelectChoice(Choice.APPROVE.value, _l("Approve the claim")),
+            SelectChoice(Choice.REJECT.value, _l("Reject the claim")),
         ],
-        validators=[InputRequired("Choose approve or reject.")],
+        validators=[InputRequired(_l("Choose approve or reject."))],
     )
     reason = TextAreaField(
-        "Your reason",
-        description=f"A sentence or two, at most {MAX_REASON} characters. It is published "
-        "with your vote when voting closes.",
+        _l("Your reason"),
+        description=_l(
+            "A sentence or two, at most %(n)d characters. It is published with your vote "
+            "when voting closes.",
+            n=MAX_REASON,
+        ),
         validators=[
-            InputRequired("Give a short reason for your vote."),
-            Length(max=MAX_REASON, message=f"At most {MAX_REASON} characters."),
+            InputRequired(_l("Give a short reason for your vote.")),
+            Length(max=MAX_REASON, message=_l("At most %(n)d characters.", n=MAX_REASON)),
         ],
     )
 
 
 class CastForm(VoteForm):
-    token = HiddenField(validators=[InputRequired("The confirmation is missing.")])
+    token = HiddenField(validators=[InputRequired(_l("The confirmation is missing."))])
 
 
 def _fields(claim: str, round: int, juror: str, choice: str, reason: str) -> list[object]:

@@ -7,19 +7,35 @@ and the confirm step's seal are :mod:`server.juror_forms`.  A juror is a
 member: an account that has not joined is refused (403), as is a member
 not drawn on the claim's panel; a receipt is the voter's own (404 to
 anyone else).  Errors are HTML pages (:mod:`server.web_errors`).
+
+The landing page lists the open votes with the time left on the pool's
+clock, and the receipt page prints the commands that check the receipt,
+naming it as its download does (:mod:`server.presenters.juror`).
 """
 
 from __future__ import annotations
 
 from typing import NoReturn
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext
 
 from server.auth import member_required
 from server.context import current_log
 from server.juror_forms import CastForm, VoteForm, seal_vote_form, vote_form_matches
 from server.pool_app import current_pool
 from server.pool_service import VoteRefusedError
+from server.presenters.juror import receipt_commands, receipt_filename, time_left
 from server.private.errors import AlreadyVotedError
 from server.private.evidence import list_evidence
 from server.views.pages import Page, document_response, signed_in_member
@@ -36,8 +52,13 @@ add_html_errors(juror)
 _REFUSAL_STATUS = {"unknown_claim": 404, "not_juror": 403}
 
 
+def _(text: str, **values: object) -> str:
+    """``text`` in the page's language (Flask-Babel's ``gettext``, typed)."""
+    return str(gettext(text, **values))
+
+
 def _juror_id() -> str:
-    return signed_in_member("Only members of the pool can be jurors: join the pool first.")
+    return signed_in_member(_("Only members of the pool can be jurors: join the pool first."))
 
 
 def _refuse_vote(e: VoteRefusedError) -> NoReturn:
@@ -64,10 +85,16 @@ def _secret() -> str | bytes:
 def panels() -> Page:
     juror_id = _juror_id()
     pool = current_pool()
+    now = pool.now()
     open_panels = [
-        (view, pool.has_voted(view.id, view.round, juror_id)) for view in pool.open_panels(juror_id)
+        (
+            view,
+            pool.has_voted(view.id, view.round, juror_id),
+            time_left(view.votes_until, now) if view.votes_until else "",
+        )
+        for view in pool.open_panels(juror_id)
     ]
-    return render_template("juror/index.html", panels=open_panels, now=pool.now())
+    return render_template("juror/index.html", panels=open_panels, now=now)
 
 
 @juror.get("/juror/claims/<claim_id>")
@@ -77,10 +104,11 @@ def case(claim_id: str) -> Page:
     pool = current_pool()
     view = pool.claim(claim_id)
     if view is None or juror_id not in view.jurors:
-        abort(403, description="You are not on a panel of this claim.")
+        abort(403, description=_("You are not on a panel of this claim."))
     form = VoteForm(data={"claim": view.id, "round": view.round})
     voted = pool.has_voted(view.id, view.round, juror_id)
     documents = list_evidence(current_log().engine, claim_id) if view.stage is Stage.VOTING else []
+    left = time_left(view.votes_until, pool.now()) if view.votes_until else ""
     return render_template(
         "juror/case.html",
         view=view,
@@ -88,6 +116,7 @@ def case(claim_id: str) -> Page:
         form=form,
         voted=voted,
         documents=documents,
+        left=left,
     )
 
 
@@ -99,8 +128,10 @@ def evidence(claim_id: str, position: int) -> Page:
     if view is None or juror_id not in view.jurors or view.stage is not Stage.VOTING:
         abort(
             403,
-            description="Only the drawn jurors of this claim's panel may read its evidence, "
-            "while the panel votes.",
+            description=_(
+                "Only the drawn jurors of this claim's panel may read its evidence, "
+                "while the panel votes."
+            ),
         )
     return document_response(claim_id, position)
 
@@ -138,18 +169,27 @@ def cast() -> Page:
     ):
         abort(
             400,
-            description="This vote does not match the one you reviewed: the form was changed "
-            "after the confirm step. Nothing was recorded; open the claim and vote again.",
+            description=_(
+                "This vote does not match the one you reviewed: the form was changed "
+                "after the confirm step. Nothing was recorded; open the claim and vote again."
+            ),
         )
     try:
         current_pool().seal_vote(claim, round_, juror_id, Choice(choice), reason)
     except VoteRefusedError as e:
         _refuse_vote(e)
     except AlreadyVotedError:
-        abort(409, description=f"You have already voted on claim {claim} in round {round_}.")
+        abort(
+            409,
+            description=_(
+                "You have already voted on claim %(claim)s in round %(round)d.",
+                claim=claim,
+                round=round_,
+            ),
+        )
     except RuleViolation as e:
-        abort(409, description=f"The pool's rules refuse this vote: {e}")
-    flash("Your vote is sealed in the log. Download your receipt and keep it.", "success")
+        abort(409, description=_("The pool's rules refuse this vote: %(rule)s", rule=str(e)))
+    flash(_("Your vote is sealed in the log. Download your receipt and keep it."), "success")
     return redirect(url_for("juror.receipt", claim_id=claim, round_=round_))
 
 
@@ -158,8 +198,15 @@ def cast() -> Page:
 def receipt(claim_id: str, round_: int) -> Page:
     sealed = current_pool().receipt(claim_id, round_, _juror_id())
     if sealed is None:
-        abort(404, description="You have no sealed vote on this claim in this round.")
-    return render_template("juror/receipt.html", receipt=sealed)
+        abort(404, description=_("You have no sealed vote on this claim in this round."))
+    log = current_log()
+    filename = receipt_filename(claim_id, round_)
+    commands = receipt_commands(
+        log.origin, log.verifier().to_vkey(), request.host_url.rstrip("/"), filename
+    )
+    return render_template(
+        "juror/receipt.html", receipt=sealed, filename=filename, commands=commands
+    )
 
 
 @juror.get("/juror/claims/<claim_id>/<int:round_>/receipt.json")
@@ -167,8 +214,8 @@ def receipt(claim_id: str, round_: int) -> Page:
 def receipt_file(claim_id: str, round_: int) -> Page:
     sealed = current_pool().receipt(claim_id, round_, _juror_id())
     if sealed is None:
-        abort(404, description="You have no sealed vote on this claim in this round.")
+        abort(404, description=_("You have no sealed vote on this claim in this round."))
     response = jsonify(sealed.to_json())
-    filename = f"vote-receipt-{claim_id}-round-{round_}.json"
+    filename = receipt_filename(claim_id, round_)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -1,14 +1,20 @@
 """Voting through the web forms, end to end (CSRF on): a drawn juror votes,
 the receipt verifies with ``verifiable``, and every refused vote — a second
 vote, a non-juror's, one after the window, one with a tampered hidden field —
-says why and appends and stores nothing."""
+says why and appends and stores nothing.  The landing page tells the time
+left to vote on the pool's clock, and the receipt page prints the commands
+that check the receipt under the name its download gives it — and they
+verify it — in English and in Chinese."""
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import re
+import shlex
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +24,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from werkzeug.test import TestResponse
 
+from client.cli import main as client_main
+from server import i18n
 from server.pool_app import current_pool
+from server.presenters.juror import time_left
 from tests.server.pool_helpers import (
     ORIGIN,
     VotingPool,
@@ -91,7 +100,8 @@ def test_a_drawn_juror_votes_and_the_receipt_verifies(
     client = juror_client(app, voting)
     juror = voting.jurors[0]
     listing = text_of(client.get("/juror"))
-    assert voting.claim in listing and "vote now" in listing
+    assert voting.claim in listing and "Read the case and vote" in listing
+    assert "1 vote is waiting for you." in listing
     case = text_of(client.get(f"/juror/claims/{voting.claim}"))
     assert "asks for aid for cancer" in case and "Person" not in case
 
@@ -301,3 +311,109 @@ def test_voting_needs_the_csrf_token(app: Flask, voting: VotingPool, engine: Eng
 def test_anonymous_visitors_are_sent_to_sign_in(app: Flask, voting: VotingPool) -> None:
     response = app.test_client().get(f"/juror/claims/{voting.claim}")
     assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+# --- the landing page's time left, the receipt's commands -------------------------------
+
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
+_COMMAND = re.compile(r'<pre class="command"[^>]*><code>([^<]*)</code></pre>')
+
+
+@pytest.mark.parametrize(
+    ("left", "english", "chinese"),
+    [
+        pytest.param(
+            timedelta(days=1, hours=3, minutes=20),
+            "1 day 3 hours left",
+            "还剩 1 天 3 小时",
+            id="days",
+        ),
+        pytest.param(timedelta(days=2, minutes=5), "2 days left", "还剩 2 天", id="whole-days"),
+        pytest.param(
+            timedelta(hours=5, minutes=10),
+            "5 hours 10 minutes left",
+            "还剩 5 小时 10 分钟",
+            id="hours",
+        ),
+        pytest.param(timedelta(hours=1, seconds=30), "1 hour left", "还剩 1 小时", id="one-hour"),
+        pytest.param(timedelta(seconds=30), "1 minute left", "还剩 1 分钟", id="seconds"),
+    ],
+)
+def test_the_landing_page_shows_the_time_left(
+    app: Flask,
+    voting: VotingPool,
+    clock: FixedClock,
+    left: timedelta,
+    english: str,
+    chinese: str,
+) -> None:
+    with app.app_context():
+        view = current_pool().claim(voting.claim)
+    assert view is not None and view.votes_until is not None
+    clock.now = view.votes_until - left
+    client = juror_client(app, voting)
+    page = text_of(client.get("/juror"))
+    assert english in page and "1 vote is waiting for you." in page
+    # The deadline in the pool's time zone (Asia/Shanghai), as well as its UTC instant.
+    assert f'datetime="{view.votes_until.isoformat()}"' in page
+    with app.test_request_context("/juror"):
+        assert i18n.datetime(view.votes_until) in page
+    zh = text_of(client.get("/juror", headers=ZH))
+    assert chinese in zh and "有 1 项投票等待您" in zh
+    with app.test_request_context("/juror", headers=ZH):
+        assert i18n.datetime(view.votes_until) in zh
+    case = text_of(client.get(f"/juror/claims/{voting.claim}", headers=ZH))
+    assert chinese in case
+
+
+def test_time_left_never_promises_time_that_is_gone() -> None:
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    assert time_left(now, now) == "Closed"
+    assert time_left(now - timedelta(seconds=1), now) == "Closed"
+    assert time_left(now + timedelta(hours=23, minutes=59, seconds=59), now) == (
+        "23 hours 59 minutes left"
+    )
+
+
+def test_the_receipt_page_shows_the_commands_that_check_the_downloaded_file(
+    app: Flask,
+    voting: VotingPool,
+    tmp_path: Path,
+    verifier: Ed25519Verifier,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    client = juror_client(app, voting)
+    assert vote(client, voting.claim).status_code == 302
+    download = client.get(f"/juror/claims/{voting.claim}/1/receipt.json")
+    disposition = download.headers["Content-Disposition"]
+    found = re.fullmatch(r'attachment; filename="([^"]+)"', disposition)
+    assert found, disposition
+    filename = found.group(1)
+    assert filename == f"vote-receipt-{voting.claim}-round-1.json"
+
+    for headers, title in (({}, "Check your receipt yourself"), (ZH, "自己核验您的投票凭证")):
+        page = client.get(f"/juror/claims/{voting.claim}/1/receipt", headers=headers)
+        raw = page.get_data(as_text=True)
+        assert title in html.unescape(raw)
+        commands = [html.unescape(c) for c in _COMMAND.findall(raw)]
+        # One command per block, each with its copy button; the receipt's own name.
+        assert raw.count('class="copy-button"') == len(commands) == 3
+        trust, check, check_log = commands
+        assert trust == f"mutualog trust {shlex.quote(ORIGIN)} {shlex.quote(verifier.to_vkey())}"
+        assert check == f"mutualog verify-receipt {filename}"
+        assert check_log == f"mutualog verify-receipt {filename} --log http://localhost"
+        assert f'download="{filename}"' in raw
+
+    # Run them as a juror would, in the folder where the receipt was saved.
+    folder = tmp_path / "downloads"
+    folder.mkdir()
+    (folder / filename).write_bytes(download.get_data())
+    state = tmp_path / "state"
+    for command in (trust, check):
+        argv = shlex.split(command)
+        assert argv[0] == "mutualog"
+        with contextlib.chdir(folder):
+            code = client_main(["--state", str(state), *argv[1:]])
+        out = capsys.readouterr().out
+        assert code == 0, out
+    assert out.rstrip().endswith("VERIFIED") and "NOT" not in out
