@@ -42,7 +42,7 @@ from server.views.pages import (
     refuse_rule,
     signed_in_member,
 )
-from server.web_errors import add_html_errors
+from server.web_errors import add_html_errors, keeps_input
 from verifiable.errors import RuleViolation
 from verifiable.log.bodies import AgeBand, LeaveReason
 from verifiable.pool.state import ClaimView, MemberView, Stage
@@ -199,6 +199,7 @@ def _uploads(form: ClaimForm) -> list[Upload] | None:
 
 @member.route("/claims/new", methods=["GET", "POST"])
 @member_required
+@keeps_input
 def claim_new() -> Page:
     form, view, member_id = _claim_form()
     if view.ending:
