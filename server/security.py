@@ -11,9 +11,10 @@
   and static files never read or set a cookie, so they stay cacheable by
   anyone (no ``Vary: Cookie``) and need no database to answer.
 * **CSRF**: Flask-WTF's ``CSRFProtect`` checks every POST, PUT, PATCH and
-  DELETE of the application.  Nothing is exempt: the API and the read path
-  answer only GET and HEAD, which carry no token and change nothing, so an
-  exemption would protect nothing and would silently leave any write
+  DELETE of the application, with tokens valid as long as the session.
+  Nothing is exempt: the API and the read path answer only GET and HEAD,
+  which carry no token and change nothing, so an exemption would protect
+  nothing and would silently leave any write
   route added there later unprotected.
 * **Session key**: ``SECRET_KEY`` (mapping) or ``MUTUALOG_SECRET_KEY``
   (environment); without either, one shared through the database
@@ -150,6 +151,10 @@ def init_security(app: Flask, engine: Engine, clock: Callable[[], datetime]) -> 
     # Flask checks every session cookie's signature against this age, permanent
     # or not; its default is a month, long for a session that can pay claims.
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=hours)
+    # A form's token lives as long as the session it belongs to, not
+    # Flask-WTF's one hour: a member gathering documents for a claim should
+    # not lose the form (a refused form keeps its text: server.web_errors).
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", hours * 3600)
     if app.config.get("MAX_CONTENT_LENGTH") is None:
         # The largest request a page sends: a claim's evidence uploads.
         app.config["MAX_CONTENT_LENGTH"] = 64 * 1024 * 1024
