@@ -65,11 +65,13 @@ MAX_NOTICE = 2000
 #: A rule change's JSON; the whole rulebook is a few hundred bytes.
 MAX_RULES_JSON = 20_000
 _ID = r"^[0-9a-f]{32}$"
-#: Yuan as a person types them: digits, maybe a decimal point and decimals
-#: (their count is checked apart, to say what is wrong); thousands
-#: separators and a yuan sign are dropped first.
-_YUAN = re.compile(r"^(?P<whole>[0-9]+)(?:\.(?P<fraction>[0-9]*))?$")
-_YUAN_SIGNS = str.maketrans("", "", ",\uff0c\u00a5\uffe5 \u00a0")  # commas, yuan signs, spaces
+#: Yuan as a person types them: digits, thousands grouped by commas or not,
+#: maybe a decimal point and decimals (their count is checked apart, to say
+#: what is wrong).  A yuan sign and spaces are dropped first.
+_YUAN = re.compile(
+    r"^(?P<whole>[0-9]{1,3}(?:[,\uff0c][0-9]{3})+|[0-9]+)(?:\.(?P<fraction>[0-9]*))?$"
+)
+_YUAN_SIGNS = str.maketrans("", "", "\u00a5\uffe5 \u00a0")  # yuan signs and spaces
 
 
 def _text(value: str | None) -> str | None:
@@ -95,7 +97,8 @@ def yuan_to_fen(text: str) -> int:
         raise ValidationError(_l("Enter the amount in yuan, with digits: 40000 or 40000.50."))
     if len(found.group("fraction") or "") > 2:
         raise ValidationError(_l("At most two decimals: yuan and fen, like 40000.55."))
-    fen = int(Decimal(typed) * 100)
+    whole = found.group("whole").replace(",", "").replace("\uff0c", "")
+    fen = int(Decimal(f"{whole}.{found.group('fraction') or '0'}") * 100)
     if fen < 1:
         raise ValidationError(_l("The amount must be more than zero."))
     if fen > MAX_SAFE_INT:

@@ -77,7 +77,7 @@ from verifiable.log.bodies import (
     PeriodClosed,
 )
 from verifiable.log.fields import read_date
-from verifiable.pool.state import Stage
+from verifiable.pool.state import ClaimView, Stage
 
 __all__ = ["operator"]
 
@@ -205,10 +205,9 @@ def _period_form() -> tuple[ClosePeriodForm, str]:
     return form, form.period.data or ""
 
 
-@operator.post("/period/close")
-def close_period() -> Page:
-    """The first step: what closing the period will append, to confirm."""
-    form, period = _period_form()
+def _period_due(period: str) -> PeriodClosed:
+    """What closing ``period`` now appends, else 409 saying why not — in the
+    page's language, at both steps (the pool checks again when appending)."""
     pool = current_pool()
     state = pool.state()
     body = state.expected_period_close(pool.now()) if state.started else None
@@ -225,6 +224,14 @@ def close_period() -> Page:
                 next=body.period.isoformat(),
             )
         abort(409, description=reason)
+    return body
+
+
+@operator.post("/period/close")
+def close_period() -> Page:
+    """The first step: what closing the period will append, to confirm."""
+    form, period = _period_form()
+    body = _period_due(period)
     return render_template("operator/confirm_period.html", form=form, body=body)
 
 
@@ -232,6 +239,7 @@ def close_period() -> Page:
 def close_period_confirmed() -> Page:
     """The second step: close the period confirmed."""
     _form, period = _period_form()
+    _period_due(period)
     try:
         body = current_pool().close_period(read_date(period, "period"))
     except MutualogError as e:
@@ -440,25 +448,31 @@ _one_button("close-voting", _l("Voting was not closed."), PoolService.close_voti
 _one_button("ineligible", _l("The claim was not decided."), PoolService.decide_ineligible)
 
 
+def _unpaid(claim_id: str) -> ClaimView | Page:
+    """The claim if it can be paid now, else its page refusing (409)."""
+    view = _case(claim_id).claim
+    if view.stage is Stage.APPROVED:
+        return view
+    refusal = _(
+        "Claim %(claim)s is %(stage)s: only an approved claim is paid.",
+        claim=claim_id,
+        stage=i18n.stage(view.stage.value),
+    )
+    return _claim_page(claim_id, 409, refusal)
+
+
 @operator.post("/actions/pay")
 def pay() -> Page:
     """The first step of paying: what will be paid, to whom, to confirm."""
-    what = _("The claim was not paid.")
-    _form, claim_id, refused = _claim_form(ClaimActionForm(), what)
+    _form, claim_id, refused = _claim_form(ClaimActionForm(), _("The claim was not paid."))
     if refused is not None:
         return refused
+    view = _unpaid(claim_id)
+    if not isinstance(view, ClaimView):
+        return view
     pool = current_pool()
-    view = _case(claim_id).claim
-    if view.stage is not Stage.APPROVED:
-        refusal = _(
-            "Claim %(claim)s is %(stage)s: only an approved claim is paid.",
-            claim=claim_id,
-            stage=i18n.stage(view.stage.value),
-        )
-        return _claim_page(claim_id, 409, refusal)
-    state = pool.state()
     form = ConfirmPayForm(formdata=None, data={"claim": claim_id, "amount": str(view.amount)})
-    period = state.period_at(pool.now())
+    period = pool.state().period_at(pool.now())
     return render_template("operator/confirm_pay.html", view=view, form=form, period=period)
 
 
@@ -468,7 +482,9 @@ def pay_confirmed() -> Page:
     form, claim_id, refused = _claim_form(ConfirmPayForm(), _("The claim was not paid."))
     if refused is not None:
         return refused
-    view = _case(claim_id).claim
+    view = _unpaid(claim_id)
+    if not isinstance(view, ClaimView):
+        return view
     if str(view.amount) != form.amount.data:
         refusal = _(
             "The amount confirmed is not the aid decided for claim %(claim)s "

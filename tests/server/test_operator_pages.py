@@ -30,6 +30,7 @@ from sqlalchemy import Engine
 
 from server.auth import accounts_service
 from server.db import make_engine, upgrade
+from server.operator_forms import yuan_to_fen
 from server.pool_app import current_pool
 from server.private.accounts import Role
 from server.private.erasure import erasures
@@ -586,7 +587,7 @@ BAD: list[tuple[str, str, dict[str, str], int, str]] = [
         "actions/pay/confirm",
         {"claim": "{voting}", "amount": "5000000"},
         409,
-        "is not the aid decided",
+        "only an approved claim is paid",
     ),
     (
         "pay-confirm-no-csrf",
@@ -776,3 +777,88 @@ def test_the_pages_show_their_forms(built: Built, copied: tuple[Flask, Engine]) 
         assert page.status_code == 200 and f"<h1>{heading}</h1>" in text_of(page)
     assert op.get("/operator/claims/nope").status_code == 404
     assert html.escape("panel.size") in text_of(op.get("/operator/rules"))
+
+
+# --- amounts in yuan ----------------------------------------------------------------------
+
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
+
+# (id, typed, English, Chinese): each refused next to its field, nothing appended.
+BAD_YUAN = [
+    ("negative", "-5", "The amount must be more than zero.", "金额必须大于零。"),
+    ("minus-sign", "\u22125", "The amount must be more than zero.", "金额必须大于零。"),
+    ("zero", "0", "The amount must be more than zero.", "金额必须大于零。"),
+    ("zero-fen", "0.00", "The amount must be more than zero.", "金额必须大于零。"),
+    ("three-decimals", "12.345", "At most two decimals", "最多两位小数"),
+    ("a-tenth-of-a-fen", "0.001", "At most two decimals", "最多两位小数"),
+    ("letters", "abc", "Enter the amount in yuan, with digits", "请用数字填写金额"),
+    ("exponent", "1e5", "Enter the amount in yuan, with digits", "请用数字填写金额"),
+    ("not-a-number", "NaN", "Enter the amount in yuan, with digits", "请用数字填写金额"),
+    ("two-points", "12.5.3", "Enter the amount in yuan, with digits", "请用数字填写金额"),
+    (
+        "fullwidth-digits",
+        "\uff11\uff12",
+        "Enter the amount in yuan, with digits",
+        "请用数字填写金额",
+    ),
+    ("comma-decimals", "12,5.5,5", "Enter the amount in yuan, with digits", "请用数字填写金额"),
+    ("huge", "9" * 30, "The amount is too large.", "金额太大。"),
+    ("above-the-request", "50000.01", "At most ¥50,000.00", "最多 ¥50,000.00"),
+]
+
+
+@pytest.mark.parametrize(
+    ("typed", "english", "chinese"), [pytest.param(*case[1:], id=case[0]) for case in BAD_YUAN]
+)
+def test_bad_yuan_is_refused_in_both_languages_and_changes_nothing(
+    built: Built, copied: tuple[Flask, Engine], typed: str, english: str, chinese: str
+) -> None:
+    app, engine = copied
+    op = sign_in(app, OPERATOR)
+    page = f"/operator/claims/{built.filed}"
+    for headers, message in (({}, english), (ZH, chinese)):
+        fields = {"claim": built.filed, "text": "x", "amount": typed}
+        before = state_of(app, engine)
+        response = op.post(
+            "/operator/actions/notice",
+            data={"csrf_token": csrf(op, page), **fields},
+            headers=headers,
+        )
+        shown = text_of(response)
+        assert response.status_code == 400, shown
+        errors = re.search(r'id="amount-errors">(.*?)</ul>', shown, re.S)
+        assert errors and message in errors.group(1), shown[-2000:]
+        assert state_of(app, engine) == before
+        with app.app_context():
+            view = current_pool().claim(built.filed)
+        assert view is not None and view.stage.value == "filed"
+
+
+@pytest.mark.parametrize(
+    ("typed", "fen"),
+    [
+        ("40000", 4_000_000),
+        ("40,000.5", 4_000_050),
+        ("\u00a540000.50", 4_000_050),
+        ("\uffe5 1 234.56", 123_456),
+        ("0.01", 1),
+        ("12.", 1_200),
+        ("0.10", 10),
+        ("90071992547409.91", 9_007_199_254_740_991),
+    ],
+)
+def test_yuan_are_parsed_exactly_into_fen(typed: str, fen: int) -> None:
+    assert yuan_to_fen(typed) == fen
+
+
+def test_a_notice_in_yuan_logs_fen(built: Built, copied: tuple[Flask, Engine]) -> None:
+    app, _ = copied
+    op = sign_in(app, OPERATOR)
+    page = f"/operator/claims/{built.filed}"
+    fields = {"claim": built.filed, "text": "A member asks for aid.", "amount": "12,345.67"}
+    done = op.post("/operator/actions/notice", data={"csrf_token": csrf(op, page), **fields})
+    assert done.status_code == 302, text_of(done)
+    with app.app_context():
+        notice = current_pool().notice(built.filed)
+    assert notice is not None and notice.amount == 1_234_567
+    assert "¥12,345.67" in text_of(op.get("/operator/"))  # the flash, in yuan
