@@ -27,6 +27,7 @@ from server.app import create_app
 from server.config import Settings, load_settings
 from server.db import make_engine, upgrade
 from server.keys import create_key_file, load_log_signer
+from server.mail import notify
 from server.pool_cli import pool
 from server.private.accounts import Accounts, Role, check_password, normalize_username
 from server.private.passwords import Passwords
@@ -312,6 +313,7 @@ def demo(ctx: click.Context, host: str, port: int, members: int, seed: int, no_s
 
 
 cli.add_command(pool)
+cli.add_command(notify)
 
 
 def _utc_now() -> datetime:

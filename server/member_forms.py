@@ -16,6 +16,8 @@ import re
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -30,6 +32,8 @@ from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  #
 from wtforms.validators import DataRequired, InputRequired, Length, Regexp, ValidationError
 
 from server.forms import FlaskForm, as_sentence
+from server.i18n import category
+from server.notifications import MAX_EMAIL, InvalidEmailError, check_email
 from server.private.errors import InvalidInputError
 from server.private.evidence import ALLOWED_TYPES, MAX_DOCUMENT_SIZE, MAX_DOCUMENTS
 from server.private.members import MAX_NAME, MemberDetails
@@ -42,9 +46,11 @@ __all__ = [
     "MAX_TEXT",
     "AppealForm",
     "ClaimForm",
+    "EmailForm",
     "JoinForm",
     "LeaveForm",
     "ObjectionForm",
+    "ReadForm",
     "parse_yuan",
 ]
 
@@ -53,7 +59,7 @@ MAX_TEXT = 2000
 #: No plan covers more than ¥100 million; anything above is a typing error.
 MAX_AMOUNT_FEN = 10_000_000_000
 _YUAN = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?")
-_CLAIM_ID = Regexp(r"^[0-9a-f]{32}$", message="The claim id is not valid.")
+_CLAIM_ID = Regexp(r"^[0-9a-f]{32}$", message=_l("The claim id is not valid."))
 
 
 def parse_yuan(text: str) -> int:
@@ -61,16 +67,16 @@ def parse_yuan(text: str) -> int:
     exactly; :class:`ValueError` with a sentence for anything else."""
     cleaned = text.strip().removeprefix("¥").replace(",", "").strip()
     if cleaned.startswith("-"):
-        raise ValueError("The amount must be more than zero.")
+        raise ValueError(_("The amount must be more than zero."))
     if not _YUAN.fullmatch(cleaned):
         if re.fullmatch(r"[0-9]*\.[0-9]{3,}", cleaned):
-            raise ValueError("Give the amount in yuan with at most two decimals (fen).")
-        raise ValueError("Give the amount in yuan as digits, for example 52000 or 52000.50.")
+            raise ValueError(_("Give the amount in yuan with at most two decimals (fen)."))
+        raise ValueError(_("Give the amount in yuan as digits, for example 52000 or 52000.50."))
     fen = int(Decimal(cleaned) * 100)
     if fen <= 0:
-        raise ValueError("The amount must be more than zero.")
+        raise ValueError(_("The amount must be more than zero."))
     if fen > MAX_AMOUNT_FEN:
-        raise ValueError("The amount is larger than any plan covers.")
+        raise ValueError(_("The amount is larger than any plan covers."))
     return fen
 
 
@@ -89,32 +95,32 @@ def _log_text(field: StringField | TextAreaField, where: str) -> str:
 
 class JoinForm(FlaskForm):
     name = StringField(
-        "Full name",
-        validators=[InputRequired("Enter your full name."), Length(max=MAX_NAME)],
-        description="As on your ID. Kept privately: it never enters the public log.",
+        _l("Full name"),
+        validators=[InputRequired(_l("Enter your full name.")), Length(max=MAX_NAME)],
+        description=_l("As on your ID. Kept privately: it never enters the public log."),
         render_kw={"autocomplete": "name", "maxlength": MAX_NAME},
     )
     id_number = StringField(
-        "ID number",
-        validators=[InputRequired("Enter your ID number."), Length(max=64)],
-        description="Kept privately, to check a claim is yours; never logged.",
+        _l("ID number"),
+        validators=[InputRequired(_l("Enter your ID number.")), Length(max=64)],
+        description=_l("Kept privately, to check a claim is yours; never logged."),
         render_kw={"autocomplete": "off", "maxlength": 64},
     )
     phone = StringField(
-        "Phone",
-        validators=[InputRequired("Enter a phone number."), Length(max=32)],
-        description="Kept privately, to reach you about a claim; never logged.",
+        _l("Phone"),
+        validators=[InputRequired(_l("Enter a phone number.")), Length(max=32)],
+        description=_l("Kept privately, to reach you about a claim; never logged."),
         render_kw={"autocomplete": "tel", "maxlength": 32},
     )
     age_band = RadioField(
-        "Your age",
+        _l("Your age"),
         choices=[
-            SelectChoice(AgeBand.UNDER_18.value, "30 days to 17 years"),
-            SelectChoice(AgeBand.FROM_18_TO_39.value, "18 to 39 years"),
-            SelectChoice(AgeBand.FROM_40_TO_59.value, "40 to 59 years"),
+            SelectChoice(AgeBand.UNDER_18.value, _l("30 days to 17 years")),
+            SelectChoice(AgeBand.FROM_18_TO_39.value, _l("18 to 39 years")),
+            SelectChoice(AgeBand.FROM_40_TO_59.value, _l("40 to 59 years")),
         ],
-        validators=[InputRequired("Choose your age band.")],
-        description="Only the band is logged, with your pseudonymous id.",
+        validators=[InputRequired(_l("Choose your age band."))],
+        description=_l("Only the band is logged, with your pseudonymous id."),
     )
 
     def details(self) -> MemberDetails:
@@ -130,48 +136,69 @@ class JoinForm(FlaskForm):
                 self.details()
             except InvalidInputError as e:
                 field = self[e.field]
-                field.errors = [*field.errors, as_sentence(e.message)]
+                field.errors = [*field.errors, _details_error(e)]
                 return False
         return ok
 
 
+def _details_error(e: InvalidInputError) -> str:
+    """The private store's refusal of a detail, in the page's language (the
+    store's own message is English; each field has the rules it names)."""
+    if e.field == "name":
+        if "control" in e.message:
+            return str(_("A name may not contain control characters."))
+        return str(_("A name has 1 to %(count)d characters.", count=MAX_NAME))
+    if e.field == "id_number":
+        return str(_("An ID number has 4 to 64 letters, digits or '-'."))
+    if e.field == "phone":
+        return str(_("A phone number has digits, spaces, '-', '(' ')' and an optional '+'."))
+    return as_sentence(e.message)
+
+
 class LeaveForm(FlaskForm):
     confirm = BooleanField(
-        "I understand that leaving is final: my membership and cover end now, and this "
-        "pseudonymous id cannot rejoin.",
-        validators=[DataRequired("Tick the box to confirm that you want to leave.")],
+        _l(
+            "I understand that leaving is final: my membership and cover end now, and this "
+            "pseudonymous id cannot rejoin."
+        ),
+        validators=[DataRequired(_l("Tick the box to confirm that you want to leave."))],
     )
 
 
 class ClaimForm(FlaskForm):
     category = SelectField(
-        "Illness category",
-        validators=[InputRequired("Choose the illness category.")],
-        description="The categories the plan covers.",
+        _l("Illness category"),
+        validators=[InputRequired(_l("Choose the illness category."))],
+        description=_l("The categories the plan covers."),
     )
     amount = StringField(
-        "Amount requested (yuan)",
-        validators=[InputRequired("Enter the amount you ask for, in yuan.")],
-        description="In yuan, with at most two decimals, for example 52000 or 52000.50. "
-        "Up to the plan's cover for your age band.",
+        _l("Amount requested (yuan)"),
+        validators=[InputRequired(_l("Enter the amount you ask for, in yuan."))],
+        description=_l(
+            "In yuan, with at most two decimals, for example 52000 or 52000.50. "
+            "Up to the plan's cover for your age band."
+        ),
         render_kw={"inputmode": "decimal", "maxlength": 20},
     )
     diagnosed = DateField(
-        "Date of diagnosis",
-        validators=[InputRequired("Enter the date of diagnosis.")],
-        description="As on the diagnosis document (YYYY-MM-DD).",
+        _l("Date of diagnosis"),
+        validators=[InputRequired(_l("Enter the date of diagnosis."))],
+        description=_l("As on the diagnosis document (YYYY-MM-DD)."),
     )
     evidence = MultipleFileField(
-        "Evidence documents",
-        description=f"PDF, PNG or JPEG; up to {MAX_DOCUMENTS} files of at most "
-        f"{MAX_DOCUMENT_SIZE // (1024 * 1024)} MiB each. They stay private: the public log "
-        "holds only salted commitments to them.",
+        _l("Evidence documents"),
+        description=_l(
+            "PDF, PNG or JPEG; up to %(count)d files of at most %(size)d MiB each. They stay "
+            "private: the public log holds only salted commitments to them.",
+            count=MAX_DOCUMENTS,
+            size=MAX_DOCUMENT_SIZE // (1024 * 1024),
+        ),
         render_kw={"accept": ",".join(sorted(ALLOWED_TYPES))},
     )
 
     def __init__(self, categories: tuple[str, ...], today: date) -> None:
         super().__init__()
-        self.category.choices = [SelectChoice(c, c.replace("_", " ")) for c in categories]
+        self.category.choices = [SelectChoice(c, category(c)) for c in categories]
         self._today = today
         self.fen = 0
 
@@ -183,25 +210,28 @@ class ClaimForm(FlaskForm):
 
     def validate_diagnosed(self, field: DateField) -> None:
         if field.data is not None and field.data > self._today:
-            raise ValidationError("The date of diagnosis cannot be in the future.")
+            raise ValidationError(_("The date of diagnosis cannot be in the future."))
 
     def validate_evidence(self, field: MultipleFileField) -> None:
         files = [f for f in field.data or [] if getattr(f, "filename", None)]
         if not files:
-            raise ValidationError("Attach at least one evidence document.")
+            raise ValidationError(_("Attach at least one evidence document."))
         if len(files) > MAX_DOCUMENTS:
-            raise ValidationError(f"Attach at most {MAX_DOCUMENTS} documents.")
+            raise ValidationError(_("Attach at most %(count)d documents.", count=MAX_DOCUMENTS))
         field.data = files
 
 
 class ObjectionForm(FlaskForm):
-    claim = HiddenField(validators=[InputRequired("The claim is missing."), _CLAIM_ID])
+    claim = HiddenField(validators=[InputRequired(_l("The claim is missing.")), _CLAIM_ID])
     text = TextAreaField(
-        "Your objection",
-        validators=[InputRequired("Say what you object to.")],
-        description=f"At most {MAX_TEXT} characters. It is published in the log with your "
-        "pseudonymous id, and the operator answers it before the panel is drawn. Do not "
-        "write anyone's name or other personal details.",
+        _l("Your objection"),
+        validators=[InputRequired(_l("Say what you object to."))],
+        description=_l(
+            "At most %(count)d characters. It is published in the log with your pseudonymous "
+            "id, and the operator answers it before the panel is drawn. Do not write anyone's "
+            "name or other personal details.",
+            count=MAX_TEXT,
+        ),
     )
 
     def validate_text(self, field: TextAreaField) -> None:
@@ -209,13 +239,55 @@ class ObjectionForm(FlaskForm):
 
 
 class AppealForm(FlaskForm):
-    claim = HiddenField(validators=[InputRequired("The claim is missing."), _CLAIM_ID])
+    claim = HiddenField(validators=[InputRequired(_l("The claim is missing.")), _CLAIM_ID])
     reason = TextAreaField(
-        "Why the decision is wrong",
-        validators=[InputRequired("Give the reason for your appeal.")],
-        description=f"At most {MAX_TEXT} characters. It is published in the log; do not "
-        "write your name or other personal details.",
+        _l("Why the decision is wrong"),
+        validators=[InputRequired(_l("Give the reason for your appeal."))],
+        description=_l(
+            "At most %(count)d characters. It is published in the log; do not write your "
+            "name or other personal details.",
+            count=MAX_TEXT,
+        ),
     )
 
     def validate_reason(self, field: TextAreaField) -> None:
         _log_text(field, "appeal")
+
+
+class EmailForm(FlaskForm):
+    email = StringField(
+        _l("E-mail address for notices"),
+        validators=[Length(max=MAX_EMAIL + 10)],
+        description=_l(
+            "Optional. Kept privately, never on the log. The e-mails carry only claim ids, "
+            "dates, amounts and links, never your name or documents. Leave it empty to "
+            "receive no e-mail."
+        ),
+        render_kw={"autocomplete": "email", "inputmode": "email", "maxlength": MAX_EMAIL},
+    )
+
+    def validate_email(self, field: StringField) -> None:
+        text = (field.data or "").strip()
+        if not text:
+            field.data = ""
+            return
+        try:
+            field.data = check_email(text)
+        except InvalidEmailError as e:
+            if len(text) > MAX_EMAIL:
+                message = _("An e-mail address has at most %(count)d characters.", count=MAX_EMAIL)
+            else:
+                message = _("This is not an e-mail address: write it like name@example.com.")
+            raise ValidationError(message) from e
+
+
+class ReadForm(FlaskForm):
+    """Mark every notice up to an entry as read (the newest the page showed,
+    so a notice that arrives meanwhile stays unread)."""
+
+    through = HiddenField(
+        validators=[
+            InputRequired(_l("The form is incomplete.")),
+            Regexp(r"^[0-9]{1,19}$", message=_l("The form is incomplete.")),
+        ]
+    )

@@ -5,6 +5,8 @@ and which forms a member may use on it.
 Built from the rulebook's :class:`~verifiable.pool.state.ClaimView`, the
 log index's :class:`~verifiable.pool.log_index.ClaimRecord` and the
 entries' bodies; the time is an argument (docs/members.md, "Follow a claim").
+The words are in the request's language and times in the pool's time
+zone (:mod:`server.i18n`); outside a request, English words.
 """
 
 from __future__ import annotations
@@ -13,7 +15,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from server.pool_figures import yuan
+from flask_babel import gettext as _
+from flask_babel import ngettext
+
+from server import i18n
 from verifiable.log.bodies import Body, ClaimAnswered, ClaimObjected
 from verifiable.pool.log_index import ClaimRecord
 from verifiable.pool.state import ClaimView, Stage
@@ -27,12 +32,11 @@ __all__ = [
     "objection_texts",
 ]
 
-_TIME = "%Y-%m-%d %H:%M UTC"
-
 
 @dataclass(frozen=True)
 class Step:
-    """One step of a claim's life as its status page shows it."""
+    """One step of a claim's life as its status page shows it: its label
+    and detail in the page's language, times in the pool's time zone."""
 
     label: str
     state: str  # "done", "current" or "pending"
@@ -40,16 +44,19 @@ class Step:
     seqs: tuple[int, ...] = ()
 
 
-def _plural(count: int, noun: str) -> str:
-    return f"{count} {noun}{'s' if count != 1 else ''}"
-
-
 def _filed(view: ClaimView, record: ClaimRecord) -> Step:
+    documents = ngettext(
+        "%(num)d document committed.", "%(num)d documents committed.", record.documents
+    )
     return Step(
-        "Filed",
+        _("Filed"),
         "done",
-        f"{yuan(view.requested)} requested for {view.category.replace('_', ' ')}, "
-        f"{_plural(record.documents, 'document')} committed.",
+        _(
+            "%(amount)s requested for %(category)s, %(documents)s",
+            amount=i18n.yuan(view.requested),
+            category=i18n.category(view.category),
+            documents=documents,
+        ),
         (record.filed_seq,),
     )
 
@@ -57,23 +64,37 @@ def _filed(view: ClaimView, record: ClaimRecord) -> Step:
 def _notice(view: ClaimView, record: ClaimRecord) -> Step:
     notice = record.notice
     if view.waiting:
-        return Step("Notice", "done", "No notice: the illness began inside the waiting period.")
+        return Step(
+            _("Notice"), "done", _("No notice: the illness began inside the waiting period.")
+        )
     if notice is None:
-        return Step("Notice", "current", "The operator reviews the claim and writes it.")
-    return Step("Notice", "done", f"Published; aid proposed {yuan(notice.amount)}.", (notice.seq,))
+        return Step(_("Notice"), "current", _("The operator reviews the claim and writes it."))
+    return Step(
+        _("Notice"),
+        "done",
+        _("Published; aid proposed %(amount)s.", amount=i18n.yuan(notice.amount)),
+        (notice.seq,),
+    )
 
 
 def _objections(view: ClaimView, record: ClaimRecord, now: datetime) -> Step:
     notice = record.notice
     if notice is None:
-        return Step("Objections", "pending", "Members may object once the notice is out.")
+        return Step(_("Objections"), "pending", _("Members may object once the notice is out."))
     open_ = now <= notice.objections_until and view.stage is Stage.NOTICED
-    until = notice.objections_until.strftime(_TIME)
+    until = i18n.datetime(notice.objections_until)
+    counts = _(
+        "%(objections)s, %(answered)d answered;",
+        objections=ngettext("%(num)d objection", "%(num)d objections", len(record.objections)),
+        answered=len(record.answers),
+    )
+    window = (
+        _("open until %(until)s.", until=until) if open_ else _("closed %(until)s.", until=until)
+    )
     return Step(
-        "Objections",
+        _("Objections"),
         "current" if open_ else "done",
-        f"{_plural(len(record.objections), 'objection')}, {len(record.answers)} answered; "
-        + (f"open until {until}." if open_ else f"closed {until}."),
+        f"{counts} {window}",
         (*record.objections, *record.answers),
     )
 
@@ -81,20 +102,27 @@ def _objections(view: ClaimView, record: ClaimRecord, now: datetime) -> Step:
 def _panels(view: ClaimView, record: ClaimRecord) -> list[Step]:
     steps = [
         Step(
-            f"{'Appeal panel' if panel.appeal else 'Panel'}, round {panel.round}",
+            _("Appeal panel, round %(round)d", round=panel.round)
+            if panel.appeal
+            else _("Panel, round %(round)d", round=panel.round),
             "done",
-            f"{len(panel.jurors)} jurors drawn; voting until "
-            f"{panel.votes_until.strftime(_TIME)}; {len(panel.sealed)} votes "
-            f"sealed, {len(panel.revealed)} revealed.",
+            _(
+                "%(jurors)d jurors drawn; voting until %(until)s; %(sealed)d votes sealed, "
+                "%(revealed)d revealed.",
+                jurors=len(panel.jurors),
+                until=i18n.datetime(panel.votes_until),
+                sealed=len(panel.sealed),
+                revealed=len(panel.revealed),
+            ),
             (panel.seq,),
         )
         for panel in record.panels
     ]
     if not record.panels:
-        steps.append(Step("Panel and vote", "pending", "Jurors are drawn after the notice."))
+        steps.append(Step(_("Panel and vote"), "pending", _("Jurors are drawn after the notice.")))
     elif view.stage is Stage.VOTING:
         steps.append(
-            Step("Vote", "current", "The panel is voting; votes stay sealed until the close.")
+            Step(_("Vote"), "current", _("The panel is voting; votes stay sealed until the close."))
         )
     return steps
 
@@ -102,12 +130,17 @@ def _panels(view: ClaimView, record: ClaimRecord) -> list[Step]:
 def _decisions(record: ClaimRecord) -> list[Step]:
     steps = []
     for decision in record.decisions:
-        tally = f"{decision.approvals} approve, {decision.rejections} reject"
-        amount = f"; aid {yuan(decision.amount)}" if decision.amount else ""
-        outcome = decision.outcome.value.replace("_", " ")
-        steps.append(Step("Decision", "done", f"{outcome} ({tally}){amount}.", (decision.seq,)))
+        detail = _(
+            "%(outcome)s (%(approvals)d approve, %(rejections)d reject).",
+            outcome=i18n.outcome(decision.outcome.value),
+            approvals=decision.approvals,
+            rejections=decision.rejections,
+        )
+        if decision.amount:
+            detail += " " + _("Aid: %(amount)s.", amount=i18n.yuan(decision.amount))
+        steps.append(Step(_("Decision"), "done", detail, (decision.seq,)))
     if not record.decisions:
-        steps.append(Step("Decision", "pending", "The revealed votes decide."))
+        steps.append(Step(_("Decision"), "pending", _("The revealed votes decide.")))
     return steps
 
 
@@ -115,14 +148,18 @@ def _payout(view: ClaimView, record: ClaimRecord) -> Step:
     paid = record.paid
     if paid is not None:
         return Step(
-            "Payout",
+            _("Payout"),
             "done",
-            f"{yuan(paid.amount)} paid, shared in the period of {paid.period.isoformat()}.",
+            _(
+                "%(amount)s paid, shared in the period of %(period)s.",
+                amount=i18n.yuan(paid.amount),
+                period=i18n.date(paid.period),
+            ),
             (paid.seq,),
         )
     if view.stage is Stage.APPROVED:
-        return Step("Payout", "current", "Approved: the operator pays it.")
-    return Step("Payout", "pending", "Only an approved claim is paid.")
+        return Step(_("Payout"), "current", _("Approved: the operator pays it."))
+    return Step(_("Payout"), "pending", _("Only an approved claim is paid."))
 
 
 def claim_steps(view: ClaimView, record: ClaimRecord, now: datetime) -> list[Step]:
@@ -135,13 +172,15 @@ def claim_steps(view: ClaimView, record: ClaimRecord, now: datetime) -> list[Ste
         *_panels(view, record),
         *_decisions(record),
         *(
-            Step("Appeal", "done", "The claimant appealed the rejection.", (s,))
+            Step(_("Appeal"), "done", _("The claimant appealed the rejection."), (s,))
             for s in record.appeals
         ),
         _payout(view, record),
     ]
     if record.withdrawn_seq is not None:
-        steps.append(Step("Withdrawn", "done", "Closed by the operator.", (record.withdrawn_seq,)))
+        steps.append(
+            Step(_("Withdrawn"), "done", _("Closed by the operator."), (record.withdrawn_seq,))
+        )
     return steps
 
 

@@ -12,32 +12,45 @@ from datetime import date
 
 from server.rosters import Deduction
 
-__all__ = ["DeductionRow", "VerifyCommands", "deduction_rows", "verify_commands"]
+__all__ = [
+    "DeductionRow",
+    "VerifyCommands",
+    "deduction_commands",
+    "deduction_rows",
+    "verify_commands",
+]
+
+
+def deduction_commands(url: str, member_id: str, period: date) -> tuple[str, str]:
+    """The two commands that check ``member_id``'s deduction of ``period``:
+    fetch its bundle from ``url``, then verify it offline.  Each is one
+    command on its own, quoted for a POSIX shell, so a page prints each in
+    its own block and copying one copies exactly it."""
+    member, day = shlex.quote(member_id), period.isoformat()
+    return (
+        f"mutualog fetch deduction {shlex.quote(url)} --member {member} --period {day}",
+        f"mutualog verify-deduction --member {member} --period {day}",
+    )
 
 
 @dataclass(frozen=True)
 class DeductionRow:
     """One row of the dashboard's deductions: the period, the share, the
-    ``period.closed`` entry, and the two commands that check it."""
+    ``period.closed`` entry, and the commands that check it, one each."""
 
     period: date
     share: int
     seq: int
-    commands: str
+    commands: tuple[str, ...]
 
 
 def deduction_rows(deductions: Iterable[Deduction], url: str, member_id: str) -> list[DeductionRow]:
     """The dashboard's rows for ``member_id``'s deductions, with the
     commands that fetch each one's bundle from ``url`` and check it."""
-    rows = []
-    for d in deductions:
-        period = d.period.isoformat()
-        commands = (
-            f"mutualog fetch deduction {url} --member {member_id} --period {period}\n"
-            f"mutualog verify-deduction --member {member_id} --period {period}"
-        )
-        rows.append(DeductionRow(d.period, d.share, d.seq, commands))
-    return rows
+    return [
+        DeductionRow(d.period, d.share, d.seq, deduction_commands(url, member_id, d.period))
+        for d in deductions
+    ]
 
 
 @dataclass(frozen=True)

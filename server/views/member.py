@@ -13,16 +13,21 @@ large).  A refused request appends nothing and stores nothing.
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
+from server import i18n
 from server.auth import current_account, member_required
+from server.charts import bar_chart
 from server.context import current_log
+from server.errors import BadParameterError
 from server.forms import as_sentence
 from server.member_forms import AppealForm, ClaimForm, JoinForm, LeaveForm, ObjectionForm
 from server.pool_app import current_pool
-from server.pool_figures import current_figures, yuan
+from server.pool_figures import current_figures
 from server.pool_service import PoolRefusedError, PoolService
 from server.presenters.claim import (
     ObjectionText,
@@ -30,10 +35,11 @@ from server.presenters.claim import (
     claim_steps,
     objection_texts,
 )
-from server.presenters.commands import deduction_rows
+from server.presenters.commands import deduction_commands, deduction_rows, verify_commands
+from server.presenters.member import next_deduction, page_count, shares_points, statement
 from server.private.errors import AlreadyJoinedError, InvalidInputError
 from server.private.evidence import MAX_DOCUMENT_SIZE, EvidenceDocument, Upload, list_evidence
-from server.rosters import member_deductions
+from server.rosters import log_index, member_deductions
 from server.views.pages import (
     Page,
     add_error,
@@ -42,9 +48,11 @@ from server.views.pages import (
     refuse_rule,
     signed_in_member,
 )
+from server.views.params import parse_size, query_args
 from server.web_errors import add_html_errors, keeps_input
 from verifiable.errors import RuleViolation
 from verifiable.log.bodies import AgeBand, LeaveReason
+from verifiable.pool.rules import moment
 from verifiable.pool.state import ClaimView, MemberView, Stage
 
 __all__ = ["member"]
@@ -65,24 +73,100 @@ def dashboard() -> Page:
     state = pool.state()
     log = current_log()
     log_url = request.host_url.rstrip("/")
+    view = state.member(member_id)
+    deductions = member_deductions(pool, member_id)
+    closed = state.closed_periods
+    upcoming = None
+    if view is not None:
+        last = closed[-1] if closed else None
+        upcoming = next_deduction(
+            state.due_periods, state.current_period, state.rules_at, last, view.joined
+        )
     return render_template(
         "dashboard.html",
         account=account,
-        member=state.member(member_id),
+        member=view,
         left=state.has_left(member_id),
-        deductions=deduction_rows(member_deductions(pool, member_id), log_url, member_id),
+        deductions=deduction_rows(deductions, log_url, member_id),
+        chart=bar_chart(
+            "paid-chart",
+            _("What I paid, per period"),
+            shares_points(deductions, i18n.date, i18n.yuan),
+            (_("Period"), _("My share")),
+            _("Nothing paid yet."),
+        ),
+        total=sum(d.share for d in deductions),
+        upcoming=upcoming,
         claims=[c for c in state.claims() if c.member == member_id],
-        origin=log.origin,
-        vkey=log.verifier().to_vkey(),
-        log_url=log_url,
+        setup=verify_commands(log.origin, log.verifier().to_vkey(), log_url),
     )
+
+
+# --- a period's statement -------------------------------------------------------------
+
+_PERIOD = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _period(text: str) -> date:
+    """A period named in a path (its notice date, ``YYYY-MM-DD``); 400 otherwise."""
+    try:
+        if _PERIOD.fullmatch(text):
+            return date.fromisoformat(text)
+    except ValueError:
+        pass
+    raise BadParameterError(_("A period is named by its date, like 2026-01-07."))
+
+
+def _page_number() -> int:
+    page = parse_size("page", query_args(("page",)).get("page", "1"))
+    if page == 0:
+        raise BadParameterError(_("Pages are numbered from 1."))
+    return page
+
+
+@member.get("/dashboard/periods/<period>")
+@member_required
+def period_statement(period: str) -> Page:
+    member_id = _member_id()
+    day, page = _period(period), _page_number()
+    pool = current_pool()
+    url = request.host_url.rstrip("/")
+    # One member's rows only: the period's entry, whether its roster holds
+    # them (their join and leave times), and fifty of its paid claims.
+    with log_index(pool).at() as index:
+        found = index.closed.get(day)
+        if found is None or not index.sharing(member_id, moment(day)):
+            abort(
+                404,
+                description=_(
+                    "You have no statement for the period of %(period)s: either it has not "
+                    "closed yet or you did not share in it.",
+                    period=day.isoformat(),
+                ),
+            )
+        seq, closed = found
+        paid = index.paid.get(day, [])
+        pages = page_count(len(paid))
+        if page > pages:
+            abort(
+                404,
+                description=_(
+                    "There is no page %(page)d: this statement has %(pages)d.",
+                    page=page,
+                    pages=pages,
+                ),
+            )
+        rules = pool.state().rules_at(moment(day))
+        assert rules is not None  # the period closed, so the pool had rules
+        shown = statement(seq, closed, paid, rules, deduction_commands(url, member_id, day), page)
+    return render_template("member/statement.html", statement=shown, member_id=member_id)
 
 
 # --- joining and leaving -------------------------------------------------------------
 
 
 def _member_id() -> str:
-    return signed_in_member("Only members of the pool can do this: join the pool first.")
+    return signed_in_member(_("Only members of the pool can do this: join the pool first."))
 
 
 def _active_member() -> tuple[str, MemberView]:
@@ -90,7 +174,7 @@ def _active_member() -> tuple[str, MemberView]:
     member_id = _member_id()
     view = current_pool().state().member(member_id)
     if view is None:
-        abort(409, description="You have left the pool: your membership has ended.")
+        abort(409, description=_("You have left the pool: your membership has ended."))
     return member_id, view
 
 
@@ -101,12 +185,15 @@ def join() -> Page:
     assert account is not None
     if account.member_id is not None:
         if request.method == "GET":
-            flash("You are already a member of the pool.", "info")
+            flash(_("You are already a member of the pool."), "info")
             return redirect(url_for("member.dashboard"))
         abort(
             403,
-            description=f"You have already joined the pool, as member {account.member_id}. "
-            "An account joins once; nothing was changed.",
+            description=_(
+                "You have already joined the pool, as member %(member)s. An account joins "
+                "once; nothing was changed.",
+                member=account.member_id,
+            ),
         )
     form = JoinForm()
     if not form.validate_on_submit():
@@ -115,15 +202,18 @@ def join() -> Page:
     try:
         member_id = current_pool().join(account.id, form.details(), band)
     except AlreadyJoinedError:
-        abort(403, description="This account has already joined the pool; nothing was changed.")
+        abort(403, description=_("This account has already joined the pool; nothing was changed."))
     except PoolRefusedError as e:
         add_error(form.age_band, as_sentence(str(e)))
         return render_template("member/join.html", form=form), 400
     except RuleViolation as e:
         refuse_rule(e)
     flash(
-        f"Welcome to the pool. Your pseudonymous member id is {member_id}: the public log "
-        "knows you only by it.",
+        _(
+            "Welcome to the pool. Your pseudonymous member id is %(member)s: the public log "
+            "knows you only by it.",
+            member=member_id,
+        ),
         "success",
     )
     return redirect(url_for("member.dashboard"))
@@ -141,11 +231,19 @@ def leave() -> Page:
     try:
         left = current_pool().leave(member_id, reason)
     except PoolRefusedError:
-        abort(409, description="You have left the pool already; nothing was changed.")
+        abort(409, description=_("You have left the pool already; nothing was changed."))
     except RuleViolation as e:
         refuse_rule(e)
-    refund = f" Your past shares, {yuan(left.refund)}, are refunded." if left.refund else ""
-    flash(f"You have left the pool.{refund}", "success")
+    if left.refund:
+        flash(
+            _(
+                "You have left the pool. Your past shares, %(amount)s, are refunded.",
+                amount=i18n.yuan(left.refund),
+            ),
+            "success",
+        )
+    else:
+        flash(_("You have left the pool."), "success")
     return redirect(url_for("member.dashboard"))
 
 
@@ -190,7 +288,11 @@ def _uploads(form: ClaimForm) -> list[Upload] | None:
         if len(content) > MAX_DOCUMENT_SIZE:
             add_error(
                 form.evidence,
-                f"Document {n} is larger than {MAX_DOCUMENT_SIZE // (1024 * 1024)} MiB.",
+                _(
+                    "Document %(n)d is larger than %(size)d MiB.",
+                    n=n,
+                    size=MAX_DOCUMENT_SIZE // (1024 * 1024),
+                ),
             )
             return None
         uploads.append(Upload(content, upload.mimetype or "", upload.filename or None))
@@ -205,8 +307,10 @@ def claim_new() -> Page:
     if view.ending:
         abort(
             409,
-            description="A claim of yours was decided ineligible (illness inside the waiting "
-            "period): your membership is ending, and you may only leave the pool.",
+            description=_(
+                "A claim of yours was decided ineligible (illness inside the waiting period): "
+                "your membership is ending, and you may only leave the pool."
+            ),
         )
     if not form.validate_on_submit():
         return _render_claim_form(form, view, 400 if form.is_submitted() else 200)
@@ -217,21 +321,34 @@ def claim_new() -> Page:
     diagnosed = form.diagnosed.data
     cap = rules.cap(view.band)
     if cap is None or form.fen > cap:
-        most = "no cover" if cap is None else f"at most {yuan(cap)}"
-        add_error(form.amount, f"The plan gives {most} for your age band ({view.band.value}).")
+        if cap is None:
+            refusal = _(
+                "The plan gives no cover for your age band (%(band)s).",
+                band=i18n.age_band(view.band.value),
+            )
+        else:
+            refusal = _(
+                "The plan gives at most %(amount)s for your age band (%(band)s).",
+                amount=i18n.yuan(cap),
+                band=i18n.age_band(view.band.value),
+            )
+        add_error(form.amount, refusal)
         return _render_claim_form(form, view, 400)
     if (now.date() - diagnosed).days > rules.filing_days:
         add_error(
             form.diagnosed,
-            f"A claim is filed within {rules.filing_days} days of the diagnosis.",
+            _("A claim is filed within %(days)d days of the diagnosis.", days=rules.filing_days),
         )
         return _render_claim_form(form, view, 400)
     for earlier in pool.state().claims():
         if earlier.member == member_id and _same_claim(earlier, form, diagnosed):
             abort(
                 409,
-                description=f"You have already filed this claim (claim {earlier.id}); it was "
-                "not filed again. Follow it from your dashboard.",
+                description=_(
+                    "You have already filed this claim (claim %(claim)s); it was not filed "
+                    "again. Follow it from your dashboard.",
+                    claim=earlier.id,
+                ),
             )
     uploads = _uploads(form)
     if uploads is None:
@@ -248,8 +365,11 @@ def claim_new() -> Page:
     except RuleViolation as e:
         refuse_rule(e)
     flash(
-        f"Your claim {claim_id} is filed. The operator reviews it and publishes a redacted "
-        "notice; follow it below.",
+        _(
+            "Your claim %(claim)s is filed. The operator reviews it and publishes a redacted "
+            "notice; follow it below.",
+            claim=claim_id,
+        ),
         "success",
     )
     return redirect(url_for("member.dashboard"))
@@ -275,7 +395,7 @@ def _claim_page(
     pool = current_pool()
     figures = current_figures().claim(claim_id)
     if figures is None:
-        abort(404, description=f"There is no claim {claim_id}.")
+        abort(404, description=_("There is no claim %(claim)s.", claim=claim_id))
     view, record, now = figures.view, figures.record, pool.now()
     member_id = account.member_id
     active = member_id is not None and pool.state().member(member_id) is not None
@@ -319,7 +439,7 @@ def _refused_claim_form(form: ObjectionForm | AppealForm) -> Page | None:
     if form.validate_on_submit():
         return None
     if form.claim.errors:
-        abort(400, description="This form does not name a valid claim; nothing was recorded.")
+        abort(400, description=_("This form does not name a valid claim; nothing was recorded."))
     if isinstance(form, ObjectionForm):
         return _claim_page(form.claim.data or "", objection=form, status=400)
     return _claim_page(form.claim.data or "", appeal=form, status=400)
@@ -328,7 +448,7 @@ def _refused_claim_form(form: ObjectionForm | AppealForm) -> Page | None:
 def _posted_claim(pool: PoolService, claim_id: str) -> ClaimView:
     view = pool.claim(claim_id)
     if view is None:
-        abort(404, description=f"There is no claim {claim_id}.")
+        abort(404, description=_("There is no claim %(claim)s.", claim=claim_id))
     return view
 
 
@@ -340,32 +460,49 @@ def claim_object() -> Page:
     refused = _refused_claim_form(form)
     if refused is not None:
         return refused
-    member_id, _ = _active_member()
+    member_id, _view = _active_member()
     pool = current_pool()
     view = _posted_claim(pool, claim_id)
     if view.member == member_id:
-        abort(403, description="You cannot object to your own claim.")
+        abort(403, description=_("You cannot object to your own claim."))
     until = view.objections_until
     if view.stage is not Stage.NOTICED or until is None or pool.now() > until:
-        when = f" It closed at {until.strftime('%Y-%m-%d %H:%M UTC')}." if until else ""
-        abort(
-            409,
-            description=f"Claim {claim_id} is not open to objections now.{when} "
-            "Nothing was recorded.",
-        )
+        if until is None:
+            refusal = _(
+                "Claim %(claim)s is not open to objections now. Nothing was recorded.",
+                claim=claim_id,
+            )
+        else:
+            refusal = _(
+                "Claim %(claim)s is not open to objections now. It closed at %(when)s. "
+                "Nothing was recorded.",
+                claim=claim_id,
+                when=i18n.datetime(until),
+            )
+        abort(409, description=refusal)
     text = form.text.data or ""
     for earlier in _objections(view):
         if earlier.member == member_id and earlier.text == text:
             abort(
                 409,
-                description=f"You have already made this objection (log entry {earlier.seq}); "
-                "it was not recorded again.",
+                description=_(
+                    "You have already made this objection (log entry %(seq)d); it was not "
+                    "recorded again.",
+                    seq=earlier.seq,
+                ),
             )
     try:
         seq = pool.file_objection(claim_id, member_id, text)
     except RuleViolation as e:
         refuse_rule(e)
-    flash(f"Your objection to claim {claim_id} is in the log, entry {seq}.", "success")
+    flash(
+        _(
+            "Your objection to claim %(claim)s is in the log, entry %(seq)d.",
+            claim=claim_id,
+            seq=seq,
+        ),
+        "success",
+    )
     return redirect(url_for("member.dashboard"))
 
 
@@ -381,15 +518,21 @@ def claim_appeal() -> Page:
     pool = current_pool()
     view = _posted_claim(pool, claim_id)
     if view.member != member_id:
-        abort(403, description="Only the claimant may appeal a decision on a claim.")
+        abort(403, description=_("Only the claimant may appeal a decision on a claim."))
     if view.stage is not Stage.REJECTED or view.appeal:
         appealed = view.appeal or view.stage is Stage.APPEALED
-        why = "it has been appealed once already" if appealed else f"it is {view.stage.value}"
-        abort(
-            409,
-            description=f"Only a rejected claim can be appealed, once; {why}. "
-            "Nothing was recorded.",
-        )
+        if appealed:
+            refusal = _(
+                "Only a rejected claim can be appealed, once; it has been appealed once "
+                "already. Nothing was recorded."
+            )
+        else:
+            refusal = _(
+                "Only a rejected claim can be appealed, once; it is %(stage)s. "
+                "Nothing was recorded.",
+                stage=i18n.stage(view.stage.value),
+            )
+        abort(409, description=refusal)
     try:
         pool.appeal(claim_id, form.reason.data or "")
     except PoolRefusedError as e:
@@ -397,7 +540,10 @@ def claim_appeal() -> Page:
     except RuleViolation as e:
         refuse_rule(e)
     flash(
-        f"Your appeal of claim {claim_id} is in the log. A new, larger panel will be drawn.",
+        _(
+            "Your appeal of claim %(claim)s is in the log. A new, larger panel will be drawn.",
+            claim=claim_id,
+        ),
         "success",
     )
     return redirect(url_for("member.dashboard"))
@@ -410,5 +556,5 @@ def claim_evidence(claim_id: str, position: int) -> Page:
     view = current_pool().claim(claim_id)
     # 404 for anyone but the claimant: the answer must not say whose claim it is.
     if view is None or account is None or account.member_id != view.member:
-        abort(404, description="You have no claim with this document.")
+        abort(404, description=_("You have no claim with this document."))
     return document_response(claim_id, position)

@@ -228,6 +228,7 @@ HOME = "home"  # 302 to the signed-in role's home page
 INDEX = "index"  # 302 to /
 DASHBOARD = "dashboard"  # 302 to /dashboard
 RECEIPT = "receipt"  # 302 to this claim's receipt
+NOTICES = "notices"  # 302 to the notifications page
 FORBIDDEN = "403"
 NOT_FOUND = "404"
 
@@ -292,6 +293,11 @@ MATRIX: dict[str, dict[str, Cells]] = {
     "member.claim_object": {"POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], DASHBOARD)}},
     "member.claim_appeal": {"POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], FORBIDDEN)}},
     "member.claim_evidence": {"GET": {**MEMBERS, **dict.fromkeys(ROLES[1:4], NOT_FOUND)}},
+    # A statement is for a period the member shared in: none has closed here.
+    "member.period_statement": {"GET": {**MEMBERS, **dict.fromkeys(ROLES[1:4], NOT_FOUND)}},
+    "notices.index": {"GET": MEMBERS},
+    "notices.read": {"POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], NOTICES)}},
+    "notices.email": {"POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], NOTICES)}},
     "juror.evidence": {"GET": PANEL},
     # -- rows: operator pages --
     # The operator's pages; a successful action returns to the review queue
@@ -347,6 +353,8 @@ WRITES = {
         for e in ("member.leave", "member.claim_new", "member.claim_object")
         for r in ROLES[1:4]
     ),
+    # The member's notice settings: how far read, where mailed.
+    *((e, "POST", r) for e in ("notices.read", "notices.email") for r in ROLES[1:4]),
     # -- writes: operator pages --
     *(
         (f"operator.{name}", "POST", "operator")
@@ -427,6 +435,10 @@ def _path(endpoint: str, pool: Pool, size: int) -> str:
         # nobody filed: 404, as for anyone's claim but one's own (the claimant's
         # download is in test_member_pages).
         "member.claim_evidence": f"/claims/{'0' * 32}/evidence/0",
+        "member.period_statement": "/dashboard/periods/2026-01-07",
+        "notices.index": "/notifications",
+        "notices.read": "/notifications/read",
+        "notices.email": "/notifications/email",
         "juror.evidence": f"/juror/claims/{claim}/evidence/0",
         # -- paths: operator pages --
         "operator.claim": f"/operator/claims/{claim}",
@@ -534,6 +546,10 @@ def _form(endpoint: str, app: Flask, pool: Pool, role: str, token: str) -> dict[
         }
     if endpoint == "member.leave":
         return {"csrf_token": token, "confirm": "y"}
+    if endpoint == "notices.read":
+        return {"csrf_token": token, "through": "5"}
+    if endpoint == "notices.email":
+        return {"csrf_token": token, "email": "member@mail.example"}
     # -- forms: operator pages --
     if endpoint.startswith("operator."):
         return {"csrf_token": token, **_operator_form(endpoint, app, pool)}
@@ -611,6 +627,7 @@ def _check(outcome: str, response: TestResponse, path: str, pool: Pool, role: st
                 INDEX: "/",
                 DASHBOARD: "/dashboard",
                 RECEIPT: f"/juror/claims/{pool.claim}/1/receipt",
+                NOTICES: "/notifications",
             }[outcome]
             assert location == expected, shown
 
@@ -640,6 +657,10 @@ def test_authorization_matrix(
     if (endpoint, method, role) in WRITES:
         assert outcome not in REFUSALS
         # -- write checks: member pages (member) --
+        if endpoint.startswith("notices."):
+            assert after.size == before.size
+            assert after.rows["member_notices"] == before.rows["member_notices"] + 1
+            return
         if endpoint in ("member.leave", "member.claim_new", "member.claim_object"):
             assert after.size == before.size + 1
             stored = 1 if endpoint == "member.claim_new" else 0

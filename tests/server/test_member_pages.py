@@ -283,17 +283,25 @@ def _approve_pay_and_close(
 def _the_dashboard(
     w: _Journey, member_id: str, paid: ClaimPaid, shares: list[tuple[date, int]], vkey: str
 ) -> None:
-    """The dashboard: each deduction and the command that checks it."""
+    """The dashboard: each deduction with its statement, which carries the
+    commands that check it, one per block; the latest period's on the
+    dashboard too."""
     dashboard = text_of(w.claimant.get("/dashboard"))
     for period, share in shares:
-        command = f"mutualog verify-deduction --member {member_id} --period {period.isoformat()}"
-        assert command in dashboard
-        fetch = f"mutualog fetch deduction http://localhost --member {member_id} --period {period}"
-        assert fetch in dashboard
         whole, cents = divmod(share, 100)
         assert f"¥{whole:,}.{cents:02d}" in dashboard
-    assert f"mutualog trust {ORIGIN} {vkey}" in dashboard
-    assert "mutualog sync http://localhost" in dashboard
+        link = f"/dashboard/periods/{period.isoformat()}"
+        assert f'href="{link}"' in dashboard
+        statement = text_of(w.claimant.get(link))
+        fetch = f"mutualog fetch deduction http://localhost --member {member_id} --period {period}"
+        check = f"mutualog verify-deduction --member {member_id} --period {period.isoformat()}"
+        assert f'<code id="cmd-fetch">{fetch}</code>' in statement
+        assert f'<code id="cmd-verify">{check}</code>' in statement
+    latest = shares[-1][0].isoformat()
+    latest_check = f"mutualog verify-deduction --member {member_id} --period {latest}"
+    assert f'<code id="cmd-verify">{latest_check}</code>' in dashboard
+    assert f'<code id="cmd-trust">mutualog trust {ORIGIN} {vkey}</code>' in dashboard
+    assert '<code id="cmd-sync">mutualog sync http://localhost</code>' in dashboard
     assert paid.period in {p for p, _ in shares}
 
 

@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from server import i18n
 from server.presenters.claim import claim_actions, claim_steps, objection_texts
 from verifiable.log.bodies import Body, ClaimAnswered
 from verifiable.log.entry import parse_entry
@@ -101,10 +102,11 @@ def test_the_steps_word_each_fact(history: History) -> None:
     assert steps["Filed"].detail.endswith(
         f"{documents} document{'s' if documents != 1 else ''} committed."
     )
+    assert i18n.yuan(view.requested) in steps["Filed"].detail
     assert steps["Notice"].seqs == (record.notice.seq,)
     assert steps["Objections"].state == "done"  # the claim is no longer at its notice
     assert steps["Payout"].detail.endswith(
-        f"paid, shared in the period of {record.paid.period.isoformat()}."
+        f"paid, shared in the period of {i18n.date(record.paid.period)}."
     )
     assert steps["Payout"].seqs == (record.paid.seq,)
 
@@ -115,9 +117,7 @@ def test_an_open_objection_window_is_the_current_step(history: History) -> None:
     noticed = dataclasses.replace(view, stage=Stage.NOTICED)
     until = record.notice.objections_until
     (step,) = [s for s in claim_steps(noticed, record, until) if s.label == "Objections"]
-    assert step.state == "current" and step.detail.endswith(
-        f"open until {until.strftime('%Y-%m-%d %H:%M UTC')}."
-    )
+    assert step.state == "current" and step.detail.endswith(f"open until {i18n.datetime(until)}.")
     later = until + timedelta(seconds=1)
     (step,) = [s for s in claim_steps(noticed, record, later) if s.label == "Objections"]
     assert step.state == "done" and "closed" in step.detail

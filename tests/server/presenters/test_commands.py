@@ -20,10 +20,14 @@ def test_each_deduction_gets_the_two_commands_that_check_it() -> None:
         date(2026, 1, 5),
         1234,
         17,
-        f"mutualog fetch deduction https://pool.example --member {MEMBER} --period 2026-01-05\n"
-        f"mutualog verify-deduction --member {MEMBER} --period 2026-01-05",
+        (
+            f"mutualog fetch deduction https://pool.example --member {MEMBER} --period 2026-01-05",
+            f"mutualog verify-deduction --member {MEMBER} --period 2026-01-05",
+        ),
     )
-    assert rows[1].commands.endswith("--period 2026-01-12")
+    assert rows[1].commands[1].endswith("--period 2026-01-12")
+    # One command each: nothing a shell would read as two.
+    assert all("\n" not in c and ";" not in c for row in rows for c in row.commands)
     assert deduction_rows([], "https://pool.example", MEMBER) == []
 
 
