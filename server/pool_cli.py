@@ -3,7 +3,8 @@ the operator's web pages.
 
 Each command calls one method of :class:`server.pool_service.PoolService`,
 built as the web application builds it (the instance's settings, its log
-key, the system clock), and prints what was appended.  A refusal — a claim
+key, the system clock — in a demo instance the demo's clock, which the
+operator's page moves), and prints what was appended.  A refusal — a claim
 at the wrong stage, a window still open, bad input — is one line on stderr
 with exit status 2, and nothing is appended or stored.
 """
