@@ -22,19 +22,21 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from itertools import islice
 
 from server.context import current_log
 from server.log_index import StoredLogIndex, stored_index
 from server.pool_app import current_pool
 from verifiable.log.bodies import Outcome, PeriodClosed
+from verifiable.log.entry import parse_entry
 from verifiable.log.fields import JSONValue, format_date, format_time
 from verifiable.pool.log_index import ClaimRecord, DecisionRecord, LogIndex, PanelRecord
 from verifiable.pool.periods import Ledger
 from verifiable.pool.state import ClaimView, PoolState, Stage
 
 __all__ = [
+    "UNDECIDED",
     "ClaimFigures",
     "Overview",
     "PeriodRow",
@@ -43,6 +45,10 @@ __all__ = [
     "current_figures",
     "yuan",
 ]
+
+
+#: The outcome key of the claims not decided yet (``Overview.claims_by_outcome``).
+UNDECIDED = "undecided"
 
 
 def yuan(fen: int) -> str:
@@ -80,6 +86,13 @@ def _decisions_by_outcome(index: LogIndex) -> dict[str, int]:
     return {outcome.value: counts[outcome.value] for outcome in Outcome}
 
 
+def _claims_by_outcome(views: Iterable[ClaimView]) -> tuple[tuple[str, int], ...]:
+    """Claims by their latest decision's outcome, every outcome listed (0
+    if none), then :data:`UNDECIDED` for the claims not decided yet."""
+    counts = Counter(v.outcome.value if v.outcome else UNDECIDED for v in views)
+    return (*((o.value, counts[o.value]) for o in Outcome), (UNDECIDED, counts[UNDECIDED]))
+
+
 # --- the figures -----------------------------------------------------------------
 
 
@@ -105,6 +118,7 @@ class Overview:
     claims: int
     claims_by_stage: tuple[tuple[str, int], ...]
     decisions_by_outcome: tuple[tuple[str, int], ...]
+    claims_by_outcome: tuple[tuple[str, int], ...]
     cases: tuple[tuple[str, int], ...]
     paid_count: int
     paid_total: int
@@ -262,6 +276,7 @@ class PublicFigures:
             claims=len(views),
             claims_by_stage=tuple(sorted(stages.items())),
             decisions_by_outcome=tuple(decisions.items()),
+            claims_by_outcome=_claims_by_outcome(views),
             cases=tuple(sorted(cases.items())),
             paid_count=len(paid),
             paid_total=sum(paid),
@@ -282,6 +297,17 @@ class PublicFigures:
     def claims(self, offset: int, limit: int) -> list[ClaimFigures]:
         """Claims ``offset`` to ``offset + limit - 1`` in filing order."""
         return self._figures(islice(self.state.claims(), offset, offset + limit))
+
+    def entry_times(self, seqs: Iterable[int]) -> dict[int, datetime]:
+        """The time of each entry in ``seqs`` (e.g. the claims' filings, for
+        the dates the pages show): one read of each entry, not of the log."""
+        store = current_log().store
+        times = {}
+        for seq in set(seqs):
+            data = store.entry(seq) if seq < self.size else None
+            if data is not None:
+                times[seq] = parse_entry(data, seq=seq).time
+        return times
 
     def claim(self, claim_id: str) -> ClaimFigures | None:
         view = self.state.claim(claim_id)

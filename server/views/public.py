@@ -1,9 +1,14 @@
 """Blueprint ``public``: the pool's public pages, for anyone, signed in or not.
 
-* ``/pool`` — the overview: members, claims by stage and outcome, aid paid,
-  the money totals and every closed period's figures;
+* ``/pool`` — the overview: the latest share per member first, charts of
+  the shares, the members and the claims' outcomes, then members, claims by
+  stage and outcome, aid paid, the money totals and the periods' figures;
 * ``/pool/claims`` — the claims, a page at a time; ``/pool/claims/<id>`` —
-  one claim's public notice, panels, tallies, decision and payout;
+  one claim's public notice, objections and answers, panels, tallies,
+  decision and payout, with a link to object while members may;
+* ``/pool/rules`` — the rulebook in force in plain words, its log entry and
+  its history of changes; ``/pool/faq`` — what the log shows, what stays
+  private, how to check;
 * ``/log`` — the latest signed checkpoint and the log's verifier key;
 * ``/verify`` — how members, jurors and auditors check all this, with the
   commands filled in for this server (:mod:`server.presenters.commands`).
@@ -22,8 +27,21 @@ from flask import Blueprint, render_template, request
 
 from server.context import current_log
 from server.errors import BadParameterError, NotFoundError
+from server.pool_app import current_pool
 from server.pool_figures import current_figures
+from server.presenters.claim import objection_texts
 from server.presenters.commands import verify_commands
+from server.presenters.public import (
+    CHART_PERIODS,
+    claim_clock,
+    latest_share,
+    percent,
+    pool_charts,
+    rule_words,
+    rules_page,
+    words,
+)
+from server.views.pages import entry_body
 from server.views.params import parse_size, query_args
 from server.web_errors import add_html_errors
 from verifiable.errors import MalformedError
@@ -44,10 +62,15 @@ PAGE_SIZE = 50
 def overview() -> str:
     query_args(())
     figures = current_figures()
+    periods = figures.periods()
+    overview = figures.overview()
     return render_template(
         "public/overview.html",
-        overview=figures.overview(),
-        periods=figures.periods(),
+        overview=overview,
+        share=latest_share(periods, figures.state),
+        charts=pool_charts(periods, overview),
+        periods=periods[-CHART_PERIODS:][::-1],
+        periods_left_out=max(0, len(periods) - CHART_PERIODS),
         size=figures.size,
     )
 
@@ -63,9 +86,11 @@ def claims() -> str:
     pages = max(1, -(-total // PAGE_SIZE))
     if page > pages:
         raise NotFoundError(f"There is no page {page}: the {total} claims fill {pages} pages.")
+    shown = figures.claims((page - 1) * PAGE_SIZE, PAGE_SIZE)
     return render_template(
         "public/claims.html",
-        claims=figures.claims((page - 1) * PAGE_SIZE, PAGE_SIZE),
+        claims=shown,
+        filed=figures.entry_times(c.record.filed_seq for c in shown),
         page=page,
         pages=pages,
         total=total,
@@ -85,7 +110,36 @@ def claim(claim_id: str) -> str:
     found = figures.claim(claim_id)
     if found is None:
         raise NotFoundError(f"The log has no claim {claim_id}.")
-    return render_template("public/claim.html", claim=found, size=figures.size)
+    view, record = found.view, found.record
+    filed = figures.entry_times([record.filed_seq])[record.filed_seq]
+    answers = [entry_body(seq) for seq in record.answers]
+    return render_template(
+        "public/claim.html",
+        claim=found,
+        clock=claim_clock(view, record, filed, current_pool().now()),
+        objections=objection_texts([(seq, entry_body(seq)) for seq in record.objections], answers),
+        size=figures.size,
+    )
+
+
+@public.get("/pool/rules")
+def rules() -> str:
+    query_args(())
+    figures = current_figures()
+    return render_template(
+        "public/rules.html",
+        page=rules_page(figures.state, current_pool().now()),
+        size=figures.size,
+        words=words,
+        percent=percent,
+        rule_words=rule_words,
+    )
+
+
+@public.get("/pool/faq")
+def faq() -> str:
+    query_args(())
+    return render_template("public/faq.html")
 
 
 @public.get("/log")

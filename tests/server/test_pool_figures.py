@@ -221,30 +221,47 @@ def _cells(row: str) -> dict[str, str]:
     }
 
 
+def _codes(html: str) -> dict[str, str]:
+    """The log's codes behind the words a page shows (``data-code``), by field."""
+    return dict(
+        (name, code)
+        for code, name in re.findall(r'data-code="([^"]*)" data-field="([a-z_]+)"', html)
+    )
+
+
+def _count(shown: str) -> int:
+    """A count as the page writes it, with its thousands separators."""
+    assert re.fullmatch(r"[0-9]{1,3}(?:,[0-9]{3})*", shown), shown
+    return int(shown.replace(",", ""))
+
+
 def test_the_overview_page_shows_the_replays_figures(pool: Pool) -> None:
     summary, state = pool.result.summary, pool.result.state
     page = _page(pool, "/pool")
-    assert int(_by_id(page, "size")) == summary.entries
-    assert int(_by_id(page, "members")) == summary.members
-    assert int(_by_id(page, "members-left")) == summary.members_left
-    assert int(_by_id(page, "jurors")) == summary.jurors
-    assert int(_by_id(page, "claims")) == summary.claims
-    assert int(_by_id(page, "periods-closed")) == summary.periods_closed
+    assert _count(_by_id(page, "size")) == summary.entries
+    assert _count(_by_id(page, "members")) == summary.members
+    assert _count(_by_id(page, "members-left")) == summary.members_left
+    assert _count(_by_id(page, "jurors")) == summary.jurors
+    assert _count(_by_id(page, "claims")) == summary.claims
+    assert _count(_by_id(page, "periods-closed")) == summary.periods_closed
     paid = [body.amount for _, body in _bodies(pool, ClaimPaid)]
-    assert int(_by_id(page, "paid-count")) == len(paid)
+    assert _count(_by_id(page, "paid-count")) == len(paid)
     assert fen(_by_id(page, "paid-total")) == sum(paid)
     for name in ("collected", "aid", "fees", "refunds", "surplus"):
         assert fen(_by_id(page, f"ledger-{name}")) == getattr(summary.ledger, name), name
     for stage, count in summary.claims_by_stage:
-        found = re.search(rf'data-stage="{stage}"><th scope="row">{stage}</th><td>(\d+)<', page)
-        assert found and int(found[1]) == count, stage
+        found = re.search(rf'data-stage="{stage}"><th scope="row">[^<]+</th><td>([0-9,]+)<', page)
+        assert found and _count(found[1]) == count, stage
+    # The latest share first, then the periods newest first.
+    last = state.closed_periods[-1]
+    assert fen(_by_id(page, "share")) == last.share
     rows = re.findall(r'<tr id="period-([0-9-]+)">(.*?)</tr>', page, re.S)
     assert len(rows) == len(state.closed_periods)
-    for (period, row), closed in zip(rows, state.closed_periods, strict=True):
+    for (period, row), closed in zip(rows, reversed(state.closed_periods), strict=True):
         assert period == closed.period.isoformat()
         cells = _cells(row)
         for name in ("claims_count", "sharing", "roster_size"):
-            assert int(cells[name]) == getattr(closed, name), name
+            assert _count(cells[name]) == getattr(closed, name), name
         for name in ("claims_total", "fee", "refunds", "surplus_in", "surplus_out", "share"):
             assert fen(cells[name]) == getattr(closed, name), name
         assert fen(cells["collected"]) == closed.collected
@@ -257,7 +274,7 @@ def test_the_claims_pages_show_every_claim(pool: Pool) -> None:
     while True:
         html = _page(pool, f"/pool/claims?page={page}")
         shown += [
-            (c, _cells(row))
+            (c, _cells(row) | {f"{k}_code": v for k, v in _codes(row).items()})
             for c, row in re.findall(r'<tr id="claim-([0-9a-f]{32})">(.*?)</tr>', html, re.S)
         ]
         if 'rel="next"' not in html:
@@ -267,8 +284,9 @@ def test_the_claims_pages_show_every_claim(pool: Pool) -> None:
     assert [c for c, _ in shown] == [v.id for v in views]
     for (_, cells), view in zip(shown, views, strict=True):
         assert fen(cells["requested"]) == view.requested
-        assert cells["stage"] == view.stage.value
-        assert cells["decision"] == (view.outcome.value if view.outcome else "—")
+        assert cells["stage_code"] == view.stage.value
+        assert cells["decision_code"] == (view.outcome.value if view.outcome else "")
+        assert cells["category_code"] == view.category
         assert cells["paid"] == (yuan(view.amount) if view.stage is Stage.PAID else "—")
 
 
@@ -279,14 +297,15 @@ def test_each_claim_page_shows_its_tallies_and_links(pool: Pool) -> None:
         decided.setdefault(body.claim, []).append((seq, body))
     for view in pool.result.state.claims():
         page = _page(pool, f"/pool/claims/{view.id}")
-        assert _by_id(page, "stage") == view.stage.value
+        found = re.search(r'id="stage" data-code="([a-z_]+)"', page)
+        assert found and found[1] == view.stage.value
         assert fen(_by_id(page, "requested")) == view.requested
         for seq, d in decided.get(view.id, []):
             end = "</article>" if d.round else "</p>"
             block = re.search(rf'id="round-{d.round}">(.*?){end}', page, re.S)
             assert block, (view.id, d.round)
             cells = _cells(block[1])
-            assert cells["outcome"] == d.outcome.value.replace("_", " ")
+            assert _codes(block[1])["outcome"] == d.outcome.value
             if d.round:
                 assert int(cells["approvals"]) == d.approvals
                 assert int(cells["rejections"]) == d.rejections

@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
+from functools import partial
 from html import unescape
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -15,7 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from markupsafe import escape
 
-from server import create_app
+from server import create_app, i18n
 from server.cli import cli
 from server.db import make_engine, upgrade
 from server.pool_app import current_pool
@@ -25,8 +28,10 @@ from tests.clock import FixedClock
 from tests.server.demo_helpers import DemoBuild, clear_environment, demo_app, shared_demo
 from tests.server.pool_helpers import PDF, RULES, add_members, make_pool_app, row_counts
 from tests.server.test_demo_privacy import Needle, Private, private_of, scan
+from verifiable.log.entry import parse_entry
+from verifiable.pool.rules import DEFAULT_RULES
 
-PAGES = ("/pool", "/pool/claims", "/log", "/verify")
+PAGES = ("/pool", "/pool/claims", "/pool/rules", "/log", "/verify")
 
 
 @pytest.fixture(autouse=True)
@@ -234,6 +239,248 @@ def test_notice_text_is_escaped_and_the_pages_follow_the_log(
         assert escape(hostile) in page
         assert client.get(f"/api/v1/pool/claims/{claim}").get_json()["notice"]["text"] == hostile
         assert row_counts(engine) == before
+    finally:
+        app.extensions["mutualog"].engine.dispose()
+        engine.dispose()
+
+
+# --- the share first, the charts, the rules, a claim by the clock (issue 11) -------
+
+ZH = {"Accept-Language": "zh-CN"}
+
+
+def _zh(client: FlaskClient, path: str) -> str:
+    response = client.get(path, headers=ZH)
+    assert response.status_code == 200, path
+    page = response.get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page
+    return page
+
+
+def _table(page: str, id_: str) -> list[tuple[str, int, str]]:
+    """A chart's table: each row's label, the number it is drawn from, and the
+    number as the page writes it."""
+    table = re.search(rf'<table id="{id_}">(.*?)</table>', page, re.S)
+    assert table, id_
+    rows = re.findall(
+        r'<tr><th scope="row">([^<]*)</th><td data-value="(-?\d+)">([^<]*)</td></tr>', table[1]
+    )
+    return [(unescape(label), int(value), unescape(shown)) for label, value, shown in rows]
+
+
+def _svg(page: str, id_: str) -> str:
+    found = re.search(rf'<svg [^>]*id="{id_}-svg".*?</svg>', page, re.S)
+    assert found, id_
+    return found[0]
+
+
+def test_the_pool_page_opens_with_the_share_per_member(client: FlaskClient, app: Flask) -> None:
+    periods = client.get("/api/v1/pool/periods").get_json()["periods"]
+    last = periods[-1]
+    for page, heading in (
+        (_text(client, "/pool"), "Share per member"),
+        (_zh(client, "/pool"), "每人分摊金额"),
+    ):
+        # The share comes before every other figure and chart.
+        order = [
+            page.index(f'id="{id_}"') for id_ in ("share", "chart-share", "members", "periods")
+        ]
+        assert order == sorted(order)
+        assert f'<h2 id="share-heading">{heading}</h2>' in page
+        shown = re.search(r'<p class="share-figure" id="share">([^<]*)</p>', page)
+        assert shown and shown[1] == yuan(last["share"])
+        assert f'href="/api/v1/entries/{last["seq"]}"' in page
+    page = _text(client, "/pool")
+    assert f'<dd id="sharing">{last["sharing"]:,}</dd>' in page
+    # Deducted on the rules' deduction day paired with the period's notice day.
+    deducted = DEFAULT_RULES.deduction_date(date.fromisoformat(last["period"]))
+    with app.test_request_context():
+        assert f'<dd id="deducted">{i18n.date(deducted)}</dd>' in page
+    with app.test_request_context(headers=ZH):
+        assert f'<dd id="deducted">{i18n.date(deducted)}</dd>' in _zh(client, "/pool")
+        assert "扣款日" in _zh(client, "/pool")
+
+
+def test_the_charts_draw_the_logged_numbers_in_both_languages(client: FlaskClient) -> None:
+    periods = client.get("/api/v1/pool/periods").get_json()["periods"][-24:]
+    claims = client.get("/api/v1/pool/claims?limit=1000").get_json()["claims"]
+    by_outcome = {o: 0 for o in ("approved", "rejected", "no_quorum", "ineligible", "undecided")}
+    for claim in claims:
+        by_outcome[claim["decision"] or "undecided"] += 1
+    for page in (_text(client, "/pool"), _zh(client, "/pool")):
+        shares = _table(page, "chart-share-table")
+        assert [v for _, v, _ in shares] == [p["share"] for p in periods]
+        assert [s for _, _, s in shares] == [yuan(p["share"]) for p in periods]
+        members = _table(page, "chart-members-table")
+        assert [v for _, v, _ in members] == [p["sharing"] for p in periods]
+        assert [s for _, _, s in members] == [f"{p['sharing']:,}" for p in periods]
+        outcomes = _table(page, "chart-outcomes-table")
+        assert [v for _, v, _ in outcomes] == list(by_outcome.values())
+        for id_ in ("chart-share", "chart-members", "chart-outcomes"):
+            svg = _svg(page, id_)
+            assert f'aria-labelledby="{id_}-caption"' in svg and 'role="img"' in svg
+            assert "<script" not in svg and "style=" not in svg and "href" not in svg
+            assert f'<figcaption id="{id_}-caption">' in page
+        # One bar per period; one row per outcome.
+        assert _svg(page, "chart-share").count("<rect ") == len(periods)
+        assert _svg(page, "chart-outcomes").count("<rect ") == len(by_outcome)
+        # Nothing on the page for a browser to fetch from elsewhere or run inline.
+        assert "style=" not in page and "<style" not in page
+        assert not re.search(r'<script(?![^>]*src="/static/)', page)
+    english, chinese = _text(client, "/pool"), _zh(client, "/pool")
+    assert "Claims by outcome" in english and "not decided yet" in english
+    assert "按结果统计的互助申请" in chinese and "尚未决定" in chinese
+    assert "too few votes" not in chinese
+
+
+def test_the_claims_list_shows_filing_dates_and_words(
+    client: FlaskClient, demo: DemoBuild, app: Flask
+) -> None:
+    entries = demo.entries()
+    page = _text(client, "/pool/claims")
+    chinese = _zh(client, "/pool/claims")
+    rows = re.findall(r'<tr id="claim-([0-9a-f]{32})">(.*?)</tr>', page, re.S)
+    zh_rows = dict(re.findall(r'<tr id="claim-([0-9a-f]{32})">(.*?)</tr>', chinese, re.S))
+    claims = {
+        c["claim"]: c for c in client.get("/api/v1/pool/claims?limit=1000").get_json()["claims"]
+    }
+    assert rows
+    for claim_id, row in rows:
+        filed = parse_entry(entries[claims[claim_id]["filed_seq"]]).time
+        found = re.search(r'data-field="filed"><time datetime="([^"]+)">([^<]*)</time>', row)
+        assert found and found[1] == filed.isoformat()
+        with app.test_request_context():
+            assert found[2] == i18n.date(filed)
+        with app.test_request_context(headers=ZH):
+            assert i18n.date(filed) in zh_rows[claim_id]
+            assert i18n.category(claims[claim_id]["category"]) in zh_rows[claim_id]
+        # No entry number in the filing's column, and categories in words.
+        assert "_" not in re.sub(r'data-[a-z]+="[^"]*"', "", row)
+    assert "其他重大疾病" in chinese or "癌症" in chinese
+
+
+def _value(page: str, id_: str) -> int:
+    found = re.search(rf'id="{id_}" data-value="(\d+)"', page)
+    assert found, id_
+    return int(found[1])
+
+
+def test_the_rules_page_states_the_rulebook_in_force(client: FlaskClient, app: Flask) -> None:
+    with app.app_context():
+        state = current_pool().state()
+        changes = state.rule_changes
+        rules = state.rules_at(current_pool().now())
+    assert rules is not None
+    for page in (_text(client, "/pool/rules"), _zh(client, "/pool/rules")):
+        value = partial(_value, page)
+        assert value("waiting-days") == rules.waiting_days
+        assert value("filing-days") == rules.filing_days
+        assert value("fee") == rules.fee_rate_bp
+        assert value("share-cap") == rules.share_cap_per_claim
+        assert value("objection-days") == rules.objection_days
+        assert value("panel-size") == rules.panel_size
+        assert value("voting-days") == rules.voting_days
+        assert value("quorum") == rules.quorum(rules.panel_size)
+        assert value("threshold") == rules.threshold_bp
+        assert value("appeals") == rules.appeal_days
+        assert value("jurors") == rules.seasoning_days
+        caps = dict(
+            re.findall(
+                r'<tr data-band="([0-9-]+)"><th scope="row">[^<]*</th><td data-value="(\d+)">', page
+            )
+        )
+        assert {band: int(cap) for band, cap in caps.items()} == {
+            c.band.value: c.cap for c in rules.caps
+        }
+        for c in rules.caps:
+            assert yuan(c.cap) in page
+        calendar = re.findall(r'data-notice="(\d+)" data-deduction="(\d+)"', page)
+        assert calendar == [
+            (str(n), str(d)) for n, d in zip(rules.notice_days, rules.deduction_days, strict=True)
+        ]
+        # Every change, newest first, each with its entry.
+        history = re.findall(r'<tr id="change-(\d+)" data-status="([a-z_]+)">', page)
+        assert [int(seq) for seq, _ in history] == [c.seq for c in reversed(changes)]
+        assert [s for _, s in history].count("in_force") == 1
+        for change in changes:
+            assert f'href="/api/v1/entries/{change.seq}"' in page
+    english, chinese = _text(client, "/pool/rules"), _zh(client, "/pool/rules")
+    assert f"{rules.waiting_days} days" in english and "The pool's rules" in english
+    assert f"{rules.waiting_days} 天" in chinese and "互助计划规则" in chinese
+    assert "8%" in english and "8%" in chinese
+
+
+def test_the_faq_and_the_rules_are_linked_from_the_pool(client: FlaskClient) -> None:
+    overview = _text(client, "/pool")
+    assert 'href="/pool/rules"' in overview and 'href="/pool/faq"' in overview
+    faq = _text(client, "/pool/faq")
+    assert "What stays private?" in faq and 'href="/verify"' in faq
+    assert "哪些信息不公开" in _zh(client, "/pool/faq")
+    for path in ("/verify", "/log"):
+        english, chinese = _text(client, path), _zh(client, path)
+        assert english != chinese
+    verify = _zh(client, "/verify")
+    # One command per block, each copied on its own.
+    commands = re.findall(
+        r'<div class="command">\s*<pre><code id="(cmd-[a-z-]+)">([^<]*)</code></pre>\s*<button',
+        verify,
+    )
+    assert len(commands) == 9
+    assert all("\n" not in text for _, text in commands)
+    assert "自己核验" in verify
+
+
+def _objected_pool(sqlite_url: str, tmp_path: Path) -> tuple[Flask, FixedClock, str, Any]:
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    clock = FixedClock()
+    app = make_pool_app(engine, tmp_path, clock)
+    with app.app_context():
+        pool = current_pool()
+        pool.start(RULES)
+        members = list(add_members(pool, 3, "member", clock()))
+        clock.advance(days=11)
+        upload = Upload(PDF, "application/pdf", "a.pdf")
+        claim = pool.file_claim(members[0], "cancer", 5_000_000, clock().date(), [upload])
+        pool.publish_notice(claim, "A member aged 18-39 asks for aid for cancer.")
+        objection = pool.file_objection(claim, members[1], "The invoice date looks wrong.")
+        pool.answer(claim, objection, "The hospital corrected it; see the second invoice.")
+    return app, clock, claim, engine
+
+
+def test_a_claim_page_offers_to_object_while_the_window_is_open(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    app, clock, claim, engine = _objected_pool(sqlite_url, tmp_path)
+    try:
+        client = app.test_client()
+        path = f"/pool/claims/{claim}"
+        page = _text(client, path)
+        assert 'data-open="yes"' in page and "Members may object until" in page
+        assert "could object" not in page
+        action = re.search(
+            r'<p class="actions" id="object-action">\s*<a class="button" href="([^"]+)"', page
+        )
+        assert action and action[1] == f"/claims/{claim}#object"
+        # The objection and its answer, as logged, for anyone to read.
+        assert "The invoice date looks wrong." in page
+        assert "The hospital corrected it; see the second invoice." in page
+        chinese = _zh(client, path)
+        assert "会员可在" in chinese and "对这个申请提出异议" in chinese
+        assert "Members may object" not in chinese
+        # The filing date and the diagnosis month.
+        assert re.search(r'id="filed"><time datetime="2026-01-12T', page)
+        assert re.search(r'id="diagnosed">Jan 2026<', page)
+        assert re.search(r'id="diagnosed">2026年1月<', chinese)
+        # The window closes: the past tense, and no action.
+        clock.advance(days=3)
+        page = _text(client, path)
+        assert 'data-open="no"' in page and "Members could object until" in page
+        assert "object-action" not in page and "may object until" not in page
+        chinese = _zh(client, path)
+        assert "异议期已于" in chinese and "对这个申请提出异议" not in chinese
+        # The member's form the action leads to is there (sign-in first).
+        assert client.get(f"/claims/{claim}").status_code == 302
     finally:
         app.extensions["mutualog"].engine.dispose()
         engine.dispose()
