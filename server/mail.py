@@ -42,6 +42,7 @@ from server.notifications import (
     Notice,
     NoticeKind,
     Recipient,
+    claims_by_member,
     mark_mailed,
     notices_by_member,
     recipients,
@@ -145,8 +146,10 @@ def send_notices(app: Flask, settings: MailSettings, url: str, now: datetime) ->
     sent = failed = 0
     with app.app_context():
         wanted = recipients(engine)
-        with stored_index(engine).at() as index:
-            found = notices_by_member(index, {r.member_id for r in wanted})
+        held = stored_index(engine)
+        with held.at() as index:
+            members = {r.member_id for r in wanted}
+            found = notices_by_member(index, members, claims_by_member(held))
         state = holder.service().state()
         for recipient in wanted:
             pending = [
