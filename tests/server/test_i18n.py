@@ -462,6 +462,7 @@ def test_an_expired_form_comes_back_with_what_was_typed(
     assert notice in shown
     assert 'value="alice_typed"' in shown
     assert PASSWORD not in shown  # a password is never written back into a page
+    assert ("Passwords are never kept" if accept == "en" else "密码不会保留") in shown
     assert re.search(r'name="csrf_token"[^>]*value="[^"]+"', shown), "a fresh token to resubmit"
     with page_engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM accounts")).scalar() == 0
