@@ -51,6 +51,7 @@ __all__ = [
     "LeaveForm",
     "ObjectionForm",
     "ReadForm",
+    "evidence_refusal",
     "parse_yuan",
 ]
 
@@ -91,6 +92,46 @@ def _log_text(field: StringField | TextAreaField, where: str) -> str:
         raise ValidationError(as_sentence(detail)) from e
     field.data = text
     return text
+
+
+_DOCUMENT = r"document (?P<n>[0-9]+): "
+_EVIDENCE_REFUSALS = (
+    (re.compile(_DOCUMENT + r"type '(?P<kind>[^']*)' is not accepted"), "type"),
+    (re.compile(_DOCUMENT + r"the file is empty"), "empty"),
+    (re.compile(_DOCUMENT + r"the content is not a (?P<kind>\S+) file"), "content"),
+    (re.compile(_DOCUMENT + r"the file name is longer"), "name"),
+)
+
+
+def evidence_refusal(message: str) -> str:
+    """The private store's refusal of a document (``document 2: the file is
+    empty``), in the page's language; its own sentence for any other."""
+    for pattern, kind in _EVIDENCE_REFUSALS:
+        found = pattern.match(message)
+        if found is None:
+            continue
+        n = int(found.group("n"))
+        if kind == "type":
+            return str(
+                _(
+                    "Document %(n)d: the type %(kind)s is not accepted; choose a PDF, PNG or "
+                    "JPEG file.",
+                    n=n,
+                    kind=found.group("kind"),
+                )
+            )
+        if kind == "empty":
+            return str(_("Document %(n)d: the file is empty.", n=n))
+        if kind == "content":
+            return str(
+                _(
+                    "Document %(n)d: the content is not a %(kind)s file.",
+                    n=n,
+                    kind=found.group("kind"),
+                )
+            )
+        return str(_("Document %(n)d: the file name is too long; rename the file.", n=n))
+    return as_sentence(message)
 
 
 class JoinForm(FlaskForm):

@@ -25,7 +25,15 @@ from server.charts import bar_chart
 from server.context import current_log
 from server.errors import BadParameterError
 from server.forms import as_sentence
-from server.member_forms import AppealForm, ClaimForm, JoinForm, LeaveForm, ObjectionForm
+from server.member_forms import (
+    AppealForm,
+    ClaimForm,
+    JoinForm,
+    LeaveForm,
+    ObjectionForm,
+    evidence_refusal,
+)
+from server.notifications import claims_by_member
 from server.pool_app import current_pool
 from server.pool_figures import current_figures
 from server.pool_service import PoolRefusedError, PoolService
@@ -97,9 +105,19 @@ def dashboard() -> Page:
         ),
         total=sum(d.share for d in deductions),
         upcoming=upcoming,
-        claims=[c for c in state.claims() if c.member == member_id],
+        claims=_own_claims(pool, member_id),
         setup=verify_commands(log.origin, log.verifier().to_vkey(), log_url),
     )
+
+
+def _own_claims(pool: PoolService, member_id: str) -> list[ClaimView]:
+    """The member's claims in filing order, found through the map of who
+    filed what (not by walking every claim of the pool)."""
+    held = log_index(pool)
+    with held.at() as index:
+        filed = list(claims_by_member(held).update(index).filed.get(member_id, ()))
+    state = pool.state()
+    return [view for view in (state.claim(c) for c in filed) if view is not None]
 
 
 # --- a period's statement -------------------------------------------------------------
@@ -358,7 +376,7 @@ def claim_new() -> Page:
             member_id, form.category.data or "", form.fen, diagnosed, uploads
         )
     except InvalidInputError as e:
-        add_error(form.evidence, as_sentence(e.message))
+        add_error(form.evidence, evidence_refusal(e.message))
         return _render_claim_form(form, view, 400)
     except PoolRefusedError as e:
         abort(409, description=as_sentence(str(e)))

@@ -267,3 +267,28 @@ def test_the_dashboard_chart_is_the_deductions(app: Flask, clock: FixedClock) ->
     assert copied[-1].startswith("mutualog verify-deduction --member ")
     chinese = text_of(_chinese(sign_in(app, built.claimant)).get("/dashboard"))
     assert "下次扣款" in chinese and "2026年2月28日" in chinese and "Next deduction" not in chinese
+
+
+# --- the member's forms and claim page in both languages --------------------------------
+
+
+def test_the_claim_form_and_status_page_in_both_languages(app: Flask, clock: FixedClock) -> None:
+    built = build(app, clock)
+    client = sign_in(app, built.claimant)
+    english = text_of(client.get("/claims/new"))
+    assert "Illness category" in english and ">cancer<" in english
+    status = _words(text_of(client.get(f"/claims/{built.claim}")))
+    assert "Filed" in status and "Payout" in status
+    assert "¥50,000.00 requested for cancer" in status
+    chinese = _chinese(sign_in(app, built.claimant))
+    form = text_of(chinese.get("/claims/new"))
+    assert "疾病类别" in form and "癌症" in form and "Illness category" not in form
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form)
+    assert token is not None
+    fields = {"csrf_token": token.group(1), "category": "cancer", "amount": "12.345"}
+    refused = chinese.post("/claims/new", data={**fields, "diagnosed": "2026-01-01"})
+    assert refused.status_code == 400
+    assert "最多两位小数" in text_of(refused) and "two decimals" not in text_of(refused)
+    page = _words(text_of(chinese.get(f"/claims/{built.claim}")))
+    assert "已提交" in page and "发放" in page and "2026年1月" in page
+    assert "Filed" not in page and "requested" not in page
