@@ -39,7 +39,7 @@ from server.presenters.juror import receipt_commands, receipt_filename, time_lef
 from server.private.errors import AlreadyVotedError
 from server.private.evidence import list_evidence
 from server.views.pages import Page, document_response, signed_in_member
-from server.web_errors import add_html_errors
+from server.web_errors import add_html_errors, keeps_input
 from verifiable.errors import RuleViolation
 from verifiable.log.bodies import Choice
 from verifiable.pool.state import Stage
@@ -97,27 +97,44 @@ def panels() -> Page:
     return render_template("juror/index.html", panels=open_panels, now=now)
 
 
-@juror.get("/juror/claims/<claim_id>")
-@member_required
-def case(claim_id: str) -> Page:
-    juror_id = _juror_id()
+def _case_page(juror_id: str, claim_id: str, form: VoteForm | None = None) -> Page:
+    """The claim's case with the vote form: a fresh one, or ``form`` as it was
+    sent and refused (400), with what the juror typed."""
     pool = current_pool()
     view = pool.claim(claim_id)
     if view is None or juror_id not in view.jurors:
         abort(403, description=_("You are not on a panel of this claim."))
-    form = VoteForm(data={"claim": view.id, "round": view.round})
     voted = pool.has_voted(view.id, view.round, juror_id)
     documents = list_evidence(current_log().engine, claim_id) if view.stage is Stage.VOTING else []
     left = time_left(view.votes_until, pool.now()) if view.votes_until else ""
-    return render_template(
+    page = render_template(
         "juror/case.html",
         view=view,
         notice=pool.notice(claim_id),
-        form=form,
+        form=form or VoteForm(data={"claim": view.id, "round": view.round}),
         voted=voted,
         documents=documents,
         left=left,
     )
+    return page if form is None else (page, 400)
+
+
+def _refused_form(juror_id: str, form: VoteForm) -> Page:
+    """A vote form that did not validate (an expired page, a missing choice):
+    the case page again with what was typed, if the claim is one the juror
+    may still vote on; else the list of what was wrong.  Nothing is cast."""
+    claim = form.claim.data or ""
+    if not form.claim.errors and not form.round.errors:
+        view = current_pool().claim(claim)
+        if view is not None and juror_id in view.jurors and view.round == form.round.data:
+            return _case_page(juror_id, claim, form)
+    return render_template("juror/invalid.html", form=form), 400
+
+
+@juror.get("/juror/claims/<claim_id>")
+@member_required
+def case(claim_id: str) -> Page:
+    return _case_page(_juror_id(), claim_id)
 
 
 @juror.get("/juror/claims/<claim_id>/evidence/<int:position>")
@@ -137,12 +154,13 @@ def evidence(claim_id: str, position: int) -> Page:
 
 
 @juror.post("/juror/vote")
+@keeps_input
 @member_required
 def review() -> Page:
     juror_id = _juror_id()
     form = VoteForm()
     if not form.validate_on_submit():
-        return render_template("juror/invalid.html", form=form), 400
+        return _refused_form(juror_id, form)
     claim, round_, choice, reason = _vote_fields(form)
     try:
         view = current_pool().check_can_vote(claim, round_, juror_id)
@@ -157,12 +175,13 @@ def review() -> Page:
 
 
 @juror.post("/juror/vote/cast")
+@keeps_input
 @member_required
 def cast() -> Page:
     juror_id = _juror_id()
     form = CastForm()
     if not form.validate_on_submit():
-        return render_template("juror/invalid.html", form=form), 400
+        return _refused_form(juror_id, form)
     claim, round_, choice, reason = _vote_fields(form)
     if not vote_form_matches(
         _secret(), form.token.data or "", claim, round_, juror_id, choice, reason

@@ -65,7 +65,7 @@ from server.pool_service import (
     PoolUnavailableError,
 )
 from server.rule_text import parse_effective, read_rule_changes
-from server.web_errors import add_html_errors
+from server.web_errors import add_html_errors, keeps_input
 from verifiable.errors import MalformedError, MutualogError, RuleViolation
 from verifiable.log.bodies import (
     ClaimDecided,
@@ -389,6 +389,7 @@ def _act(what: str, action: Callable[[str], ClaimDone]) -> Page:
 
 
 @operator.post("/actions/notice")
+@keeps_input
 def notice() -> Page:
     form, claim_id, refused = _claim_form(NoticeForm(), _("The notice was not published."))
     if refused is not None:
@@ -412,6 +413,7 @@ def notice() -> Page:
 
 
 @operator.post("/actions/answer")
+@keeps_input
 def answer() -> Page:
     form, claim_id, refused = _claim_form(AnswerForm(), _("The answer was not published."))
     if refused is not None:
@@ -504,6 +506,7 @@ def pay_confirmed() -> Page:
 
 
 @operator.route("/rules", methods=["GET", "POST"])
+@keeps_input
 def rules() -> Page:
     form = RulesForm()
     pool = current_pool()
@@ -525,6 +528,7 @@ def rules() -> Page:
 
 
 @operator.route("/override", methods=["GET", "POST"])
+@keeps_input
 def override() -> Page:
     form = OverrideForm()
     if not form.validate_on_submit():
@@ -543,6 +547,7 @@ def override() -> Page:
 
 
 @operator.route("/erase", methods=["GET", "POST"])
+@keeps_input
 def erase() -> Page:
     form = ErasureForm()
     if not form.validate_on_submit():

@@ -862,3 +862,19 @@ def test_a_notice_in_yuan_logs_fen(built: Built, copied: tuple[Flask, Engine]) -
         notice = current_pool().notice(built.filed)
     assert notice is not None and notice.amount == 1_234_567
     assert "¥12,345.67" in text_of(op.get("/operator/"))  # the flash, in yuan
+
+
+def test_an_expired_notice_form_keeps_what_was_typed(
+    built: Built, copied: tuple[Flask, Engine]
+) -> None:
+    app, engine = copied
+    op = sign_in(app, OPERATOR)
+    fields = {"claim": built.filed, "text": "A kept notice.", "amount": "1,234.50"}
+    for headers, notice in (({}, "What you typed is kept below"), (ZH, "您填写的内容已保留")):
+        before = state_of(app, engine)
+        # No token: as when the page was open longer than the session.
+        response = op.post("/operator/actions/notice", data=fields, headers=headers)
+        page = text_of(response)
+        assert response.status_code == 400 and notice in page
+        assert "A kept notice.</textarea>" in page and 'value="1,234.50"' in page
+        assert state_of(app, engine) == before

@@ -316,7 +316,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(app: Flask, voting: VotingPool) 
 # --- the landing page's time left, the receipt's commands -------------------------------
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
-_COMMAND = re.compile(r'<pre class="command"[^>]*><code>([^<]*)</code></pre>')
+_COMMAND = re.compile(r'<div class="command">\s*<pre><code id="([a-z-]+)">([^<]*)</code></pre>')
 
 
 @pytest.mark.parametrize(
@@ -395,9 +395,12 @@ def test_the_receipt_page_shows_the_commands_that_check_the_downloaded_file(
         page = client.get(f"/juror/claims/{voting.claim}/1/receipt", headers=headers)
         raw = page.get_data(as_text=True)
         assert title in html.unescape(raw)
-        commands = [html.unescape(c) for c in _COMMAND.findall(raw)]
-        # One command per block, each with its copy button; the receipt's own name.
-        assert raw.count('class="copy-button"') == len(commands) == 3
+        blocks = _COMMAND.findall(raw)
+        commands = [html.unescape(command) for _, command in blocks]
+        # One command per block, each with the copy button of its own <code>.
+        for block_id, _ in blocks:
+            assert f'data-copy="{block_id}"' in raw
+        assert raw.count('class="button secondary copy"') == len(commands) == 3
         trust, check, check_log = commands
         assert trust == f"mutualog trust {shlex.quote(ORIGIN)} {shlex.quote(verifier.to_vkey())}"
         assert check == f"mutualog verify-receipt {filename}"
@@ -417,3 +420,20 @@ def test_the_receipt_page_shows_the_commands_that_check_the_downloaded_file(
         out = capsys.readouterr().out
         assert code == 0, out
     assert out.rstrip().endswith("VERIFIED") and "NOT" not in out
+
+
+def test_an_expired_vote_form_keeps_what_was_typed(
+    app: Flask, voting: VotingPool, engine: Engine
+) -> None:
+    client = juror_client(app, voting)
+    before = row_counts(engine)
+    for headers, notice in (({}, "What you typed is kept below"), (ZH, "您填写的内容")):
+        fields = {"claim": voting.claim, "round": "1", "choice": "reject", "reason": "Typed, kept."}
+        # No token: as when the page was open longer than the session.
+        response = client.post("/juror/vote", data=fields, headers=headers)
+        page = text_of(response)
+        assert response.status_code == 400
+        assert notice in page
+        assert "Typed, kept.</textarea>" in page
+        assert re.search(r'value="reject"[^>]*checked|checked[^>]*value="reject"', page)
+    assert row_counts(engine) == before
