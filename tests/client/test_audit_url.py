@@ -21,7 +21,14 @@ from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
 from verifiable.log.entry import GENESIS_PREV, make_entry
 from verifiable.log.merkle import leaf_hash, root_hash
 from verifiable.log.note import Ed25519Signer, Ed25519Verifier
-from verifiable.log.tiles import TileCoord, build_bundles, build_tiles
+from verifiable.log.tiles import (
+    TileCoord,
+    build_bundles,
+    build_tiles,
+    decode_bundle,
+    encode_bundle,
+    tile_hashes,
+)
 
 if TYPE_CHECKING:
     from tests.client.harness import LogInstance, MakeLog, Mutualog, Served, Servers
@@ -546,6 +553,89 @@ def test_a_dishonest_log_served_from_memory_fails_the_audit(
     assert not report.ok
     (failed,) = [c for c in report.checks if not c.ok]
     assert detail in failed.detail
+
+
+def _tampered_tile_detail(files: dict[str, bytes]) -> str:
+    honest = files["tile/0/001"]
+    files["tile/0/001"] = bytes(32) + honest[32:]
+    got, expected = (root_hash(tile_hashes(t)) for t in (files["tile/0/001"], honest))
+    return (
+        f"tile/0/001: tile hashes to {got.hex()}, but the tree of size 601 "
+        f"holds {expected.hex()} for it"
+    )
+
+
+def _altered_entry_detail(files: dict[str, bytes]) -> str:
+    # Entry 515, the fourth of the partial bundle, names member 514.
+    path = "tile/entries/002.p/89"
+    entries = decode_bundle(files[path])
+    honest = entries[3]
+    entries[3] = honest.replace(b"%032x" % 514, b"%032x" % 9999, 1)
+    files[path] = encode_bundle(entries)
+    return (
+        f"{path}: entry 3 (log index 515) has leaf hash {leaf_hash(entries[3]).hex()}, "
+        f"tile/0/2 holds {leaf_hash(honest).hex()}"
+    )
+
+
+def _malformed_tile_detail(files: dict[str, bytes]) -> str:
+    files["tile/0/001"] = bytes(8160)
+    return "tile/0/001: tile: 8160 bytes, expected 8192 (256 hashes)"
+
+
+def _dropped_entry_detail(files: dict[str, bytes]) -> str:
+    files["tile/entries/001"] = encode_bundle(decode_bundle(files["tile/entries/001"])[:-1])
+    return "tile/entries/001: entry bundle: 255 entries, expected 256"
+
+
+@pytest.mark.usefixtures("offline")
+@pytest.mark.parametrize(
+    "lie",
+    [_tampered_tile_detail, _altered_entry_detail, _malformed_tile_detail, _dropped_entry_detail],
+    ids=["tampered-level0-tile", "altered-entry", "malformed-level0-tile", "dropped-entry"],
+)
+def test_a_failed_walk_is_worded_as_the_audit_always_worded_it(
+    memory_log: tuple[dict[str, bytes], str], lie: Callable[[dict[str, bytes]], str]
+) -> None:
+    """The detail of a failed "tiles and entries" check is part of the
+    audit's --json output, a stable interface: pinned byte for byte."""
+    files, vkey = memory_log
+    files = dict(files)
+    detail = lie(files)
+    report = _audit_memory(files, vkey)
+    assert report.to_json()["checks"][-1] == {  # type: ignore[index]
+        "name": "tiles and entries",
+        "ok": False,
+        "detail": detail,
+    }
+
+
+@pytest.mark.usefixtures("offline")
+def test_a_bundle_re_read_on_resume_is_worded_as_the_audit_always_worded_it(
+    memory_log: tuple[dict[str, bytes], str], tmp_path: Path
+) -> None:
+    files, vkey = memory_log
+    state = StateDir(tmp_path / "state")
+    verifier = Ed25519Verifier.from_vkey(vkey)
+    interrupted = MemoryLog(files)
+
+    def fail(tile: TileCoord) -> bytes | None:
+        if tile.path() == "tile/entries/002.p/89":
+            raise FetchError("connection reset (test)")
+        return files.get(tile.path())
+
+    interrupted.fetch = fail  # type: ignore[method-assign]
+    with pytest.raises(FetchError):
+        audit_log(interrupted, verifier, RULES_ORIGIN, state=state)
+    files = dict(files)
+    detail = _dropped_entry_detail(files)
+    report = _audit_memory(files, vkey, state)
+    assert report.resumed_from == 512
+    assert report.to_json()["checks"][-1] == {  # type: ignore[index]
+        "name": "tiles and entries",
+        "ok": False,
+        "detail": detail,
+    }
 
 
 @pytest.mark.usefixtures("offline")

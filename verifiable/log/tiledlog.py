@@ -40,6 +40,7 @@ from verifiable.log.tiles import (
     TileCoord,
     TileHashReader,
     decode_bundle,
+    tile_hashes,
 )
 
 __all__ = [
@@ -127,8 +128,10 @@ class ProvenTile:
 
 
 def bundle_entries(bundle: TileCoord, data: bytes) -> list[bytes]:
-    """The entries of ``bundle``: exactly its width of them; errors name its path."""
-    return decode_bundle(data, bundle.width, where=str(bundle))
+    """The entries of ``bundle``: exactly its width of them; errors name its
+    path (``tile/entries/001: entry bundle: 255 entries, expected 256``)."""
+    # The wording is the audit's, whose --json output is a stable interface.
+    return decode_bundle(data, bundle.width, where=f"{bundle}: entry bundle")
 
 
 def prefix_root(bundles: Iterable[bytes]) -> bytes:
@@ -212,9 +215,12 @@ class LogCursor:
     def fetch_bundle(self, bundle: TileCoord) -> bytes:
         """The bytes served for ``bundle``, not yet proven: :meth:`tiles`
         proves them, and so must any other caller (:func:`prefix_root`)."""
-        data = self._fetch(bundle)
+        return self._required(bundle)
+
+    def _required(self, coord: TileCoord) -> bytes:
+        data = self._fetch(coord)
         if data is None:
-            raise MalformedError(f"{bundle}: missing, but a tree of size {self.size} has it")
+            raise MalformedError(f"{coord}: missing, but a tree of size {self.size} has it")
         return data
 
     def tiles(self) -> Iterator[ProvenTile]:
@@ -228,9 +234,35 @@ class LogCursor:
         for t in range(self._seq >> TILE_HEIGHT, last):
             yield self._prove(t, min(TILE_WIDTH, size - (t << TILE_HEIGHT)))
 
+    def _level0(self, tile: TileCoord) -> tuple[list[bytes], bytes | None]:
+        """The hashes of level-0 ``tile`` proven against the root, and the
+        tile's own hash if it is full (a level-8 subtree of the log)."""
+        if tile.is_partial:
+            # Proven with the other partial tiles, against the root itself.
+            return self.reader.read_tile_hashes(tile), None
+        # The tile's hash, read from its proven parent; then the tile must
+        # hash to it.  Checked here rather than by the reader so that a
+        # failure is worded as the audit has always worded it: the audit's
+        # --json output is a stable interface.
+        (expected,) = self.reader.read_hashes([Subtree(TILE_HEIGHT, tile.index)])
+        data = self._required(tile)
+        try:
+            hashes = tile_hashes(data, TILE_WIDTH)
+        except MalformedError as e:
+            raise MalformedError(f"{tile}: {e}") from e
+        # 256 hashes make a perfect tree, whose RFC 9162 root is the tile's hash.
+        got = root_hash(hashes)
+        if got != expected:
+            raise VerificationError(
+                f"{tile}: tile hashes to {got.hex()}, but the tree of size {self.size} "
+                f"holds {expected.hex()} for it"
+            )
+        if self._on_verified is not None:
+            self._on_verified(tile, data)
+        return hashes, got
+
     def _prove(self, t: int, width: int) -> ProvenTile:
-        tile = TileCoord(0, t, width)
-        hashes = self.reader.read_tile_hashes(tile)
+        hashes, tile_root = self._level0(TileCoord(0, t, width))
         bundle = TileCoord.entry_bundle(t, width)
         data = self.fetch_bundle(bundle)
         entries = bundle_entries(bundle, data)
@@ -242,9 +274,11 @@ class LogCursor:
             for i, (entry, expected) in enumerate(zip(entries, hashes, strict=True)):
                 got = leaf_hash(entry)
                 if got != expected:
+                    # The level-0 tile as tile/0/<t>, its index in decimal (not
+                    # its path): the audit's wording, a stable interface.
                     raise VerificationError(
                         f"{bundle}: entry {i} (log index {seq}) has leaf hash {got.hex()}, "
-                        f"{tile} holds {expected.hex()}"
+                        f"tile/0/{t} holds {expected.hex()}"
                     )
                 if check is not None:
                     check(entry, seq, head, got)
@@ -252,9 +286,7 @@ class LogCursor:
                 head = got
         finally:
             self._seq, self._head = seq, head
-        if width == TILE_WIDTH:
-            # The tile's hash, read from its proven parent rather than hashed again.
-            (tile_root,) = self.reader.read_hashes([Subtree(TILE_HEIGHT, t)])
+        if tile_root is not None:
             self._tiles.append(tile_root)
             self._boundary_head = head
         if self._on_verified is not None:

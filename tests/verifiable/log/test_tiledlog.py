@@ -192,7 +192,9 @@ def test_prefix_root_and_bundle_entries_re_read_a_proven_prefix() -> None:
     bundles = [files[TileCoord.entry_bundle(t)] for t in range(2)]
     assert prefix_root(bundles) == root_hash([leaf_hash(r) for r in raw[:512]])
     assert bundle_entries(TileCoord.entry_bundle(1), bundles[1]) == raw[256:512]
-    with pytest.raises(MalformedError, match=r"^tile/entries/001: 255 entries, expected 256$"):
+    with pytest.raises(
+        MalformedError, match=r"^tile/entries/001: entry bundle: 255 entries, expected 256$"
+    ):
         prefix_root([bundles[0], encode_bundle(raw[256:511])])
 
 

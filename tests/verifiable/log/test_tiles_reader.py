@@ -506,7 +506,7 @@ def test_mirror_rejects_changed_entry(ref: Reference) -> None:
         VerificationError,
         match=(
             "^tile/entries/001: entry 7 \\(log index 263\\) has leaf hash "
-            f"{leaf_hash(b'entry 263!').hex()}, tile/0/001 holds {ref.levels[0][263].hex()}$"
+            f"{leaf_hash(b'entry 263!').hex()}, tile/0/1 holds {ref.levels[0][263].hex()}$"
         ),
     ):
         got.extend(server.mirror())
@@ -524,7 +524,9 @@ def test_mirror_rejects_reordered_entries(ref: Reference) -> None:
 def test_mirror_rejects_dropped_entry(ref: Reference) -> None:
     server = Server(ref, 600)
     _with_bundle(server, 1, lambda es: es[:100] + es[101:])
-    with pytest.raises(MalformedError, match=r"^tile/entries/001: 255 entries, expected 256$"):
+    with pytest.raises(
+        MalformedError, match=r"^tile/entries/001: entry bundle: 255 entries, expected 256$"
+    ):
         list(server.mirror())
 
 
@@ -532,7 +534,8 @@ def test_mirror_rejects_extra_entry(ref: Reference) -> None:
     server = Server(ref, 600)
     _with_bundle(server, 2, lambda es: [*es, b"entry 600"])
     with pytest.raises(
-        MalformedError, match=r"^tile/entries/002.p/88: 11 trailing bytes after 88 entries"
+        MalformedError,
+        match=r"^tile/entries/002.p/88: entry bundle: 11 trailing bytes after 88 entries",
     ):
         list(server.mirror())
 
@@ -540,7 +543,9 @@ def test_mirror_rejects_extra_entry(ref: Reference) -> None:
 def test_mirror_rejects_truncated_bundle(ref: Reference) -> None:
     server = Server(ref, 600)
     server.tampered(TileCoord.entry_bundle(0), lambda d: d[:-3])
-    with pytest.raises(MalformedError, match=r"^tile/entries/000: entry 255 at byte offset \d+"):
+    with pytest.raises(
+        MalformedError, match=r"^tile/entries/000: entry bundle: entry 255 at byte offset \d+"
+    ):
         list(server.mirror())
 
 
@@ -559,7 +564,37 @@ def test_mirror_rejects_changed_tile_byte(ref: Reference, size: int, path: str) 
     server = Server(ref, size)
     tile = TileCoord.from_path(path)
     server.tampered(tile, _flip(tile.width * 32 - 5, 3))
-    with pytest.raises(VerificationError, match=_lie_pattern(server, tile)):
+    pattern = _lie_pattern(server, tile)
+    if tile.level == 0 and not tile.is_partial:
+        # The walk checks a full level-0 tile against its hash itself, in the
+        # audit's words.
+        pattern = (
+            rf"^{re.escape(str(tile))}: tile hashes to [0-9a-f]{{64}}, "
+            rf"but the tree of size {size} holds [0-9a-f]{{64}} for it$"
+        )
+    with pytest.raises(VerificationError, match=pattern):
+        list(server.mirror())
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        pytest.param(
+            "tile/0/001",
+            r"^tile/0/001: tile: 8187 bytes, expected 8192 \(256 hashes\)$",
+            id="full-level0",
+        ),
+        pytest.param(
+            "tile/0/002.p/88",
+            r"^tile/0/002\.p/88: 8187 bytes, expected 2816 \(88 hashes\)$",
+            id="partial-level0",
+        ),
+    ],
+)
+def test_mirror_rejects_malformed_level0_tile(ref: Reference, path: str, message: str) -> None:
+    server = Server(ref, 600)
+    server.replace[TileCoord.from_path(path)] = bytes(8187)
+    with pytest.raises(MalformedError, match=message):
         list(server.mirror())
 
 
