@@ -136,7 +136,14 @@ def _period(text: str) -> date:
 
 
 def _page_number() -> int:
-    page = parse_size("page", query_args(("page",)).get("page", "1"))
+    """The ``?page=N`` of a statement (from 1), the only query it takes;
+    400 in the page's language otherwise."""
+    try:
+        page = parse_size("page", query_args(("page",)).get("page", "1"))
+    except BadParameterError as e:
+        raise BadParameterError(
+            _("This page takes one query, the page number: ?page=2, for example.")
+        ) from e
     if page == 0:
         raise BadParameterError(_("Pages are numbered from 1."))
     return page
