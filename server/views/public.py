@@ -23,12 +23,17 @@ whatever the client accepts).
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from collections.abc import Callable
+
+from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
+from markupsafe import Markup
 
 from server.context import current_log
 from server.errors import BadParameterError, NotFoundError
+from server.i18n import locale_code
 from server.pool_app import current_pool
-from server.pool_figures import current_figures
+from server.pool_figures import PublicFigures, current_figures
 from server.presenters.claim import objection_texts
 from server.presenters.commands import verify_commands
 from server.presenters.public import (
@@ -58,14 +63,33 @@ add_html_errors(public)
 PAGE_SIZE = 50
 
 
-@public.get("/pool")
-def overview() -> str:
-    query_args(())
-    figures = current_figures()
+#: How many rendered page bodies an application keeps (a few log sizes in
+#: both languages): the log only grows, so an older size is not asked again.
+_KEPT = 8
+_CACHE = "mutualog.public_pages"
+
+
+def _cached(key: tuple[object, ...], build: Callable[[], str]) -> Markup:
+    """The part of a page that is the same for every visitor at one log size
+    and in one language, built once (``build``) and then kept: ``/pool``'s
+    figures and charts cost far more to write out than to read, and a pool of
+    a million members is asked for them often.  Nothing private and nothing
+    per visitor (who is signed in, a form's token) is in it."""
+    kept: dict[tuple[object, ...], Markup] = current_app.extensions.setdefault(_CACHE, {})
+    body = kept.get(key)
+    if body is None:
+        body = Markup(build())
+        if len(kept) >= _KEPT:
+            kept.clear()
+        kept[key] = body
+    return body
+
+
+def _overview_body(figures: PublicFigures) -> str:
     periods = figures.periods()
     overview = figures.overview()
     return render_template(
-        "public/overview.html",
+        "public/_overview_body.html",
         overview=overview,
         share=latest_share(periods, figures.state),
         charts=pool_charts(periods, overview),
@@ -75,20 +99,41 @@ def overview() -> str:
     )
 
 
+@public.get("/pool")
+def overview() -> str:
+    query_args(())
+    figures = current_figures()
+    body = _cached(("pool", figures.size, locale_code()), lambda: _overview_body(figures))
+    return render_template("public/overview.html", body=body)
+
+
 @public.get("/pool/claims")
 def claims() -> str:
     query = query_args(("page",))
     page = parse_size("page", query.get("page", "1"))
     if page == 0:
-        raise BadParameterError("page: pages are numbered from 1")
+        raise BadParameterError(_("page: pages are numbered from 1"))
     figures = current_figures()
     total = figures.claim_count()
     pages = max(1, -(-total // PAGE_SIZE))
     if page > pages:
-        raise NotFoundError(f"There is no page {page}: the {total} claims fill {pages} pages.")
+        raise NotFoundError(
+            _(
+                "There is no page %(page)s: the %(total)s claims fill %(pages)s pages.",
+                page=page,
+                total=total,
+                pages=pages,
+            )
+        )
+    key = ("claims", figures.size, page, locale_code())
+    body = _cached(key, lambda: _claims_body(figures, page, pages, total))
+    return render_template("public/claims.html", body=body)
+
+
+def _claims_body(figures: PublicFigures, page: int, pages: int, total: int) -> str:
     shown = figures.claims((page - 1) * PAGE_SIZE, PAGE_SIZE)
     return render_template(
-        "public/claims.html",
+        "public/_claims_body.html",
         claims=shown,
         filed=figures.entry_times(c.record.filed_seq for c in shown),
         page=page,
@@ -105,11 +150,13 @@ def claim(claim_id: str) -> str:
     try:
         read_id(claim_id, "claim id")
     except MalformedError as e:
-        raise NotFoundError("There is no such claim: a claim id is 32 lowercase hex digits.") from e
+        raise NotFoundError(
+            _("There is no such claim: a claim id is 32 lowercase hex digits.")
+        ) from e
     figures = current_figures()
     found = figures.claim(claim_id)
     if found is None:
-        raise NotFoundError(f"The log has no claim {claim_id}.")
+        raise NotFoundError(_("The log has no claim %(id)s.", id=claim_id))
     view, record = found.view, found.record
     filed = figures.entry_times([record.filed_seq])[record.filed_seq]
     answers = [entry_body(seq) for seq in record.answers]

@@ -410,9 +410,10 @@ def test_the_rules_page_states_the_rulebook_in_force(client: FlaskClient, app: F
     assert "8%" in english and "8%" in chinese
 
 
-def test_the_faq_and_the_rules_are_linked_from_the_pool(client: FlaskClient) -> None:
-    overview = _text(client, "/pool")
-    assert 'href="/pool/rules"' in overview and 'href="/pool/faq"' in overview
+def test_the_faq_and_the_rules_are_linked_from_the_pool_and_home(client: FlaskClient) -> None:
+    # From /pool and from the front door, for someone who has not joined.
+    for page in (_text(client, "/pool"), _text(client, "/")):
+        assert 'href="/pool/rules"' in page and 'href="/pool/faq"' in page
     faq = _text(client, "/pool/faq")
     assert "What stays private?" in faq and 'href="/verify"' in faq
     assert "哪些信息不公开" in _zh(client, "/pool/faq")
@@ -481,6 +482,27 @@ def test_a_claim_page_offers_to_object_while_the_window_is_open(
         assert "异议期已于" in chinese and "对这个申请提出异议" not in chinese
         # The member's form the action leads to is there (sign-in first).
         assert client.get(f"/claims/{claim}").status_code == 302
+    finally:
+        app.extensions["mutualog"].engine.dispose()
+        engine.dispose()
+
+
+def test_the_pool_page_kept_for_a_log_size_follows_the_log(sqlite_url: str, tmp_path: Path) -> None:
+    app, clock, _, engine = _objected_pool(sqlite_url, tmp_path)
+    try:
+        client = app.test_client()
+        before = _text(client, "/pool")
+        assert re.search(r'id="claims">1<', before)
+        assert _text(client, "/pool") == before  # kept, and the same
+        assert "互助计划" in _zh(client, "/pool")  # kept apart by language
+        with app.app_context():
+            pool = current_pool()
+            member = next(iter(add_members(pool, 1, "late", clock())))
+            upload = Upload(PDF, "application/pdf", "b.pdf")
+            pool.file_claim(member, "stroke", 100_000, clock().date(), [upload])
+        after = _text(client, "/pool")
+        assert re.search(r'id="claims">2<', after)
+        assert re.search(r'id="members">4<', after)
     finally:
         app.extensions["mutualog"].engine.dispose()
         engine.dispose()
