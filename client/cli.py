@@ -21,8 +21,14 @@ import click
 
 from client.bundles import BundleError
 from client.commands import log, member, witness
-from client.commands.common import EXIT_CANNOT_VERIFY, EXIT_FAILED, EXIT_VERIFIED
+from client.commands.common import (
+    EXIT_CANNOT_VERIFY,
+    EXIT_FAILED,
+    EXIT_VERIFIED,
+    cannot_verify,
+)
 from client.fetch import FetchError
+from client.i18n import _, activate, load
 from client.sources import SourceError
 from client.state import StateError
 from verifiable.errors import MutualogError
@@ -58,22 +64,30 @@ for _command in (
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the exit code instead of exiting."""
+    """Run the command line; returns the exit code instead of exiting.
+
+    The human output is in the language the environment asks for
+    (:mod:`client.i18n`), loaded for this run only."""
+    with activate(load()):
+        return _run(argv)
+
+
+def _run(argv: list[str] | None) -> int:
     try:
         result = cli.main(args=argv, prog_name="mutualog", standalone_mode=False)
     except click.ClickException as e:
         e.show()
         return EXIT_CANNOT_VERIFY
     except click.Abort:
-        click.echo("aborted", err=True)
+        click.echo(_("aborted"), err=True)
         return EXIT_CANNOT_VERIFY
     except click.exceptions.Exit as e:
         return e.exit_code
     except (FetchError, SourceError, StateError, BundleError, MutualogError) as e:
-        click.echo(f"mutualog: cannot verify: {e}", err=True)
+        click.echo(cannot_verify(str(e)), err=True)
         return EXIT_CANNOT_VERIFY
     except OSError as e:
-        click.echo(f"mutualog: cannot verify: {e}", err=True)
+        click.echo(cannot_verify(str(e)), err=True)
         return EXIT_CANNOT_VERIFY
     except SystemExit as e:
         return int(e.code or 0) if not isinstance(e.code, str) else EXIT_CANNOT_VERIFY

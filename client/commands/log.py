@@ -16,35 +16,44 @@ from client.commands.common import (
     EXIT_FAILED,
     EXIT_VERIFIED,
     CannotVerify,
+    check_line,
     example_log,
+    heading,
     now,
     origin_of,
     pinned,
     print_checks,
     resolve_key,
     state_of,
+    verdict_line,
 )
 from client.fetch import Fetcher, FetchError, HttpFetcher
+from client.i18n import _, detail
 from client.sources import SourceError, open_source
 from client.state import PinnedLog, PinnedWitness, StateDir, StateError
 from client.sync import SyncReport, open_stored, sync_log
 from verifiable.errors import MutualogError
+from verifiable.findings import Status
 
 __all__ = ["audit", "sync", "trust"]
 
 
+def size_line(size: int | None, root: str) -> str:
+    return heading(_("size"), _("{size}   root {root}").format(size=size, root=root))
+
+
 def _print_report(report: AuditReport) -> None:
-    click.echo(f"log     {report.origin}")
-    click.echo(f"source  {report.source}")
+    click.echo(heading(_("log"), report.origin))
+    click.echo(heading(_("source"), report.source))
     if report.size:
-        click.echo(f"size    {report.size}   root {report.root}")
+        click.echo(size_line(report.size, report.root))
     print_checks(report.checks)
     if report.rules is not None:
-        mark = {"ok": "ok  ", "failed": "FAIL", "skipped": "skip"}[report.rules.status]
-        click.echo(f"[{mark}] rules: {report.rules.detail}")
+        status = {"ok": Status.OK, "failed": Status.FAIL, "skipped": Status.SKIP}
+        click.echo(check_line("rules", status[report.rules.status], report.rules.detail))
     for note in report.notes:
-        click.echo(f"note: {note}")
-    click.echo("VERIFIED" if report.ok else "NOT VERIFIED")
+        click.echo(_("note: {note}").format(note=detail(note)))
+    click.echo(verdict_line("verified" if report.ok else "failed"))
 
 
 # --- trust ---------------------------------------------------------------------
@@ -86,24 +95,34 @@ def trust(
     try:
         pin = PinnedLog(origin, verifier_key, pinned_witnesses, required)
     except (MutualogError, StateError) as e:
-        raise click.UsageError(str(e)) from e
+        raise click.UsageError(detail(str(e))) from e
     state = state_of(ctx)
     old = state.load_pin(origin)
     if old is not None and old.verifier_key != pin.verifier_key:
         if not replace:
             raise CannotVerify(
-                f"{origin} is already pinned with key {old.verifier_key}; refusing a "
-                "different key (give --replace to pin it and forget the log's last checkpoint)"
+                _(
+                    "{origin} is already pinned with key {key}; refusing a different key "
+                    "(give --replace to pin it and forget the log's last checkpoint)"
+                ).format(origin=origin, key=old.verifier_key)
             )
         state.forget_log(origin)
     state.save_pin(pin)
     policy = (
-        f"{pin.witnesses_required} of {len(pin.witnesses)} witnesses "
-        f"({', '.join(w.name for w in pin.witnesses)}) must cosign"
+        # One form for any number: the English output has always said "witnesses".
+        _("{k} of {n} witnesses ({names}) must cosign").format(
+            k=pin.witnesses_required,
+            n=len(pin.witnesses),
+            names=", ".join(w.name for w in pin.witnesses),
+        )
         if pin.witnesses
-        else "no witnesses"
+        else _("no witnesses")
     )
-    click.echo(f"pinned {origin}: key {pin.verifier_key}; {policy}")
+    click.echo(
+        _("pinned {origin}: key {key}; {policy}").format(
+            origin=origin, key=pin.verifier_key, policy=policy
+        )
+    )
     return EXIT_VERIFIED
 
 
@@ -111,14 +130,15 @@ def trust(
 
 
 def _print_sync(report: SyncReport) -> None:
-    click.echo(f"log     {report.origin}")
-    click.echo(f"url     {report.url}")
+    click.echo(heading(_("log"), report.origin))
+    click.echo(heading(_("url"), report.url))
     print_checks(report.checks)
     if report.stored:
-        click.echo(f"stored  checkpoint of size {report.new_size}, root {report.new_root}")
+        stored = _("checkpoint of size {size}, root {root}")
+        click.echo(heading(_("stored"), stored.format(size=report.new_size, root=report.new_root)))
     if report.evidence is not None:
-        click.echo(f"evidence saved in {report.evidence}")
-    click.echo("VERIFIED" if report.ok else "NOT VERIFIED")
+        click.echo(_("evidence saved in {path}").format(path=report.evidence))
+    click.echo(verdict_line("verified" if report.ok else "failed"))
 
 
 @click.command()
@@ -157,7 +177,7 @@ def _progress_bar(enabled: bool) -> Iterator[Any]:
         if not enabled:
             return
         if bar is None:
-            bar = click.progressbar(length=max(total, 1), label="auditing", file=sys.stderr)
+            bar = click.progressbar(length=max(total, 1), label=_("auditing"), file=sys.stderr)
             bar.render_progress()
         bar.update(done - bar.pos)
 
@@ -191,12 +211,12 @@ def audit(
     audit of the same log stopped."""
     if example:
         if source is not None or vkey is not None:
-            raise click.UsageError("--example takes no SOURCE or --key")
+            raise click.UsageError(_("--example takes no SOURCE or --key"))
         path, vkey = example_log()
         source = str(path)
     if source is None:
         raise click.UsageError(
-            "give SOURCE and --key (SOURCE: a URL, a snapshot tar or a folder), or --example"
+            _("give SOURCE and --key (SOURCE: a URL, a snapshot tar or a folder), or --example")
         )
     try:
         state: StateDir | None = state_of(ctx)
@@ -228,9 +248,9 @@ def audit(
                     note=note,
                 )
             except (FetchError, SourceError) as e:
-                raise CannotVerify(f"{e}{_resume_hint(state, origin)}") from e
+                raise CannotVerify(f"{detail(str(e))}{_resume_hint(state, origin)}") from e
             except KeyboardInterrupt:
-                raise CannotVerify(f"interrupted{_resume_hint(state, origin)}") from None
+                raise CannotVerify(f"{_('interrupted')}{_resume_hint(state, origin)}") from None
         if opened.stats is not None:
             report.transfer = opened.stats.to_json()
     finally:
@@ -251,7 +271,7 @@ def _resume_hint(state: StateDir | None, origin: str) -> str:
         return ""
     if progress is None:
         return ""
-    return (
-        f"\n  entries 0..{progress.position - 1} are proven and saved; run the same command "
-        "again to continue from there (--restart to start over)"
-    )
+    return "\n  " + _(
+        "entries 0..{last} are proven and saved; run the same command again to continue "
+        "from there (--restart to start over)"
+    ).format(last=progress.position - 1)

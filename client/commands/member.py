@@ -29,14 +29,19 @@ from client.commands.common import (
     EXIT_FAILED,
     EXIT_VERIFIED,
     CannotVerify,
+    check_line,
+    heading,
     now,
     origin_of,
     pinned,
     print_checks,
     resolve_key,
     state_of,
+    verdict_line,
 )
+from client.commands.log import size_line
 from client.fetch import Fetcher, HttpFetcher
+from client.i18n import _, detail
 from client.receipt import ReceiptError, parse_receipt
 from client.sources import open_source
 from client.state import StateDir, StateError
@@ -51,16 +56,18 @@ __all__ = ["fetch", "verify_claim_command", "verify_deduction_command", "verify_
 
 def _print_receipt(report: ReceiptReport) -> None:
     r = report.receipt
-    click.echo(f"log     {report.origin}")
-    click.echo(f"vote    juror {r.juror}, claim {r.claim}, round {r.round}, entry {r.leaf_index}")
-    if report.log is not None:
-        click.echo(f"source  {report.log}")
-    for check in report.checks:
-        mark = {"ok": "ok  ", "FAIL": "FAIL", "pending": "wait", "skip": "skip"}[check.status]
-        click.echo(f"[{mark}] {check.name}: {check.detail}")
+    click.echo(heading(_("log"), report.origin))
+    vote = _("juror {juror}, claim {claim}, round {round}, entry {entry}")
     click.echo(
-        {"verified": "VERIFIED", "failed": "NOT VERIFIED"}.get(report.verdict, "NOT YET VERIFIABLE")
+        heading(
+            _("vote"), vote.format(juror=r.juror, claim=r.claim, round=r.round, entry=r.leaf_index)
+        )
     )
+    if report.log is not None:
+        click.echo(heading(_("source"), report.log))
+    for check in report.checks:
+        click.echo(check_line(check.name, check.status, check.detail))
+    click.echo(verdict_line(report.verdict))
 
 
 @click.command("verify-receipt")
@@ -87,16 +94,20 @@ def verify_receipt(
     try:
         data = receipt_file.read_bytes()
     except OSError as e:
-        raise CannotVerify(f"{receipt_file}: cannot be read: {e.strerror or e}") from e
+        raise CannotVerify(
+            _("{path}: cannot be read: {error}").format(path=receipt_file, error=e.strerror or e)
+        ) from e
     try:
         receipt = parse_receipt(data)
     except ReceiptError as e:
-        raise CannotVerify(f"{receipt_file}: not a vote receipt: {e}") from e
+        raise CannotVerify(
+            _("{path}: not a vote receipt: {error}").format(path=receipt_file, error=detail(str(e)))
+        ) from e
     try:
         state: StateDir | None = state_of(ctx)
     except StateError:
         state = None
-    verifier, origin, _ = resolve_key(state, vkey, None, receipt.checkpoint, str(receipt_file))
+    verifier, origin, _pin = resolve_key(state, vkey, None, receipt.checkpoint, str(receipt_file))
     if log_source is None:
         report = check_offline(receipt, verifier, origin)
     else:
@@ -127,7 +138,11 @@ class _IdType(click.ParamType[str]):
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
         if not isinstance(value, str) or not _ID.fullmatch(value):
-            self.fail(f"expected 32 lowercase hex digits, got {value!r}", param, ctx)
+            self.fail(
+                _("expected 32 lowercase hex digits, got {value}").format(value=repr(value)),
+                param,
+                ctx,
+            )
         return value
 
 
@@ -142,7 +157,11 @@ class _PeriodType(click.ParamType[date]):
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        self.fail(f"expected a period's notice date YYYY-MM-DD, got {value!r}", param, ctx)
+        self.fail(
+            _("expected a period's notice date YYYY-MM-DD, got {value}").format(value=repr(value)),
+            param,
+            ctx,
+        )
 
 
 ID = _IdType()
@@ -161,8 +180,8 @@ def _sync_for_fetch(ctx: click.Context, url: str) -> tuple[HttpFetcher, str, int
     if not report.ok:
         print_checks(report.checks, err=True)
         if report.evidence is not None:
-            click.echo(f"evidence saved in {report.evidence}", err=True)
-        click.echo("NOT VERIFIED: sync failed, nothing fetched", err=True)
+            click.echo(_("evidence saved in {path}").format(path=report.evidence), err=True)
+        click.echo(_("NOT VERIFIED: sync failed, nothing fetched"), err=True)
         raise click.exceptions.Exit(EXIT_FAILED)
     assert report.new_size is not None
     return fetcher, origin, report.new_size
@@ -205,9 +224,18 @@ def fetch_deduction_command(
         fetcher.close()
     path = output or deduction_path(state_of(ctx), origin, member, period)
     save_bundle(path, bundle)
+    saved = _(
+        "saved {path}: size {size}, {entries} entries, {claims} claims sampled, "
+        "{wire} bytes fetched"
+    )
     click.echo(
-        f"saved {path}: size {size}, {len(bundle.entries)} entries, "
-        f"{len(bundle.claims)} claims sampled, {fetcher.stats.wire_bytes} bytes fetched"
+        saved.format(
+            path=path,
+            size=size,
+            entries=len(bundle.entries),
+            claims=len(bundle.claims),
+            wire=fetcher.stats.wire_bytes,
+        )
     )
     return EXIT_VERIFIED
 
@@ -226,7 +254,8 @@ def fetch_claim_command(ctx: click.Context, claim: str, url: str, output: Path |
         fetcher.close()
     path = output or claim_path(state_of(ctx), origin, claim)
     save_bundle(path, bundle)
-    click.echo(f"saved {path}: size {size}, {len(bundle.entries)} entries")
+    saved = _("saved {path}: size {size}, {entries} entries")
+    click.echo(saved.format(path=path, size=size, entries=len(bundle.entries)))
     return EXIT_VERIFIED
 
 
@@ -241,26 +270,34 @@ def _find_bundle(
     found = [p for p in (name(state, origin) for origin in state.pinned_origins()) if p.exists()]
     if not found:
         raise CannotVerify(
-            "no bundle in the state folder: run `mutualog fetch ...` or give --bundle"
+            _("no bundle in the state folder: run `mutualog fetch ...` or give --bundle")
         )
     if len(found) > 1:
-        raise CannotVerify(f"bundles of several logs ({', '.join(map(str, found))}): give --bundle")
+        raise CannotVerify(
+            _("bundles of several logs ({paths}): give --bundle").format(
+                paths=", ".join(map(str, found))
+            )
+        )
     return found[0]
 
 
 def _print_findings(report: BundleReport, lines: list[str]) -> None:
-    click.echo(f"log     {report.origin}")
-    click.echo(f"bundle  {report.bundle}")
-    click.echo(f"size    {report.size}   root {report.root}")
+    click.echo(heading(_("log"), report.origin))
+    click.echo(heading(_("bundle"), str(report.bundle)))
+    click.echo(size_line(report.size, report.root))
     for line in lines:
         click.echo(line)
     for f in report.findings:
-        click.echo(f"[{'ok  ' if f.ok else 'FAIL'}] {f.name}: {f.detail}")
+        click.echo(check_line(f.name, f.status, f.detail))
         if not f.ok:
-            for label, value in (("where", f.where), ("expected", f.expected), ("found", f.found)):
+            for label, value in (
+                (_("where: {value}"), detail(f.where)),
+                (_("expected: {value}"), detail(f.expected)),
+                (_("found: {value}"), detail(f.found)),
+            ):
                 if value:
-                    click.echo(f"         {label}: {value}")
-    click.echo("VERIFIED" if report.ok else "NOT VERIFIED")
+                    click.echo("         " + label.format(value=value))
+    click.echo(verdict_line("verified" if report.ok else "failed"))
 
 
 def _finish(report: BundleReport, as_json: bool, lines: list[str]) -> int:
@@ -304,9 +341,10 @@ def verify_deduction_command(
     path = _find_bundle(ctx, bundle_file, lambda s, o: deduction_path(s, o, member, period))
     report = verify_deduction(state_of(ctx), path, read_bundle(path), member, period)
     share = report.subject.get("share")
-    lines = [f"member  {member}, period {period.isoformat()}"]
+    who = _("{member}, period {period}").format(member=member, period=period.isoformat())
+    lines = [heading(_("member"), who)]
     if share is not None:
-        lines.append(f"share   {share} fen")
+        lines.append(heading(_("share"), _("{fen} fen").format(fen=share)))
     return _finish(report, as_json, lines)
 
 
@@ -321,4 +359,4 @@ def verify_claim_command(
     votes, decisions and payout."""
     path = _find_bundle(ctx, bundle_file, lambda s, o: claim_path(s, o, claim))
     report = verify_claim(state_of(ctx), path, read_bundle(path), claim)
-    return _finish(report, as_json, [f"claim   {claim}"])
+    return _finish(report, as_json, [heading(_("claim"), claim)])

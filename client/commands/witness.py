@@ -20,6 +20,7 @@ from client.commands.common import (
     state_of,
 )
 from client.fetch import HttpFetcher
+from client.i18n import _, detail
 from client.state import safe_name
 from client.witness import WitnessKeyError, cosign, create_witness_key, load_witness_key
 
@@ -51,8 +52,8 @@ def keygen(ctx: click.Context, name: str, out: Path | None) -> int:
     try:
         vkey = create_witness_key(out, name, os.urandom(_SEED_SIZE))
     except WitnessKeyError as e:
-        raise CannotVerify(str(e)) from e
-    click.echo(f"private key written to {out} (keep it secret)", err=True)
+        raise CannotVerify(detail(str(e))) from e
+    click.echo(_("private key written to {path} (keep it secret)").format(path=out), err=True)
     click.echo(vkey)
     return EXIT_VERIFIED
 
@@ -75,7 +76,7 @@ def cosign_command(ctx: click.Context, url: str, key_file: Path, origin: str | N
     try:
         signer = load_witness_key(key_file)
     except WitnessKeyError as e:
-        raise CannotVerify(str(e)) from e
+        raise CannotVerify(detail(str(e))) from e
     fetcher = HttpFetcher(url)
     note = fetcher.checkpoint()
     if origin is None:
@@ -85,8 +86,8 @@ def cosign_command(ctx: click.Context, url: str, key_file: Path, origin: str | N
     print_checks(report.checks, err=True)
     if report.note is None:
         if report.evidence is not None:
-            click.echo(f"evidence saved in {report.evidence}", err=True)
-        click.echo("NOT COSIGNED", err=True)
+            click.echo(_("evidence saved in {path}").format(path=report.evidence), err=True)
+        click.echo(_("NOT COSIGNED"), err=True)
         return EXIT_FAILED
     sys.stdout.flush()
     click.echo(report.note.decode("utf-8"), nl=False)

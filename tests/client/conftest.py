@@ -4,7 +4,8 @@
 that claims to work offline really does.
 
 ``state`` (autouse) points ``MUTUALOG_STATE`` at a fresh folder, so no test
-reads or writes the real user's state folder.
+reads or writes the real user's state folder; ``english`` (autouse) sets
+``LANG=C``, so the human output is the English the tests expect.
 
 ``make_log`` creates real log server instances with ``mutualog-server``
 (:class:`tests.client.harness.LogInstance`); ``servers`` starts and stops
@@ -56,6 +57,16 @@ def offline(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(socket, "create_connection", refuse)
     monkeypatch.setattr(socket, "getaddrinfo", refuse)
     yield
+
+
+@pytest.fixture(autouse=True)
+def english(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client's human output in English, whatever the machine's locale:
+    the tests pin its English wording (tests/client/test_i18n.py sets the
+    language it wants)."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C")
 
 
 @pytest.fixture(autouse=True)
