@@ -9,7 +9,14 @@ without a request.
 - :mod:`server.presenters.claim`: a claim's timeline, its objections with
   their answers, and which forms a member may use on it;
 - :mod:`server.presenters.commands`: the ``mutualog`` commands a page
-  prints for copying, filled in for this server.
+  prints for copying, filled in for this server;
+- :mod:`server.presenters.juror`: the time left to vote, the receipt's file
+  name and the commands that check it;
+- :mod:`server.presenters.operator`: what an operator's action did, as the
+  page says it.
+
+Words a person reads go through Flask-Babel's ``gettext``, which without a
+request returns the English source.
 """
 
 __all__: list[str] = []

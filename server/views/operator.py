@@ -64,15 +64,14 @@ from server.pool_service import (
     PoolService,
     PoolUnavailableError,
 )
+from server.presenters.operator import period_closed, said
 from server.rule_text import parse_effective, read_rule_changes
 from server.web_errors import add_html_errors, keeps_input
 from verifiable.errors import MalformedError, MutualogError, RuleViolation
 from verifiable.log.bodies import (
     ClaimDecided,
-    ClaimNoticed,
     ClaimPaid,
     ErasedKind,
-    Outcome,
     PanelDrawn,
     PeriodClosed,
 )
@@ -122,47 +121,6 @@ def _account_id() -> int:
 def _done(message: str) -> BaseResponse:
     flash(message, "success")
     return redirect(url_for("operator.index"))
-
-
-def _said(claim_id: str, body: ClaimNoticed | ClaimDone) -> str:
-    """What an action on a claim did, in a sentence of the page's language."""
-    if isinstance(body, ClaimNoticed):
-        return _(
-            "Claim %(claim)s noticed: aid proposed %(amount)s, objections until %(until)s.",
-            claim=claim_id,
-            amount=i18n.yuan(body.amount),
-            until=i18n.datetime(body.objections_until),
-        )
-    if isinstance(body, PanelDrawn):
-        return _(
-            "Panel of %(jurors)d drawn for claim %(claim)s (round %(round)d); "
-            "voting until %(until)s.",
-            jurors=len(body.jurors),
-            claim=claim_id,
-            round=body.round,
-            until=i18n.datetime(body.votes_until),
-        )
-    if isinstance(body, ClaimPaid):
-        return _(
-            "Claim %(claim)s paid: %(amount)s, shared in the period of %(period)s.",
-            claim=claim_id,
-            amount=i18n.yuan(body.amount),
-            period=i18n.date(body.period),
-        )
-    if body.outcome is Outcome.INELIGIBLE:
-        return _(
-            "Claim %(claim)s decided ineligible (illness inside the waiting period).",
-            claim=claim_id,
-        )
-    return _(
-        "Voting on claim %(claim)s closed: %(approvals)d approve, %(rejections)d reject; "
-        "%(outcome)s, %(amount)s.",
-        claim=claim_id,
-        approvals=body.approvals,
-        rejections=body.rejections,
-        outcome=i18n.outcome(body.outcome.value),
-        amount=i18n.yuan(body.amount),
-    )
 
 
 def _demo_clock() -> InstanceClock | None:
@@ -244,17 +202,7 @@ def close_period_confirmed() -> Page:
         body = current_pool().close_period(read_date(period, "period"))
     except MutualogError as e:
         abort(_status(e), description=_refusal(e))
-    return _done(_period_closed(body))
-
-
-def _period_closed(body: PeriodClosed) -> str:
-    return _(
-        "Period %(period)s closed: %(members)s members share %(claims)d claims, %(share)s each.",
-        period=i18n.date(body.period),
-        members=i18n.number(body.sharing),
-        claims=body.claims_count,
-        share=i18n.yuan(body.share),
-    )
+    return _done(period_closed(body))
 
 
 # --- the demo's clock ---------------------------------------------------------------
@@ -385,7 +333,7 @@ def _act(what: str, action: Callable[[str], ClaimDone]) -> Page:
         body = action(claim_id)
     except MutualogError as e:
         return _claim_page(claim_id, _status(e), _refusal(e))
-    return _done(_said(claim_id, body))
+    return _done(said(claim_id, body))
 
 
 @operator.post("/actions/notice")
@@ -409,7 +357,7 @@ def notice() -> Page:
         body = current_pool().publish_notice(claim_id, form.text.data or "", form.amount.fen)
     except MutualogError as e:
         return _claim_page(claim_id, _status(e), _refusal(e), notice=form)
-    return _done(_said(claim_id, body))
+    return _done(said(claim_id, body))
 
 
 @operator.post("/actions/answer")
@@ -499,7 +447,7 @@ def pay_confirmed() -> Page:
         body = current_pool().pay(claim_id)
     except MutualogError as e:
         return _claim_page(claim_id, _status(e), _refusal(e))
-    return _done(_said(claim_id, body))
+    return _done(said(claim_id, body))
 
 
 # --- rules, overrides, erasure --------------------------------------------------------

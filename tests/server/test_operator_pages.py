@@ -32,6 +32,7 @@ from server.auth import accounts_service
 from server.db import make_engine, upgrade
 from server.operator_forms import yuan_to_fen
 from server.pool_app import current_pool
+from server.presenters.operator import said
 from server.private.accounts import Role
 from server.private.erasure import erasures
 from server.private.evidence import Upload, evidence_content, list_evidence
@@ -54,6 +55,7 @@ from verifiable.log.bodies import (
     ClaimPaid,
     DataErased,
     ErasedKind,
+    Outcome,
     PeriodClosed,
 )
 from verifiable.log.entry import parse_entry
@@ -878,3 +880,23 @@ def test_an_expired_notice_form_keeps_what_was_typed(
         assert response.status_code == 400 and notice in page
         assert "A kept notice.</textarea>" in page and 'value="1,234.50"' in page
         assert state_of(app, engine) == before
+
+
+@pytest.mark.parametrize(
+    ("outcome", "amount", "english", "chinese"),
+    [
+        (Outcome.APPROVED, 4_000_000, "approved, ¥40,000.00.", "互助金 ¥40,000.00"),
+        (Outcome.REJECTED, 0, "reject; rejected.", "1 票反对"),
+        (Outcome.NO_QUORUM, 0, "reject; too few votes", "1 票反对"),
+    ],
+)
+def test_a_closed_vote_is_told_with_its_aid_only_when_approved(
+    app: Flask, outcome: Outcome, amount: int, english: str, chinese: str
+) -> None:
+    body = ClaimDecided("a" * 32, 1, 2, 1, outcome, amount)
+    with app.test_request_context("/operator/"):
+        told = said("a" * 32, body)
+    assert english in told and ("¥" in told) == (outcome is Outcome.APPROVED)
+    with app.test_request_context("/operator/", headers=ZH):
+        told = said("a" * 32, body)
+    assert chinese in told and ("¥" in told) == (outcome is Outcome.APPROVED)
