@@ -310,6 +310,14 @@ TEMPLATES: tuple[str, ...] = (
     N_("a second payout"),
     N_("a payout of a claim not approved"),
     N_("the payout is not the amount decided"),
+    # --- a checkpoint that does not open: the pinned key, the origin, the note ---
+    N_("note: no signature by a known key (signed by {found}; known keys: {known})"),
+    N_("note: signature by known key {key} is invalid: {error}"),
+    N_("Ed25519 signature does not verify"),
+    N_("checkpoint: no signature by the log key {key} (verified signatures only by {signers})"),
+    N_("checkpoint: origin {origin}, expected {expected}"),
+    N_("checkpoint: log key name {name} differs from the origin {origin}"),
+    N_("{tile}: missing, but a tree of size {size} has it"),
     # --- cannot verify: errors from the state folder, the network, a bundle ---
     N_("{path}: cannot be read: {error}"),
     N_("{path}: not a verification bundle: {error}"),
@@ -321,4 +329,12 @@ TEMPLATES: tuple[str, ...] = (
         "fetch the bundle again"
     ),
     N_("GET {url}: 404, the log has no such bundle"),
+    N_("GET {url}: 404, the log serves no checkpoint"),
+    N_("GET {url}: no answer within {seconds} s"),
+    N_("GET {url}: {reason}"),
+    N_("[Errno 111] Connection refused"),
+    N_("{url}: not an http:// or https:// URL with a host"),
+    N_("{url}: a log's URL has no query or fragment"),
+    N_("{path}: no such file or folder"),
+    N_("{path}: not a readable snapshot tar: {error}"),
 )
