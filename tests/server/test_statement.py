@@ -95,7 +95,7 @@ def _yuan(fen: int) -> str:
 def _copied(page: str) -> list[str]:
     """What each copy button copies: the text of the code element it names,
     in its own block."""
-    codes = dict(re.findall(r'<pre><code id="([^"]+)">([^<]*)</code></pre>', page))
+    codes = dict(re.findall(r'<pre[^>]*><code id="([^"]+)">([^<]*)</code></pre>', page))
     buttons = re.findall(r'<button [^>]*data-copy="([^"]+)"', page)
     assert buttons and len(buttons) == len(codes) and set(buttons) == set(codes)
     return [codes[b] for b in buttons]

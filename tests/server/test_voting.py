@@ -316,7 +316,7 @@ def test_anonymous_visitors_are_sent_to_sign_in(app: Flask, voting: VotingPool) 
 # --- the landing page's time left, the receipt's commands -------------------------------
 
 ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
-_COMMAND = re.compile(r'<div class="command">\s*<pre><code id="([a-z-]+)">([^<]*)</code></pre>')
+_COMMAND = re.compile(r'<div class="command">\s*<pre.*?><code id="([a-z-]+)">([^<]*)</code></pre>')
 
 
 @pytest.mark.parametrize(
