@@ -102,9 +102,19 @@ class Language:
         return self._patterns
 
 
+def _before_english(asked: list[str]) -> list[str]:
+    """The languages asked for before English, the language of the source
+    strings, which has no catalog: ``LANGUAGE=en:zh_CN`` means English, not
+    "the first with a catalog"."""
+    for n, lang in enumerate(asked):
+        if lang in ("C", "POSIX") or lang.split("_")[0].split(".")[0] == "en":
+            return asked[:n]
+    return asked
+
+
 def load(environ: Mapping[str, str] | None = None) -> Language:
     """The catalog for the language ``environ`` asks for (default: this process's)."""
-    asked = languages(os.environ if environ is None else environ)
+    asked = _before_english(languages(os.environ if environ is None else environ))
     return Language(
         gettext.translation(DOMAIN, _locale_dir(), languages=asked or ["C"], fallback=True)
     )
