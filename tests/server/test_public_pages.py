@@ -423,7 +423,8 @@ def test_the_faq_and_the_rules_are_linked_from_the_pool_and_home(client: FlaskCl
     verify = _zh(client, "/verify")
     # One command per block, each copied on its own.
     commands = re.findall(
-        r'<div class="command">\s*<pre[^>]*><code id="(cmd-[a-z-]+)">([^<]*)</code></pre>\s*<button',
+        r'<div class="command">\s*<pre[^>]*><code id="(cmd-[a-z-]+)">([^<]*)</code></pre>'
+        r"\s*<button",
         verify,
     )
     assert len(commands) == 9
