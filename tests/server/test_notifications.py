@@ -23,6 +23,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Engine
 
 from server.auth import accounts_service
+from server.cli import main as cli_main
 from server.log_index import stored_index
 from server.mail import MailSettings, mail_settings, send_notices
 from server.notifications import NoticeKind, member_notices, notice_settings, set_email
@@ -260,3 +261,10 @@ def test_mail_is_off_without_a_host() -> None:
     assert mail_settings({}) is None
     settings = mail_settings({"MUTUALOG_SMTP_HOST": "mx", "MUTUALOG_SMTP_FROM": "a@b.example"})
     assert settings == MailSettings("mx", 25, "a@b.example")
+
+
+def test_the_notify_command_says_when_mail_is_off(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli_main(["--instance", str(tmp_path), "notify", "--url", URL]) == 2
+    assert "mail is off: set MUTUALOG_SMTP_HOST" in capsys.readouterr().err
