@@ -233,8 +233,8 @@ class RulesForm(FlaskForm):
     changes = TextAreaField(
         _l("Rules to change (JSON)"),
         description=_l(
-            'The rules that change and their new values, e.g. {"share.fee_rate_bp": 700}; '
-            "every other rule stays as it is."
+            "The rules that change and their new values, e.g. "
+            '<code>{"share.fee_rate_bp": 700}</code>; every other rule stays as it is.'
         ),
         filters=[_text],
         validators=[
@@ -245,7 +245,10 @@ class RulesForm(FlaskForm):
     )
     effective = StringField(
         _l("In force from"),
-        description=_l("A future date YYYY-MM-DD (00:00 UTC) or time YYYY-MM-DDTHH:MM:SSZ."),
+        description=_l(
+            "A future date <code>YYYY-MM-DD</code> (00:00 UTC) or time "
+            "<code>YYYY-MM-DDTHH:MM:SSZ</code>."
+        ),
         filters=[_line],
         validators=[DataRequired(_l("Give the date the change takes effect.")), _effective],
     )
@@ -255,7 +258,10 @@ class RulesForm(FlaskForm):
 class OverrideForm(FlaskForm):
     action = StringField(
         _l("Action"),
-        description=_l("As the rules allow, e.g. claim.withdraw (target: a claim id) or note."),
+        description=_l(
+            "As the rules allow, e.g. <code>claim.withdraw</code> (target: a claim id) or "
+            "<code>note</code>."
+        ),
         filters=[_line],
         validators=[
             DataRequired(_l("Give the action.")),
@@ -267,7 +273,9 @@ class OverrideForm(FlaskForm):
     )
     target = StringField(
         _l("Target"),
-        description=_l("What the override is about: a claim id, a member id, 'rules' ..."),
+        description=_l(
+            "What the override is about: a claim id, a member id, <code>rules</code> ..."
+        ),
         filters=[_line],
         validators=[
             DataRequired(_l("Give the target.")),
