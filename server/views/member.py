@@ -436,12 +436,14 @@ def _claim_page(
     appeal_form = None
     if actions.can_appeal:
         appeal_form = appeal or AppealForm(data={"claim": claim_id})
+    steps = claim_steps(view, record, now)
     return (
         render_template(
             "member/claim.html",
             view=view,
             record=record,
-            steps=claim_steps(view, record, now),
+            steps=steps,
+            times=current_figures().entry_times(s.seqs[0] for s in steps if s.seqs),
             objections=_objections(view),
             mine=actions.mine,
             documents=documents,

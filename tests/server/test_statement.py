@@ -280,6 +280,9 @@ def test_the_claim_form_and_status_page_in_both_languages(app: Flask, clock: Fix
     status = _words(text_of(client.get(f"/claims/{built.claim}")))
     assert "Filed" in status and "Payout" in status
     assert "¥50,000.00 requested for cancer" in status
+    # The filing's time in the pool's zone (00:00 UTC is 8:00 in Shanghai) and
+    # the diagnosis month.
+    assert "Diagnosed in Jan 2026." in status and "Filed (done) Jan 12, 2026, 8:00 AM" in status
     chinese = _chinese(sign_in(app, built.claimant))
     form = text_of(chinese.get("/claims/new"))
     assert "疾病类别" in form and "癌症" in form and "Illness category" not in form
@@ -291,4 +294,5 @@ def test_the_claim_form_and_status_page_in_both_languages(app: Flask, clock: Fix
     assert "最多两位小数" in text_of(refused) and "two decimals" not in text_of(refused)
     page = _words(text_of(chinese.get(f"/claims/{built.claim}")))
     assert "已提交" in page and "发放" in page and "2026年1月" in page
+    assert "确诊于 2026年1月。" in page and "2026年1月12日 08:00" in page
     assert "Filed" not in page and "requested" not in page
