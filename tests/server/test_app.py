@@ -95,6 +95,7 @@ def test_create_app_uses_the_settings(monkeypatch: pytest.MonkeyPatch, tmp_path:
         "bundle_api",
         "signin",
         "member",
+        "notices",
         "juror",
         "operator",
         "public",
