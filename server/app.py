@@ -3,10 +3,12 @@
 ``create_app(config)`` resolves the settings (:mod:`server.config`), opens a
 SQLAlchemy engine (which connects lazily), registers the blueprints — ``tiles``
 for the C2SP tlog-tiles read path and the snapshot, ``api`` for JSON under
-``/api/v1``, ``signin``, ``member``, ``juror`` and ``operator`` for the pages — and the error
+``/api/v1``, ``signin``, ``member``, ``notices``, ``juror`` and ``operator`` for the pages
+— and the error
 handlers: JSON everywhere, HTML for the pages.  Sign-in, sessions, CSRF and
 the security headers are set up by :mod:`server.auth` and
-:mod:`server.security`; the pages' two languages by :mod:`server.i18n`.
+:mod:`server.security`; the pages' two languages by :mod:`server.i18n`; the
+unread count in every member's header by :mod:`server.notifications`.
 """
 
 from __future__ import annotations
