@@ -10,6 +10,9 @@ without a request.
   their answers, and which forms a member may use on it;
 - :mod:`server.presenters.commands`: the ``mutualog`` commands a page
   prints for copying, filled in for this server;
+- :mod:`server.presenters.member`: a member's money — a period's statement
+  with its share formula and one page of its paid claims, the chart's points
+  of what the member paid, the next deduction and its estimate;
 - :mod:`server.presenters.juror`: the time left to vote, the receipt's file
   name and the commands that check it;
 - :mod:`server.presenters.operator`: what an operator's action did, as the
