@@ -10,6 +10,7 @@ import re
 import socket
 import time
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from email import message_from_bytes
 from email.message import Message
 from email.policy import default
@@ -26,7 +27,14 @@ from server.auth import accounts_service
 from server.cli import main as cli_main
 from server.log_index import stored_index
 from server.mail import MailSettings, mail_settings, send_notices
-from server.notifications import NoticeKind, member_notices, notice_settings, set_email
+from server.notifications import (
+    ClaimsByMember,
+    NoticeKind,
+    member_notices,
+    notice_settings,
+    notices_by_member,
+    set_email,
+)
 from server.pool_app import current_pool
 from tests.clock import FixedClock
 from tests.server.pool_helpers import (
@@ -38,7 +46,8 @@ from tests.server.pool_helpers import (
     text_of,
 )
 from tests.server.test_authorization import state_of
-from verifiable.log.bodies import Choice
+from verifiable.log.bodies import Choice, ClaimFiled
+from verifiable.pool.log_index import ClaimRecord, LogIndex, PanelRecord
 
 URL = "https://pool.example"
 
@@ -268,3 +277,41 @@ def test_the_notify_command_says_when_mail_is_off(
 ) -> None:
     assert cli_main(["--instance", str(tmp_path), "notify", "--url", URL]) == 2
     assert "mail is off: set MUTUALOG_SMTP_HOST" in capsys.readouterr().err
+
+
+def _record(claim: str, member: str) -> ClaimRecord:
+    filed = ClaimFiled(
+        claim=claim,
+        member=member,
+        category="cancer",
+        amount=100,
+        diagnosed=date(2026, 1, 1),
+        evidence=(bytes(32),),
+    )
+    return ClaimRecord(claim, 0, filed)
+
+
+def _panel(seq: int, jurors: tuple[str, ...]) -> PanelRecord:
+    until = datetime(2026, 1, 5, tzinfo=UTC)
+    return PanelRecord(seq, 1, False, date(2026, 1, 7), 1, bytes(32), jurors, until)
+
+
+def test_who_filed_and_sat_where_follows_the_index() -> None:
+    index = LogIndex()
+    index.claims["a" * 32] = _record("a" * 32, "m1")
+    index.size = 1
+    claims = ClaimsByMember().update(index)
+    assert claims.filed == {"m1": ["a" * 32]} and claims.summoned == {}
+    # The log grows: a panel on the old claim, a new claim.
+    index.claims["a" * 32].panels.append(_panel(1, ("j1", "j2")))
+    index.claims["b" * 32] = _record("b" * 32, "j1")
+    index.size = 3
+    claims.update(index)
+    assert claims.filed == {"m1": ["a" * 32], "j1": ["b" * 32]}
+    assert claims.summoned == {"j1": [("a" * 32, 0)], "j2": [("a" * 32, 0)]}
+    (summons,) = notices_by_member(index, ("j2",), claims)["j2"]
+    assert (summons.kind, summons.claim, summons.seq) == (NoticeKind.SUMMONS, "a" * 32, 1)
+    # Another, shorter log: started again.
+    other = LogIndex()
+    other.size = 1
+    assert claims.update(other).filed == {} and claims.summoned == {}
