@@ -3,8 +3,9 @@
 The server and the pool service take their clock as an argument (a callable
 returning an aware ``datetime``), so a test hands them a :class:`FixedClock`
 and moves time by hand: a vote window closes, a period ends, a rate limit
-resets, all without sleeping.  ``server/demo.py``'s ``DemoClock`` is product
-code (the demo's history is dated) and stays there.
+resets, all without sleeping.  The demo's clock is product code (the demo's
+history is dated; its offset is kept in the database, ``server/demo_clock.py``)
+and stays there.
 """
 
 from __future__ import annotations
