@@ -205,6 +205,7 @@ def _active_member() -> tuple[str, MemberView]:
 
 @member.route("/join", methods=["GET", "POST"])
 @member_required
+@keeps_input
 def join() -> Page:
     account = current_account()
     assert account is not None
@@ -481,6 +482,7 @@ def _posted_claim(pool: PoolService, claim_id: str) -> ClaimView:
 
 @member.post("/claims/object")
 @member_required
+@keeps_input
 def claim_object() -> Page:
     form = ObjectionForm()
     claim_id = form.claim.data or ""
@@ -535,6 +537,7 @@ def claim_object() -> Page:
 
 @member.post("/claims/appeal")
 @member_required
+@keeps_input
 def claim_appeal() -> Page:
     form = AppealForm()
     claim_id = form.claim.data or ""

@@ -27,7 +27,7 @@ from server.notifications import (
 )
 from server.pool_app import current_pool
 from server.views.pages import Page, signed_in_member
-from server.web_errors import add_html_errors
+from server.web_errors import add_html_errors, keeps_input
 from verifiable.pool.rules import moment
 
 __all__ = ["notices"]
@@ -90,6 +90,7 @@ def read() -> Page:
 
 @notices.post("/notifications/email")
 @member_required
+@keeps_input
 def email() -> Page:
     signed_in_member(_(_REFUSAL))
     form = EmailForm()

@@ -315,3 +315,17 @@ def test_who_filed_and_sat_where_follows_the_index() -> None:
     other = LogIndex()
     other.size = 1
     assert claims.update(other).filed == {} and claims.summoned == {}
+
+
+def test_an_expired_form_keeps_the_typed_address(
+    app: Flask, engine: Engine, clock: FixedClock
+) -> None:
+    built = build_voting_pool(app, clock)
+    client = sign_in(app, built.usernames[built.claimant])
+    client.set_cookie("lang", "zh_CN")
+    before = state_of(app, engine)
+    refused = client.post("/notifications/email", data={"email": "typed@mail.example"})
+    page = text_of(refused)
+    assert refused.status_code == 400 and 'value="typed@mail.example"' in page
+    assert "安全令牌" in page or "CSRF" in page
+    assert state_of(app, engine) == before
