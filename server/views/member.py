@@ -482,7 +482,6 @@ def _posted_claim(pool: PoolService, claim_id: str) -> ClaimView:
 
 @member.post("/claims/object")
 @member_required
-@keeps_input
 def claim_object() -> Page:
     form = ObjectionForm()
     claim_id = form.claim.data or ""
@@ -537,7 +536,6 @@ def claim_object() -> Page:
 
 @member.post("/claims/appeal")
 @member_required
-@keeps_input
 def claim_appeal() -> Page:
     form = AppealForm()
     claim_id = form.claim.data or ""
