@@ -302,6 +302,7 @@ ALLOWED_WORDS = frozenset(
         "SMTP",
         "API",
         "C2SP",
+        "CSRF",
     }
 )
 

@@ -34,21 +34,25 @@ class Spec:
     """A page: who sees it, and its path (``{name}`` filled in from
     :class:`Places`).  ``review:`` is the juror's vote form sent; with
     ``submit``, the page is the answer to that button of the path's page
-    (a first step that writes nothing)."""
+    (a first step that writes nothing); ``expired``: that button with the
+    form's token spoilt, as when a form is sent after its session ended."""
 
     role: str
     name: str
     path: str
     status: int = 200
     submit: str = ""
+    expired: bool = False
 
 
 NOWHERE = "0" * 32
+SEND = "main form button[type=submit]"
 
 PAGES = [
     # -- public --
     Spec("public", "home", "/"),
     Spec("public", "login", "/login"),
+    Spec("public", "login-expired", "/login", 400, SEND, expired=True),
     Spec("public", "register", "/register"),
     Spec("public", "pool", "/pool"),
     Spec("public", "claims", "/pool/claims"),
@@ -68,6 +72,7 @@ PAGES = [
     Spec("member", "dashboard", "/dashboard"),
     Spec("member", "statement", "/dashboard/periods/{period}"),
     Spec("member", "claim-new", "/claims/new"),
+    Spec("member", "claim-new-expired", "/claims/new", 400, SEND, expired=True),
     Spec("member", "claim-noticed", "/claims/{noticed}"),
     Spec("member", "claim-paid", "/claims/{paid}"),
     Spec("member", "leave", "/leave"),
@@ -152,6 +157,10 @@ def _open(visitors: Visitors, places: Places, spec: Spec, lang: str, screen: str
     path = places.path(spec)
     if spec.submit:
         visit.goto(places.demo.url + path)
+        if spec.expired:
+            visit.page.locator("main form input[name=csrf_token]").first.evaluate(
+                "e => { e.value = 'expired' }"
+            )
         with visit.page.expect_navigation() as answer:
             visit.page.locator(spec.submit).click()
         assert answer.value is not None
