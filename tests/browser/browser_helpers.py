@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
 __all__ = [
+    "ALLOWED_WORDS",
     "CHROMIUM",
     "CHROMIUM_ARGS",
     "DESKTOP",
@@ -58,9 +59,11 @@ __all__ = [
     "free_port",
     "overflow",
     "problems_on",
+    "register",
     "require_browser",
     "run_copied",
     "serious_violations",
+    "sign_in",
     "start_demo",
     "stop",
     "untranslated",
@@ -301,7 +304,6 @@ ALLOWED_WORDS = frozenset(
         "FAQ",
         "SMTP",
         "API",
-        "C2SP",
         "CSRF",
     }
 )
@@ -323,9 +325,7 @@ def untranslated(texts: Iterable[str], names: Iterable[str] = ()) -> list[str]:
         rest = text
         for pattern in _AS_IS:
             rest = pattern.sub(" ", rest)
-        words = [
-            w for w in _WORD.findall(rest) if len(w) > 1 and w not in allowed and w != "mutualog"
-        ]
+        words = [w for w in _WORD.findall(rest) if len(w) > 1 and w not in allowed]
         if words:
             found.append(f"{text[:160]!r}: {' '.join(words)}")
     return found
