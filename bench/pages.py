@@ -230,6 +230,95 @@ def pct(times: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
+Pages = dict[str, tuple[str, str]]
+Sizes = dict[str, tuple[int, int, int, int]]
+Results = dict[tuple[str, str], list[float]]
+
+
+def member_pages(app: Server, password: str, log: Path) -> Pages:
+    """name -> (path, cookie): /pool, the member's dashboard, and the
+    statement of their latest period."""
+    cookie = sign_in(app.port, password)
+    status, dashboard = get(app.port, "/dashboard", cookie)
+    if status != 200:
+        raise SystemExit(
+            f"/dashboard answered {status}:\n{log.read_text(errors='replace')[-3000:]}"
+        )
+    periods = re.findall(r'href="(/dashboard/periods/[0-9-]+)"', dashboard.decode())
+    assert periods, "the member has no statement"
+    return {
+        "pool": ("/pool", ""),
+        "dashboard": ("/dashboard", cookie),
+        "statement": (max(periods), cookie),
+    }
+
+
+def save(app: Server, pages: Pages, root: Path) -> Sizes:
+    """Each page's bytes as ``root/NAME.html``, with the files it links;
+    name -> (HTML, inline SVG, stylesheet and icon, script) in bytes."""
+    (root / "static").mkdir(parents=True)
+    sizes = {}
+    for name, (path, who) in pages.items():
+        status, body = get(app.port, path, who)
+        assert status == 200, f"{path} answered {status}"
+        (root / f"{name}.html").write_bytes(body)
+        html = body.decode()
+        svg = sum(len(s) for s in re.findall(r"<svg.*?</svg>", html, re.DOTALL))
+        css = js = 0
+        for link in re.findall(r'(?:href|src)="(/static/[^"]+)"', html):
+            status, data = get(app.port, link)
+            (root / link.lstrip("/")).write_bytes(data)
+            if link.endswith((".css", ".svg")):
+                css += len(data)
+            elif link.endswith(".js"):
+                js += len(data)
+        sizes[name] = (len(body), svg, css, js)
+    return sizes
+
+
+def run(app: Server, statics: list[Server], pages: Pages, count: int, seconds: float) -> Results:
+    """Each page from the app, then its saved bytes from each static server."""
+    results = {}
+    for name, (path, who) in pages.items():
+        targets = [(app, path, who)] + [(s, f"/{name}.html", "") for s in statics]
+        for server, target, cookie in targets:
+            measure(server.port, target, cookie, 50, 10)  # warm-up, not counted
+            results[(name, server.name)] = measure(server.port, target, cookie, count, seconds)
+    return results
+
+
+def report(app: Server, statics: list[Server], sizes: Sizes, results: Results) -> None:
+    base = statics[0].name
+    print(f"load at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    print(f"sequential GETs, a new connection each; ratios to {base} for the same bytes")
+    print(f"{'page':<10} {'server':<20} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'p50 ratio':>10}")
+    for name in sizes:
+        reference = statistics.median(results[(name, base)])
+        for server in [app, *statics]:
+            times = results[(name, server.name)]
+            p50 = statistics.median(times)
+            print(
+                f"{name:<10} {server.name:<20} {len(times):>5} {p50:>8.2f} "
+                f"{pct(times, 0.99):>8.2f} {p50 / reference:>9.1f}x"
+            )
+    print("page sizes (bytes): HTML, of which inline SVG; + stylesheet and icon; + script")
+    for name, (html, svg, css, js) in sizes.items():
+        total = html + css + js
+        verdict = "under" if total < TARGET_KB * 1024 else "OVER"
+        print(
+            f"{name:<10} HTML {html:>7,}  SVG {svg:>6,}  CSS+icon {css:>6,}  JS {js:>5,}  "
+            f"total {total / 1024:5.1f} KB ({verdict} {TARGET_KB} KB)"
+        )
+    for name in sizes:
+        p50 = statistics.median(results[(name, app.name)])
+        ratio = p50 / statistics.median(results[(name, base)])
+        ok = ratio <= TARGET_RATIO and p50 < TARGET_MS
+        print(
+            f"{name}: p50 {p50:.2f} ms, {ratio:.1f}x {base}: "
+            f"{'meets' if ok else 'MISSES'} (within {TARGET_RATIO:.0f}x, under {TARGET_MS:.0f} ms)"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--members", type=int, default=1_000_000)
@@ -255,85 +344,18 @@ def main() -> None:
             password = build(instance, args.members)
         app = start_gunicorn(instance, args.workers, work / "gunicorn.log")
         servers.append(app)
-        cookie = sign_in(app.port, password)
-        status, dashboard = get(app.port, "/dashboard", cookie)
-        if status != 200:
-            log = (work / "gunicorn.log").read_text(errors="replace")
-            raise SystemExit(f"/dashboard answered {status}:\n{log[-3000:]}")
-        periods = re.findall(r'href="(/dashboard/periods/[0-9-]+)"', dashboard.decode())
-        assert periods, "the member has no statement"
-        pages = {"pool": ("/pool", ""), "dashboard": ("/dashboard", cookie)}
-        pages["statement"] = (max(periods), cookie)
-
-        # The same bytes, as files: each page, and what it links.
-        root = work / "static"
-        (root / "static").mkdir(parents=True)
-        sizes: dict[str, tuple[int, int, int, int]] = {}
-        for name, (path, who) in pages.items():
-            status, body = get(app.port, path, who)
-            assert status == 200, f"{path} answered {status}"
-            (root / f"{name}.html").write_bytes(body)
-            html = body.decode()
-            svg = sum(len(s) for s in re.findall(r"<svg.*?</svg>", html, re.DOTALL))
-            linked = re.findall(r'(?:href|src)="(/static/[^"]+)"', html)
-            css = js = 0
-            for link in linked:
-                status, data = get(app.port, link)
-                (root / link.lstrip("/")).write_bytes(data)
-                if link.endswith((".css", ".svg")):
-                    css += len(data)
-                elif link.endswith(".js"):
-                    js += len(data)
-            sizes[name] = (len(body), svg, css, js)
-
-        statics = [start_http_server(root)]
+        pages = member_pages(app, password, work / "gunicorn.log")
+        sizes = save(app, pages, work / "static")
+        statics = [start_http_server(work / "static")]
         if NGINX.exists():
-            statics.insert(0, start_nginx(root, work))
+            statics.insert(0, start_nginx(work / "static", work))
         servers += statics
-
-        results: dict[tuple[str, str], list[float]] = {}
-        for name, (path, who) in pages.items():
-            for server, target, cookie_ in [(app, path, who)] + [
-                (s, f"/{name}.html", "") for s in statics
-            ]:
-                measure(server.port, target, cookie_, 50, 10)  # warm-up, not counted
-                results[(name, server.name)] = measure(
-                    server.port, target, cookie_, args.requests, args.seconds
-                )
+        results = run(app, statics, pages, args.requests, args.seconds)
     finally:
         for server in servers:
             server.stop()
         shutil.rmtree(work, ignore_errors=True)
-
-    base = statics[0].name
-    print(f"load at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"sequential GETs, a new connection each; ratios to {base} for the same bytes")
-    print(f"{'page':<10} {'server':<20} {'n':>5} {'p50 ms':>8} {'p99 ms':>8} {'p50 ratio':>10}")
-    for name in pages:
-        reference = statistics.median(results[(name, base)])
-        for server in servers:
-            times = results[(name, server.name)]
-            p50 = statistics.median(times)
-            print(
-                f"{name:<10} {server.name:<20} {len(times):>5} {p50:>8.2f} "
-                f"{pct(times, 0.99):>8.2f} {p50 / reference:>9.1f}x"
-            )
-    print("page sizes (bytes): HTML, of which inline SVG; + stylesheet and icon; + script")
-    for name, (html, svg, css, js) in sizes.items():
-        total = html + css + js
-        verdict = "under" if total < TARGET_KB * 1024 else "OVER"
-        print(
-            f"{name:<10} HTML {html:>7,}  SVG {svg:>6,}  CSS+icon {css:>6,}  JS {js:>5,}  "
-            f"total {total / 1024:5.1f} KB ({verdict} {TARGET_KB} KB)"
-        )
-    for name in pages:
-        p50 = statistics.median(results[(name, "gunicorn -w " + str(args.workers))])
-        ratio = p50 / statistics.median(results[(name, base)])
-        ok = ratio <= TARGET_RATIO and p50 < TARGET_MS
-        print(
-            f"{name}: p50 {p50:.2f} ms, {ratio:.1f}x {base}: "
-            f"{'meets' if ok else 'MISSES'} (within {TARGET_RATIO:.0f}x, under {TARGET_MS:.0f} ms)"
-        )
+    report(app, statics, sizes, results)
 
 
 if __name__ == "__main__":
