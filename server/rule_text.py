@@ -29,9 +29,13 @@ def read_rule_changes(data: bytes | str, label: str) -> dict[str, object]:
     try:
         value = load_strict_json(raw, label)
     except MalformedError as e:
-        raise PoolInputError(str(e)) from e
+        raise PoolInputError(str(e), "input.malformed", detail=str(e)) from e
     if not isinstance(value, dict):
-        raise PoolInputError(f"{label}: expected a JSON object of rule names and values")
+        raise PoolInputError(
+            f"{label}: expected a JSON object of rule names and values",
+            "rules.not_object",
+            label=label,
+        )
     return dict(value)
 
 
@@ -46,5 +50,7 @@ def parse_effective(text: str) -> datetime:
     except MalformedError as e:
         raise PoolInputError(
             f"the effective time must be a date YYYY-MM-DD or a time YYYY-MM-DDTHH:MM:SSZ, "
-            f"not {value[:40]!r}"
+            f"not {value[:40]!r}",
+            "rules.bad_effective",
+            value=value[:40],
         ) from e

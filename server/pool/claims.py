@@ -52,7 +52,9 @@ class Claims:
         with core.lock:
             state = core.state()
             if state.member(member_id) is None:
-                raise PoolRefusedError("only an active member may file a claim")
+                raise PoolRefusedError(
+                    "only an active member may file a claim", "claim.member_only"
+                )
             at = core.now(state)
             claim_id = secrets.token_hex(16)
             commitments = store_evidence(core.engine, claim_id, uploads, at)
@@ -81,18 +83,26 @@ class Claims:
             if view.stage is not Stage.FILED:
                 raise PoolRefusedError(
                     f"claim {claim_id} is {view.stage.value}: only a filed claim that has no "
-                    "notice yet gets one"
+                    "notice yet gets one",
+                    "notice.not_filed",
+                    claim=claim_id,
+                    stage=view.stage.value,
                 )
             if view.waiting:
                 raise PoolRefusedError(
                     f"claim {claim_id} was diagnosed inside the waiting period: it gets no "
-                    "notice, only an ineligible decision"
+                    "notice, only an ineligible decision",
+                    "notice.waiting_period",
+                    claim=claim_id,
                 )
             most = min(view.requested, view.rules.cap(view.band) or 0)
             if amount is not None and not 1 <= amount <= most:
                 raise PoolInputError(
                     f"the proposed aid must be 1 to {most} fen (the amount requested, within "
-                    f"the cap), not {amount}"
+                    f"the cap), not {amount}",
+                    "notice.amount_range",
+                    cap=most,
+                    amount=amount,
                 )
             at = core.now(state)
             body = ClaimNoticed(
@@ -123,10 +133,17 @@ class Claims:
             view = require(state, claim_id)
             if objection_seq not in view.objection_seqs:
                 raise PoolRefusedError(
-                    f"entry {objection_seq} is not an objection to claim {claim_id}"
+                    f"entry {objection_seq} is not an objection to claim {claim_id}",
+                    "answer.not_objection",
+                    seq=objection_seq,
+                    claim=claim_id,
                 )
             if objection_seq not in view.unanswered:
-                raise PoolRefusedError(f"objection {objection_seq} is already answered")
+                raise PoolRefusedError(
+                    f"objection {objection_seq} is already answered",
+                    "answer.already",
+                    seq=objection_seq,
+                )
             body = ClaimAnswered(claim=claim_id, objection=objection_seq, text=text)
             return core.one(checked(body, "answer"), core.now(state))
 
@@ -140,7 +157,10 @@ class Claims:
                 what = "" if view.waiting else ", not diagnosed inside the waiting period"
                 raise PoolRefusedError(
                     f"claim {claim_id} is {view.stage.value}{what}: only a filed claim "
-                    "diagnosed inside the waiting period is decided ineligible"
+                    "diagnosed inside the waiting period is decided ineligible",
+                    "ineligible.not_filed" if view.waiting else "ineligible.covered",
+                    claim=claim_id,
+                    stage=view.stage.value,
                 )
             body = state.expected_decision(claim_id)
             core.one(body, core.now(state))
@@ -177,7 +197,10 @@ class Claims:
             view = require(state, claim_id)
             if view.stage is not Stage.APPROVED:
                 raise PoolRefusedError(
-                    f"claim {claim_id} is {view.stage.value}: only an approved claim is paid"
+                    f"claim {claim_id} is {view.stage.value}: only an approved claim is paid",
+                    "pay.not_approved",
+                    claim=claim_id,
+                    stage=view.stage.value,
                 )
             at = core.now(state)
             body = ClaimPaid(claim=claim_id, amount=view.amount, period=state.period_at(at))
@@ -189,16 +212,25 @@ def _check_drawable(view: ClaimView, at: datetime) -> None:
     if view.stage not in AWAITING_PANEL:
         raise PoolRefusedError(
             f"claim {view.id} is {view.stage.value}: a panel is drawn for a noticed claim, "
-            "a redraw or an appeal"
+            "a redraw or an appeal",
+            "draw.wrong_stage",
+            claim=view.id,
+            stage=view.stage.value,
         )
     if view.unanswered:
         seqs = ", ".join(str(s) for s in view.unanswered)
         raise PoolRefusedError(
             f"answer every objection to claim {view.id} before its panel is drawn "
-            f"(unanswered: entry {seqs})"
+            f"(unanswered: entry {seqs})",
+            "draw.unanswered",
+            claim=view.id,
+            seqs=seqs,
         )
     until = view.objections_until
     if view.stage is Stage.NOTICED and until is not None and at < until:
         raise PoolRefusedError(
-            f"the objection window of claim {view.id} is open until {format_time(until)}"
+            f"the objection window of claim {view.id} is open until {format_time(until)}",
+            "draw.too_early",
+            claim=view.id,
+            until=until,
         )

@@ -166,7 +166,7 @@ def require(state: PoolState, claim_id: str) -> ClaimView:
     """The claim ``claim_id`` of ``state``, else a refusal."""
     view = state.claim(claim_id)
     if view is None:
-        raise PoolRefusedError(f"there is no claim {claim_id}")
+        raise PoolRefusedError(f"there is no claim {claim_id}", "claim.unknown", claim=claim_id)
     return view
 
 
@@ -176,5 +176,5 @@ def checked(body: BodyT, what: str) -> BodyT:
     try:
         parse_body(body.TYPE, body.to_json(), what)
     except MalformedError as e:
-        raise PoolInputError(str(e)) from e
+        raise PoolInputError(str(e), "input.malformed", detail=str(e)) from e
     return body

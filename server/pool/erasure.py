@@ -39,12 +39,19 @@ class Erasure:
         with core.lock:
             state = core.state()
             if state.member(member_id) is None and not state.has_left(member_id):
-                raise PoolRefusedError(f"there is no member {member_id}")
+                raise PoolRefusedError(
+                    f"there is no member {member_id}", "member.unknown", member=member_id
+                )
             details = member_details(core.engine, member_id)
             done = state.erasures.get((ErasedKind.MEMBER, member_id))
             if details is None:
                 what = f"were erased in entry {done.seq}" if done else "are stored"
-                raise PoolRefusedError(f"no private details of member {member_id} {what}")
+                raise PoolRefusedError(
+                    f"no private details of member {member_id} {what}",
+                    "erase.member_done" if done else "erase.member_none",
+                    member=member_id,
+                    **({"seq": done.seq} if done else {}),
+                )
             reason = _public_reason(reason, _identity(details))
             at = core.now(state)
             body = DataErased(kind=ErasedKind.MEMBER, subject=member_id, documents=0, reason=reason)
@@ -64,7 +71,12 @@ class Erasure:
             done = state.erasures.get((ErasedKind.EVIDENCE, claim_id))
             if not left:
                 what = f"was erased in entry {done.seq}" if done else "is stored"
-                raise PoolRefusedError(f"no evidence of claim {claim_id} {what}")
+                raise PoolRefusedError(
+                    f"no evidence of claim {claim_id} {what}",
+                    "erase.evidence_done" if done else "erase.evidence_none",
+                    claim=claim_id,
+                    **({"seq": done.seq} if done else {}),
+                )
             claimant = member_details(core.engine, view.member)
             private = [d.filename for d in left if d.filename]
             reason = _public_reason(reason, (*_identity(claimant), *private))
@@ -91,13 +103,17 @@ def _public_reason(reason: str, private: Sequence[str]) -> str:
     except MalformedError as e:
         raise PoolInputError(
             f"the reason is published in the log: one line of 1 to {MAX_ERASURE_REASON} "
-            f"characters without control characters ({e})"
+            f"characters without control characters ({e})",
+            "erase.reason_shape",
+            most=MAX_ERASURE_REASON,
+            detail=str(e),
         ) from e
     folded = text.casefold()
     for value in private:
         if len(value) >= 3 and value.casefold() in folded:
             raise PoolInputError(
                 "the reason is published in the log: it must not repeat the personal data "
-                "being erased (a name, ID number, phone number or file name)"
+                "being erased (a name, ID number, phone number or file name)",
+                "erase.reason_personal",
             )
     return text

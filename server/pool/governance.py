@@ -34,7 +34,9 @@ class Governance:
         with core.lock:
             state = core.state()
             if state.size:
-                raise PoolRefusedError("the pool has already started: its log is not empty")
+                raise PoolRefusedError(
+                    "the pool has already started: its log is not empty", "pool.started"
+                )
             at = core.now(state)
             shape = read_shape(dict(rules), "rules")
             return core.one(PoolRules(effective=at, rules=shape, reason=reason), at)
@@ -50,12 +52,19 @@ class Governance:
             closed = period is not None and any(c.period == period for c in state.closed_periods)
             if body is None:
                 done = f"period {period} is already closed; " if closed else ""
-                raise PoolRefusedError(f"{done}no period is due to close yet")
+                raise PoolRefusedError(
+                    f"{done}no period is due to close yet",
+                    "period.closed_none_due" if closed else "period.none_due",
+                    **({"period": period} if closed else {}),
+                )
             if period is not None and body.period != period:
                 raise PoolRefusedError(
                     f"period {period.isoformat()} "
                     + ("is already closed" if closed else "is not the next period due")
-                    + f"; the next period due is {body.period.isoformat()}"
+                    + f"; the next period due is {body.period.isoformat()}",
+                    "period.already_closed" if closed else "period.not_next",
+                    period=period,
+                    next=body.period,
                 )
             core.one(body, at)
             return body
@@ -69,26 +78,32 @@ class Governance:
             state = core.state()
             at = core.now(state)
             if effective.utcoffset() is None:
-                raise PoolInputError("the effective time needs a time zone")
+                raise PoolInputError("the effective time needs a time zone", "rules.no_zone")
             effective = whole_seconds(effective)
             if effective <= at:
                 raise PoolInputError(
                     f"a rule change takes effect in the future: {format_time(effective)} is "
-                    f"not after {format_time(at)}"
+                    f"not after {format_time(at)}",
+                    "rules.not_future",
+                    effective=effective,
+                    now=at,
                 )
             latest = state.rulebook.latest
             if latest is not None and effective <= latest.effective:
                 raise PoolRefusedError(
                     f"a rule change takes effect after every change already scheduled: "
-                    f"{format_time(effective)} is not after {format_time(latest.effective)}"
+                    f"{format_time(effective)} is not after {format_time(latest.effective)}",
+                    "rules.not_after_latest",
+                    effective=effective,
+                    latest=latest.effective,
                 )
             if not rules:
-                raise PoolInputError("the rule change changes no rule")
+                raise PoolInputError("the rule change changes no rule", "rules.no_change")
             try:
                 shape = read_shape(dict(rules), "rules")
                 Rules.from_json(shape, "rules", latest.rules if latest is not None else None)
             except MalformedError as e:
-                raise PoolInputError(str(e)) from e
+                raise PoolInputError(str(e), "input.malformed", detail=str(e)) from e
             body = PoolRules(effective=effective, rules=shape, reason=reason)
             core.one(checked(body, "rule change"), at)
             return body
@@ -109,14 +124,19 @@ class Governance:
                 if (earlier.action, earlier.target, earlier.reason) == (action, target, reason):
                     raise PoolRefusedError(
                         f"this override is already in the log (entry {earlier.seq}); give "
-                        "another reason to log another"
+                        "another reason to log another",
+                        "override.repeated",
+                        seq=earlier.seq,
                     )
             at = core.now(state)
             rules = state.rules_at(at)
             if rules is not None and action not in rules.overrides_allowed:
                 allowed = ", ".join(rules.overrides_allowed) or "none"
                 raise PoolRefusedError(
-                    f"the rules do not allow the override {action!r} (allowed: {allowed})"
+                    f"the rules do not allow the override {action!r} (allowed: {allowed})",
+                    "override.not_allowed",
+                    action=action,
+                    allowed=allowed,
                 )
             body = OperatorOverride(
                 action=action, target=target, reason=reason, details=dict(details or {})

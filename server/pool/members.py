@@ -38,7 +38,9 @@ class Members:
             rules = state.rules_at(at)
             if rules is None or band not in rules.join_bands:
                 raise PoolRefusedError(
-                    f"members aged {band.value} may not join under the current rules"
+                    f"members aged {band.value} may not join under the current rules",
+                    "join.band_closed",
+                    band=band.value,
                 )
 
             def append_joined(member_id: str) -> int:
@@ -53,7 +55,11 @@ class Members:
         with core.lock:
             state = core.state()
             if state.member(member_id) is None:
-                raise PoolRefusedError(f"member {member_id} is not an active member")
+                raise PoolRefusedError(
+                    f"member {member_id} is not an active member",
+                    "member.not_active",
+                    member=member_id,
+                )
             refund = state.refund_due(member_id) if reason is LeaveReason.WAITING_PERIOD else 0
             body = MemberLeft(member=member_id, reason=reason, refund=refund)
             core.one(body, core.now(state))

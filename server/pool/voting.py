@@ -58,23 +58,31 @@ class Voting:
             state = core.state()
             view = state.claim(claim_id)
             if view is None:
-                raise VoteRefusedError("unknown_claim", f"There is no claim {claim_id}.")
+                raise VoteRefusedError(
+                    "unknown_claim", f"There is no claim {claim_id}.", claim=claim_id
+                )
             if juror not in view.jurors or view.stage is not Stage.VOTING:
                 raise VoteRefusedError(
                     "not_juror",
                     f"You are not on a panel voting on claim {claim_id}: only the drawn "
                     "jurors of its current panel may vote.",
+                    claim=claim_id,
                 )
             if round != view.round:
                 raise VoteRefusedError(
                     "wrong_round",
                     f"Claim {claim_id} is voting in round {view.round}, not round {round}.",
+                    claim=claim_id,
+                    current=view.round,
+                    round=round,
                 )
             if private_vote(core.engine, claim_id, round, juror) is not None:
                 raise VoteRefusedError(
                     "already_voted",
                     f"You have already voted on claim {claim_id} in round {round}; "
                     "a sealed vote cannot be changed or cast twice.",
+                    claim=claim_id,
+                    round=round,
                 )
             assert view.votes_until is not None
             if core.now(state) > view.votes_until:
@@ -82,6 +90,8 @@ class Voting:
                     "window_closed",
                     f"The voting window of claim {claim_id} closed at "
                     f"{view.votes_until.isoformat()}.",
+                    claim=claim_id,
+                    until=view.votes_until,
                 )
             return view
 
@@ -149,11 +159,16 @@ class Voting:
             view = require(state, claim_id)
             at = core.now(state)
             if view.stage is not Stage.VOTING or view.votes_until is None:
-                raise PoolRefusedError(f"claim {claim_id} has no panel voting")
+                raise PoolRefusedError(
+                    f"claim {claim_id} has no panel voting", "close.not_voting", claim=claim_id
+                )
             if at <= view.votes_until:
                 raise PoolRefusedError(
                     f"the voting window of claim {claim_id} is open until "
-                    f"{view.votes_until.isoformat()}"
+                    f"{view.votes_until.isoformat()}",
+                    "close.too_early",
+                    claim=claim_id,
+                    until=view.votes_until,
                 )
             self._reveal(claim_id, view.round, at)
             state = core.state()

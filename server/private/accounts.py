@@ -80,12 +80,17 @@ def normalize_username(text: str) -> str:
         raise InvalidInputError(
             "username",
             f"a username has {MIN_USERNAME} to {MAX_USERNAME} characters, this one has {len(name)}",
+            "username.length",
+            least=MIN_USERNAME,
+            most=MAX_USERNAME,
+            length=len(name),
         )
     if not _USERNAME.fullmatch(name):
         raise InvalidInputError(
             "username",
             "a username may use only letters a-z, digits, '_', '.' and '-', "
             "and must start with a letter or digit",
+            "username.chars",
         )
     return name
 
@@ -93,13 +98,23 @@ def normalize_username(text: str) -> str:
 def check_password(password: str, username: str) -> None:
     """``None``, or :class:`InvalidInputError` saying which rule ``password`` breaks."""
     if len(password) < MIN_PASSWORD:
-        raise InvalidInputError("password", f"a password needs at least {MIN_PASSWORD} characters")
+        raise InvalidInputError(
+            "password",
+            f"a password needs at least {MIN_PASSWORD} characters",
+            "password.short",
+            least=MIN_PASSWORD,
+        )
     if len(password) > MAX_PASSWORD:
         raise InvalidInputError(
-            "password", f"a password may have at most {MAX_PASSWORD} characters"
+            "password",
+            f"a password may have at most {MAX_PASSWORD} characters",
+            "password.long",
+            most=MAX_PASSWORD,
         )
     if password.strip().lower() == username.lower():
-        raise InvalidInputError("password", "the password may not be the username")
+        raise InvalidInputError(
+            "password", "the password may not be the username", "password.is_username"
+        )
 
 
 def _account(row: Any) -> Account:
@@ -138,7 +153,9 @@ class Accounts:
         name = normalize_username(username)
         check_password(password, name)
         hashed = self.passwords.hash(password)
-        taken = UsernameTakenError(f"the username {name!r} is already taken")
+        taken = UsernameTakenError(
+            f"the username {name!r} is already taken", "account.username_taken", username=name
+        )
         try:
             with private_transaction(self._engine) as conn:
                 if conn.scalar(select(_accounts.c.id).where(_accounts.c.username == name)):
@@ -171,9 +188,9 @@ class Accounts:
             ).one_or_none()
         if row is None or len(password) > MAX_PASSWORD:
             self.passwords.waste_time(password[:MAX_PASSWORD])
-            raise LoginRefusedError("wrong username or password")
+            raise LoginRefusedError("wrong username or password", "login.refused")
         if not self.passwords.verify(row.password_hash, password):
-            raise LoginRefusedError("wrong username or password")
+            raise LoginRefusedError("wrong username or password", "login.refused")
         self.throttle.succeeded(key, address)
         if self.passwords.needs_rehash(row.password_hash):
             self._set_hash(row.id, self.passwords.hash(password))

@@ -70,7 +70,10 @@ def check_reason(reason: str) -> str:
     text = reason.strip()
     if not text or len(text) > MAX_REASON:
         raise InvalidInputError(
-            "reason", f"an erasure needs a reason of 1 to {MAX_REASON} characters"
+            "reason",
+            f"an erasure needs a reason of 1 to {MAX_REASON} characters",
+            "erasure.reason_length",
+            most=MAX_REASON,
         )
     return text
 

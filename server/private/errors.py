@@ -5,13 +5,21 @@ Split where callers branch: input a person can correct
 stored (:class:`UsernameTakenError`, :class:`AlreadyJoinedError`,
 :class:`AlreadyVotedError`), and a refused sign-in
 (:class:`LoginRefusedError`, :class:`LoginThrottledError`).
+
+Each error carries, beside its English message, a stable ``code`` from
+:data:`CODES` and the ``params`` its sentence names, so that a page says it
+in the visitor's language (:mod:`server.presenters.refusals`); an error
+without a code (``""``) is shown in its English words.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from verifiable.errors import MutualogError
 
 __all__ = [
+    "CODES",
     "AlreadyJoinedError",
     "AlreadyVotedError",
     "EvidenceError",
@@ -25,8 +33,43 @@ __all__ = [
 ]
 
 
+#: Every code an error of the private store carries, and the names of its
+#: parameters.
+CODES: Mapping[str, tuple[str, ...]] = {
+    "username.length": ("least", "most", "length"),
+    "username.chars": (),
+    "password.short": ("least",),
+    "password.long": ("most",),
+    "password.is_username": (),
+    "name.length": ("most",),
+    "name.control": (),
+    "id_number.shape": (),
+    "phone.shape": (),
+    "erasure.reason_length": ("most",),
+    "evidence.malformed": ("detail",),
+    "evidence.type": ("n", "kind", "allowed"),
+    "evidence.empty": ("n",),
+    "evidence.too_large": ("n", "size", "most"),
+    "evidence.not_type": ("n", "kind"),
+    "evidence.name_long": ("n", "most"),
+    "evidence.none": (),
+    "evidence.too_many": ("most", "count"),
+    "account.username_taken": ("username",),
+    "account.already_joined": (),
+    "juror.already_voted": ("claim", "round"),
+    "login.refused": (),
+    "login.throttled": ("minutes",),
+}
+
+
 class PrivateStoreError(MutualogError):
-    """Base class of the private store's errors."""
+    """Base class of the private store's errors; ``code`` (one of
+    :data:`CODES`, or ``""``) and ``params`` say it for a page."""
+
+    def __init__(self, message: str, code: str = "", **params: object) -> None:
+        super().__init__(message)
+        self.code = code
+        self.params: Mapping[str, object] = params
 
 
 class InvalidInputError(PrivateStoreError):
@@ -34,8 +77,8 @@ class InvalidInputError(PrivateStoreError):
     reason or document that breaks the rules; ``field`` names the form
     field it belongs to."""
 
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
+    def __init__(self, field: str, message: str, code: str = "", **params: object) -> None:
+        super().__init__(message, code, **params)
         self.field = field
         self.message = message
 
@@ -64,8 +107,8 @@ class EvidenceError(InvalidInputError):
     """An evidence document that cannot be accepted (empty, too large, a
     type not allowed, or content that is not what its type says)."""
 
-    def __init__(self, message: str) -> None:
-        super().__init__("evidence", message)
+    def __init__(self, message: str, code: str = "", **params: object) -> None:
+        super().__init__("evidence", message, code, **params)
 
 
 class LoginRefusedError(PrivateStoreError):
@@ -77,5 +120,6 @@ class LoginThrottledError(PrivateStoreError):
     ``retry_after`` is the number of whole seconds until one more is allowed."""
 
     def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(message, "login.throttled", minutes=minutes)
         self.retry_after = retry_after

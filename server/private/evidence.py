@@ -74,7 +74,7 @@ def evidence_commitment(salt: bytes, document: bytes) -> bytes:
     try:
         return _commitment(salt, document)
     except MalformedError as e:
-        raise EvidenceError(str(e)) from e
+        raise EvidenceError(str(e), "evidence.malformed", detail=str(e)) from e
 
 
 @dataclass(frozen=True)
@@ -85,22 +85,42 @@ class Upload:
     content_type: str
     filename: str | None = None
 
-    def check(self, where: str) -> None:
+    def check(self, where: str, number: int = 0) -> None:
+        """``None``, or :class:`EvidenceError` naming ``where`` (the
+        ``number``-th document of its claim) and what is wrong."""
+        n = number
         kind = self.content_type.split(";", 1)[0].strip().lower()
         if kind not in ALLOWED_TYPES:
             allowed = ", ".join(sorted(ALLOWED_TYPES))
-            raise EvidenceError(f"{where}: type {kind[:60]!r} is not accepted ({allowed})")
+            raise EvidenceError(
+                f"{where}: type {kind[:60]!r} is not accepted ({allowed})",
+                "evidence.type",
+                n=n,
+                kind=kind[:60],
+                allowed=allowed,
+            )
         if not self.content:
-            raise EvidenceError(f"{where}: the file is empty")
+            raise EvidenceError(f"{where}: the file is empty", "evidence.empty", n=n)
         if len(self.content) > MAX_DOCUMENT_SIZE:
             raise EvidenceError(
                 f"{where}: {len(self.content)} bytes, more than the "
-                f"{MAX_DOCUMENT_SIZE // (1024 * 1024)} MiB allowed"
+                f"{MAX_DOCUMENT_SIZE // (1024 * 1024)} MiB allowed",
+                "evidence.too_large",
+                n=n,
+                size=len(self.content),
+                most=MAX_DOCUMENT_SIZE // (1024 * 1024),
             )
         if not self.content.startswith(ALLOWED_TYPES[kind]):
-            raise EvidenceError(f"{where}: the content is not a {kind} file")
+            raise EvidenceError(
+                f"{where}: the content is not a {kind} file", "evidence.not_type", n=n, kind=kind
+            )
         if self.filename is not None and len(self.filename) > MAX_FILENAME:
-            raise EvidenceError(f"{where}: the file name is longer than {MAX_FILENAME} characters")
+            raise EvidenceError(
+                f"{where}: the file name is longer than {MAX_FILENAME} characters",
+                "evidence.name_long",
+                n=n,
+                most=MAX_FILENAME,
+            )
 
 
 @dataclass(frozen=True)
@@ -168,11 +188,16 @@ def store_evidence(
     inject its own source.
     """
     if not uploads:
-        raise EvidenceError("a claim needs at least one evidence document")
+        raise EvidenceError("a claim needs at least one evidence document", "evidence.none")
     if len(uploads) > MAX_DOCUMENTS:
-        raise EvidenceError(f"at most {MAX_DOCUMENTS} documents per claim, got {len(uploads)}")
+        raise EvidenceError(
+            f"at most {MAX_DOCUMENTS} documents per claim, got {len(uploads)}",
+            "evidence.too_many",
+            most=MAX_DOCUMENTS,
+            count=len(uploads),
+        )
     for n, upload in enumerate(uploads, start=1):
-        upload.check(f"document {n}")
+        upload.check(f"document {n}", n)
     rows = []
     for upload in uploads:
         salt = salts(SALT_SIZE)

@@ -71,16 +71,24 @@ class MemberDetails:
     def parse(cls, name: str, id_number: str, phone: str) -> MemberDetails:
         name = unicodedata.normalize("NFC", name.strip())
         if not name or len(name) > MAX_NAME:
-            raise InvalidInputError("name", f"a name has 1 to {MAX_NAME} characters")
+            raise InvalidInputError(
+                "name", f"a name has 1 to {MAX_NAME} characters", "name.length", most=MAX_NAME
+            )
         if any(unicodedata.category(c).startswith("C") for c in name):
-            raise InvalidInputError("name", "a name may not contain control characters")
+            raise InvalidInputError(
+                "name", "a name may not contain control characters", "name.control"
+            )
         id_number = id_number.strip()
         if not _ID_NUMBER.fullmatch(id_number):
-            raise InvalidInputError("id_number", "an ID number has 4 to 64 letters, digits or '-'")
+            raise InvalidInputError(
+                "id_number", "an ID number has 4 to 64 letters, digits or '-'", "id_number.shape"
+            )
         phone = phone.strip()
         if not _PHONE.fullmatch(phone):
             raise InvalidInputError(
-                "phone", "a phone number has digits, spaces, '-', '(' ')' and an optional '+'"
+                "phone",
+                "a phone number has digits, spaces, '-', '(' ')' and an optional '+'",
+                "phone.shape",
             )
         return cls(name=name, id_number=id_number, phone=phone)
 
@@ -117,7 +125,9 @@ def join_pool(
                 select(_details.c.member_id).where(_details.c.account_id == account_id)
             )
             if row.member_id is not None or pending is not None:
-                raise AlreadyJoinedError(f"account {account_id} has already joined the pool")
+                raise AlreadyJoinedError(
+                    f"account {account_id} has already joined the pool", "account.already_joined"
+                )
             conn.execute(
                 insert(_details).values(
                     member_id=member_id,
@@ -129,7 +139,9 @@ def join_pool(
                 )
             )
     except IntegrityError as e:
-        raise AlreadyJoinedError(f"account {account_id} has already joined the pool") from e
+        raise AlreadyJoinedError(
+            f"account {account_id} has already joined the pool", "account.already_joined"
+        ) from e
     try:
         seq = append_joined(member_id)
     except BaseException:

@@ -79,7 +79,10 @@ def save_sealed_vote(engine: Engine, vote: PrivateVote, now: datetime) -> None:
     if len(vote.salt) != SALT_SIZE:
         raise MalformedError(f"vote.salt: expected {SALT_SIZE} bytes, got {len(vote.salt)}")
     already = AlreadyVotedError(
-        f"juror {vote.juror} has already voted on claim {vote.claim} in round {vote.round}"
+        f"juror {vote.juror} has already voted on claim {vote.claim} in round {vote.round}",
+        "juror.already_voted",
+        claim=vote.claim,
+        round=vote.round,
     )
     try:
         with private_transaction(engine) as conn:
