@@ -8,7 +8,7 @@
   choice says ``Vary: Accept-Language, Cookie`` so no cache serves one
   language to the other.
 * **Catalogs**: one per area, ``server/translations/<area>/zh_CN/LC_MESSAGES``
-  (``core``, ``public``, ``member``, ``juror_operator``), merged into one;
+  (``core``, ``public``, ``member``, ``juror_operator``, ``refusals``), merged;
   the source strings are English, so English needs no catalog.  The
   compiled ``.mo`` files are committed and ship in the package.
 * **Formatting** (Python functions and Jinja filters of the same names):
@@ -74,7 +74,7 @@ LOCALES = ("zh_CN", "en")
 #: ``<html lang>`` (BCP 47) for each locale.
 _HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 #: One catalog per area of the pages, so that each is edited on its own.
-AREAS = ("core", "public", "member", "juror_operator")
+AREAS = ("core", "public", "member", "juror_operator", "refusals")
 TRANSLATIONS = Path(__file__).parent / "translations"
 
 _FALLBACK_LOCALE = "zh_CN"

@@ -16,7 +16,9 @@ without a request.
 - :mod:`server.presenters.juror`: the time left to vote, the receipt's file
   name and the commands that check it;
 - :mod:`server.presenters.operator`: what an operator's action did, as the
-  page says it.
+  page says it;
+- :mod:`server.presenters.refusals`: a refusal of the pool, the private
+  store or the rulebook, in the page's language.
 
 Words a person reads go through Flask-Babel's ``gettext``, which without a
 request returns the English source.

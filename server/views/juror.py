@@ -36,6 +36,7 @@ from server.juror_forms import CastForm, VoteForm, seal_vote_form, vote_form_mat
 from server.pool_app import current_pool
 from server.pool_service import VoteRefusedError
 from server.presenters.juror import receipt_commands, receipt_filename, time_left
+from server.presenters.refusals import refusal, rule_refusal
 from server.private.errors import AlreadyVotedError
 from server.private.evidence import list_evidence
 from server.views.pages import Page, document_response, signed_in_member
@@ -62,7 +63,7 @@ def _juror_id() -> str:
 
 
 def _refuse_vote(e: VoteRefusedError) -> NoReturn:
-    abort(_REFUSAL_STATUS.get(e.reason, 409), description=str(e))
+    abort(_REFUSAL_STATUS.get(e.reason, 409), description=refusal(e))
 
 
 def _vote_fields(form: VoteForm) -> tuple[str, int, str, str]:
@@ -207,7 +208,7 @@ def cast() -> Page:
             ),
         )
     except RuleViolation as e:
-        abort(409, description=_("The pool's rules refuse this vote: %(rule)s", rule=str(e)))
+        abort(409, description=rule_refusal(e))
     flash(_("Your vote is sealed in the log. Download your receipt and keep it."), "success")
     return redirect(url_for("juror.receipt", claim_id=claim, round_=round_))
 

@@ -24,7 +24,6 @@ from server.auth import current_account, member_required
 from server.charts import bar_chart
 from server.context import current_log
 from server.errors import BadParameterError
-from server.forms import as_sentence
 from server.member_forms import (
     AppealForm,
     ClaimForm,
@@ -45,6 +44,7 @@ from server.presenters.claim import (
 )
 from server.presenters.commands import deduction_commands, deduction_rows, verify_commands
 from server.presenters.member import next_deduction, page_count, shares_points, statement
+from server.presenters.refusals import refusal
 from server.private.errors import AlreadyJoinedError, InvalidInputError
 from server.private.evidence import MAX_DOCUMENT_SIZE, EvidenceDocument, Upload, list_evidence
 from server.rosters import log_index, member_deductions
@@ -230,7 +230,7 @@ def join() -> Page:
     except AlreadyJoinedError:
         abort(403, description=_("This account has already joined the pool; nothing was changed."))
     except PoolRefusedError as e:
-        add_error(form.age_band, as_sentence(str(e)))
+        add_error(form.age_band, refusal(e))
         return render_template("member/join.html", form=form), 400
     except RuleViolation as e:
         refuse_rule(e)
@@ -387,7 +387,7 @@ def claim_new() -> Page:
         add_error(form.evidence, evidence_refusal(e.message))
         return _render_claim_form(form, view, 400)
     except PoolRefusedError as e:
-        abort(409, description=as_sentence(str(e)))
+        abort(409, description=refusal(e))
     except RuleViolation as e:
         refuse_rule(e)
     flash(
@@ -564,7 +564,7 @@ def claim_appeal() -> Page:
     try:
         pool.appeal(claim_id, form.reason.data or "")
     except PoolRefusedError as e:
-        abort(409, description=as_sentence(str(e)))
+        abort(409, description=refusal(e))
     except RuleViolation as e:
         refuse_rule(e)
     flash(

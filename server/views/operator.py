@@ -44,7 +44,6 @@ from server.demo_clock import (
     next_deadline,
 )
 from server.errors import NotFoundError, ServiceUnavailableError
-from server.forms import as_sentence
 from server.operator_forms import (
     AnswerForm,
     ClaimActionForm,
@@ -65,6 +64,7 @@ from server.pool_service import (
     PoolUnavailableError,
 )
 from server.presenters.operator import period_closed, said
+from server.presenters.refusals import refusal
 from server.rule_text import parse_effective, read_rule_changes
 from server.web_errors import add_html_errors, keeps_input
 from verifiable.errors import MalformedError, MutualogError, RuleViolation
@@ -109,7 +109,7 @@ def _status(e: MutualogError) -> int:
 
 
 def _refusal(e: MutualogError) -> str:
-    return as_sentence(str(e))
+    return refusal(e)
 
 
 def _account_id() -> int:

@@ -12,6 +12,7 @@ from wtforms import Field
 
 from server.auth import current_account
 from server.pool_app import current_pool
+from server.presenters.refusals import rule_refusal
 from server.private.evidence import ALLOWED_TYPES
 from verifiable.errors import RuleViolation
 from verifiable.log.bodies import Body
@@ -45,7 +46,7 @@ def signed_in_member(refusal: str) -> str:
 
 def refuse_rule(e: RuleViolation) -> NoReturn:
     """409: the rulebook refused the entry, so nothing was appended."""
-    abort(409, description=f"The pool's rules refuse this: {e}. Nothing was recorded.")
+    abort(409, description=rule_refusal(e))
 
 
 def entry_body(seq: int) -> Body:

@@ -15,8 +15,9 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 
 from server.auth import accounts_service, current_account, safe_next, sign_in, sign_out, utc_now
-from server.forms import LoginForm, RegisterForm, as_sentence
+from server.forms import LoginForm, RegisterForm
 from server.i18n import LANG_COOKIE, LOCALES
+from server.presenters.refusals import refusal
 from server.private.accounts import Account, Role
 from server.private.errors import (
     InvalidInputError,
@@ -84,7 +85,7 @@ def register() -> Page:
         )
     except InvalidInputError as e:
         # The form's validators run the same rules first; this is a backstop.
-        add_error(form[e.field], as_sentence(e.message))
+        add_error(form[e.field], refusal(e))
         return render_template("register.html", form=form), 400
     except UsernameTakenError:
         add_error(form.username, _("This username is taken. Choose another."))

@@ -605,3 +605,76 @@ def test_markup_in_a_name_is_stored_as_text_and_never_logged(
     assert b"<b>Li</b>" not in log_bytes(world_app)
     page = newbie.get("/dashboard").get_data(as_text=True)
     assert SCRIPT not in page and "<b>Li</b>" not in page
+
+
+# --- refusals in the member's language ---------------------------------------------------
+
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9"}
+
+# id: (who, path, fields, English, Chinese)
+REFUSED_IN_BOTH = {
+    "object-after-window": (
+        "member0",
+        "/claims/object",
+        _object("late"),
+        "is not open to objections now",
+        "现在不接受异议",
+    ),
+    "leave-twice": (
+        "gone0",
+        "/leave",
+        _same({"confirm": "y"}),
+        "your membership has ended",
+        "会员资格已结束",
+    ),
+    "join-twice": (
+        "member0",
+        "/join",
+        _same({**JOIN}),
+        "An account joins once",
+        "一个账户只能加入一次",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(REFUSED_IN_BOTH), ids=list(REFUSED_IN_BOTH))
+def test_a_refused_action_reads_in_the_members_language(
+    case: str, world_app: Flask, world_engine: Engine, world: World, clock: FixedClock
+) -> None:
+    who, path, fields, english, chinese = REFUSED_IN_BOTH[case]
+    client = sign_in(world_app, who)
+    for headers, message, other in (({}, english, chinese), (ZH, chinese, english)):
+        data = {**fields(world, clock), "csrf_token": csrf(client, "/dashboard")}
+        before = state_of(world_app, world_engine)
+        response = client.post(path, data=data, headers=headers)
+        shown = text_of(response)
+        assert response.status_code in (403, 409), shown
+        assert message in shown and other not in shown
+        assert state_of(world_app, world_engine) == before
+
+
+def test_a_rule_broken_after_the_page_checked_reads_in_the_members_language(
+    world_app: Flask,
+    world_engine: Engine,
+    world: World,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The window closes between the page's check and the append: the
+    rulebook's refusal is said in plain words, with the rule's id."""
+    from verifiable.errors import RuleViolation
+
+    def too_late(*args: object) -> int:
+        raise RuleViolation("objection.window", "the window closed", seq=99)
+
+    with world_app.app_context():
+        monkeypatch.setattr(type(current_pool()), "file_objection", too_late)
+    client = sign_in(world_app, "member0")
+    expected: tuple[tuple[dict[str, str], str], ...] = (
+        ({}, "an objection is made before the objection window closes (rule objection.window)"),
+        (ZH, "须在异议期结束前提出异议（规则 objection.window）。未记录任何内容。"),  # noqa: RUF001
+    )
+    for headers, message in expected:
+        data = {**_object("open")(world, clock), "csrf_token": csrf(client, "/dashboard")}
+        response = client.post("/claims/object", data=data, headers=headers)
+        assert response.status_code == 409 and message in text_of(response)

@@ -900,3 +900,67 @@ def test_a_closed_vote_is_told_with_its_aid_only_when_approved(
     with app.test_request_context("/operator/", headers=ZH):
         told = said("a" * 32, body)
     assert chinese in told and ("¥" in told) == (outcome is Outcome.APPROVED)
+
+
+# --- the pool's refusals in both languages ------------------------------------------------
+
+# (id, path, fields, English, Chinese): refused by the pool or its rules, nothing appended.
+REFUSED_IN_BOTH = [
+    ("draw-unanswered", "actions/draw", {"claim": "{noticed}"}, "Answer every", "请先答复"),
+    (
+        "notice-wrong-stage",
+        "actions/notice",
+        {"claim": "{voting}", "text": "x"},
+        "is voting: only a filed claim",
+        "当前状态为“评审员投票中”",
+    ),
+    (
+        "close-voting-open",
+        "actions/close-voting",
+        {"claim": "{voting}"},
+        "is open until",
+        "的投票期到",
+    ),
+    (
+        "period-past",
+        "period/close",
+        {"period": "2025-12-21"},
+        "not the next period due",
+        "不是下一个到期的",
+    ),
+    (
+        "override-withdraw-unknown",
+        "override",
+        {"action": "claim.withdraw", "target": "f" * 32},
+        "(rule override.target)",
+        "（规则 override.target）",  # noqa: RUF001
+    ),
+    ("erase-unknown-member", "erase", {"subject": "f" * 32}, "There is no member", "没有编号为"),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "fields", "english", "chinese"),
+    [pytest.param(*case[1:], id=case[0]) for case in REFUSED_IN_BOTH],
+)
+def test_a_refusal_reads_in_the_operators_language(
+    built: Built,
+    copied: tuple[Flask, Engine],
+    path: str,
+    fields: dict[str, str],
+    english: str,
+    chinese: str,
+) -> None:
+    app, engine = copied
+    names = {"noticed": built.noticed, "voting": built.voting}
+    op = sign_in(app, OPERATOR)
+    data = {k: _fill(v, names) for k, v in {**DEFAULTS.get(path, {}), **fields}.items()}
+    for headers, message, other in (({}, english, chinese), (ZH, chinese, english)):
+        before = state_of(app, engine)
+        response = op.post(
+            f"/operator/{path}",
+            data={**data, "csrf_token": csrf(op, "/operator/")},
+            headers=headers,
+        )
+        assert_refused(app, engine, response, 409, message, before)
+        assert other not in text_of(response)

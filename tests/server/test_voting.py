@@ -437,3 +437,18 @@ def test_an_expired_vote_form_keeps_what_was_typed(
         assert "Typed, kept.</textarea>" in page
         assert re.search(r'value="reject"[^>]*checked|checked[^>]*value="reject"', page)
     assert row_counts(engine) == before
+
+
+def test_a_refused_vote_reads_in_the_jurors_language(
+    app: Flask, voting: VotingPool, engine: Engine
+) -> None:
+    client = juror_client(app, voting)
+    assert vote(client, voting.claim).status_code == 302
+    before = row_counts(engine)
+    english = review(client, voting.claim, choice="reject")
+    _assert_refused(english, 409, "a sealed vote cannot be changed or cast twice")
+    client.set_cookie("lang", "zh_CN")
+    chinese = review(client, voting.claim, choice="reject")
+    _assert_refused(chinese, 409, f"您已在第 1 轮对互助申请 {voting.claim} 投过票")
+    assert "already voted" not in text_of(chinese)
+    assert row_counts(engine) == before
