@@ -14,7 +14,7 @@ translation (the ``refusals`` catalog).
   starts from.
 * A broken rule reads the same in both languages: what the rule says, then
   its id in parentheses, since that is how the log and docs/rules.md name
-  it, and that nothing was recorded.
+  it, and (:func:`rule_refusal`) that nothing was recorded.
 * An error without a known code (a :class:`~verifiable.errors.MalformedError`
   of a field, an older refusal) reads as its English message, made a
   sentence: never a failure of the page itself.
@@ -340,26 +340,37 @@ def _coded(code: str, params: Mapping[str, object]) -> str | None:
         return None
 
 
-def rule_refusal(e: RuleViolation) -> str:
-    """A broken rule of the pool, in plain words with the rule's id: nothing
-    was appended."""
+def rule_refusal(e: RuleViolation, recorded: bool = True) -> str:
+    """A broken rule of the pool, in plain words with the rule's id, and
+    that nothing was appended (unless ``recorded`` is false: the page says
+    that itself)."""
     said = RULES.get(e.rule)
     if said is None:
-        return _("The pool's rules refuse this: %(why)s. Nothing was recorded.", why=str(e))
+        if recorded:
+            return _("The pool's rules refuse this: %(why)s. Nothing was recorded.", why=str(e))
+        return _("The pool's rules refuse this: %(why)s.", why=str(e))
     clause = str(said).rstrip(".。")
     if clause[:1].isupper() and not clause[1:2].isupper():
         clause = clause[:1].lower() + clause[1:]  # "A claim ..." after a colon
+    if recorded:
+        return _(
+            "The pool's rules refuse this: %(rule_says)s (rule %(rule)s). Nothing was recorded.",
+            rule_says=clause,
+            rule=e.rule,
+        )
     return _(
-        "The pool's rules refuse this: %(rule_says)s (rule %(rule)s). Nothing was recorded.",
+        "The pool's rules refuse this: %(rule_says)s (rule %(rule)s).",
         rule_says=clause,
         rule=e.rule,
     )
 
 
 def refusal(e: Exception) -> str:
-    """``e`` as a sentence for the page, in the page's language."""
+    """``e`` as a sentence for the page, in the page's language; a broken
+    rule without "nothing was recorded", which the page says itself (the
+    operator's pages) or :func:`rule_refusal` adds."""
     if isinstance(e, RuleViolation):
-        return rule_refusal(e)
+        return rule_refusal(e, recorded=False)
     code = getattr(e, "code", "")
     params = getattr(e, "params", {})
     if isinstance(code, str) and code and i18n.locale_code() != "en":

@@ -256,15 +256,20 @@ def test_a_broken_rule_reads_as_what_the_rule_says_with_its_id(app: Flask) -> No
         "互助计划的规则不允许此操作：须在异议期结束前提出异议（规则 objection.window）。"
         "未记录任何内容。"
     )
+    with app.test_request_context("/", headers=EN):
+        assert rule_refusal(e) == (
+            "The pool's rules refuse this: an objection is made before the objection window "
+            "closes (rule objection.window). Nothing was recorded."
+        )
+    # Where the page says itself that nothing was recorded (the operator's).
     assert in_lang(app, EN, e) == (
         "The pool's rules refuse this: an objection is made before the objection window "
-        "closes (rule objection.window). Nothing was recorded."
+        "closes (rule objection.window)."
     )
     # An unknown rule keeps the rulebook's own words.
     unknown = RuleViolation("rule.from_the_future", "something new", seq=3)
     assert in_lang(app, ZH, unknown) == (
         "互助计划的规则不允许此操作：entry 3: rule rule.from_the_future: something new。"
-        "未记录任何内容。"
     )
 
 
