@@ -8,7 +8,9 @@ copied commands, one after the other, with the client of this checkout
 * an earlier period's deduction, from that period's statement (the key
   pinned as the dashboard shows, once);
 * the juror's receipt, downloaded from the receipt page under the name the
-  page gives (trust, verify-receipt).
+  page gives (trust, verify-receipt);
+* a claim's history, from its public page, after the first two commands of
+  ``/verify`` (trust, sync, fetch claim, verify-claim).
 
 The member and the juror read their pages in Chinese on a phone; the
 client prints in English here (``LANG=C.UTF-8``), so ``VERIFIED`` is read
@@ -89,4 +91,20 @@ def test_the_receipt_command_verifies_the_sealed_vote(
     assert _subcommand(trust) == "trust"
     assert shlex.split(check)[1:] == ["verify-receipt", saved.name]
     out = _run_all([trust, check], tmp_path / "state", tmp_path)
+    assert "VERIFIED" in out and "NOT VERIFIED" not in out, out
+
+
+def test_a_claim_page_commands_verify_the_claim(
+    visitors: Visitors, demo: DemoServer, tmp_path: Path
+) -> None:
+    # Anyone: the key pinned and the log synced as /verify shows, then the
+    # two commands of a claim's public page (the first listed).
+    setup = _copy_all(visitors, "public", f"{demo.url}/verify")
+    assert [_subcommand(c) for c in setup[:2]] == ["trust", "sync"]
+    claims = visitors.visit("public", "zh", "phone").page
+    claims.goto(f"{demo.url}/pool/claims")
+    claim = claims.locator("main a[href^='/pool/claims/']").first.get_attribute("href")
+    commands = _copy_all(visitors, "public", f"{demo.url}{claim}")
+    assert [_subcommand(c) for c in commands] == ["fetch", "verify-claim"]
+    out = _run_all([*setup[:2], *commands], tmp_path / "state", tmp_path)
     assert "VERIFIED" in out and "NOT VERIFIED" not in out, out
