@@ -184,6 +184,85 @@ def test_a_catalog_changed_but_not_compiled_is_found(tmp_path: Path) -> None:
     assert stale_catalogs([copy / "messages.po"]) == ["core/zh_CN/LC_MESSAGES/messages.po"]
 
 
+# --- (b2) one word for one thing ---------------------------------------------------------------
+
+#: Words the glossary (docs/i18n.md) puts aside, and the word it uses instead.
+SET_ASIDE = {
+    "陪审员": "评审员 (juror)",
+    "赔付": "发放 (payout, paid)",
+    "互助池": "互助计划 (the pool)",
+    "成员": "会员 (member)",
+    "你": "您 (addressing the reader)",
+}
+
+
+def translations(po: Path) -> dict[str, str]:
+    """Message id -> its Chinese (a plural's forms joined), translated ones only."""
+    with po.open("rb") as f:
+        catalog = read_po(f)
+    found = {}
+    for message in catalog:
+        if message.id and not message.fuzzy:
+            msgid = message.id[0] if isinstance(message.id, tuple) else message.id
+            strings = message.string if isinstance(message.string, tuple) else (message.string,)
+            if all(strings):
+                found[str(msgid)] = " | ".join(map(str, strings))
+    return found
+
+
+def disagreements(pos: Iterable[Path]) -> list[str]:
+    """Each message id that two catalogs translate differently.  Flask-Babel
+    merges the catalogs and the last one wins, so such a string would read
+    one way or the other depending on the order of AREAS."""
+    seen: dict[str, dict[str, str]] = {}
+    for po in pos:
+        for msgid, string in translations(po).items():
+            seen.setdefault(msgid, {})[po.parts[-4]] = string
+    return sorted(
+        f"{msgid!r}: " + "; ".join(f"{area} {s}" for area, s in areas.items())
+        for msgid, areas in seen.items()
+        if len(set(areas.values())) > 1
+    )
+
+
+def set_aside(pos: Iterable[Path]) -> list[str]:
+    return sorted(
+        f"{po.parts[-4]}: {msgid!r} says {word}, the glossary {instead}"
+        for po in pos
+        for msgid, string in translations(po).items()
+        for word, instead in SET_ASIDE.items()
+        if word in string
+    )
+
+
+def test_a_message_in_several_catalogs_reads_the_same_in_each() -> None:
+    found = disagreements(zh_catalogs())
+    assert not found, "one translation per message (docs/i18n.md):\n" + "\n".join(found)
+
+
+def test_the_catalogs_use_the_glossarys_words() -> None:
+    found = set_aside(zh_catalogs())
+    assert not found, "the glossary (docs/i18n.md) says otherwise:\n" + "\n".join(found)
+
+
+def test_a_planted_disagreement_and_a_set_aside_word_are_found(tmp_path: Path) -> None:
+    po = TRANSLATIONS / "core" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+    planted = tmp_path / "planted" / "zh_CN" / "LC_MESSAGES" / "messages.po"
+    planted.parent.mkdir(parents=True)
+    planted.write_text(
+        'msgid ""\nmsgstr ""\n"Language: zh_CN\\n"\n\n'
+        'msgid "Sign in"\nmsgstr "登入"\n\n'
+        'msgid "A planted sentence"\nmsgstr "你是互助池的成员"\n',
+        encoding="utf-8",
+    )
+    assert disagreements([po, planted]) == ["'Sign in': core 登录; planted 登入"]
+    assert [line.split(" says ")[1].split(",")[0] for line in set_aside([po, planted])] == [
+        "互助池",
+        "你",
+        "成员",
+    ]
+
+
 # --- (c) which language -------------------------------------------------------------------
 
 

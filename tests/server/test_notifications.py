@@ -249,7 +249,7 @@ def test_notices_are_mailed_once_without_private_data(
     by_address = {m["To"]: m for m in inbox.messages}
     mine = by_address["me@mail.example"]
     body = _body(mine)
-    assert _subject(mine) == "来自互助池的 2 条新通知"
+    assert _subject(mine) == "来自互助计划的 2 条新通知"
     assert "票数不足" in body and f"{URL}/claims/{built.claim}" in body
     assert "2026年1月" in body and f"{URL}/notifications" in body
     summons = by_address[f"{panel.jurors[0][:8]}@mail.example"]

@@ -391,7 +391,7 @@ def test_the_receipt_page_shows_the_commands_that_check_the_downloaded_file(
     filename = found.group(1)
     assert filename == f"vote-receipt-{voting.claim}-round-1.json"
 
-    for headers, title in (({}, "Check your receipt yourself"), (ZH, "自己核验您的投票凭证")):
+    for headers, title in (({}, "Check your receipt yourself"), (ZH, "自己核验您的投票回执")):
         page = client.get(f"/juror/claims/{voting.claim}/1/receipt", headers=headers)
         raw = page.get_data(as_text=True)
         assert title in html.unescape(raw)
