@@ -25,6 +25,7 @@ See docs/i18n.md for how to mark strings and update the catalogs.
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 import os
 from collections.abc import Mapping
 from decimal import Decimal
@@ -33,7 +34,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from babel import Locale
 from babel.dates import format_skeleton, format_time, get_datetime_format
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_decimal, parse_pattern
 from babel.support import NullTranslations, Translations
 from flask import Flask, Response, current_app, g, has_app_context, has_request_context, request
 from flask_babel import Babel, Domain, get_babel, get_locale
@@ -159,11 +160,25 @@ def html_lang() -> str:
 def pool_zone() -> ZoneInfo:
     """The pool's time zone, in which pages show times."""
     name = current_app.config.get(TIMEZONE) if has_app_context() else None
-    return ZoneInfo(str(name or _FALLBACK_ZONE))
+    return _zone(str(name or _FALLBACK_ZONE))
+
+
+@functools.cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+@functools.cache
+def _parsed(code: str) -> Locale:
+    # Parsing a locale reads and merges Babel's data files: done on every
+    # call, it was a large share of a page's time (a statement formats a
+    # hundred sums).  A Locale is never changed by formatting, and there are
+    # two, so one parsed Locale per code serves every request and thread.
+    return Locale.parse(code)
 
 
 def _locale() -> Locale:
-    return Locale.parse(locale_code())
+    return _parsed(locale_code())
 
 
 class _Catalogs(Domain):  # type: ignore[misc]
@@ -195,13 +210,15 @@ class _Catalogs(Domain):  # type: ignore[misc]
 # --- numbers and money --------------------------------------------------------------
 
 
+#: ``format_currency`` parses its pattern on every call; it is one pattern.
+_YUAN = parse_pattern("¥#,##0.00")
+
+
 def yuan(fen: int) -> str:
     """Integer ``fen`` as yuan, exactly: ``¥1,234.56``, ``-¥0.30`` (both
     locales write the yuan sign; English's "CN¥" would puzzle a member)."""
     amount = Decimal(fen).scaleb(-2)
-    return format_currency(
-        amount, "CNY", format="¥#,##0.00", locale=_locale(), currency_digits=False
-    )
+    return str(_YUAN.apply(amount, _locale(), currency="CNY", currency_digits=False))
 
 
 def number(n: int) -> str:
