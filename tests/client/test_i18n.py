@@ -167,7 +167,7 @@ def _member_scenarios(new: Callable[[str], Path], demo: DemoPool) -> list[Scenar
             "verify-claim",
             ("verify-claim", claim, "--bundle", claim_bundle),
             0,
-            ("互助申请 ", "进度（stage）：", "已赔付"),
+            ("互助申请 ", "进度（stage）：", "已发放"),
             fetched,
         ),
         Scenario(
@@ -300,10 +300,10 @@ def test_check_ids_stay_beside_their_chinese_labels(
 ) -> None:
     zh = outputs["verify-deduction", ZH].out
     assert "[通过] 检查点签名（checkpoint）：" in zh
-    assert "[通过] 已赔付互助申请清单（paid claims）：" in zh
+    assert "[通过] 已发放互助金的申请清单（paid claims）：" in zh
     assert zh.rstrip().endswith("核验通过 VERIFIED")
     failed = outputs["verify-deduction tampered", ZH].out
-    assert "[失败] 已赔付互助申请清单（paid claims）：" in failed
+    assert "[失败] 已发放互助金的申请清单（paid claims）：" in failed
     assert "         位置：" in failed and "         应为：" in failed
 
 
@@ -531,6 +531,31 @@ def test_a_planted_untranslated_message_is_caught(tmp_path: Path) -> None:
         "not translated: 'a sentence nobody translated'",
         "not translated: 'VERIFIED'",
     }
+
+
+#: Words the glossary (docs/i18n.md) puts aside, and the word it uses instead;
+#: the server's catalogs are held to the same list (tests/server/test_i18n.py).
+SET_ASIDE = {
+    "陪审员": "评审员 (juror)",
+    "赔付": "发放 (payout, paid)",
+    "互助池": "互助计划 (the pool)",
+    "成员": "会员 (member)",
+    "你": "您 (addressing the reader)",
+}
+
+
+def test_the_catalog_keeps_to_the_glossary() -> None:
+    found = sorted(
+        f"{message.id!r} says {word}, the glossary {instead}"
+        for message in _catalog()
+        if message.id
+        for string in (
+            [message.string] if isinstance(message.string, str) else message.string or ()
+        )
+        for word, instead in SET_ASIDE.items()
+        if word in string
+    )
+    assert not found, "one word for one thing (docs/i18n.md):\n" + "\n".join(found)
 
 
 def test_the_committed_mo_is_the_compiled_po() -> None:
