@@ -82,7 +82,13 @@ def receipt(visitors: Visitors, demo: DemoServer) -> str:
 
 
 #: The browser suite's files, in the order they run.
-ORDER = ("test_text_check.py", "test_pages.py", "test_commands.py", "test_member_journey.py")
+ORDER = (
+    "test_text_check.py",
+    "test_fresh_instance.py",
+    "test_pages.py",
+    "test_commands.py",
+    "test_member_journey.py",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
