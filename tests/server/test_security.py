@@ -123,9 +123,9 @@ def test_templates_have_no_inline_script_or_style() -> None:
         source = path.read_text(encoding="utf-8")
         # A script is only ever a same-origin file (<script src=...>), never inline.
         inline_script = r"<script(?![^>]*\ssrc=\"\{\{ url_for\()"
-        assert not re.search(
-            inline_script + r"|<style|\sstyle=|\son[a-z]+=|javascript:", source
-        ), path
+        assert not re.search(inline_script + r"|<style|\sstyle=|\son[a-z]+=|javascript:", source), (
+            path
+        )
         assert not re.search(r"https?://", source), f"{path}: nothing outside the app"
 
 
