@@ -230,16 +230,18 @@ def test_gunicorn_serves_the_documented_command(tmp_path: Path) -> None:
     )
     try:
         body = b""
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/checkpoint", timeout=2) as r:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/checkpoint", timeout=10) as r:
                     body = r.read()
                     break
-            except (urllib.error.URLError, ConnectionError):
+            # Not up yet: refused, reset, or (a worker still starting on a
+            # loaded machine) a read that timed out, which urllib does not wrap.
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.2)
         assert body.startswith(b"example.org/gunicorn\n0\n")
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/log", timeout=5) as r:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/log", timeout=30) as r:
             assert b'"size":0' in r.read()
     finally:
         process.send_signal(signal.SIGTERM)
