@@ -64,6 +64,7 @@ __all__ = [
     "run_copied",
     "serious_violations",
     "sign_in",
+    "small_targets",
     "start_demo",
     "stop",
     "untranslated",
@@ -358,12 +359,83 @@ WIDEST_JS = """
 """
 
 
+#: The things a finger taps, each checked by :func:`small_targets`: form
+#: controls, ``<summary>`` toggles, links of a navigation or pager, links
+#: drawn as buttons, and labels of radio buttons and check boxes.  A radio
+#: button or check box with a label is tapped through its label, so the
+#: label is checked instead of the small box.  A link inside running text
+#: is exempt (WCAG 2.5.8 exempts inline targets).
+SMALL_TARGETS_JS = """
+() => {
+  const MIN = 44, SLACK = 0.5;
+  const name = (e) => e.localName + (e.id ? "#" + e.id : "")
+    + (typeof e.className === "string" && e.className.trim()
+       ? "." + e.className.trim().split(/\\s+/).join(".") : "")
+    + (e.textContent.trim() ? " \\u201c" + e.textContent.trim().slice(0, 24) + "\\u201d" : "");
+  const shown = (e) => {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.height === 0) return false;
+    if (r.right <= 0 || r.bottom <= 0) return false;  // a skip link waiting for focus
+    if (e.closest(".visually-hidden, [hidden]")) return false;
+    const style = getComputedStyle(e);
+    return style.visibility !== "hidden" && style.display !== "none";
+  };
+  const ticks = (e) => e.localName === "input" && ["radio", "checkbox"].includes(e.type);
+  const out = [];
+  const selector = "button, input:not([type=hidden]), select, textarea, summary, "
+    + "nav a[href], .pager a[href], .pages a[href], a.button, label";
+  for (const e of document.body.querySelectorAll(selector)) {
+    if (!shown(e)) continue;
+    let wide = true;
+    if (e.localName === "label") {
+      if (!e.control || !ticks(e.control)) continue;
+      wide = false;
+    } else if (ticks(e) && e.labels && e.labels.length) {
+      continue;
+    }
+    const r = e.getBoundingClientRect();
+    if (r.height + SLACK < MIN || (wide && r.width + SLACK < MIN)) {
+      out.push(`${name(e)} is ${Math.round(r.width)}\\u00d7${Math.round(r.height)} px`);
+    }
+  }
+  // A radio button or check box starts on the first line of its label's text.
+  for (const input of document.body.querySelectorAll("input[type=radio], input[type=checkbox]")) {
+    if (!shown(input) || !input.labels || !input.labels.length) continue;
+    const label = input.labels[0];
+    const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+    let first = null;
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      if (n.data.trim()) { first = n; break; }
+    }
+    if (!first) continue;
+    const range = document.createRange();
+    range.selectNodeContents(first);
+    const line = [...range.getClientRects()].find((r) => r.width > 0);
+    if (!line) continue;
+    const box = input.getBoundingClientRect();
+    const centre = box.top + box.height / 2;
+    if (centre < line.top - SLACK || centre > line.bottom + SLACK) {
+      out.push(`${name(input)} and its label ${name(label)} start on different lines`);
+    }
+  }
+  return out;
+}
+"""
+
+
+def small_targets(page: Page) -> list[str]:
+    """Targets under 44 px (:data:`SMALL_TARGETS_JS`), and radio buttons or
+    check boxes not on the first line of their label, one line each."""
+    return [str(line) for line in page.evaluate(SMALL_TARGETS_JS)]
+
+
 def problems_on(page: Page, lang: str, names: Iterable[str] = ()) -> list[str]:
     """What is wrong with the page as shown, one line each: sideways
     scrolling (with the innermost elements past the window's edge), a wrong
     ``<html lang>``, English left on a Chinese page (``names``: the
-    usernames it may show), the axe-core engine's serious and critical
-    violations."""
+    usernames it may show), touch targets under 44 px and check boxes
+    apart from their labels (:func:`small_targets`), the axe-core engine's
+    serious and critical violations."""
     problems = []
     wider = overflow(page)
     if wider:
@@ -377,6 +449,7 @@ def problems_on(page: Page, lang: str, names: Iterable[str] = ()) -> list[str]:
         texts = [str(t) for t in page.evaluate(RENDERED_TEXT_JS)]
         left = untranslated(texts, names)
         problems += [f"untranslated: {line}" for line in dict.fromkeys(left)]
+    problems += [f"small target: {line}" for line in small_targets(page)]
     problems += [f"axe: {line}" for line in serious_violations(page)]
     return problems
 
