@@ -75,7 +75,18 @@ LOCALES = ("zh_CN", "en")
 #: ``<html lang>`` (BCP 47) for each locale.
 _HTML_LANG = {"zh_CN": "zh-CN", "en": "en"}
 #: One catalog per area of the pages, so that each is edited on its own.
-AREAS = ("core", "public", "member", "juror_operator", "refusals")
+AREAS = (
+    "core",
+    "public",
+    "member",
+    "juror_operator",
+    "refusals",
+    "accounts",
+    "submissions",
+    "limits",
+    "witnesses",
+    "panels",
+)
 TRANSLATIONS = Path(__file__).parent / "translations"
 
 _FALLBACK_LOCALE = "zh_CN"

@@ -296,3 +296,12 @@ class MemberNoticesRow(Base):
     read_through: Mapped[int] = mapped_column(BigInteger, nullable=False)
     mailed_through: Mapped[int] = mapped_column(BigInteger, nullable=False)
     updated: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+# --- migration 0005: accounts hardening (sessions, resets, request limits) ---
+
+
+# --- migration 0006: one-time submission tokens ---
+
+
+# --- migration 0007: witnesses and their cosignatures ---
