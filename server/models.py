@@ -305,3 +305,68 @@ class MemberNoticesRow(Base):
 
 
 # --- migration 0007: witnesses and their cosignatures ---
+
+
+class WitnessRow(Base):
+    """A witness the log submits its checkpoints to (:mod:`server.witnessing`):
+    its name (the name of its key), its C2SP tlog-witness submission URL
+    and verifier key, the tree size it last said it holds (from a 200 or
+    a 409; ``None`` before the first answer) and how the last attempt went."""
+
+    __tablename__ = "witnesses"
+
+    name: Mapped[str] = mapped_column(String(255), primary_key=True)
+    url: Mapped[str] = mapped_column(Text, nullable=False)
+    vkey: Mapped[str] = mapped_column(Text, nullable=False)
+    added: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    known_size: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    last_attempt: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_success: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class CosignatureRow(Base):
+    """One verified C2SP tlog-cosignature line for the checkpoint of ``size``.
+    Kept when its witness is removed: a cosignature once gathered is never lost."""
+
+    __tablename__ = "cosignatures"
+
+    size: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    witness: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    timestamp: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    line: Mapped[str] = mapped_column(Text, nullable=False)
+    gathered: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("size >= 1", name="cosignatures_size_positive"),
+        Index("cosignatures_witness_size", "witness", "size"),
+    )
+
+
+class WitnessPolicyRow(Base):
+    """How many of the configured witnesses must cosign a checkpoint before
+    ``/checkpoint`` serves it.  One row (id 1), or none: 0 required."""
+
+    __tablename__ = "witness_policy"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    required: Mapped[int] = mapped_column(Integer, nullable=False)
+    updated: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("id = 1", name="witness_policy_one_row"),
+        CheckConstraint("required >= 0", name="witness_policy_required_nonnegative"),
+    )
+
+
+class WitnessLeaseRow(Base):
+    """The submitter's lease: which process talks to the witnesses until when."""
+
+    __tablename__ = "witness_lease"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    holder: Mapped[str] = mapped_column(String(128), nullable=False)
+    expires: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (CheckConstraint("id = 1", name="witness_lease_one_row"),)
