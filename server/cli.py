@@ -35,6 +35,7 @@ from server.private.throttle import LoginThrottle
 from server.sequencer import Sequencer
 from server.snapshot import export_tiles, restore, write_snapshot
 from server.storage import LogStore
+from server.witnessing.cli import witness
 from verifiable.errors import MalformedError, MutualogError
 from verifiable.log.bodies import BODY_TYPES, Body, parse_body
 from verifiable.log.entry import load_strict_json
@@ -314,6 +315,7 @@ def demo(ctx: click.Context, host: str, port: int, members: int, seed: int, no_s
 
 cli.add_command(pool)
 cli.add_command(notify)
+cli.add_command(witness)
 
 
 def _utc_now() -> datetime:

@@ -20,6 +20,7 @@ from server.context import current_log
 from server.errors import BadParameterError, NotFoundError
 from server.openapi import openapi_document
 from server.views.params import parse_size, query_args, required
+from server.witnessing.views import witnesses_json
 from verifiable.log.checkpoint import Checkpoint
 from verifiable.log.entry import parse_entry
 from verifiable.log.merkle import EMPTY_ROOT
@@ -76,6 +77,7 @@ def log() -> Response:
             "size": size,
             "root_hash": root.hex(),
             "checkpoint": text,
+            **witnesses_json(context.engine),
         }
     )
 

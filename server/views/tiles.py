@@ -1,7 +1,11 @@
 """Blueprint ``tiles``: the C2SP tlog-tiles read path and the snapshot.
 
-* ``GET /checkpoint`` — the latest signed checkpoint note,
-  ``text/plain; charset=utf-8``, cacheable for a few seconds only.
+* ``GET /checkpoint`` — the newest signed checkpoint note that meets the
+  log's witness policy (K of its witnesses cosigned it; every checkpoint
+  when K is 0), with every cosignature gathered for it
+  (:mod:`server.witnessing`), ``text/plain; charset=utf-8``, cacheable for
+  a few seconds only.  ``GET /checkpoint/latest`` — the newest checkpoint,
+  witnessed or not yet.
 * ``GET /tile/<L>/<N>[.p/<W>]`` and ``GET /tile/entries/<N>[.p/<W>]`` —
   ``application/octet-stream``; full tiles are immutable and cacheable for a
   year, partial ones briefly (they stop being the newest as the log grows).
@@ -11,8 +15,10 @@
   are gzip-compressed for clients that accept it (tlog-tiles: SHOULD).
 * ``GET /snapshot`` — the whole log as one tar (:mod:`server.snapshot`).
 
-Everything is served for the tree size of the latest checkpoint, so a client
-never sees a tile its checkpoint does not cover.
+Tiles are served for the tree size of the newest checkpoint, so a client
+never sees a tile its checkpoint does not cover; a witnessed checkpoint
+is never newer, and a tile is addressed by index, so its tiles are there
+too (a partial tile narrower than the tree's is still served).
 """
 
 from __future__ import annotations
@@ -25,6 +31,12 @@ from server.context import current_log
 from server.errors import NotFoundError
 from server.snapshot import plan_snapshot, snapshot_chunks, snapshot_name
 from server.tiledata import read_tile
+from server.witnessing.store import (
+    cosigned_checkpoint,
+    required_witnesses,
+    served_checkpoint,
+    witness_keys,
+)
 from verifiable.errors import MalformedError
 from verifiable.log.tiles import TileCoord
 
@@ -65,9 +77,29 @@ def compress(response: Response, data: bytes) -> None:
 
 @tiles.get("/checkpoint")
 def checkpoint() -> Response:
-    note = current_log().store.latest_checkpoint()
-    if note is None:
+    engine = current_log().engine
+    served = served_checkpoint(engine)
+    if served is None:
+        if current_log().store.latest_checkpoint() is None:
+            raise NotFoundError("the log has no checkpoint yet: nothing has been appended")
+        raise NotFoundError(
+            f"no checkpoint has been cosigned by {required_witnesses(engine)} witnesses yet; "
+            "the newest, not yet witnessed, is at /checkpoint/latest"
+        )
+    return _checkpoint_response(served.note)
+
+
+@tiles.get("/checkpoint/latest")
+def latest_checkpoint() -> Response:
+    engine = current_log().engine
+    keys, _ = witness_keys(engine)
+    newest = cosigned_checkpoint(engine, keys, 0)
+    if newest is None:
         raise NotFoundError("the log has no checkpoint yet: nothing has been appended")
+    return _checkpoint_response(newest.note)
+
+
+def _checkpoint_response(note: bytes) -> Response:
     response = Response(note, content_type="text/plain; charset=utf-8")
     response.headers["Cache-Control"] = CHECKPOINT_CACHE
     return response
