@@ -8,6 +8,11 @@ unknown fields are refused.  A body class lists its fields once, each with the
 only, plus the few constraints that tie fields of one body together; whether
 an entry is allowed *here* in the log (the claimant is not on the panel, the
 paid amount matches the decision) is the rulebook's job at replay.
+
+One field is optional: the ``witnessed`` checkpoint of a ``panel.drawn``
+(:class:`SeedCheckpoint`), which the rules call for exactly when they name
+witnesses for the draw (``draw.witnesses_required`` above 0).  Entries
+written before it have no such field and read as they always did.
 """
 
 from __future__ import annotations
@@ -21,6 +26,8 @@ from types import MappingProxyType
 from typing import Any, ClassVar, Self
 
 from verifiable.errors import MalformedError
+from verifiable.log.checkpoint import Checkpoint
+from verifiable.log.cosignature import Cosignature
 from verifiable.log.fields import (
     BOOL,
     CLAIM_ID,
@@ -41,12 +48,14 @@ from verifiable.log.fields import (
     enum_codec,
     int_codec,
     list_codec,
+    read_list,
     read_object,
     text_codec,
 )
 
 __all__ = [
     "BODY_TYPES",
+    "MAX_DRAW_WITNESSES",
     "MAX_EVIDENCE",
     "MAX_PANEL",
     "AgeBand",
@@ -72,6 +81,7 @@ __all__ = [
     "PanelDrawn",
     "PeriodClosed",
     "PoolRules",
+    "SeedCheckpoint",
     "VoteRevealed",
     "VoteSealed",
     "parse_body",
@@ -83,11 +93,16 @@ MAX_EVIDENCE = 32
 MAX_PANEL = 255
 """Jurors per panel; an appeal panel of 2n+1 for the default n = 31 is 63."""
 
+MAX_DRAW_WITNESSES = 16
+"""Witnesses a rulebook may name for the draw, and cosignatures a
+``panel.drawn`` may carry."""
+
 _CODEC = "codec"
+_OPTIONAL = "optional"
 
 
-def _m(codec: Codec[Any]) -> Mapping[str, Any]:
-    return {_CODEC: codec}
+def _m(codec: Codec[Any], *, optional: bool = False) -> Mapping[str, Any]:
+    return {_CODEC: codec, _OPTIONAL: optional}
 
 
 class AgeBand(StrEnum):
@@ -136,10 +151,24 @@ VOTE_REASON = text_codec(500, min_len=0)
 ROUND = POSITIVE_COUNT
 
 
+def _required(type_name: str) -> tuple[Any, ...]:
+    return tuple(f for f in fields(BODY_TYPES[type_name]) if not f.metadata[_OPTIONAL])
+
+
 @functools.cache
 def _names(type_name: str) -> frozenset[str]:
-    """The field names of the body of type ``type_name``."""
-    return frozenset(f.name for f in fields(BODY_TYPES[type_name]))
+    """The names of the required fields of the body of type ``type_name``."""
+    return frozenset(f.name for f in _required(type_name))
+
+
+@functools.cache
+def _optional(type_name: str) -> tuple[tuple[str, Callable[[object, str], Any]], ...]:
+    """The optional fields of the body of type ``type_name``: name, decoder."""
+    return tuple(
+        (f.name, f.metadata[_CODEC].decode)
+        for f in fields(BODY_TYPES[type_name])
+        if f.metadata[_OPTIONAL]
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -151,8 +180,7 @@ def _decoders(
     ``where``, so this is computed once per type there; other callers pass
     one ``where`` per entry and merely cycle the cache."""
     return tuple(
-        (f.name, f.metadata[_CODEC].decode, f"{where}.{f.name}")
-        for f in fields(BODY_TYPES[type_name])
+        (f.name, f.metadata[_CODEC].decode, f"{where}.{f.name}") for f in _required(type_name)
     )
 
 
@@ -166,10 +194,18 @@ class Body:
     @classmethod
     def from_json(cls, obj: object, where: str) -> Self:
         """Read a body from decoded JSON; ``where`` prefixes error paths."""
+        optional = _optional(cls.TYPE)
+        present: dict[str, object] = {}
+        if optional and isinstance(obj, dict):
+            present = {name: obj[name] for name, _ in optional if name in obj}
+            if present:
+                obj = {k: v for k, v in obj.items() if k not in present}
         raw = read_object(obj, where, _names(cls.TYPE))
         values: dict[str, Any] = {
             name: decode(raw[name], path) for name, decode, path in _decoders(cls.TYPE, where)
         }
+        for name, decode in optional:
+            values[name] = decode(present[name], f"{where}.{name}") if name in present else None
         # What the frozen dataclass's __init__ does (every field is required,
         # none has a default or a __post_init__), without its setattr call
         # per field: replay decodes every entry of the log through here.
@@ -182,8 +218,13 @@ class Body:
         """Constraints across fields, for the bodies that have them."""
 
     def to_json(self) -> dict[str, JSONValue]:
-        """The body as plain JSON values, ready for RFC 8785 encoding."""
-        return {f.name: f.metadata[_CODEC].encode(getattr(self, f.name)) for f in fields(self)}
+        """The body as plain JSON values, ready for RFC 8785 encoding; an
+        optional field that is ``None`` is left out."""
+        return {
+            f.name: f.metadata[_CODEC].encode(value)
+            for f in fields(self)
+            if (value := getattr(self, f.name)) is not None or not f.metadata[_OPTIONAL]
+        }
 
 
 @dataclass(frozen=True)
@@ -306,9 +347,78 @@ class JuryPool(Body):
 
 
 @dataclass(frozen=True)
+class SeedCheckpoint:
+    """The witnessed checkpoint a panel's seed comes from (format v1, panel
+    draw v2): the checkpoint's note ``text``, the ``cosignatures`` by the
+    rulebook's witnesses that the seed is derived from (in the rulebook's
+    order), and the RFC 9162 consistency ``proof`` from the checkpoint's
+    size to the log's size just before the ``panel.drawn`` entry, so that
+    a replay checks the checkpoint's root against the log it is reading."""
+
+    checkpoint: Checkpoint
+    cosignatures: tuple[Cosignature, ...]
+    proof: tuple[bytes, ...]
+
+    @property
+    def text(self) -> str:
+        """The note text the witnesses cosigned."""
+        return self.checkpoint.to_text()
+
+    @classmethod
+    def from_json(cls, value: object, where: str) -> SeedCheckpoint:
+        raw = read_object(value, where, ("checkpoint", "cosignatures", "proof"))
+        text = raw["checkpoint"]
+        if not isinstance(text, str) or len(text) > 1000:
+            raise MalformedError(f"{where}.checkpoint: expected a checkpoint's note text")
+        checkpoint = _parsed(Checkpoint.from_text, text, f"{where}.checkpoint")
+        if checkpoint.to_text() != text:
+            raise MalformedError(f"{where}.checkpoint: not in its one canonical form")
+        lines = read_list(
+            raw["cosignatures"],
+            f"{where}.cosignatures",
+            _read_cosignature,
+            min_len=1,
+            max_len=MAX_DRAW_WITNESSES,
+            unique=True,
+        )
+        proof = read_list(raw["proof"], f"{where}.proof", HASH.decode, max_len=64)
+        return cls(checkpoint, lines, proof)
+
+    def to_json(self) -> JSONValue:
+        return {
+            "checkpoint": self.text,
+            "cosignatures": [c.to_line() for c in self.cosignatures],
+            "proof": [p.hex() for p in self.proof],
+        }
+
+
+def _parsed(parse: Callable[[str], Any], text: str, where: str) -> Any:
+    try:
+        return parse(text)
+    except MalformedError as e:
+        raise MalformedError(f"{where}: {e}") from e
+
+
+def _read_cosignature(value: object, where: str) -> Cosignature:
+    if not isinstance(value, str) or len(value) > 300:
+        raise MalformedError(f"{where}: expected a cosignature line")
+    cosignature: Cosignature = _parsed(Cosignature.from_line, value, where)
+    if cosignature.to_line() != value:
+        raise MalformedError(f"{where}: not in its one canonical form")
+    return cosignature
+
+
+_SEED_CHECKPOINT: Codec[SeedCheckpoint] = Codec(SeedCheckpoint.from_json, SeedCheckpoint.to_json)
+
+
+@dataclass(frozen=True)
 class PanelDrawn(Body):
-    """A panel drawn from ``pool_period``'s jury pool with ``seed``, the log's
-    root hash at size ``seed_size``; ``jurors`` in draw order."""
+    """A panel drawn from ``pool_period``'s jury pool with ``seed``;
+    ``jurors`` in draw order.  ``seed_size`` is the size the rules fix once
+    the claim is ready for its draw.  Without witnesses in the rules the
+    seed is the log's root at that size; with them, ``witnessed`` holds the
+    cosigned checkpoint the seed is derived from
+    (:func:`verifiable.pool.sortition.witnessed_seed`)."""
 
     TYPE: ClassVar[str] = "panel.drawn"
     claim: str = field(metadata=_m(CLAIM_ID))
@@ -321,6 +431,9 @@ class PanelDrawn(Body):
         metadata=_m(list_codec(MEMBER_ID, min_len=1, max_len=MAX_PANEL, unique=True))
     )
     votes_until: datetime = field(metadata=_m(TIME))
+    witnessed: SeedCheckpoint | None = field(
+        default=None, metadata=_m(_SEED_CHECKPOINT, optional=True)
+    )
 
 
 @dataclass(frozen=True)

@@ -115,10 +115,11 @@ def _claim(g: _Gather, index: LogIndex, claim: str) -> None:
             break
         g.entry(panel.seed_size - 1)
         g.entry(panel.seed_size)
-        if 0 < panel.seed_size < size:
-            g.seeds[panel.seed_size] = SeedProof(
-                panel.seed_size, tuple(g.source.consistency_proof(panel.seed_size, size))
-            )
+        for proven in (panel.seed_size, panel.witnessed_size):
+            # The seed size, and the witnessed checkpoint's, whose root the
+            # check proves to be the log's.
+            if proven is not None and 0 < proven < size and proven not in g.seeds:
+                g.seeds[proven] = SeedProof(proven, tuple(g.source.consistency_proof(proven, size)))
         if panel.pool_period not in index.pools:
             continue  # a panel naming no committed pool: the check says so
         pool, leaves = index.pool_leaves(panel.pool_period)

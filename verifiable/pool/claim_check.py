@@ -13,7 +13,11 @@ under the rules of its filing (docs/rules.md, §4-6):
 * ``panel``: round, appeal flag, size, window, a pool committed before it;
 * ``seed``: the seed size the rules fix (the two entries around the end of
   the objection window, or the entry that made the draw due) and the seed
-  proven to be the log's root at that size (consistency proof);
+  proven to be the log's root at that size (consistency proof); when the
+  rules in force at the draw name witnesses, instead the witnessed
+  checkpoint's cosignatures by their keys, its size, its origin, its root
+  proven to be the log's, and the seed derived from it
+  (:mod:`verifiable.pool.witnessed`);
 * ``sortition``: the jurors are the draw of :mod:`verifiable.pool.sortition` over
   the pool, each drawn index proven in the pool's tree, the skips justified
   (claimant, objectors, earlier jurors, jurors lapsed by a logged entry);
@@ -37,7 +41,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from verifiable.errors import MutualogError
+from verifiable.errors import MutualogError, RuleViolation
 from verifiable.findings import Finding, Findings
 from verifiable.log.bodies import (
     AgeBand,
@@ -63,6 +67,7 @@ from verifiable.pool.proven import ProvenBundle, open_bundle, rulebook_of
 from verifiable.pool.rules import Rulebook, Rules
 from verifiable.pool.sortition import candidate_indices
 from verifiable.pool.votes import check_reveal
+from verifiable.pool.witnessed import check_witnessed
 
 __all__ = ["CLAIM_TYPES", "ClaimOutcome", "check_claim", "check_claim_history"]
 
@@ -172,7 +177,7 @@ def check_claim_history(
         band, joined_at = joined.body.age_band, joined.time
         findings.ok("claim filed", f"claim {claim} filed at entry {filed.seq} by a member")
     st = _State(filed=filed, rules=rules, band=band, joined=joined_at)
-    walker = _Walker(proven, findings, st, claim)
+    walker = _Walker(proven, findings, st, claim, book)
     for entry in proven.of_type(*CLAIM_TYPES):
         if getattr(entry.body, "claim", None) != claim:
             continue
@@ -195,8 +200,11 @@ def check_claim_history(
 class _Walker:
     """One pass over a claim's entries in log order."""
 
-    def __init__(self, proven: ProvenBundle, f: Findings, st: _State, claim: str) -> None:
+    def __init__(
+        self, proven: ProvenBundle, f: Findings, st: _State, claim: str, book: Rulebook
+    ) -> None:
         self.proven = proven
+        self.book = book
         self.f = f
         self.st = st
         self.claim = claim
@@ -355,6 +363,9 @@ class _Walker:
             want, why = b.seed_size, "the first entry after the objection window"
         if b.seed_size != want:
             return self.fail(name, e, f"the seed size is {why}", want, b.seed_size)
+        rules = self.book.in_force(e.time) or st.rules
+        if rules.witnesses_required or b.witnessed is not None:
+            return self._witnessed(e, b, rules)
         try:
             how = self.proven.prove_seed(b.seed_size, b.seed)
         except MutualogError as err:
@@ -366,6 +377,47 @@ class _Walker:
                 b.seed.hex(),
             )
         self.f.ok(name, f"seed = the log's root at size {b.seed_size} ({how})")
+
+    def _witnessed(self, e: Entry, b: PanelDrawn, rules: Rules) -> None:
+        """The seed of a witnessed draw: the rules' witnesses cosigned the
+        checkpoint, which is the log's own, and the seed is derived from it."""
+        name = "seed"
+        try:
+            derived = check_witnessed(e.seq, b.witnessed, b.seed_size, rules, None)
+        except RuleViolation as err:
+            return self.fail(name, e, str(err), err.expected, err.actual)
+        assert derived is not None and b.witnessed is not None
+        checkpoint = b.witnessed.checkpoint
+        origin = self.proven.checkpoint.origin
+        if checkpoint.origin != origin:
+            return self.fail(
+                name, e, "the witnessed checkpoint is another log's", origin, checkpoint.origin
+            )
+        try:
+            how = self.proven.prove_seed(checkpoint.size, checkpoint.root_hash)
+        except MutualogError as err:
+            return self.fail(
+                name,
+                e,
+                f"the witnessed checkpoint is not proven to be the log's at size "
+                f"{checkpoint.size}: {err}",
+                "the log's root",
+                checkpoint.root_hash.hex(),
+            )
+        if b.seed != derived:
+            return self.fail(
+                name,
+                e,
+                "the seed is not the one the witnessed checkpoint gives",
+                derived.hex(),
+                b.seed.hex(),
+            )
+        names = ", ".join(c.name for c in b.witnessed.cosignatures)
+        self.f.ok(
+            name,
+            f"seed derived from the checkpoint at size {checkpoint.size}, cosigned by "
+            f"{names} ({how})",
+        )
 
     def _pool(self, e: Entry, b: PanelDrawn) -> tuple[JuryPool, int] | None:
         for p in self.proven.of_type("jury.pool"):

@@ -117,6 +117,8 @@ class PanelRecord:
     votes_until: datetime
     sealed: list[int] = field(default_factory=list)
     revealed: list[int] = field(default_factory=list)
+    witnessed_size: int | None = None
+    """The size of the witnessed checkpoint the seed came from, if any."""
 
 
 @dataclass(slots=True)
@@ -285,6 +287,7 @@ def _note(record: ClaimRecord, seq: int, body: Body) -> None:
                 body.seed,
                 body.jurors,
                 body.votes_until,
+                witnessed_size=body.witnessed.checkpoint.size if body.witnessed else None,
             )
         )
     elif isinstance(body, VoteSealed | VoteRevealed):

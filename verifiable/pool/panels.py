@@ -2,7 +2,8 @@
 
 :class:`Votes` works on the claims of a :class:`~verifiable.pool.claims.ClaimBook`:
 it checks each ``panel.drawn`` against the sortition
-(:func:`verifiable.pool.sortition.draw_panel`) from the seed the rules fix, each
+(:func:`verifiable.pool.sortition.draw_panel`) from the seed the rules fix (the
+log's root, or a witnessed checkpoint's seed: :mod:`verifiable.pool.witnessed`), each
 ``vote.sealed`` and ``vote.revealed`` against the panel and its window (a
 reveal must open its commitment, :func:`verifiable.pool.votes.check_reveal`), each
 ``claim.decided`` against the revealed votes, and each ``claim.appealed``.
@@ -18,6 +19,7 @@ can fail.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from json.encoder import encode_basestring as _quote
 
@@ -27,15 +29,18 @@ from verifiable.log.bodies import (
     ClaimDecided,
     Outcome,
     PanelDrawn,
+    SeedCheckpoint,
     VoteRevealed,
     VoteSealed,
 )
 from verifiable.log.fields import format_date, format_time
 from verifiable.pool.claim_machine import Panel, Stage, Verdict
-from verifiable.pool.claims import Claim, ClaimBook, DrawPlan, violation
+from verifiable.pool.claims import Claim, ClaimBook, DrawPlan, RootAt, violation
+from verifiable.pool.rules import Rules
 from verifiable.pool.sortition import draw_panel
 from verifiable.pool.votes import DOMAIN as VOTE_DOMAIN
 from verifiable.pool.votes import check_reveal
+from verifiable.pool.witnessed import check_witnessed
 
 __all__ = ["Votes"]
 
@@ -60,18 +65,27 @@ def _commitment(body: VoteRevealed) -> bytes:
 class Votes:
     """The panels, votes, decisions and appeals of a book's claims."""
 
-    __slots__ = ("book", "claims", "members")
+    __slots__ = ("book", "claims", "members", "root_at", "rules_at")
 
     def __init__(self, book: ClaimBook) -> None:
         self.book = book
         self.claims = book.claims
         self.members = book.members
+        # The rules in force at a time (the draw's witnesses are those of the
+        # rules in force at the draw, so that a witness that has gone can be
+        # replaced for claims already filed) and the log's root before the
+        # entry being applied: both set by the state that owns this.
+        self.rules_at: Callable[[datetime], Rules] | None = None
+        self.root_at: RootAt | None = None
 
     # -- panels ---------------------------------------------------------
 
-    def plan(self, seq: int, claim: Claim, seed: bytes | None) -> DrawPlan:
+    def plan(
+        self, seq: int, claim: Claim, seed: bytes | None, derived: bytes | None = None
+    ) -> DrawPlan:
         """The draw a panel for ``claim`` must be, with ``seed`` standing in
-        for the seed if the log's roots are not being checked."""
+        for the seed if the log's roots are not being checked; ``derived`` is
+        the seed of a witnessed checkpoint, which replaces the root."""
         course = claim.course
         if not course.awaiting_panel:
             raise _v(
@@ -102,7 +116,7 @@ class Votes:
         if pool is None:
             raise _v("panel.pool", "no juror pool has been committed", seq, "a jury.pool", "none")
         call = course.next_panel(claim.rules)
-        used = claim.seed if claim.seed is not None else seed
+        used = derived if derived is not None else claim.seed if claim.seed is not None else seed
         assert used is not None
         excluded = frozenset(
             {claim.member, *claim.objections.values(), *claim.past_jurors, *pool.lapsed}
@@ -130,9 +144,21 @@ class Votes:
             jurors=jurors,
         )
 
+    def witnessed_seed(
+        self, seq: int, time: datetime, claim: Claim, witnessed: SeedCheckpoint | None
+    ) -> bytes | None:
+        """The seed of the witnessed checkpoint of a draw of ``claim`` at
+        ``seq``, checked against the rules in force at ``time`` (``None``
+        when they want no witnesses)."""
+        if claim.seed_size is None or not claim.course.awaiting_panel:
+            return None  # plan() names what is wrong
+        rules = self.rules_at(time) if self.rules_at is not None else claim.rules
+        return check_witnessed(seq, witnessed, claim.seed_size, rules, self.root_at)
+
     def panel_drawn(self, seq: int, time: datetime, body: PanelDrawn) -> None:
         claim = self.book.require(body.claim, seq)
-        plan = self.plan(seq, claim, body.seed)
+        derived = self.witnessed_seed(seq, time, claim, body.witnessed)
+        plan = self.plan(seq, claim, body.seed, derived)
         self._check_draw(seq, body, plan)
         call = plan.call
         if len(body.jurors) != call.size:
@@ -203,7 +229,9 @@ class Votes:
         if body.seed != plan.seed:
             raise _v(
                 "panel.seed",
-                f"the seed is not the log's root hash at size {plan.seed_size}",
+                "the seed is not the one the witnessed checkpoint gives"
+                if body.witnessed is not None
+                else f"the seed is not the log's root hash at size {plan.seed_size}",
                 seq,
                 plan.seed.hex(),
                 body.seed.hex(),

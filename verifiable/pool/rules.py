@@ -30,7 +30,8 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from verifiable.errors import MalformedError, RuleViolation
-from verifiable.log.bodies import AgeBand, PoolRules
+from verifiable.log.bodies import MAX_DRAW_WITNESSES, AgeBand, PoolRules
+from verifiable.log.cosignature import CosignatureVerifier
 from verifiable.log.fields import (
     MAX_SAFE_INT,
     JSONValue,
@@ -161,6 +162,27 @@ def _write_list(value: tuple[Any, ...]) -> JSONValue:
     return list(value)
 
 
+def _read_witnesses(value: object, where: str) -> tuple[CosignatureVerifier, ...]:
+    items = _list(value, where, MAX_DRAW_WITNESSES, min_len=0)
+    keys: list[CosignatureVerifier] = []
+    for i, item in enumerate(items):
+        if not isinstance(item, str):
+            raise MalformedError(
+                f"{where}[{i}]: expected a verifier key string, got {describe(item)}"
+            )
+        try:
+            keys.append(CosignatureVerifier.from_vkey(item))
+        except MalformedError as e:
+            raise MalformedError(f"{where}[{i}]: {e}") from e
+    # A witness is known by its key name in a cosignature line: one key per name.
+    _unique(tuple(k.name for k in keys), f"{where} name")
+    return tuple(keys)
+
+
+def _write_witnesses(value: tuple[CosignatureVerifier, ...]) -> JSONValue:
+    return [k.to_vkey() for k in value]
+
+
 _CATEGORIES = (
     "cancer",
     "heart_attack",
@@ -241,8 +263,23 @@ class Rules:
         "override.allowed", _read_tokens, _write_list, ("claim.withdraw", "note")
     )
     """The ``operator.override`` actions the rules allow."""
+    witnesses: tuple[CosignatureVerifier, ...] = _rule(
+        "draw.witnesses", _read_witnesses, _write_witnesses, ()
+    )
+    """The witnesses (C2SP cosignature verifier keys) whose cosignatures may
+    seed a panel, in the order their cosignatures enter the seed."""
+    witnesses_required: int = _rule(
+        "draw.witnesses_required", _int(0, MAX_DRAW_WITNESSES), _same, 0
+    )
+    """How many of ``draw.witnesses`` must have cosigned the checkpoint a
+    panel's seed comes from; 0: the seed is the log's root at the seed size."""
 
     def __post_init__(self) -> None:
+        if self.witnesses_required > len(self.witnesses):
+            raise MalformedError(
+                f"draw.witnesses_required: {self.witnesses_required} of "
+                f"{len(self.witnesses)} draw.witnesses required"
+            )
         covered = {c.band for c in self.caps}
         for band in self.join_bands:
             if band not in covered:

@@ -13,6 +13,9 @@ precisely enough for a second implementation to give the same panels.
   which has no modulo bias (:func:`accept_index`); indices already drawn are
   skipped (:func:`candidate_indices`), and so are excluded ids
   (:func:`draw_panel`).  The panel is in draw order.
+- When the rules name witnesses for the draw, the **seed** is not the root
+  itself but :func:`witnessed_seed` of a checkpoint cosigned by them: the
+  operator learns it only once the witnesses have cosigned.
 
 Nothing here is random: the same arguments always give the same panel.
 """
@@ -25,12 +28,14 @@ import re
 from collections.abc import Collection, Iterator, Sequence
 
 from verifiable.errors import MalformedError, RuleViolation
+from verifiable.log.cosignature import Cosignature
 from verifiable.log.fields import MAX_SAFE_INT
 from verifiable.log.merkle import HASH_SIZE, root_hash
 from verifiable.pool.roster import member_set_leaves
 
 __all__ = [
     "DOMAIN",
+    "SEED_DOMAIN",
     "VALUE_SPACE",
     "accept_index",
     "candidate_indices",
@@ -39,10 +44,14 @@ __all__ = [
     "draw_value",
     "juror_pool_root",
     "rejection_bound",
+    "witnessed_seed",
 ]
 
 DOMAIN = b"mutualog/sortition/v1"
 """The 21 ASCII bytes that start every draw hash's input."""
+
+SEED_DOMAIN = b"mutualog/seed/v2"
+"""The 16 ASCII bytes that start a witnessed seed's input."""
 
 VALUE_SPACE = 1 << 64
 """Draw values are uniform in ``0 .. VALUE_SPACE - 1``."""
@@ -59,6 +68,25 @@ def juror_pool_root(sorted_ids: Sequence[str]) -> bytes:
     root is ``SHA-256("")``.
     """
     return root_hash(member_set_leaves(sorted_ids, "juror pool"))
+
+
+def witnessed_seed(root: bytes, cosignatures: Sequence[Cosignature]) -> bytes:
+    """The seed of a witnessed draw: SHA-256 of ``SEED_DOMAIN`` (16 ASCII
+    bytes) || the checkpoint's ``root`` (32 bytes) || for each cosignature,
+    in the rulebook's order of its witnesses: its key ID (uint32
+    big-endian) || its timestamp (uint64 big-endian) || its 64-byte Ed25519
+    signature.
+
+    A witness's signature cannot be computed without its key, so the seed
+    is unknown to anyone, the operator included, until the witnesses have
+    cosigned; the rules check the cosignatures and the root before this.
+    """
+    if not isinstance(root, bytes) or len(root) != HASH_SIZE:
+        raise MalformedError(f"witnessed seed: root is not {HASH_SIZE} bytes")
+    data = bytearray(SEED_DOMAIN + root)
+    for c in cosignatures:
+        data += c.key_id.to_bytes(4, "big") + c.timestamp.to_bytes(8, "big") + c.signature
+    return hashlib.sha256(bytes(data)).digest()
 
 
 def _check_draw_args(seed: object, claim: object, round: object, appeal: object) -> None:

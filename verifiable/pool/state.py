@@ -50,6 +50,7 @@ from verifiable.log.bodies import (
     PanelDrawn,
     PeriodClosed,
     PoolRules,
+    SeedCheckpoint,
 )
 from verifiable.log.entry import Entry
 from verifiable.log.fields import format_time
@@ -277,6 +278,7 @@ class PoolState:
             undo = None
             if claims.armed or (claims.deadlines and claims.deadlines[0][0] <= time):
                 undo = claims.fix_seeds(seq, time, log_root_at)
+            started.votes.root_at = log_root_at  # a witnessed draw's checkpoint is checked by it
             try:
                 self._handlers[body.TYPE](seq, time, body)
             except BaseException:
@@ -303,6 +305,7 @@ class PoolState:
         self.rulebook.adopt(change)
         started = self._s = _Started(periods, ClaimBook(self.members, periods))
         claims, votes = started.claims, started.votes
+        votes.rules_at = self._rules_at
         # These handlers take (seq, time, body) and are called directly.
         self._handlers.update(
             {
@@ -608,10 +611,17 @@ class PoolState:
             return self.members.expected_pool(started.periods.current)
 
     def expected_panel(
-        self, claim_id: str, time: datetime, log_root_at: RootAt | None
+        self,
+        claim_id: str,
+        time: datetime,
+        log_root_at: RootAt | None,
+        witnessed: SeedCheckpoint | None = None,
     ) -> PanelDrawn:
         """The ``panel.drawn`` body an entry appended next, at ``time``, must
-        carry for ``claim_id``; ``log_root_at`` as for :meth:`apply`.
+        carry for ``claim_id``; ``log_root_at`` as for :meth:`apply`.  When
+        the rules in force at ``time`` want a witnessed seed, ``witnessed`` is
+        the cosigned checkpoint it comes from (with the consistency proof to
+        the log's present size).
 
         Raises :class:`RuleViolation` if no panel may be drawn then.
         """
@@ -626,7 +636,10 @@ class PoolState:
                     expected="a root",
                     actual="none",
                 )
-            plan = started.votes.plan(self._size, claim, None)
+            votes = started.votes
+            votes.root_at = log_root_at
+            derived = votes.witnessed_seed(self._size, time, claim, witnessed)
+            plan = votes.plan(self._size, claim, None, derived)
         return PanelDrawn(
             claim=plan.claim,
             round=plan.call.round,
@@ -636,6 +649,7 @@ class PoolState:
             seed=plan.seed,
             jurors=plan.jurors,
             votes_until=claim.rules.votes_until(time),
+            witnessed=witnessed if derived is not None else None,
         )
 
     def expected_decision(self, claim_id: str) -> ClaimDecided:

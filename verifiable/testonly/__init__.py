@@ -7,4 +7,5 @@ oracle: it keeps its own books and must agree with the rulebook's replay.
 
 - :mod:`~verifiable.testonly.simulate` — the simulation, played day by day
 - :mod:`~verifiable.testonly.books` — its configuration and its own books
+- :mod:`~verifiable.testonly.witnesses` — in-process witnesses for witnessed draws
 """

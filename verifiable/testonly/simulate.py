@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from functools import partial
 
@@ -56,12 +56,13 @@ from verifiable.log.bodies import (
     VoteRevealed,
     VoteSealed,
 )
+from verifiable.log.cosignature import CosignatureSigner
 from verifiable.log.entry import FORMAT_VERSION, GENESIS_PREV, Entry
 from verifiable.log.fields import read_shape
 from verifiable.log.merkle import CompactTree, leaf_hash
 from verifiable.pool.roster import paid_claims_root, roster_root
 from verifiable.pool.rules import Rules, moment, next_notice
-from verifiable.pool.sortition import draw_panel, juror_pool_root
+from verifiable.pool.sortition import draw_panel, juror_pool_root, witnessed_seed
 from verifiable.pool.votes import vote_commitment
 from verifiable.testonly.books import (
     Bag,
@@ -73,6 +74,7 @@ from verifiable.testonly.books import (
     SimPeriod,
     VoteOpening,
 )
+from verifiable.testonly.witnesses import cosigned_seed_checkpoint
 
 __all__ = ["EvidenceHook", "Rng", "SimConfig", "Simulation", "VoteOpening", "simulate"]
 
@@ -96,14 +98,26 @@ class Simulation:
     filed (a demo stores real documents whose salted commitments these
     are); without it they are random.  Either way the same ``rng`` draws
     are made, so the hook changes the commitments and nothing else.
+
+    ``witnesses`` hold the keys of the rules' ``draw.witnesses``: when the
+    rules want K, each panel is seeded by the checkpoint of log ``origin``
+    at the draw, cosigned by K of them (:mod:`verifiable.testonly.witnesses`).
     """
 
     def __init__(
-        self, rng: Rng, config: SimConfig | None = None, *, evidence: EvidenceHook | None = None
+        self,
+        rng: Rng,
+        config: SimConfig | None = None,
+        *,
+        evidence: EvidenceHook | None = None,
+        witnesses: Sequence[CosignatureSigner] = (),
+        origin: str = "mutualog.example/simulation",
     ) -> None:
         self.rng = rng
         self.cfg = config or SimConfig()
         self._evidence = evidence
+        self._witnesses = tuple(witnesses)
+        self._origin = origin
         self.stats: Counter[str] = Counter()
         self._seq = 0
         self._prev = GENESIS_PREV
@@ -534,7 +548,10 @@ class Simulation:
     def _object(self, when: datetime, claim: SimClaim) -> None:
         if claim.stage != "noticed" or claim.until is None or when > claim.until:
             return
-        objector = self._pick(lambda i, m: i != claim.member)
+        rules = claim.rules
+        objector = self._pick(
+            lambda i, m: i != claim.member and rules.objection_allowed(claim.objectors.count(i))
+        )
         if objector is None:
             return
         text = "I believe the illness began before the member joined."
@@ -554,8 +571,14 @@ class Simulation:
         appeal = claim.stage == "appealed" or (claim.stage == "redraw" and claim.appeal)
         size = rules.panel_size_for(appeal)
         excluded = {claim.member, *claim.objectors, *claim.past, *self._lapsed}
+        seed, witnessed, now = claim.seed, None, self.rules_at(when)
+        if now.witnesses_required:  # the draw's witnesses are the rules' of the draw
+            witnessed = cosigned_seed_checkpoint(
+                self._origin, self._seq, self._tree.root(), self._witnesses, now, when
+            )
+            seed = witnessed_seed(witnessed.checkpoint.root_hash, witnessed.cosignatures)
         try:
-            jurors = draw_panel(claim.seed, claim.id, claim.round + 1, appeal, ids, size, excluded)
+            jurors = draw_panel(seed, claim.id, claim.round + 1, appeal, ids, size, excluded)
         except RuleViolation:
             self._emit(
                 when,
@@ -575,9 +598,10 @@ class Simulation:
             appeal=appeal,
             pool_period=period,
             seed_size=claim.seed_size,
-            seed=claim.seed,
+            seed=seed,
             jurors=jurors,
             votes_until=until,
+            witnessed=witnessed,
         )
         self._emit(when, body)
         if appeal and not claim.appeal:
