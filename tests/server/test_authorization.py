@@ -252,6 +252,7 @@ Cells = dict[str, str]
 # endpoint -> method -> role -> outcome
 MATRIX: dict[str, dict[str, Cells]] = {
     "tiles.checkpoint": {"GET": PUBLIC},
+    "tiles.latest_checkpoint": {"GET": PUBLIC},
     "tiles.tile": {"GET": PUBLIC},
     "tiles.snapshot": {"GET": PUBLIC},
     "api.openapi": {"GET": PUBLIC},
@@ -405,6 +406,7 @@ def _path(endpoint: str, pool: Pool, size: int) -> str:
     claim = pool.claim
     paths = {
         "tiles.checkpoint": "/checkpoint",
+        "tiles.latest_checkpoint": "/checkpoint/latest",
         "tiles.tile": "/" + next(iter(tiles_for_size(size))).path(),
         "tiles.snapshot": "/snapshot",
         "api.openapi": "/api/v1/openapi.json",
