@@ -6,7 +6,7 @@ commands of the ``/verify`` page (docs/members.md, docs/public-pages.md).
 from __future__ import annotations
 
 import shlex
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -62,10 +62,26 @@ class VerifyCommands:
     audit: str
 
 
-def verify_commands(origin: str, vkey: str, url: str) -> VerifyCommands:
-    """Pin this log's key, follow it, audit it; quoted for a POSIX shell."""
+def verify_commands(
+    origin: str,
+    vkey: str,
+    url: str,
+    witnesses: Sequence[tuple[str, str]] = (),
+    required: int = 0,
+) -> VerifyCommands:
+    """Pin this log's key, follow it, audit it; quoted for a POSIX shell.
+
+    With a witness policy (``required`` of ``witnesses``, each a name and a
+    cosignature verifier key; ``required`` > 0) the trust command pins it
+    too, so ``sync`` accepts only a checkpoint that many of them cosigned,
+    which is what ``/checkpoint`` then serves."""
+    trust = f"mutualog trust {shlex.quote(origin)} {shlex.quote(vkey)}"
+    if required > 0:
+        for name, key in witnesses:
+            trust += f" --witness {shlex.quote(name)} {shlex.quote(key)}"
+        trust += f" --witnesses-required {required}"
     return VerifyCommands(
-        trust=f"mutualog trust {shlex.quote(origin)} {shlex.quote(vkey)}",
+        trust=trust,
         sync=f"mutualog sync {shlex.quote(url)}",
         audit=f"mutualog audit {shlex.quote(url)}",
     )

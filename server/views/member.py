@@ -58,6 +58,7 @@ from server.views.pages import (
 )
 from server.views.params import parse_size, query_args
 from server.web_errors import add_html_errors, keeps_input
+from server.witnessing.views import trusted_witnesses
 from verifiable.errors import RuleViolation
 from verifiable.log.bodies import AgeBand, LeaveReason
 from verifiable.pool.rules import moment
@@ -106,7 +107,9 @@ def dashboard() -> Page:
         total=sum(d.share for d in deductions),
         upcoming=upcoming,
         claims=_own_claims(pool, member_id),
-        setup=verify_commands(log.origin, log.verifier().to_vkey(), log_url),
+        setup=verify_commands(
+            log.origin, log.verifier().to_vkey(), log_url, *trusted_witnesses(log.engine)
+        ),
     )
 
 

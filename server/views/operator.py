@@ -37,6 +37,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from server import i18n
 from server.auth import AUTH_EXTENSION, AuthContext, current_account, operator_required
+from server.context import current_log
 from server.demo_clock import (
     DemoClockError,
     InstanceClock,
@@ -67,6 +68,7 @@ from server.presenters.operator import period_closed, said
 from server.presenters.refusals import refusal
 from server.rule_text import parse_effective, read_rule_changes
 from server.web_errors import add_html_errors, keeps_input
+from server.witnessing.views import witness_panel
 from verifiable.errors import MalformedError, MutualogError, RuleViolation
 from verifiable.log.bodies import (
     ClaimDecided,
@@ -137,17 +139,27 @@ def _demo_clock() -> InstanceClock | None:
 def index() -> Page:
     account = current_account()
     demo = _demo_page() if _demo_clock() is not None else None
+    witnesses = witness_panel(current_log().engine)
     try:
         queue = current_pool().review_queue()
     except (ServiceUnavailableError, PoolUnavailableError) as e:
         return render_template(
-            "operator/index.html", account=account, unavailable=str(e), demo=demo
+            "operator/index.html",
+            account=account,
+            unavailable=str(e),
+            demo=demo,
+            witnesses=witnesses,
         )
     close = None
     if queue.due_periods:
         close = ClosePeriodForm(data={"period": queue.due_periods[0].isoformat()})
     return render_template(
-        "operator/index.html", account=account, queue=queue, close=close, demo=demo
+        "operator/index.html",
+        account=account,
+        queue=queue,
+        close=close,
+        demo=demo,
+        witnesses=witnesses,
     )
 
 

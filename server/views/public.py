@@ -49,6 +49,7 @@ from server.presenters.public import (
 from server.views.pages import entry_body
 from server.views.params import parse_size, query_args
 from server.web_errors import add_html_errors
+from server.witnessing.views import trusted_witnesses
 from verifiable.errors import MalformedError
 from verifiable.log.checkpoint import Checkpoint
 from verifiable.log.fields import read_id
@@ -213,7 +214,7 @@ def verify() -> str:
     periods = figures.periods()
     decided = [c for c in figures.claims(0, figures.claim_count()) if c.decision is not None]
     url = request.host_url
-    commands = verify_commands(origin, vkey, url)
+    commands = verify_commands(origin, vkey, url, *trusted_witnesses(context.engine))
     return render_template(
         "public/verify.html",
         origin=origin,
