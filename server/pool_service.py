@@ -194,6 +194,9 @@ class PoolService:
     def draw_panel(self, claim_id: str) -> PanelDrawn:
         return self._claims.draw_panel(claim_id)
 
+    def awaiting_witnesses(self, claim_id: str) -> bool:
+        return self._claims.awaiting_witnesses(claim_id)
+
     def appeal(self, claim_id: str, reason: str) -> None:
         self._claims.appeal(claim_id, reason)
 

@@ -15,6 +15,8 @@ from datetime import date, datetime, timedelta
 from server.pool.core import PoolCore, checked, require
 from server.pool.errors import PoolInputError, PoolRefusedError
 from server.private.evidence import Upload, discard_evidence, store_evidence
+from server.witnessing.store import cosigned_checkpoint
+from verifiable.errors import RuleViolation
 from verifiable.log.bodies import (
     ClaimAnswered,
     ClaimAppealed,
@@ -24,10 +26,13 @@ from verifiable.log.bodies import (
     ClaimObjected,
     ClaimPaid,
     PanelDrawn,
+    SeedCheckpoint,
 )
 from verifiable.log.fields import format_time
 from verifiable.pool.claims import AWAITING_PANEL
+from verifiable.pool.rules import Rules
 from verifiable.pool.state import ClaimView, Stage
+from verifiable.pool.witnessed import seed_checkpoint
 
 __all__ = ["Claims"]
 
@@ -168,7 +173,11 @@ class Claims:
 
     def draw_panel(self, claim_id: str) -> PanelDrawn:
         """Append the panel the sortition gives, seeded by the log's root at
-        the size the rules fix."""
+        the size the rules fix, or, when the rules in force want K
+        witnesses, by the newest checkpoint K of them cosigned
+        (:func:`server.witnessing.store.cosigned_checkpoint`); until one
+        new enough is there, the draw waits (``draw.awaiting_witnesses``)
+        and the claim stays ready."""
         core = self._core
         with core.lock:
             replayer = core.synced()
@@ -176,9 +185,47 @@ class Claims:
             view = require(state, claim_id)
             at = core.now(state)
             _check_drawable(view, at)
-            body = state.expected_panel(claim_id, at, replayer.root_at)
+            witnessed = self._seed_checkpoint(replayer.size, state.rulebook.in_force(at))
+            try:
+                body = state.expected_panel(claim_id, at, replayer.root_at, witnessed)
+            except RuleViolation as e:
+                if e.rule in ("panel.witnessed", "panel.witness_size"):
+                    raise _awaiting_witnesses(view) from e
+                raise
             core.one(body, at)
             return body
+
+    def awaiting_witnesses(self, claim_id: str) -> bool:
+        """Whether a draw for ``claim_id`` now would wait for witnesses: the
+        rules in force want K and no checkpoint K of them cosigned is new
+        enough yet."""
+        core = self._core
+        with core.lock:
+            replayer = core.synced()
+            state = replayer.state
+            at = core.now(state)
+            rules = state.rulebook.in_force(at)
+            if rules is None or not rules.witnesses_required:
+                return False
+            witnessed = self._seed_checkpoint(replayer.size, rules)
+            try:
+                state.expected_panel(claim_id, at, replayer.root_at, witnessed)
+            except RuleViolation as e:
+                return e.rule in ("panel.witnessed", "panel.witness_size")
+            return False
+
+    def _seed_checkpoint(self, size: int, rules: Rules | None) -> SeedCheckpoint | None:
+        """The newest checkpoint the rules' K witnesses cosigned, with the
+        consistency proof to ``size``; ``None`` when the rules want none or
+        none is there yet."""
+        if rules is None or not rules.witnesses_required:
+            return None
+        keys = {w.name: w for w in rules.witnesses}
+        found = cosigned_checkpoint(self._core.engine, keys, rules.witnesses_required)
+        if found is None or found.size > size or found.size == 0:
+            return None
+        proof = self._core.store.consistency_proof(found.size, size) if found.size < size else []
+        return seed_checkpoint(found.note, rules, proof)
 
     def appeal(self, claim_id: str, reason: str) -> None:
         """Append the claimant's appeal; the rulebook refuses one out of time
@@ -206,6 +253,15 @@ class Claims:
             body = ClaimPaid(claim=claim_id, amount=view.amount, period=state.period_at(at))
             core.one(body, at)
             return body
+
+
+def _awaiting_witnesses(view: ClaimView) -> PoolRefusedError:
+    return PoolRefusedError(
+        f"the panel of claim {view.id} waits for the witnesses: no checkpoint since the claim "
+        "was ready for its draw is cosigned by as many of the rules' witnesses as they require",
+        "draw.awaiting_witnesses",
+        claim=view.id,
+    )
 
 
 def _check_drawable(view: ClaimView, at: datetime) -> None:

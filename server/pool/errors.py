@@ -38,6 +38,7 @@ CODES: Mapping[str, tuple[str, ...]] = {
     "draw.wrong_stage": ("claim", "stage"),
     "draw.unanswered": ("claim", "seqs"),
     "draw.too_early": ("claim", "until"),
+    "draw.awaiting_witnesses": ("claim",),
     "pay.not_approved": ("claim", "stage"),
     # input the log cannot hold, in the words of the field's check
     "input.malformed": ("detail",),

@@ -75,6 +75,10 @@ TEMPLATES: Mapping[str, object] = {
         "entry %(seqs)s)."
     ),
     "draw.too_early": _l("The objection window of claim %(claim)s is open until %(until)s."),
+    "draw.awaiting_witnesses": _l(
+        "The panel of claim %(claim)s waits for the witnesses to cosign the log; it is drawn "
+        "once they have."
+    ),
     "pay.not_approved": _l("Claim %(claim)s is %(stage)s: only an approved claim is paid."),
     "input.malformed": _l("This is not accepted: %(detail)s"),
     # the pool: members and erasures

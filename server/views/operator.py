@@ -287,6 +287,7 @@ def _claim_page(
         answer_form=answer or AnswerForm(formdata=None, data=fields),
         action_form=ClaimActionForm(formdata=None, data=fields),
         refusal=refusal,
+        awaiting_witnesses=case.drawable and current_pool().awaiting_witnesses(claim_id),
     )
     return page if status == 200 else (page, status)
 

@@ -21,18 +21,27 @@ holds it to the rules (docs/rules.md, "The witnessed draw"):
 
 and the seed is :func:`~verifiable.pool.sortition.witnessed_seed` of it,
 which the caller compares with the entry's ``seed`` (``panel.seed``).
+
+:func:`seed_checkpoint` is the other side: from a checkpoint note with
+cosignature lines (what a log server gathers from its witnesses), the
+:class:`~verifiable.log.bodies.SeedCheckpoint` a draw records.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from verifiable.errors import MalformedError, VerificationError
 from verifiable.log.bodies import SeedCheckpoint
+from verifiable.log.checkpoint import Checkpoint
+from verifiable.log.cosignature import Cosignature
 from verifiable.log.merkle import verify_consistency
+from verifiable.log.note import Note
 from verifiable.pool.claims import RootAt, violation
 from verifiable.pool.rules import Rules
 from verifiable.pool.sortition import witnessed_seed
 
-__all__ = ["check_witnessed"]
+__all__ = ["check_witnessed", "seed_checkpoint"]
 
 _v = violation
 
@@ -138,3 +147,31 @@ def _check_cosignatures(seq: int, witnessed: SeedCheckpoint, rules: Rules) -> No
                 "a valid cosignature",
                 c.signature.hex(),
             ) from e
+
+
+def seed_checkpoint(
+    note: bytes, rules: Rules, proof: Sequence[bytes] = ()
+) -> SeedCheckpoint | None:
+    """The checkpoint of signed ``note`` with the cosignatures of the first
+    ``draw.witnesses_required`` of the rules' witnesses (in the rules'
+    order) whose lines in it verify, and ``proof`` from its size to the
+    log's; ``None`` if fewer of them cosigned it.  Other lines (the log's
+    own signature, other witnesses') are left out: a draw records only
+    what its seed is derived from."""
+    parsed = Note.from_bytes(note)
+    checkpoint = Checkpoint.from_text(parsed.text)
+    text = parsed.text.encode("utf-8")
+    lines = {(sig.name, sig.key_id): sig for sig in parsed.signatures}
+    chosen: list[Cosignature] = []
+    for witness in rules.witnesses:
+        line = lines.get((witness.name, witness.key_id))
+        if line is None or len(chosen) == rules.witnesses_required:
+            continue
+        try:
+            witness.verify(text, line.signature)
+        except VerificationError:
+            continue
+        chosen.append(Cosignature.from_note_signature(line))
+    if not chosen or len(chosen) < rules.witnesses_required:
+        return None
+    return SeedCheckpoint(checkpoint, tuple(chosen), tuple(proof))
