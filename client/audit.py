@@ -19,8 +19,14 @@ Log-level checks, each reported by name:
 
 Then the pool-level replay (``rules``): a log that begins with a
 ``pool.rules`` entry is replayed through :class:`verifiable.pool.replay.Replayer`,
-every rule and money conserved; a log that does not (format-level content
-only) is reported as not replayed.
+every rule and money conserved.  A log that does not is a pool's log without
+its rulebook, and fails ``rules.genesis``, when it is pinned as a pool's or
+holds any pool entry type (:func:`verifiable.pool.replay.require_rulebook`):
+an operator who dropped, moved or replaced the rulebook and re-signed the
+log must not have every rule skipped.  Only a log of none of those (format
+growth may bring entry types of the log itself) is reported as not replayed.
+An audit that proves entry 0 a ``pool.rules`` entry of a pinned log records
+in the pin that the log is a pool's (:attr:`client.state.PinnedLog.pool`).
 
 Resuming.  Every few level-0 tiles, and when interrupted, the audit saves
 in the state folder the checkpoint it is checking, the number of entries
@@ -42,7 +48,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from client.fetch import Fetcher
@@ -63,7 +69,13 @@ from verifiable.log.tiles import (
     bundles_for_size,
     tiles_for_size,
 )
-from verifiable.pool.replay import PoolSummary, Replayer, decode_entry
+from verifiable.pool.replay import (
+    RULEBOOK_TYPE,
+    PoolSummary,
+    Replayer,
+    decode_entry,
+    require_rulebook,
+)
 
 __all__ = ["AuditReport", "RulesResult", "audit_log", "audit_source"]
 
@@ -157,8 +169,10 @@ class _Audit:
         report: AuditReport,
         state: StateDir | None,
         on_progress: Progress | None,
+        pool: bool = False,
     ) -> None:
         self.source = source
+        self.pool = pool
         self.signed = signed
         self.cp = signed.checkpoint
         self.report = report
@@ -186,6 +200,13 @@ class _Audit:
         is proven to extend it; a failed proof is a failed check and the audit
         starts over from entry 0."""
         cp, p = self.cp, progress.position
+        if not progress.rules:
+            # Whether the entries before the resume point make this a pool's
+            # log without its rulebook was not saved: read them again.
+            self.report.notes.append(
+                "saved audit progress of a log without a rulebook not used; started over"
+            )
+            return
         try:
             earlier = open_checkpoint(progress.checkpoint, verifier, cp.origin).checkpoint
             if p > earlier.size:
@@ -303,7 +324,7 @@ class _Audit:
         parses and chains the entry too), else the canonical form and chain."""
         if self.rules is None:
             entry = decode_entry(data, 0, GENESIS_PREV)
-            self.rules = entry.type == "pool.rules"
+            self.rules = entry.type == RULEBOOK_TYPE
             if self.rules:
                 self.replayer = Replayer()
         replayer = self.replayer
@@ -315,7 +336,12 @@ class _Audit:
                 self.rules_error = str(e)
                 self.replayer = None
         else:
-            decode_entry(data, seq, prev)
+            entry = decode_entry(data, seq, prev)
+            if not self.rules and self.rules_error is None:
+                try:
+                    require_rulebook(seq, entry.type, pool=self.pool)
+                except RuleViolation as e:
+                    self.rules_error = str(e)
 
     def run(self) -> None:
         if self.stash is not None and self.cursor.proven == 0:
@@ -491,7 +517,7 @@ def audit_log(
     policy = pin.witness_policy() if pin is not None else None
     if policy is not None:
         report.checks.append(witness_check(signed, policy))
-    audit = _Audit(source, signed, report, state, on_progress)
+    audit = _Audit(source, signed, report, state, on_progress, pin is not None and pin.pool)
     if synced is not None:
         _check_synced(report, synced, audit)
     progress = None
@@ -507,7 +533,21 @@ def audit_log(
         report.checks.append(_check_layout(listing, cp.size))
     report.rules = _rules_result(audit)
     audit.finish()
+    if pin is not None and state is not None and audit.rules and not pin.pool:
+        _learn_pool(report, state, pin)
     return report
+
+
+def _learn_pool(report: AuditReport, state: StateDir, pin: PinnedLog) -> None:
+    """Record in the pin that the log is a pool's: entry 0, proven against the
+    signed checkpoint, is its rulebook.  From then on a snapshot of it without
+    the rulebook fails ``rules.genesis`` whatever it holds."""
+    try:
+        state.save_pin(replace(pin, pool=True))
+    except StateError as e:
+        report.notes.append(f"the pin not updated: {e}")
+        return
+    report.notes.append("entry 0 is the pool's rulebook: the pin now records a pool's log")
 
 
 def _rules_result(audit: _Audit) -> RulesResult:

@@ -167,6 +167,9 @@ TEMPLATES: tuple[str, ...] = (
     N_("entries not kept for a resume: {error}"),
     N_("resume point not saved: {error}"),
     N_("saved audit progress not usable ({error}); started over"),
+    N_("saved audit progress of a log without a rulebook not used; started over"),
+    N_("entry 0 is the pool's rulebook: the pin now records a pool's log"),
+    N_("the pin not updated: {error}"),
     N_("entries kept for a resume not usable: {error}"),
     # --- verify-receipt ---
     N_("signed by {origin}: size {size}, root {root}"),
@@ -250,7 +253,6 @@ TEMPLATES: tuple[str, ...] = (
     # --- verify-deduction, verify-claim: failing ---
     N_("the bundle's checkpoint and the synced one have the same size and different roots"),
     N_("entry {entry} is not proven in the tree of size {size}: {error}"),
-    N_("the genesis rulebook is missing"),
     N_("the bundle is not for this member and period"),
     N_("no single period.closed for {period} in the bundle"),
     N_("the bundle has no period.closed of the period before this one"),

@@ -5,7 +5,8 @@ when that is unset), overridden by ``MUTUALOG_STATE`` or ``mutualog --state DIR`
 Inside, one folder per pinned log, named after its origin::
 
     logs/<origin, %-escaped>/
-        trust.json          the log's verifier key and witness policy
+        trust.json          the log's verifier key, witness policy, and
+                            whether it is a pool's log
         checkpoint          the last checkpoint ``sync`` verified, as served
         audit.json          where an interrupted ``audit`` resumes
         witness/<key>.checkpoint
@@ -187,6 +188,9 @@ class PinnedLog:
     verifier_key: str
     witnesses: tuple[PinnedWitness, ...] = ()
     witnesses_required: int = 0
+    pool: bool = False
+    """The log is a pool's: it must begin with its rulebook (``trust --pool``,
+    or learnt when an audit proves its entry 0 a ``pool.rules`` entry)."""
 
     def __post_init__(self) -> None:
         # Parse everything now, so that a pin is either usable or refused.
@@ -228,13 +232,14 @@ class PinnedLog:
             "verifier_key": self.verifier_key,
             "witnesses": [{"name": w.name, "key": w.vkey} for w in self.witnesses],
             "witnesses_required": self.witnesses_required,
+            "pool": self.pool,
         }
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any], path: Path) -> PinnedLog:
-        _exact_keys(
-            obj, {"format", "origin", "verifier_key", "witnesses", "witnesses_required"}, path
-        )
+        keys = {"format", "origin", "verifier_key", "witnesses", "witnesses_required"}
+        # "pool" came later: a trust.json written before it reads as not a pool's.
+        _exact_keys(obj, keys | ({"pool"} & set(obj)), path)
         if obj["format"] != TRUST_FORMAT:
             raise StateError(f"{path}: format {obj['format']!r}, expected {TRUST_FORMAT!r}")
         witnesses = []
@@ -251,6 +256,7 @@ class PinnedLog:
                 verifier_key=_field(obj, "verifier_key", str, path),
                 witnesses=tuple(witnesses),
                 witnesses_required=_field(obj, "witnesses_required", int, path),
+                pool=_field(obj, "pool", bool, path) if "pool" in obj else False,
             )
         except MutualogError as e:
             raise StateError(f"{path}: corrupt state file: {e}") from e

@@ -3,6 +3,7 @@ checkpoints, and checking the whole of it (docs/client.md)."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from collections.abc import Iterator
@@ -80,6 +81,11 @@ def _print_report(report: AuditReport) -> None:
     is_flag=True,
     help="Pin a different key for an already pinned origin, forgetting its last checkpoint.",
 )
+@click.option(
+    "--pool",
+    is_flag=True,
+    help="The log is a pool's: audits and checks fail unless it begins with its rulebook.",
+)
 @click.pass_context
 def trust(
     ctx: click.Context,
@@ -88,6 +94,7 @@ def trust(
     witnesses: tuple[tuple[str, str], ...],
     witnesses_required: int | None,
     replace: bool,
+    pool: bool,
 ) -> int:
     """Pin the log ORIGIN with its VERIFIER_KEY (name+hexid+base64) and a witness policy."""
     pinned_witnesses = tuple(PinnedWitness(name, key) for name, key in witnesses)
@@ -107,6 +114,11 @@ def trust(
                 ).format(origin=origin, key=old.verifier_key)
             )
         state.forget_log(origin)
+    elif old is not None and old.pool:
+        # Pinning the same key again keeps what an audit learnt.
+        pool = True
+    if pool:
+        pin = dataclasses.replace(pin, pool=True)
     state.save_pin(pin)
     policy = (
         # One form for any number: the English output has always said "witnesses".

@@ -10,9 +10,9 @@ reads or writes the real user's state folder; ``english`` (autouse) sets
 ``make_log`` creates real log server instances with ``mutualog-server``
 (:class:`tests.client.harness.LogInstance`); ``servers`` starts and stops
 ``mutualog-server serve`` and ``python -m http.server`` (:class:`Servers`).
-``served_log`` is one log of 600 member entries, served for the whole
-session, for tests that only read.  ``mutualog`` runs the client in this
-process.
+``served_log`` is one pool's log of 600 entries (its rulebook, then
+joins), served for the whole session, for tests that only read.
+``mutualog`` runs the client in this process.
 
 Only fixtures live here: a test that needs one of the classes they hand out
 imports it from :mod:`tests.client.harness`, never from this file.  A
@@ -81,12 +81,14 @@ def state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def make_log(tmp_path_factory: pytest.TempPathFactory) -> MakeLog:
-    """``make_log(members=0, origin=ORIGIN, same_key_as=None, restore=None)``:
-    a new instance; with ``same_key_as`` it signs with that instance's key,
-    and with ``restore`` it starts from that snapshot (which needs the key)."""
+    """``make_log(size=0, origin=ORIGIN, same_key_as=None, restore=None)``:
+    a new instance holding a pool's log of ``size`` entries, its rulebook
+    then ``size - 1`` joins; with ``same_key_as`` it signs with that
+    instance's key, and with ``restore`` it starts from that snapshot (which
+    needs the key)."""
 
     def make(
-        members: int = 0,
+        size: int = 0,
         *,
         origin: str = ORIGIN,
         same_key_as: LogInstance | None = None,
@@ -104,8 +106,10 @@ def make_log(tmp_path_factory: pytest.TempPathFactory) -> MakeLog:
                 code = server_main(["--instance", str(folder), "init", "--origin", origin])
             assert code == 0
             log = LogInstance(folder, out.getvalue().strip(), origin)
-        if members:
-            log.append(members)
+        if size:
+            log.begin_pool()
+            if size > 1:
+                log.append(size - 1)
         return log
 
     return make

@@ -27,6 +27,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 __all__ = [
@@ -81,6 +82,27 @@ class LogInstance:
             code = server_main(["--instance", str(self.folder), *args])
         assert code == 0, f"mutualog-server {' '.join(args)}: exit {code}: {err.getvalue()}"
         return out.getvalue()
+
+    def begin_pool(self) -> None:
+        """Append the pool's genesis rulebook (the default rules), in force
+        from its own time, now: what every pool's log begins with, and what
+        an audit requires of a log holding pool entries (``rules.genesis``)."""
+        # Imported on first use, as server_main is.
+        from server.config import load_settings
+        from server.db import make_engine
+        from server.keys import load_log_signer
+        from server.sequencer import Sequencer
+        from verifiable.log.bodies import PoolRules
+
+        now = datetime.now(UTC).replace(microsecond=0)
+        settings = load_settings({"MUTUALOG_INSTANCE": self.folder})
+        engine = make_engine(settings.database_url)
+        try:
+            signer = load_log_signer(settings)
+            rules = PoolRules(effective=now, rules={}, reason="The default rulebook.")
+            Sequencer(engine, signer, signer.name, lambda: now).append([("pool.rules", rules)])
+        finally:
+            engine.dispose()
 
     def append(self, count: int, tag: str | None = None) -> None:
         self._batches += 1

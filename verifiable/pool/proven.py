@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from verifiable.errors import MutualogError
+from verifiable.errors import MutualogError, RuleViolation
 from verifiable.findings import Finding, Findings
 from verifiable.log.bodies import JuryPool, PoolRules
 from verifiable.log.bundle import Bundle, JurorLeaf
@@ -23,6 +23,7 @@ from verifiable.log.checkpoint import Checkpoint, open_checkpoint
 from verifiable.log.entry import Entry, parse_entry
 from verifiable.log.merkle import verify_consistency, verify_inclusion
 from verifiable.log.note import Verifier
+from verifiable.pool.replay import RULEBOOK_TYPE, require_rulebook
 from verifiable.pool.roster import roster_leaf
 from verifiable.pool.rules import Rulebook
 
@@ -117,16 +118,27 @@ def open_bundle(
 
 def rulebook_of(proven: ProvenBundle, findings: Findings) -> Rulebook | None:
     """The rulebook from the bundle's ``pool.rules`` entries (entry 0 must be
-    the genesis rulebook); records the finding ``rules``."""
+    the genesis rulebook: a bundle is a pool's, so its log begins with its
+    rulebook, ``rules.genesis``); records the finding ``rules``."""
     book = Rulebook()
-    if 0 not in proven.entries or proven.entries[0].type != "pool.rules":
-        findings.fail(
-            "rules",
-            "the genesis rulebook is missing",
-            "a pool.rules entry at index 0",
-            "none",
-            "entry 0",
+    first = proven.entries.get(0)
+    if first is None or first.type != RULEBOOK_TYPE:
+        # The audit's check (require_rulebook); an entry 0 the bundle does
+        # not prove cannot be taken for a rulebook either.
+        message = str(
+            RuleViolation(
+                "rules.genesis",
+                "a pool's log begins with its rulebook; the bundle proves no entry 0",
+                seq=0,
+            )
         )
+        if first is not None:
+            try:
+                require_rulebook(0, first.type, pool=True)
+            except RuleViolation as e:
+                message = str(e)
+        found = "no entry 0" if first is None else f"a {first.type} entry"
+        findings.fail("rules", message, "a pool.rules entry at index 0", found, "entry 0")
         return None
     for entry in proven.of_type("pool.rules"):
         assert isinstance(entry.body, PoolRules)

@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn
 
-from verifiable.errors import MalformedError, VerificationError
+from verifiable.errors import MalformedError, RuleViolation, VerificationError
 from verifiable.log.bodies import BODY_TYPES, Body, parse_body
 from verifiable.log.entry import (
     FORMAT_VERSION,
@@ -56,7 +56,16 @@ from verifiable.log.merkle import CompactTree
 from verifiable.pool.periods import Ledger, check_conservation
 from verifiable.pool.state import OverrideRecord, PoolState
 
-__all__ = ["PoolSummary", "ReplayResult", "Replayer", "decode_entry", "replay"]
+__all__ = [
+    "POOL_ENTRY_TYPES",
+    "RULEBOOK_TYPE",
+    "PoolSummary",
+    "ReplayResult",
+    "Replayer",
+    "decode_entry",
+    "replay",
+    "require_rulebook",
+]
 
 _sha256 = hashlib.sha256
 
@@ -279,6 +288,39 @@ class Replayer:
         summary = summarize(self.state)
         check_conservation(summary.ledger)
         return ReplayResult(self.state, self.head, self.root(), summary)
+
+
+RULEBOOK_TYPE = "pool.rules"
+
+POOL_ENTRY_TYPES: frozenset[str] = frozenset(BODY_TYPES)
+"""The entry types that make a log a pool's.  Every type of format v1 is a
+pool's: an entry of any of them only means something under a rulebook.  A
+format that grows a type of the log itself (with no pool meaning) leaves it
+out of this set."""
+
+
+def require_rulebook(seq: int, type: str, *, pool: bool) -> None:
+    """Refuse, ``rules.genesis``, an entry that shows a pool's log not
+    beginning with its rulebook.
+
+    The caller calls it for each entry of a log whose entry 0 is not
+    ``pool.rules`` (and for entry 0 itself: ``type`` is then that entry's
+    type), ``pool`` saying whether the log is known to be a pool's (pinned as
+    one).  A pool's log must never check as a log of bare entries: an
+    operator who drops, moves or replaces the rulebook and re-signs would
+    otherwise have every rule skipped.
+    """
+    if type == RULEBOOK_TYPE and seq == 0:
+        return
+    if pool or type in POOL_ENTRY_TYPES:
+        why = "the log is pinned as a pool's" if pool else f"it holds a {type} entry"
+        raise RuleViolation(
+            "rules.genesis",
+            f"a pool's log begins with its rulebook ({why})",
+            seq=seq,
+            expected="pool.rules at entry 0",
+            actual=f"{type} at entry {seq}" if seq else type,
+        )
 
 
 def replay(entries: Iterable[bytes | Entry], *, check_seeds: bool = True) -> ReplayResult:

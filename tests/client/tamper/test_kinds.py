@@ -10,6 +10,7 @@ from tests.client.tamper.test_file_kinds import FILE_KINDS
 from tests.client.tamper.test_member_kinds import CLAIM_KINDS, DEDUCTION_KINDS
 from tests.client.tamper.test_receipt_kinds import JUROR_KINDS
 from tests.client.tamper.test_rule_kinds import RULE_KINDS
+from tests.client.tamper.test_rulebook_kinds import RULEBOOK_KINDS
 from tests.client.tamper.test_sync_kinds import HISTORY_KINDS
 
 
@@ -19,7 +20,13 @@ class Kind(Protocol):
 
 
 def test_every_kind_is_distinct_and_there_are_enough() -> None:
-    tables: list[Sequence[Kind]] = [RULE_KINDS, JUROR_KINDS, HISTORY_KINDS, FILE_KINDS]
+    tables: list[Sequence[Kind]] = [
+        RULE_KINDS,
+        RULEBOOK_KINDS,
+        JUROR_KINDS,
+        HISTORY_KINDS,
+        FILE_KINDS,
+    ]
     ids = [k.id for table in tables for k in table]
     ids += ["chain-broken", "snapshot-truncated", "served-tile-altered", "served-tiles-mismatch"]
     ids += [k.id for table in (DEDUCTION_KINDS, CLAIM_KINDS, DOCTORED_KINDS) for k in table]
