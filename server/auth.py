@@ -13,6 +13,19 @@ Settings (``create_app`` mapping):
 ``MUTUALOG_LOGIN_MAX_FAILURES`` / ``MUTUALOG_LOGIN_WINDOW``
     The sign-in limit: failures per username and address, and the window in
     seconds (default 5 in 900).
+``MUTUALOG_LOGIN_PER_ADDRESS`` / ``..._PER_USERNAME`` / ``..._PER_SERVER``
+    Failed sign-ins per address, per username and for the whole server in
+    the same window (default 30, 20, 1000).
+``MUTUALOG_REGISTER_PER_ADDRESS`` / ``MUTUALOG_REGISTER_PER_SERVER`` / ``MUTUALOG_REGISTER_WINDOW``
+    Registrations per address and for the server, and their window in
+    seconds (default 5 and 100 in 3600).
+``MUTUALOG_HASH_SLOTS`` / ``MUTUALOG_HASH_LEASE``
+    Password hashes in flight at once across the deployment, and the
+    seconds a slot is held at most (default 2 and 30).
+
+Each of these integer settings is read from the mapping given to
+``create_app``, else from the environment (gunicorn's workers have only
+that), else its default.
 ``MUTUALOG_CLOCK``
     A callable returning the current aware ``datetime`` (default: the system
     clock, or in a demo instance the demo's clock kept in the database).
@@ -21,9 +34,10 @@ Settings (``create_app`` mapping):
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import ParamSpec, TypeVar
 from urllib.parse import urlsplit
 
@@ -44,25 +58,31 @@ from werkzeug.wrappers import Response
 from server.config import ConfigError
 from server.demo_clock import InstanceClock
 from server.private.accounts import Account, Accounts, Role
+from server.private.hash_slots import DEFAULT_LEASE, DEFAULT_SLOTS, HashSlots
 from server.private.passwords import DEFAULT_PARAMETERS, Passwords
-from server.private.throttle import LoginThrottle, ThrottlePolicy
+from server.private.sessions import Sessions
+from server.private.throttle import DEFAULT_POLICY, Action, Limit, LimitPolicy, RequestLimits, Scope
 
 __all__ = [
     "AUTH_EXTENSION",
     "AuthContext",
     "WebUser",
+    "account_required",
     "accounts_service",
     "current_account",
     "init_auth",
     "member_required",
     "operator_required",
     "safe_next",
+    "sessions_service",
     "sign_in",
     "sign_out",
     "utc_now",
 ]
 
 AUTH_EXTENSION = "mutualog_auth"
+#: The key of the server-side session id in Flask's session (server.private.sessions).
+_SESSION_ID = "sid"
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -71,6 +91,7 @@ R = TypeVar("R")
 @dataclass(frozen=True)
 class AuthContext:
     accounts: Accounts
+    sessions: Sessions
     clock: Callable[[], datetime]
 
 
@@ -99,6 +120,18 @@ def accounts_service() -> Accounts:
     return _context().accounts
 
 
+def sessions_service() -> Sessions:
+    """The server-side sessions of the application handling this request."""
+    return _context().sessions
+
+
+def _session_now() -> datetime:
+    # A session's age is real time, as its cookie's signature age is, never
+    # the pool's clock: moving a demo's clock on by a week must not sign
+    # everyone out.
+    return datetime.now(UTC)
+
+
 def utc_now() -> datetime:
     """The application's clock: an aware ``datetime``."""
     now = _context().clock()
@@ -121,13 +154,21 @@ def sign_in(account: Account) -> None:
     the browser closes), not a "permanent" one: Flask-Login's strong
     protection only drops a replayed cookie from a non-permanent session.
     The server still refuses the cookie ``MUTUALOG_SESSION_HOURS`` after
-    it was last written (Flask checks the signature's age on every request).
+    it was last written (Flask checks the signature's age on every request),
+    and the session is recorded on the server (:mod:`server.private.sessions`),
+    so signing out or a password change ends it whatever the cookie says.
     """
     session.clear()
+    session[_SESSION_ID] = sessions_service().start(account.id, _session_now())
     login_user(WebUser(account))
 
 
 def sign_out() -> None:
+    """End the session here and on the server: a copy of the cookie taken
+    before is refused from now on."""
+    session_id = session.get(_SESSION_ID)
+    if isinstance(session_id, str):
+        sessions_service().revoke(session_id, _session_now())
     logout_user()
     session.clear()
 
@@ -147,6 +188,19 @@ def _unauthorized() -> Response:
     flash(_("Please sign in to see that page."), "info")
     target = request.full_path if request.query_string else request.path
     return redirect(url_for("signin.login", next=target))
+
+
+def account_required(view: Callable[P, R]) -> Callable[P, R | Response]:
+    """Let the view run for any signed-in account (a member's or an
+    operator's own settings); send an anonymous visitor to sign in."""
+
+    @functools.wraps(view)
+    def guarded(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+        if current_account() is None:
+            return _unauthorized()
+        return view(*args, **kwargs)
+
+    return guarded
 
 
 def _require(role: Role, refusal: object) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:
@@ -177,10 +231,56 @@ operator_required = _require(Role.OPERATOR, _l("This page is for the pool's oper
 
 
 def _int_setting(app: Flask, name: str, default: int) -> int:
-    value = app.config.get(name, default)
+    value = app.config.get(name)
+    if value is None:
+        text = os.environ.get(name, "").strip()
+        if not text:
+            return default
+        if not text.isdecimal():
+            raise ConfigError(f"{name}: expected a whole number, got {text!r}")
+        value = int(text)
     if not isinstance(value, int) or isinstance(value, bool):
         raise ConfigError(f"{name}: expected an integer, got {value!r}")
     return value
+
+
+def _limit_policy(app: Flask) -> LimitPolicy:
+    def limit(name: str, action: Action, scope: Scope, window: timedelta) -> Limit:
+        return Limit(_int_setting(app, name, DEFAULT_POLICY.of(action)[scope].most), window)
+
+    signin = DEFAULT_POLICY.of(Action.SIGNIN)[Scope.KEY].window
+    signin = timedelta(
+        seconds=_int_setting(app, "MUTUALOG_LOGIN_WINDOW", int(signin.total_seconds()))
+    )
+    register = DEFAULT_POLICY.of(Action.REGISTER)[Scope.ADDRESS].window
+    register = timedelta(
+        seconds=_int_setting(app, "MUTUALOG_REGISTER_WINDOW", int(register.total_seconds()))
+    )
+    return LimitPolicy(
+        {
+            Action.SIGNIN: {
+                Scope.KEY: limit("MUTUALOG_LOGIN_MAX_FAILURES", Action.SIGNIN, Scope.KEY, signin),
+                Scope.ADDRESS: limit(
+                    "MUTUALOG_LOGIN_PER_ADDRESS", Action.SIGNIN, Scope.ADDRESS, signin
+                ),
+                Scope.USERNAME: limit(
+                    "MUTUALOG_LOGIN_PER_USERNAME", Action.SIGNIN, Scope.USERNAME, signin
+                ),
+                Scope.SERVER: limit(
+                    "MUTUALOG_LOGIN_PER_SERVER", Action.SIGNIN, Scope.SERVER, signin
+                ),
+            },
+            Action.REGISTER: {
+                Scope.ADDRESS: limit(
+                    "MUTUALOG_REGISTER_PER_ADDRESS", Action.REGISTER, Scope.ADDRESS, register
+                ),
+                Scope.SERVER: limit(
+                    "MUTUALOG_REGISTER_PER_SERVER", Action.REGISTER, Scope.SERVER, register
+                ),
+            },
+            Action.RESET: DEFAULT_POLICY.of(Action.RESET),
+        }
+    )
 
 
 def _viewer() -> dict[str, Account | None]:
@@ -198,17 +298,24 @@ def init_auth(app: Flask, engine: Engine) -> Callable[[], datetime]:
     parameters = app.config.get("MUTUALOG_ARGON2", DEFAULT_PARAMETERS)
     if not isinstance(parameters, Parameters):
         raise ConfigError("MUTUALOG_ARGON2: expected argon2.Parameters")
-    policy = ThrottlePolicy(
-        max_failures=_int_setting(app, "MUTUALOG_LOGIN_MAX_FAILURES", 5),
-        window=timedelta(seconds=_int_setting(app, "MUTUALOG_LOGIN_WINDOW", 900)),
+    policy = _limit_policy(app)
+    slots = HashSlots(
+        _int_setting(app, "MUTUALOG_HASH_SLOTS", DEFAULT_SLOTS),
+        timedelta(
+            seconds=_int_setting(app, "MUTUALOG_HASH_LEASE", int(DEFAULT_LEASE.total_seconds()))
+        ),
     )
     # No clock configured: the machine's, or in a demo instance the demo's
     # clock that every process reads from the database (server.demo_clock).
     clock: Callable[[], datetime] = app.config.get("MUTUALOG_CLOCK") or InstanceClock(engine)
     if not callable(clock):
         raise ConfigError("MUTUALOG_CLOCK: expected a callable returning an aware datetime")
-    accounts = Accounts(engine, Passwords(parameters), LoginThrottle(engine, policy))
-    app.extensions[AUTH_EXTENSION] = AuthContext(accounts=accounts, clock=clock)
+    accounts = Accounts(engine, Passwords(parameters), RequestLimits(engine, policy), slots)
+    # The session's lifetime is the cookie's (server.security reads the same setting).
+    hours = app.config.get("MUTUALOG_SESSION_HOURS", 12)
+    lifetime = timedelta(hours=hours if isinstance(hours, int) and hours >= 1 else 12)
+    sessions = Sessions(engine, lifetime)
+    app.extensions[AUTH_EXTENSION] = AuthContext(accounts=accounts, sessions=sessions, clock=clock)
 
     manager = LoginManager()
     # "strong": a session cookie replayed from another address or browser
@@ -217,7 +324,13 @@ def init_auth(app: Flask, engine: Engine) -> Callable[[], datetime]:
     manager.unauthorized_handler(_unauthorized)
 
     def load_user(user_id: str) -> WebUser | None:
-        if not user_id.isdecimal():
+        # Called on every request that asks who is signed in: the cookie's
+        # session must still be live on the server (not signed out, not
+        # ended by a password change), not merely carry a valid signature.
+        session_id = session.get(_SESSION_ID)
+        if not user_id.isdecimal() or not isinstance(session_id, str):
+            return None
+        if not sessions.check(session_id, int(user_id), _session_now()):
             return None
         account = accounts.get(int(user_id))
         return None if account is None else WebUser(account)

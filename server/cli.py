@@ -31,7 +31,7 @@ from server.mail import notify
 from server.pool_cli import pool
 from server.private.accounts import Accounts, Role, check_password, normalize_username
 from server.private.passwords import Passwords
-from server.private.throttle import LoginThrottle
+from server.private.throttle import RequestLimits
 from server.sequencer import Sequencer
 from server.snapshot import export_tiles, restore, write_snapshot
 from server.storage import LogStore
@@ -233,7 +233,7 @@ def create_operator(ctx: click.Context, username: str, password_stdin: bool) -> 
     settings.instance.mkdir(mode=0o700, parents=True, exist_ok=True)
     engine = _engine(ctx, settings)
     upgrade(engine)
-    accounts = Accounts(engine, Passwords(), LoginThrottle(engine))
+    accounts = Accounts(engine, Passwords(), RequestLimits(engine))
     account = accounts.register(username, password, _utc_now(), role=Role.OPERATOR)
     click.echo(f"created operator account {account.username!r}")
 

@@ -58,7 +58,7 @@ from server.private.accounts import Accounts, Role
 from server.private.evidence import Upload, store_evidence
 from server.private.members import MemberDetails
 from server.private.passwords import Passwords
-from server.private.throttle import LoginThrottle
+from server.private.throttle import RequestLimits
 from server.private.votes import PrivateVote, save_sealed_vote, set_sealed_seq
 from server.storage import LogStore
 from verifiable.errors import MutualogError
@@ -384,7 +384,7 @@ class DemoBuilder:
             for m, view in state.members.active.items()
             if not view.juror and not view.ending and m not in claim.jurors
         )
-        accounts = Accounts(self.engine, self.passwords, LoginThrottle(self.engine))
+        accounts = Accounts(self.engine, self.passwords, RequestLimits(self.engine))
         made = [
             self._account(accounts, "operator", Role.OPERATOR, None, now, "runs the pool"),
             self._account(

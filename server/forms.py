@@ -25,8 +25,9 @@ from server.private.accounts import (
     normalize_username,
 )
 from server.private.errors import InvalidInputError
+from server.private.password_policy import MIN_DISTINCT
 
-__all__ = ["LoginForm", "RegisterForm", "as_sentence"]
+__all__ = ["LoginForm", "PasswordChangeForm", "RegisterForm", "ResetForm", "as_sentence"]
 
 if TYPE_CHECKING:
 
@@ -112,17 +113,94 @@ class RegisterForm(FlaskForm):
             raise ValidationError(message) from e
 
     def validate_password(self, field: PasswordField) -> None:
-        password = field.data or ""
-        try:
-            check_password(password, (self.username.data or "").lower())
-        except InvalidInputError as e:
-            if len(password) < MIN_PASSWORD:
-                message = _("A password needs at least %(n)d characters.", n=MIN_PASSWORD)
-            elif len(password) > MAX_PASSWORD:
-                message = _("A password may have at most %(n)d characters.", n=MAX_PASSWORD)
-            else:
-                message = _("The password may not be the username.")
-            raise ValidationError(message) from e
+        _check_new_password(field, (self.username.data or "").lower())
+
+
+def password_refusal(e: InvalidInputError) -> str:
+    """The broken password rule ``e`` names, in the visitor's language."""
+    if e.code == "password.short":
+        message = _("A password needs at least %(n)d characters.", n=MIN_PASSWORD)
+    elif e.code == "password.long":
+        message = _("A password may have at most %(n)d characters.", n=MAX_PASSWORD)
+    elif e.code == "password.few_characters":
+        message = _("A password needs at least %(n)d different characters.", n=MIN_DISTINCT)
+    elif e.code == "password.sequence":
+        message = _("A password may not be one run of consecutive characters, like abcdefghij.")
+    elif e.code == "password.common":
+        message = _(
+            "This password is among the most common ones, which are guessed first. "
+            "Choose another: a few words of your own are good."
+        )
+    else:
+        message = _("The password may not be the username.")
+    return str(message)
+
+
+def _check_new_password(field: PasswordField, username: str) -> None:
+    try:
+        check_password(field.data or "", username)
+    except InvalidInputError as e:
+        raise ValidationError(password_refusal(e)) from e
+
+
+def _new_password_fields() -> tuple[PasswordField, PasswordField]:
+    return (
+        PasswordField(
+            _l("New password"),
+            validators=[InputRequired(_l("Choose a password."))],
+            description=_l(
+                "At least %(min)d characters, not a common password. "
+                "A passphrase of several words is good.",
+                min=MIN_PASSWORD,
+            ),
+            render_kw={"autocomplete": "new-password", "maxlength": MAX_PASSWORD},
+        ),
+        PasswordField(
+            _l("Repeat the new password"),
+            validators=[
+                InputRequired(_l("Repeat the password.")),
+                EqualTo("new", _l("The two passwords differ.")),
+            ],
+            render_kw={"autocomplete": "new-password"},
+        ),
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    """A signed-in account's new password; the current one is asked for,
+    so a session left open is not enough to take the account."""
+
+    current = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(_l("Enter your current password.")), Length(max=MAX_PASSWORD)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new, confirm = _new_password_fields()
+
+    #: Set by the view: the rules compare the password with the username.
+    username = ""
+
+    def validate_new(self, field: PasswordField) -> None:
+        _check_new_password(field, self.username)
+
+
+class ResetForm(FlaskForm):
+    """A new password set with the one-time code the operator gave."""
+
+    code = StringField(
+        _l("Reset code"),
+        validators=[InputRequired(_l("Enter the code the operator gave you.")), Length(max=64)],
+        description=_l("As the operator gave it, like ABCD-EFGH-JKLM-NPQR-STUV."),
+        render_kw={
+            "autocomplete": "one-time-code",
+            "autocapitalize": "characters",
+            "spellcheck": "false",
+        },
+    )
+    new, confirm = _new_password_fields()
+
+    def validate_new(self, field: PasswordField) -> None:
+        _check_new_password(field, "")
 
 
 def as_sentence(message: str) -> str:

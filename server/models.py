@@ -43,13 +43,16 @@ __all__ = [
     "EntryRow",
     "ErasureRow",
     "EvidenceRow",
-    "LoginAttemptRow",
+    "HashLeaseRow",
     "MemberDetailsRow",
     "MemberNoticesRow",
+    "PasswordResetRow",
+    "RequestAttemptRow",
     "SealedVoteRow",
     "ServerSecretRow",
     "SubtreeHashRow",
     "UTCDateTime",
+    "WebSessionRow",
 ]
 
 # SQLite makes a single INTEGER primary key the table's rowid: no second
@@ -215,23 +218,6 @@ class SealedVoteRow(Base):
     )
 
 
-class LoginAttemptRow(Base):
-    """A failed sign-in, counted per username and address for the rate limit."""
-
-    __tablename__ = "login_attempts"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    username: Mapped[str] = mapped_column(String(64), nullable=False)
-    address: Mapped[str] = mapped_column(String(64), nullable=False)
-    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
-
-    __table_args__ = (
-        Index("ix_login_attempts_key", "username", "address", "at"),
-        # Stale rows of every key are pruned by time.
-        Index("ix_login_attempts_at", "at"),
-    )
-
-
 class ErasureRow(Base):
     """That private data was erased: what, why, by whom, when, and the seq
     of the log entry that made it public (NULL until that is appended)."""
@@ -299,6 +285,74 @@ class MemberNoticesRow(Base):
 
 
 # --- migration 0005: accounts hardening (sessions, resets, request limits) ---
+
+
+class RequestAttemptRow(Base):
+    """An attempt at a limited action (``signin``, ``register``, ``reset``)
+    by an address, for a username ('' when none): the rows every limit of
+    :mod:`server.private.throttle` counts, shared by every process.  A
+    sign-in's row is deleted when its password was right, so for sign-ins
+    they count failures (and attempts still being checked)."""
+
+    __tablename__ = "request_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    action: Mapped[str] = mapped_column(String(16), nullable=False)
+    address: Mapped[str] = mapped_column(String(64), nullable=False)
+    username: Mapped[str] = mapped_column(String(64), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint(
+            "action IN ('signin', 'register', 'reset')", name="request_attempts_action_known"
+        ),
+        Index("ix_request_attempts_address", "action", "address", "at"),
+        Index("ix_request_attempts_username", "action", "username", "at"),
+        Index("ix_request_attempts_at", "action", "at"),
+    )
+
+
+class HashLeaseRow(Base):
+    """A password hash in progress somewhere in the deployment: one row per
+    hash, at most ``MUTUALOG_HASH_SLOTS`` of them, each until it is given
+    back or ``expires`` (a worker killed mid-hash frees its slot then)."""
+
+    __tablename__ = "hash_leases"
+
+    token: Mapped[str] = mapped_column(String(32), primary_key=True)
+    expires: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class WebSessionRow(Base):
+    """A signed-in session, known to the server: the SHA-256 of the random
+    id its cookie carries (never the id itself), whose it is, and whether
+    it was revoked (at sign-out, or by a password change or reset)."""
+
+    __tablename__ = "web_sessions"
+
+    id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    revoked: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class PasswordResetRow(Base):
+    """A one-time password reset the operator issued for an account: the
+    SHA-256 of its code (never the code), when it expires, and when it was
+    used (once at most)."""
+
+    __tablename__ = "password_resets"
+
+    code_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("accounts.id", ondelete="CASCADE"), nullable=False, index=True
+    )
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    expires: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    used: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 
 
 # --- migration 0006: one-time submission tokens ---

@@ -179,6 +179,22 @@ TEMPLATES: Mapping[str, object] = {
         "Too many failed sign-ins for this username from your address: try again in "
         "%(minutes)s minute(s)."
     ),
+    "password.common": _l(
+        "This password is among the most common ones, which are guessed first. Choose another."
+    ),
+    "password.few_characters": _l("A password needs at least %(least)s different characters."),
+    "password.sequence": _l("A password may not be one run of consecutive characters."),
+    "limit.address": _l("Too many attempts from your address: try again in %(minutes)s minute(s)."),
+    "limit.username": _l(
+        "Too many failed sign-ins for this username: try again in %(minutes)s minute(s)."
+    ),
+    "limit.server": _l(
+        "The server is receiving too many of these requests: try again in %(minutes)s minute(s)."
+    ),
+    "hash.busy": _l("The server is busy checking other passwords. Try again in a moment."),
+    "reset.invalid": _l(
+        "This reset code is not valid: it is wrong, has expired or was already used."
+    ),
 }
 
 #: What each rule of the pool says (docs/rules.md names them), in plain words.

@@ -10,19 +10,25 @@ The rules, shared by the web forms and ``mutualog-server create-operator``:
 
 * a username is 3 to 32 characters of ``a-z 0-9 _ . -``, starting with a
   letter or digit, compared case-insensitively (stored lower-case);
-* a password is 10 to 256 characters (NIST SP 800-63B: length, not
-  composition rules) and may not be the username.
+* a password follows :mod:`server.private.password_policy` (10 to 256
+  characters, not the username, not a common password).
+
+Every password hash a request causes (sign-in, registration from the web,
+a password change or reset) is admitted first by the request limits and
+takes one of the deployment's hashing slots (:mod:`server.private.throttle`,
+:mod:`server.private.hash_slots`), so neither a flood of guesses nor one of
+registrations can make the server hash without bound.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, cast
 
-from sqlalchemy import Engine, Table, insert, select, update
+from sqlalchemy import Connection, Engine, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from server.models import AccountRow
@@ -33,8 +39,12 @@ from server.private.errors import (
     UnknownAccountError,
     UsernameTakenError,
 )
+from server.private.hash_slots import HashSlots
+from server.private.password_policy import MAX_PASSWORD, MIN_PASSWORD, check_password
 from server.private.passwords import Passwords
-from server.private.throttle import LoginThrottle
+from server.private.resets import IssuedReset, issue_reset, live_reset, spend_reset
+from server.private.sessions import revoke_account
+from server.private.throttle import Action, Admission, RequestLimits
 
 __all__ = [
     "MAX_PASSWORD",
@@ -52,8 +62,6 @@ _accounts = cast(Table, AccountRow.__table__)
 
 MIN_USERNAME = 3
 MAX_USERNAME = 32
-MIN_PASSWORD = 10
-MAX_PASSWORD = 256
 _USERNAME = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 
 
@@ -95,28 +103,6 @@ def normalize_username(text: str) -> str:
     return name
 
 
-def check_password(password: str, username: str) -> None:
-    """``None``, or :class:`InvalidInputError` saying which rule ``password`` breaks."""
-    if len(password) < MIN_PASSWORD:
-        raise InvalidInputError(
-            "password",
-            f"a password needs at least {MIN_PASSWORD} characters",
-            "password.short",
-            least=MIN_PASSWORD,
-        )
-    if len(password) > MAX_PASSWORD:
-        raise InvalidInputError(
-            "password",
-            f"a password may have at most {MAX_PASSWORD} characters",
-            "password.long",
-            most=MAX_PASSWORD,
-        )
-    if password.strip().lower() == username.lower():
-        raise InvalidInputError(
-            "password", "the password may not be the username", "password.is_username"
-        )
-
-
 def _account(row: Any) -> Account:
     return Account(
         id=row.id,
@@ -137,22 +123,54 @@ _COLUMNS = (
 
 
 class Accounts:
-    """Registration, sign-in and look-ups over the ``accounts`` table."""
+    """Registration, sign-in, password changes and resets over the
+    ``accounts`` table, each hash admitted by ``limits`` and ``slots``."""
 
-    def __init__(self, engine: Engine, passwords: Passwords, throttle: LoginThrottle) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        passwords: Passwords,
+        limits: RequestLimits,
+        slots: HashSlots | None = None,
+    ) -> None:
         self._engine = engine
         self.passwords = passwords
-        self.throttle = throttle
+        self.limits = limits
+        self.slots = slots or HashSlots()
+
+    def _admit(self, action: Action, address: str, username: str, now: datetime) -> Admission:
+        return self.limits.admit(action, address, username, now, self.slots)
+
+    def _finish(self, admission: Admission, *, succeeded: bool) -> None:
+        self.limits.finish(admission, self.slots, succeeded=succeeded)
 
     def register(
-        self, username: str, password: str, now: datetime, role: Role = Role.MEMBER
+        self,
+        username: str,
+        password: str,
+        now: datetime,
+        role: Role = Role.MEMBER,
+        address: str | None = None,
     ) -> Account:
         """Create an account; :class:`InvalidInputError` for a username or
         password that breaks the rules, :class:`UsernameTakenError` for a
-        username in use (in any letter case)."""
+        username in use (in any letter case).
+
+        From the web (``address`` given) the registration is limited per
+        address and for the server, and its hash takes a slot; a taken
+        username costs the same hash as a free one, so the answer's timing
+        does not tell them apart either.
+        """
         name = normalize_username(username)
         check_password(password, name)
-        hashed = self.passwords.hash(password)
+        if address is None:
+            hashed = self.passwords.hash(password)
+        else:
+            admission = self._admit(Action.REGISTER, address, name, now)
+            try:
+                hashed = self.passwords.hash(password)
+            finally:
+                self._finish(admission, succeeded=True)
         taken = UsernameTakenError(
             f"the username {name!r} is already taken", "account.username_taken", username=name
         )
@@ -173,28 +191,90 @@ class Accounts:
     def authenticate(self, username: str, password: str, address: str, now: datetime) -> Account:
         """The account ``username`` names if ``password`` is its password.
 
-        Raises :class:`LoginThrottledError` (before checking anything) when
-        the username and ``address`` have used up their failures, and
-        :class:`LoginRefusedError` — the same for an unknown username as for
-        a wrong password, and taking as long — otherwise.  A correct
-        password resets the failure count, and a hash made with other
-        argon2 parameters than the current ones is replaced.
+        Raises :class:`RequestLimitedError` (its :class:`LoginThrottledError`
+        for this username and address) or :class:`HashBusyError` before
+        checking anything, and :class:`LoginRefusedError` — the same for an
+        unknown username as for a wrong password, and costing the same
+        hash — otherwise.  A correct password resets the failure count, and
+        a hash made with other argon2 parameters than the current ones is
+        replaced.
         """
-        key = username.lower()
-        self.throttle.begin_attempt(key, address, now)
+        admission = self._admit(Action.SIGNIN, address, username, now)
+        succeeded = False
+        try:
+            account, stored = self._verify(username, password)
+            if self.passwords.needs_rehash(stored):
+                self._set_hash(account.id, self.passwords.hash(password))
+            succeeded = True
+        finally:
+            self._finish(admission, succeeded=succeeded)
+        return account
+
+    def _verify(self, username: str, password: str) -> tuple[Account, str]:
+        """The account and its stored hash, or :class:`LoginRefusedError`;
+        one argon2 verification either way (the caller holds a slot)."""
         with self._engine.connect() as conn:
             row = conn.execute(
-                select(*_COLUMNS, _accounts.c.password_hash).where(_accounts.c.username == key)
+                select(*_COLUMNS, _accounts.c.password_hash).where(
+                    _accounts.c.username == username.lower()
+                )
             ).one_or_none()
         if row is None or len(password) > MAX_PASSWORD:
             self.passwords.waste_time(password[:MAX_PASSWORD])
             raise LoginRefusedError("wrong username or password", "login.refused")
         if not self.passwords.verify(row.password_hash, password):
             raise LoginRefusedError("wrong username or password", "login.refused")
-        self.throttle.succeeded(key, address)
-        if self.passwords.needs_rehash(row.password_hash):
-            self._set_hash(row.id, self.passwords.hash(password))
-        return _account(row)
+        return _account(row), row.password_hash
+
+    def change_password(
+        self, account_id: int, current: str, new: str, address: str, now: datetime
+    ) -> Account:
+        """Replace the password of ``account_id`` after checking ``current``
+        (a wrong one counts as a failed sign-in), and revoke every session
+        of the account; the caller starts a new one for the browser that
+        asked."""
+        account = self.get(account_id)
+        if account is None:
+            raise UnknownAccountError(f"no account with id {account_id}")
+        check_password(new, account.username)
+        admission = self._admit(Action.SIGNIN, address, account.username, now)
+        succeeded = False
+        try:
+            self._verify(account.username, current)
+            hashed = self.passwords.hash(new)
+            with private_transaction(self._engine) as conn:
+                self._store_hash(conn, account_id, hashed)
+                revoke_account(conn, account_id, now)
+            succeeded = True
+        finally:
+            self._finish(admission, succeeded=succeeded)
+        return account
+
+    def issue_reset(self, username: str, now: datetime, valid: timedelta) -> IssuedReset:
+        """A one-time reset code for the account ``username`` names."""
+        account = self.by_username(username)
+        if account is None:
+            raise UnknownAccountError(f"no account is called {username.lower()!r}")
+        return issue_reset(self._engine, account.id, now, valid)
+
+    def redeem_reset(self, code: str, new: str, address: str, now: datetime) -> Account:
+        """Set a new password with a live reset ``code`` (spent, once), and
+        revoke every session of the account; :class:`ResetCodeError` for a
+        wrong, expired or used code."""
+        admission = self._admit(Action.RESET, address, "", now)
+        try:
+            account = self.get(live_reset(self._engine, code, now))
+            if account is None:
+                raise UnknownAccountError("the reset code's account is gone")
+            check_password(new, account.username)
+            hashed = self.passwords.hash(new)
+            with private_transaction(self._engine) as conn:
+                spend_reset(conn, code, account.id, now)
+                self._store_hash(conn, account.id, hashed)
+                revoke_account(conn, account.id, now)
+        finally:
+            self._finish(admission, succeeded=True)
+        return account
 
     def set_password(self, account_id: int, password: str) -> None:
         """Replace an account's password (rules as at registration)."""
@@ -204,11 +284,15 @@ class Accounts:
         check_password(password, account.username)
         self._set_hash(account_id, self.passwords.hash(password))
 
+    @staticmethod
+    def _store_hash(conn: Connection, account_id: int, hashed: str) -> None:
+        conn.execute(
+            update(_accounts).where(_accounts.c.id == account_id).values(password_hash=hashed)
+        )
+
     def _set_hash(self, account_id: int, hashed: str) -> None:
         with private_transaction(self._engine) as conn:
-            conn.execute(
-                update(_accounts).where(_accounts.c.id == account_id).values(password_hash=hashed)
-            )
+            self._store_hash(conn, account_id, hashed)
 
     def get(self, account_id: int) -> Account | None:
         with self._engine.connect() as conn:

@@ -4,7 +4,8 @@ Split where callers branch: input a person can correct
 (:class:`InvalidInputError` and its :class:`EvidenceError`), a conflict with what is
 stored (:class:`UsernameTakenError`, :class:`AlreadyJoinedError`,
 :class:`AlreadyVotedError`), and a refused sign-in
-(:class:`LoginRefusedError`, :class:`LoginThrottledError`).
+(:class:`LoginRefusedError`, :class:`RequestLimitedError` and its
+:class:`LoginThrottledError`, :class:`HashBusyError`, :class:`ResetCodeError`).
 
 Each error carries, beside its English message, a stable ``code`` from
 :data:`CODES` and the ``params`` its sentence names, so that a page says it
@@ -23,10 +24,13 @@ __all__ = [
     "AlreadyJoinedError",
     "AlreadyVotedError",
     "EvidenceError",
+    "HashBusyError",
     "InvalidInputError",
     "LoginRefusedError",
     "LoginThrottledError",
     "PrivateStoreError",
+    "RequestLimitedError",
+    "ResetCodeError",
     "UnknownAccountError",
     "UnknownRecordError",
     "UsernameTakenError",
@@ -59,6 +63,14 @@ CODES: Mapping[str, tuple[str, ...]] = {
     "juror.already_voted": ("claim", "round"),
     "login.refused": (),
     "login.throttled": ("minutes",),
+    "password.common": (),
+    "password.few_characters": ("least",),
+    "password.sequence": (),
+    "limit.address": ("minutes",),
+    "limit.username": ("minutes",),
+    "limit.server": ("minutes",),
+    "hash.busy": (),
+    "reset.invalid": (),
 }
 
 
@@ -115,11 +127,35 @@ class LoginRefusedError(PrivateStoreError):
     """Wrong username or password; deliberately not saying which."""
 
 
-class LoginThrottledError(PrivateStoreError):
+class RequestLimitedError(PrivateStoreError):
+    """An attempt over one of the request limits kept in the database (per
+    address, per username, for the whole server); ``retry_after`` is the
+    number of whole seconds until one more is allowed, and the code names
+    the limit (``limit.address``, ``limit.username``, ``limit.server``)."""
+
+    def __init__(self, message: str, retry_after: int, code: str = "limit.server") -> None:
+        minutes = max(1, -(-retry_after // 60))
+        super().__init__(message, code, minutes=minutes)
+        self.retry_after = retry_after
+
+
+class LoginThrottledError(RequestLimitedError):
     """Too many failed sign-ins for this username from this address;
     ``retry_after`` is the number of whole seconds until one more is allowed."""
 
     def __init__(self, message: str, retry_after: int) -> None:
-        minutes = max(1, -(-retry_after // 60))
-        super().__init__(message, "login.throttled", minutes=minutes)
+        super().__init__(message, retry_after, "login.throttled")
+
+
+class HashBusyError(PrivateStoreError):
+    """Every password-hashing slot of the deployment is taken: nothing was
+    hashed; ``retry_after`` seconds is a fair wait."""
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message, "hash.busy")
         self.retry_after = retry_after
+
+
+class ResetCodeError(PrivateStoreError):
+    """A password-reset code that is wrong, expired or already used (one
+    refusal for all three: it does not say which)."""

@@ -55,7 +55,7 @@ from server.private.members import (
 )
 from server.private.passwords import DEFAULT_PARAMETERS, Passwords, StoredHashError
 from server.private.sessionkey import SESSION_KEY, shared_secret
-from server.private.throttle import LoginThrottle, ThrottlePolicy
+from server.private.throttle import Limit, RequestLimits
 from server.private.votes import (
     PrivateVote,
     discard_sealed_vote,
@@ -82,7 +82,7 @@ JUROR = "a0" * 16
 
 @pytest.fixture
 def accounts(engine: Engine) -> Accounts:
-    return Accounts(engine, Passwords(CHEAPEST), LoginThrottle(engine))
+    return Accounts(engine, Passwords(CHEAPEST), RequestLimits(engine))
 
 
 def stored_hash(engine: Engine, account_id: int) -> str:
@@ -170,12 +170,12 @@ def test_authenticate(accounts: Accounts) -> None:
 
 
 def test_a_hash_made_with_old_parameters_is_replaced_at_sign_in(engine: Engine) -> None:
-    old = Accounts(engine, Passwords(CHEAPEST), LoginThrottle(engine))
+    old = Accounts(engine, Passwords(CHEAPEST), RequestLimits(engine))
     alice = old.register("alice", PASSWORD, START)
     before = stored_hash(engine, alice.id)
     assert "m=8,t=1,p=1" in before
     stronger = replace(CHEAPEST, time_cost=2, memory_cost=16)
-    new = Accounts(engine, Passwords(stronger), LoginThrottle(engine))
+    new = Accounts(engine, Passwords(stronger), RequestLimits(engine))
     assert new.authenticate("alice", PASSWORD, ADDRESS, START) == alice
     after = stored_hash(engine, alice.id)
     assert "m=16,t=2,p=1" in after and after != before
@@ -239,7 +239,7 @@ def test_five_failures_lock_the_username_from_that_address(
 
 def test_a_success_resets_the_count(accounts: Accounts, clock: FixedClock) -> None:
     accounts.register("alice", PASSWORD, clock())
-    throttle = accounts.throttle
+    throttle = accounts.limits
     for _ in range(4):
         with pytest.raises(LoginRefusedError):
             accounts.authenticate("alice", "wrong password", ADDRESS, clock())
@@ -264,8 +264,8 @@ def test_the_count_is_shared_by_every_process(database_url: str, engine: Engine)
     # Two services on two engines stand for two workers on two machines.
     other = make_engine(database_url)
     try:
-        one = Accounts(engine, Passwords(CHEAPEST), LoginThrottle(engine))
-        two = Accounts(other, Passwords(CHEAPEST), LoginThrottle(other))
+        one = Accounts(engine, Passwords(CHEAPEST), RequestLimits(engine))
+        two = Accounts(other, Passwords(CHEAPEST), RequestLimits(other))
         one.register("alice", PASSWORD, START)
         for service in (one, two, one, two, one):
             with pytest.raises(LoginRefusedError):
@@ -284,19 +284,19 @@ def test_old_attempts_are_pruned(accounts: Accounts, engine: Engine, clock: Fixe
     with pytest.raises(LoginRefusedError):
         accounts.authenticate("someone", "guess guess", ADDRESS, clock())
     with engine.connect() as conn:
-        assert conn.execute(text("SELECT username FROM login_attempts")).scalars().all() == [
+        assert conn.execute(text("SELECT username FROM request_attempts")).scalars().all() == [
             "someone"
         ]
 
 
 @pytest.mark.parametrize(
-    "policy",
-    [{"max_failures": 0}, {"window": timedelta(0)}],
-    ids=["no-failures", "no-window"],
+    ("most", "window"),
+    [(0, timedelta(minutes=1)), (5, timedelta(0))],
+    ids=["no-attempts", "no-window"],
 )
-def test_a_throttle_policy_needs_a_limit_and_a_window(policy: dict[str, object]) -> None:
-    with pytest.raises(ConfigError, match="login throttle"):
-        ThrottlePolicy(**policy)  # type: ignore[arg-type]
+def test_a_limit_needs_attempts_and_a_window(most: int, window: timedelta) -> None:
+    with pytest.raises(ConfigError, match="request limit"):
+        Limit(most, window)
 
 
 # --- members ------------------------------------------------------------------------
@@ -545,7 +545,7 @@ class OperatorCli:
     def accounts(self) -> Iterator[Accounts]:
         engine = make_engine(self.url)
         try:
-            yield Accounts(engine, Passwords(CHEAPEST), LoginThrottle(engine))
+            yield Accounts(engine, Passwords(CHEAPEST), RequestLimits(engine))
         finally:
             engine.dispose()
 

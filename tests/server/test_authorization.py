@@ -30,7 +30,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
@@ -229,6 +229,7 @@ INDEX = "index"  # 302 to /
 DASHBOARD = "dashboard"  # 302 to /dashboard
 RECEIPT = "receipt"  # 302 to this claim's receipt
 NOTICES = "notices"  # 302 to the notifications page
+SIGN_IN = "sign_in"  # 302 to the sign-in page, without ?next=
 FORBIDDEN = "403"
 NOT_FOUND = "404"
 
@@ -262,7 +263,13 @@ MATRIX: dict[str, dict[str, Cells]] = {
     "api.consistency": {"GET": PUBLIC},
     "signin.static": {"GET": PUBLIC},
     "signin.index": {"GET": PUBLIC},
-    "signin.register": {"GET": GUEST, "POST": {**GUEST, "anonymous": DASHBOARD}},
+    # Registering does not sign in: a taken name is answered as a free one.
+    "signin.register": {"GET": GUEST, "POST": {**GUEST, "anonymous": SIGN_IN}},
+    "signin.password": {
+        "GET": {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], OK)},
+        "POST": {"anonymous": LOGIN, **dict.fromkeys(ROLES[1:], HOME)},
+    },
+    "signin.reset": {"GET": PUBLIC, "POST": dict.fromkeys(ROLES, SIGN_IN)},
     "signin.login": {"GET": GUEST, "POST": {**GUEST, "anonymous": DASHBOARD}},
     "signin.logout": {"POST": dict.fromkeys(ROLES, INDEX)},
     "signin.language": {"GET": dict.fromkeys(ROLES, INDEX)},
@@ -349,6 +356,9 @@ MATRIX: dict[str, dict[str, Cells]] = {
 WRITES = {
     ("signin.register", "POST", "anonymous"),  # a new account
     ("signin.login", "POST", "anonymous"),  # the sign-in's attempt record
+    # A new hash, the sessions revoked, this browser's new session.
+    *(("signin.password", "POST", r) for r in ROLES[1:]),
+    *(("signin.reset", "POST", r) for r in ROLES),  # a new hash, the code spent
     ("juror.cast", "POST", "juror_this"),  # the sealed vote
     # -- writes: member pages (member) --
     *(
@@ -418,6 +428,8 @@ def _path(endpoint: str, pool: Pool, size: int) -> str:
         "signin.index": "/",
         "signin.register": "/register",
         "signin.login": "/login",
+        "signin.password": "/account/password",
+        "signin.reset": "/reset",
         "signin.logout": "/logout",
         "signin.language": "/lang/en",
         "member.dashboard": "/dashboard",
@@ -515,6 +527,15 @@ def _form(endpoint: str, app: Flask, pool: Pool, role: str, token: str) -> dict[
         }
     if endpoint == "signin.login":
         return {"csrf_token": token, "username": pool.usernames["member"], "password": PASSWORD}
+    if endpoint == "signin.password":
+        new = "a fresh passphrase"
+        return {"csrf_token": token, "current": PASSWORD, "new": new, "confirm": new}
+    if endpoint == "signin.reset":
+        with app.app_context():
+            username = pool.usernames.get(role, pool.usernames["member"])
+            issued = accounts_service().issue_reset(username, pool.now, timedelta(hours=1))
+        new = "a fresh passphrase"
+        return {"csrf_token": token, "code": issued.code, "new": new, "confirm": new}
     if endpoint == "juror.review":
         return {"csrf_token": token, **vote}
     if endpoint == "juror.cast":
@@ -634,6 +655,7 @@ def _check(outcome: str, response: TestResponse, path: str, pool: Pool, role: st
                 DASHBOARD: "/dashboard",
                 RECEIPT: f"/juror/claims/{pool.claim}/1/receipt",
                 NOTICES: "/notifications",
+                SIGN_IN: "/login",
             }[outcome]
             assert location == expected, shown
 

@@ -102,6 +102,9 @@ def register(app: Flask, username: str) -> FlaskClient:
     fields = {"username": username, "password": PASSWORD, "confirm": PASSWORD}
     response = post(client, "/register", fields, "/register")
     assert response.status_code == 302
+    # Registering does not sign in (its answer must not tell a taken name).
+    fields = {"username": username, "password": PASSWORD}
+    assert post(client, "/login", fields, "/login").status_code == 302
     return client
 
 

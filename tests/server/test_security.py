@@ -97,8 +97,12 @@ def token(client: FlaskClient, path: str = "/register") -> str:
 
 
 def register(client: FlaskClient, username: str = "alice") -> TestResponse:
+    """Register and sign in (registering alone does not): the sign-in's answer."""
     data = {"username": username, "password": PASSWORD, "confirm": PASSWORD}
-    return client.post("/register", data={"csrf_token": token(client), **data})
+    registered = client.post("/register", data={"csrf_token": token(client), **data})
+    assert registered.status_code == 302
+    data = {"username": username, "password": PASSWORD}
+    return client.post("/login", data={"csrf_token": token(client, "/login"), **data})
 
 
 def assert_security_headers(response: TestResponse) -> None:
@@ -216,7 +220,7 @@ def test_secure_cookies_from_the_environment(
     [
         ({"MUTUALOG_SESSION_HOURS": 0}, "MUTUALOG_SESSION_HOURS"),
         ({"MUTUALOG_LOGIN_WINDOW": "15m"}, "MUTUALOG_LOGIN_WINDOW: expected an integer"),
-        ({"MUTUALOG_LOGIN_MAX_FAILURES": 0}, "login throttle"),
+        ({"MUTUALOG_LOGIN_MAX_FAILURES": 0}, "request limit"),
         ({"MUTUALOG_ARGON2": "fast"}, "MUTUALOG_ARGON2"),
         ({"MUTUALOG_CLOCK": "now"}, "MUTUALOG_CLOCK"),
     ],
@@ -251,7 +255,8 @@ def test_the_session_cookie_holds_no_secret(app: Flask) -> None:
     body = cookie.value.lstrip(".").split(".")[0]
     raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
     data = json.loads(zlib.decompress(raw) if compressed else raw)
-    assert set(data) <= {"_user_id", "_fresh", "_id", "csrf_token", "_flashes"}
+    # "sid": the random id of the session the server keeps (only its hash there).
+    assert set(data) <= {"_user_id", "_fresh", "_id", "csrf_token", "_flashes", "sid"}
     assert PASSWORD not in json.dumps(data)
     assert "alice" not in json.dumps(data)
 

@@ -126,6 +126,7 @@ def test_the_dashboard_shows_the_pseudonymous_id_once_joined(
     app = make_pool_app(engine, tmp_path, clock)
     client = app.test_client()
     post_form(client, "/register", {"username": "alice", "password": PASSWORD, "confirm": PASSWORD})
+    post_form(client, "/login", {"username": "alice", "password": PASSWORD})
     with app.app_context():
         pool = current_pool()
         pool.start(RULES)
@@ -263,7 +264,7 @@ def test_a_huge_password_is_refused_before_it_is_hashed(
     assert "longer than 256 characters" in page_text(response)
     with page_engine.connect() as conn:
         # Refused by the form: the sign-in (and its throttle) never ran.
-        assert conn.execute(text("SELECT count(*) FROM login_attempts")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM request_attempts")).scalar() == 0
 
 
 # --- error pages -----------------------------------------------------------------------------
