@@ -516,7 +516,8 @@ def audit_log(
     report.checks.append(Finding.passed("checkpoint", f"signed by {verifier.name}, size {cp.size}"))
     policy = pin.witness_policy() if pin is not None else None
     if policy is not None:
-        report.checks.append(witness_check(signed, policy))
+        # The one clock read of an audit: a cosignature dated later is refused.
+        report.checks.append(witness_check(signed, policy, int(time.time())))
     audit = _Audit(source, signed, report, state, on_progress, pin is not None and pin.pool)
     if synced is not None:
         _check_synced(report, synced, audit)

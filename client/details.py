@@ -147,6 +147,10 @@ TEMPLATES: tuple[str, ...] = (
     N_("consistency proof {where}: the log's tiles do not match its checkpoint: {error}"),
     N_("{found} of {total} trusted witnesses cosigned ({names}); {required} required"),
     N_("{found} of {total} trusted witnesses cosigned; {required} required"),
+    N_(
+        "cosignature by {key}: timestamp {timestamp} is {ahead} s in the future "
+        "(now {now}, {skew} s of clock skew allowed)"
+    ),
     N_("signed by {origin}, size {size}"),
     N_(
         "{count} entries: every tile hashes to the root, every entry is canonical and chained"

@@ -142,13 +142,13 @@ def consistency_check(
         return Finding.failure("consistency", str(e)), "bad-tiles"
 
 
-def witness_check(signed: SignedCheckpoint, policy: WitnessPolicy) -> Finding:
+def witness_check(signed: SignedCheckpoint, policy: WitnessPolicy, now: int) -> Finding:
     """The finding ``witnesses``: whether ``signed`` meets the pinned
     witness policy (:meth:`PinnedLog.witness_policy
     <client.state.PinnedLog.witness_policy>`; a log pinned without one has
-    no such check)."""
+    no such check), none of its cosignatures dated after ``now``."""
     try:
-        return Finding.passed("witnesses", policy.verify(signed))
+        return Finding.passed("witnesses", policy.verify(signed, now=now))
     except VerificationError as e:
         return Finding.failure("witnesses", str(e))
 
@@ -291,6 +291,18 @@ def sync_log(
         )
         return report
 
+    def fail_witnesses(check: Finding, old: Checkpoint | None, new: Checkpoint) -> SyncReport:
+        # A checkpoint the witnesses did not cosign may also fork from the
+        # one accepted before: a split view.  Say so, keeping both.
+        try:
+            forked, kind = consistency_check(old, new, fetcher.fetch, "")
+        except FetchError:
+            kind = None
+        if kind is None:
+            return fail(check, "witnesses")
+        report.checks.append(check)
+        return fail(forked, kind)
+
     try:
         signed = open_checkpoint(found.note, pin.verifier(), pin.origin, pin.witness_verifiers())
     except MutualogError as e:
@@ -304,9 +316,9 @@ def sync_log(
     )
     policy = pin.witness_policy()
     if policy is not None:
-        check = witness_check(signed, policy)
+        check = witness_check(signed, policy, int(now.timestamp()))
         if not check.ok:
-            return fail(check, "witnesses")
+            return fail_witnesses(check, found.old, new)
         report.checks.append(check)
     check, kind = consistency_check(
         found.old, new, fetcher.fetch, "the first checkpoint of this log: nothing earlier to prove"

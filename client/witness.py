@@ -5,8 +5,9 @@ A witness is what stops a log from showing different histories to
 different people: it cosigns only a checkpoint whose tree extends the one it
 cosigned before, so two members who each require its cosignature see the
 same log.  The witness keeps, per log and per witness key, the last
-checkpoint it cosigned; a checkpoint that shrinks or forks from it is
-refused and kept as evidence, as ``sync`` keeps it.
+checkpoint it cosigned (in the database of :mod:`client.witness_store`,
+which ``witness serve`` shares); a checkpoint that shrinks or forks from it
+is refused and kept as evidence, as ``sync`` keeps it, and in the database.
 
 The witness key file holds one line, ``PRIVATE+KEY+<name>+<hex key id>+
 base64(0x04 || seed)``, the format transparency-dev/formats reads.
@@ -22,6 +23,8 @@ from pathlib import Path
 from client.fetch import Fetcher
 from client.state import PinnedLog, StateDir
 from client.sync import consistency_check, fetch_candidate
+from client.witness_request import Held
+from client.witness_store import WitnessStore, WitnessStoreError, witness_id
 from verifiable.errors import MalformedError, MutualogError
 from verifiable.findings import Finding
 from verifiable.log.checkpoint import cosign_checkpoint, open_checkpoint
@@ -105,32 +108,40 @@ def cosign(
     """Fetch the log's checkpoint, check it against the log key and against
     the last checkpoint ``signer`` cosigned, and cosign it at ``timestamp``.
 
-    Raises :class:`~client.fetch.FetchError` or
-    :class:`~client.state.StateError` when it cannot verify.
+    The last checkpoint cosigned is the one ``witness serve`` holds too
+    (:class:`~client.witness_store.WitnessStore`), so the two never cosign
+    two histories.  Raises :class:`~client.fetch.FetchError`,
+    :class:`~client.state.StateError` or
+    :class:`~client.witness_store.WitnessStoreError` when it cannot verify.
     """
     report = CosignReport(origin=pin.origin, url=fetcher.label)
-    key = (pin.origin, signer.name, signer.key_id)
-    found = fetch_candidate(
-        pin, fetcher, state.load_cosigned(*key), state.cosigned_path(*key), note
-    )
+    store = WitnessStore.of(state)
+    wid = witness_id(signer.name, signer.key_id)
+    held = store.held(pin.origin, wid)
+    # Before the database, the last checkpoint cosigned was kept in a file.
+    legacy = state.load_cosigned(pin.origin, signer.name, signer.key_id) if held is None else None
+    old_note = held.note if held is not None else legacy
+    found = fetch_candidate(pin, fetcher, old_note, store.path, note)
 
     def refuse(check: Finding, kind: str) -> CosignReport:
         report.checks.append(check)
-        witness = f"{signer.name}+{signer.key_id:08x}"
         report.evidence = found.keep_evidence(
             state,
             now,
             f"witness-{kind}",
             "last-cosigned-checkpoint",
             check,
-            {"kind": kind, "witness": witness},
+            {"kind": kind, "witness": wid},
         )
+        store.keep_evidence(pin.origin, wid, timestamp, kind, check.detail, found.note)
         return report
 
     try:
         # Other witnesses' lines are ignored: a witness vouches only for
         # what it checked itself.
-        signed = open_checkpoint(found.note, pin.verifier(), pin.origin)
+        signed = open_checkpoint(
+            found.note, pin.verifier(), pin.origin, key_name_is_origin=pin.key_name_is_origin
+        )
     except MutualogError as e:
         return refuse(Finding.failure("signature", str(e)), "bad-checkpoint")
     new = signed.checkpoint
@@ -141,7 +152,20 @@ def cosign(
     if kind is not None:
         return refuse(check, kind)
     report.checks.append(check)
+    # Never earlier than the last cosignature: it would contradict it.
+    timestamp = max(timestamp, held.timestamp if held is not None else 0)
     cosigned = cosign_checkpoint(found.note, signer, timestamp)
-    state.save_cosigned(*key, cosigned)
+    checked = (found.old.size, found.old.root_hash) if found.old is not None else None
+
+    def store_it(now_held: Held | None) -> tuple[Held, None]:
+        now = (now_held.size, now_held.root) if now_held is not None else None
+        if now != checked:
+            raise WitnessStoreError(
+                f"{store.path}: the witness cosigned another checkpoint of {pin.origin} "
+                "while this one was checked; run the command again"
+            )
+        return Held(new.size, new.root_hash, cosigned, timestamp), None
+
+    store.advance(pin.origin, wid, store_it, received=timestamp, submitted=found.note)
     report.note = cosigned
     return report

@@ -120,6 +120,14 @@ def trust(
     if pool:
         pin = dataclasses.replace(pin, pool=True)
     state.save_pin(pin)
+    if not pin.key_name_is_origin:
+        click.echo(
+            _(
+                "note: the key is named {name}, not after the origin {origin}; "
+                "pinned as given (a witness accepts it; tlog-checkpoint recommends the origin)"
+            ).format(name=repr(pin.verifier().name), origin=repr(origin)),
+            err=True,
+        )
     policy = (
         # One form for any number: the English output has always said "witnesses".
         _("{k} of {n} witnesses ({names}) must cosign").format(

@@ -11,6 +11,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from client.state import StateDir
+from client.witness_store import witness_id
+from tests.client.witness_helpers import held_rows
 from verifiable.log.checkpoint import add_cosignatures, open_checkpoint
 from verifiable.log.cosignature import CosignatureVerifier
 from verifiable.log.note import Ed25519Verifier, Note, NoteSignature
@@ -71,8 +74,36 @@ def test_cosign_prints_the_checkpoint_cosigned(
     assert cosignature.name == "w1"
     assert before <= cosignature.timestamp <= int(time.time())
     assert opened.checkpoint.size == 600
-    (kept,) = (state / "logs").glob("*/witness/w1-*.checkpoint")
-    assert kept.read_bytes() == note
+    # Kept in the witness's database, which `witness serve` shares.
+    ((origin, who, size, _, kept, timestamp),) = held_rows(state)
+    assert (origin, who, size, timestamp) == (
+        ORIGIN,
+        witness_id("w1", witness.key_id),
+        600,
+        cosignature.timestamp,
+    )
+    assert kept == note
+
+
+def test_cosign_migrates_the_file_of_an_earlier_version(
+    make_log: MakeLog, servers: Servers, mutualog: Mutualog, tmp_path: Path
+) -> None:
+    """A checkpoint cosigned before the database existed, kept in
+    ``logs/<origin>/witness/<key>.checkpoint``, is where the witness goes on
+    from: a fork of it is refused, growth from it is cosigned."""
+    log = make_log(300)
+    served = servers.serve(log)
+    state, key_file, vkey = _witness(mutualog, tmp_path, "w1", log)
+    note = _cosign(mutualog, state, key_file, served.url)
+    witness = CosignatureVerifier.from_vkey(vkey)
+    (state / "witness.sqlite").unlink()
+    StateDir(state).save_cosigned(ORIGIN, "w1", witness.key_id, note)
+    log.append(10)
+    grown = mutualog("--state", state, "witness", "cosign", served.url, "--key", key_file)
+    assert grown.code == 0, grown.err
+    assert "[ok  ] consistency: size 300 -> 310: proven with" in grown.err
+    assert held_rows(state)[0][2] == 310
+    servers.stop(served)
 
 
 def test_cosign_follows_growth_and_refuses_a_fork(

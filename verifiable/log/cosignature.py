@@ -11,11 +11,16 @@ bytes after the key ID are an 8-byte big-endian POSIX timestamp followed by a
 
 Only the Ed25519 type is implemented; ML-DSA-44 cosignatures (type 0x06) are
 signatures by unknown keys to this module and are ignored like any other.
-The time is always an argument: nothing here reads a clock.
+The time is always an argument: nothing here reads a clock.  A cosignature
+dated after the verifier's "now" (more than :data:`MAX_CLOCK_SKEW` seconds
+ahead) is refused by :func:`check_not_future`: the spec lets verifiers
+reject them, and a witness that signs the future can make a stale view look
+fresh.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from cryptography.exceptions import InvalidSignature
@@ -34,10 +39,12 @@ from verifiable.log.note import (
 
 __all__ = [
     "COSIGNATURE_SIZE",
+    "MAX_CLOCK_SKEW",
     "MAX_TIMESTAMP",
     "Cosignature",
     "CosignatureSigner",
     "CosignatureVerifier",
+    "check_not_future",
     "cosigned_message",
     "generate_cosignature_key",
     "verified_cosignatures",
@@ -45,6 +52,10 @@ __all__ = [
 
 MAX_TIMESTAMP = (1 << 63) - 1
 """The spec caps the timestamp at 2^63 - 1 although it is encoded in 64 bits."""
+
+MAX_CLOCK_SKEW = 60
+"""Seconds a cosignature may be dated ahead of the verifier's clock: two
+honest clocks differ by that much, a signature of the future by more."""
 
 _TIMESTAMP_SIZE = 8
 _ED25519_SIGNATURE_SIZE = 64
@@ -179,3 +190,16 @@ def verified_cosignatures(opened: OpenedNote) -> tuple[Cosignature, ...]:
         for v in opened.verified
         if isinstance(v.verifier, CosignatureVerifier)
     )
+
+
+def check_not_future(
+    cosignatures: Iterable[Cosignature], now: int, *, skew: int = MAX_CLOCK_SKEW
+) -> None:
+    """Raise :class:`VerificationError` for the first cosignature dated more
+    than ``skew`` seconds after ``now`` (POSIX seconds, the caller's clock)."""
+    for c in cosignatures:
+        if c.timestamp > now + skew:
+            raise VerificationError(
+                f"cosignature by {c.name}+{c.key_id:08x}: timestamp {c.timestamp} is "
+                f"{c.timestamp - now} s in the future (now {now}, {skew} s of clock skew allowed)"
+            )

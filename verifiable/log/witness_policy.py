@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 from verifiable.errors import MalformedError, VerificationError
 from verifiable.log.checkpoint import SignedCheckpoint
-from verifiable.log.cosignature import CosignatureVerifier
+from verifiable.log.cosignature import CosignatureVerifier, check_not_future
 
 __all__ = ["WitnessPolicy"]
 
@@ -50,17 +50,23 @@ class WitnessPolicy:
             return None
         return cls(tuple(witnesses), required)
 
-    def verify(self, signed: SignedCheckpoint) -> str:
+    def verify(self, signed: SignedCheckpoint, *, now: int) -> str:
         """Return what was found, as ``"2 of 3 trusted witnesses cosigned (a, b);
         2 required"``, or raise :class:`VerificationError` saying the same
         when fewer than ``required`` of the witnesses cosigned ``signed``.
 
         Only cosignatures verified by this policy's own keys count (their
         lines were checked when ``signed`` was opened with them), each
-        witness once however many lines it has.
+        witness once however many lines it has.  One of them dated after
+        ``now`` (POSIX seconds, beyond the clock skew of
+        :func:`~verifiable.log.cosignature.check_not_future`) fails the
+        checkpoint: a witness's clock that runs ahead could make an old view
+        pass for a fresh one.
         """
         keys = {(w.name, w.key_id) for w in self.witnesses}
-        names = sorted({c.name for c in signed.cosignatures if (c.name, c.key_id) in keys})
+        ours = [c for c in signed.cosignatures if (c.name, c.key_id) in keys]
+        check_not_future(ours, now)
+        names = sorted({c.name for c in ours})
         found = f"{len(names)} of {len(self.witnesses)} trusted witnesses cosigned" + (
             f" ({', '.join(names)})" if names else ""
         )

@@ -13,7 +13,12 @@ from verifiable.log.checkpoint import (
     open_checkpoint,
     sign_checkpoint,
 )
-from verifiable.log.cosignature import CosignatureSigner, CosignatureVerifier
+from verifiable.log.cosignature import (
+    MAX_CLOCK_SKEW,
+    CosignatureSigner,
+    CosignatureVerifier,
+    check_not_future,
+)
 from verifiable.log.note import Ed25519Signer
 from verifiable.log.witness_policy import WitnessPolicy
 
@@ -22,6 +27,7 @@ LOG = Ed25519Signer(ORIGIN, bytes(32))
 WITNESSES = [CosignatureSigner(f"w{i}", bytes([i]) * 32) for i in (1, 2, 3)]
 TRUSTED = tuple(w.verifier() for w in WITNESSES)
 NOTE = sign_checkpoint(Checkpoint(ORIGIN, 5, bytes(range(32))), LOG)
+NOW = 1_700_000_100
 
 
 def _signed(
@@ -45,7 +51,7 @@ def test_enough_witnesses_pass_and_say_who(
     cosigners: tuple[int, ...], required: int, detail: str
 ) -> None:
     policy = WitnessPolicy(TRUSTED, required)
-    assert policy.verify(_signed(*(WITNESSES[i] for i in cosigners))) == detail
+    assert policy.verify(_signed(*(WITNESSES[i] for i in cosigners)), now=NOW) == detail
 
 
 @pytest.mark.parametrize(
@@ -61,7 +67,7 @@ def test_too_few_witnesses_fail_saying_how_many(
 ) -> None:
     policy = WitnessPolicy(TRUSTED, required)
     with pytest.raises(VerificationError, match=f"^{detail}$"):
-        policy.verify(_signed(*(WITNESSES[i] for i in cosigners)))
+        policy.verify(_signed(*(WITNESSES[i] for i in cosigners)), now=NOW)
 
 
 def test_only_the_policys_own_witnesses_count() -> None:
@@ -69,14 +75,14 @@ def test_only_the_policys_own_witnesses_count() -> None:
     signed = _signed(WITNESSES[1], WITNESSES[2])
     policy = WitnessPolicy(TRUSTED[:2], 2)
     with pytest.raises(VerificationError, match=r"^1 of 2 trusted witnesses cosigned \(w2\)"):
-        policy.verify(signed)
+        policy.verify(signed, now=NOW)
 
 
 def test_a_witness_key_of_the_same_name_but_another_key_does_not_count() -> None:
     impostor = CosignatureSigner("w1", bytes([9]) * 32)
     signed = _signed(impostor, trusted=(impostor.verifier(),))
     with pytest.raises(VerificationError, match="0 of 3"):
-        WitnessPolicy(TRUSTED, 1).verify(signed)
+        WitnessPolicy(TRUSTED, 1).verify(signed, now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -102,3 +108,35 @@ def test_no_witness_required_is_no_policy() -> None:
     assert WitnessPolicy.of(TRUSTED, 0) is None
     assert WitnessPolicy.of([], 0) is None
     assert WitnessPolicy.of(TRUSTED, 2) == WitnessPolicy(TRUSTED, 2)
+
+
+def test_a_cosignature_from_the_future_fails_the_checkpoint() -> None:
+    w1, w2 = WITNESSES[0], WITNESSES[1]
+    note = cosign_checkpoint(cosign_checkpoint(NOTE, w1, NOW), w2, NOW + MAX_CLOCK_SKEW + 1)
+    signed = open_checkpoint(note, LOG.verifier(), ORIGIN, TRUSTED)
+    policy = WitnessPolicy(TRUSTED, 1)
+    # w1 alone would be enough, but a trusted witness dating the future is refused.
+    with pytest.raises(
+        VerificationError,
+        match=rf"^cosignature by w2\+{w2.key_id:08x}: timestamp {NOW + 61} is 61 s in the future "
+        rf"\(now {NOW}, 60 s of clock skew allowed\)$",
+    ):
+        policy.verify(signed, now=NOW)
+    # The same note is fine once that time has come, and within the skew.
+    assert policy.verify(signed, now=NOW + 1).startswith("2 of 3")
+
+
+def test_the_future_of_an_untrusted_witness_is_not_our_business() -> None:
+    note = cosign_checkpoint(NOTE, WITNESSES[2], NOW + 10_000)
+    signed = open_checkpoint(note, LOG.verifier(), ORIGIN, TRUSTED)
+    with pytest.raises(VerificationError, match=r"^0 of 2 trusted"):
+        WitnessPolicy(TRUSTED[:2], 1).verify(signed, now=NOW)
+
+
+def test_check_not_future_at_the_edge() -> None:
+    signed = _signed(WITNESSES[0])  # timestamp 1_700_000_000
+    (cosignature,) = signed.cosignatures
+    check_not_future([cosignature], 1_700_000_000 - MAX_CLOCK_SKEW)
+    check_not_future([cosignature], 1_700_000_000, skew=0)
+    with pytest.raises(VerificationError, match="1 s in the future"):
+        check_not_future([cosignature], 1_700_000_000 - 1, skew=0)
