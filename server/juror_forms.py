@@ -6,7 +6,10 @@ choice back.  The second (:class:`CastForm`) repeats the vote in hidden
 fields with a token signed by the application's secret key over
 ``(claim, round, juror, choice, reason)``, so what is cast is exactly what
 the juror was shown: a hidden field changed between the two steps fails the
-token and nothing is cast.
+token and nothing is cast.  The reason passes the log's text rules at the
+first step (:func:`server.log_texts.log_text`), and again, the same way, at
+the second; the second also carries a one-time submission token, so a vote
+cast twice is sealed once.
 """
 
 from __future__ import annotations
@@ -15,15 +18,19 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from wtforms import HiddenField, IntegerField, RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice  # type: ignore[attr-defined]  # stubs lag 3.2
-from wtforms.validators import InputRequired, Length, NumberRange, Regexp
+from wtforms.validators import InputRequired, NumberRange, Regexp
 
 from server.forms import FlaskForm
+from server.log_texts import log_text
+from server.member_forms import submission_field
+from server.views.params import ROUND
 from verifiable.log.bodies import Choice
+from verifiable.log.texts import VOTE_REASON
 
 __all__ = ["MAX_REASON", "CastForm", "VoteForm", "seal_vote_form", "vote_form_matches"]
 
 #: A juror's reason: short, as Kleros asks (the log's vote reason allows more).
-MAX_REASON = 500
+MAX_REASON = VOTE_REASON.max_len
 _SALT = "mutualog/vote-confirm/v1"
 _ID = Regexp(r"^[0-9a-f]{32}$", message=_l("The claim id is not valid."))
 
@@ -33,7 +40,7 @@ class VoteForm(FlaskForm):
     round = IntegerField(
         validators=[
             InputRequired(_l("The round is missing.")),
-            NumberRange(min=1, max=1000, message=_l("The round is not valid.")),
+            NumberRange(ROUND.minimum, ROUND.maximum, message=_l("The round is not valid.")),
         ]
     )
     choice = RadioField(
@@ -53,13 +60,15 @@ class VoteForm(FlaskForm):
         ),
         validators=[
             InputRequired(_l("Give a short reason for your vote.")),
-            Length(max=MAX_REASON, message=_l("At most %(n)d characters.", n=MAX_REASON)),
+            log_text(VOTE_REASON),
         ],
     )
 
 
 class CastForm(VoteForm):
     token = HiddenField(validators=[InputRequired(_l("The confirmation is missing."))])
+    # Drawn when the confirm step is rendered: casting twice seals once.
+    submission = submission_field()
 
 
 def _fields(claim: str, round: int, juror: str, choice: str, reason: str) -> list[object]:

@@ -3,9 +3,10 @@
 Each form checks what a person can correct before anything reaches the
 pool: personal details by :meth:`server.private.members.MemberDetails.parse`
 (the same rules the private store applies), money by :func:`parse_yuan`
-(exact decimal yuan to integer fen, never a float), texts by the log's own
-text rules (:func:`verifiable.log.fields.read_text`), so a text the log would
-refuse is a field error, not a failed append.  Checks that depend on the
+(exact decimal yuan to integer fen, never a float), texts bound for the log
+by :func:`server.log_texts.log_text` (line ends made plain, then the log's
+own text rules), so a text the log would refuse is a field error, not a
+failed append.  Checks that depend on the
 pool's state (the plan's cap, a window, who may act) are the views' and the
 rulebook's.
 """
@@ -33,13 +34,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, Regexp, Vali
 
 from server.forms import FlaskForm, as_sentence
 from server.i18n import category
+from server.log_texts import log_text
 from server.notifications import MAX_EMAIL, InvalidEmailError, check_email
 from server.private.errors import InvalidInputError
 from server.private.evidence import ALLOWED_TYPES, MAX_DOCUMENT_SIZE, MAX_DOCUMENTS
 from server.private.members import MAX_NAME, MemberDetails
-from verifiable.errors import MalformedError
+from server.private.submissions import TOKEN_PATTERN, new_token
 from verifiable.log.bodies import AgeBand
-from verifiable.log.fields import read_text
+from verifiable.log.texts import APPEAL_REASON, OBJECTION
 
 __all__ = [
     "MAX_AMOUNT_FEN",
@@ -53,14 +55,26 @@ __all__ = [
     "ReadForm",
     "evidence_refusal",
     "parse_yuan",
+    "submission_field",
 ]
 
 #: An objection's or appeal's text: the log's notice-text bound.
-MAX_TEXT = 2000
+MAX_TEXT = OBJECTION.max_len
 #: No plan covers more than ¥100 million; anything above is a typing error.
 MAX_AMOUNT_FEN = 10_000_000_000
 _YUAN = re.compile(r"[0-9]{1,12}(?:\.[0-9]{1,2})?")
 _CLAIM_ID = Regexp(r"^[0-9a-f]{32}$", message=_l("The claim id is not valid."))
+
+
+def submission_field() -> HiddenField:
+    """A form's one-time submission token (:mod:`server.private.submissions`):
+    a fresh one each time the form is rendered, the same one in every send
+    of that page, so the pool appends what it asks for once."""
+    expired = _l("This form was not sent from its page, or the page is too old: open it again.")
+    return HiddenField(
+        default=new_token,
+        validators=[InputRequired(expired), Regexp(TOKEN_PATTERN, message=expired)],
+    )
 
 
 def parse_yuan(text: str) -> int:
@@ -79,19 +93,6 @@ def parse_yuan(text: str) -> int:
     if fen > MAX_AMOUNT_FEN:
         raise ValueError(_("The amount is larger than any plan covers."))
     return fen
-
-
-def _log_text(field: StringField | TextAreaField, where: str) -> str:
-    """The field's text with browser line endings made plain, checked
-    against the log's text rules."""
-    text = (field.data or "").replace("\r\n", "\n").strip()
-    try:
-        read_text(text, where, max_len=MAX_TEXT)
-    except MalformedError as e:
-        detail = str(e).split(": ", 1)[-1]
-        raise ValidationError(as_sentence(detail)) from e
-    field.data = text
-    return text
 
 
 _DOCUMENT = r"document (?P<n>[0-9]+): "
@@ -236,6 +237,7 @@ class ClaimForm(FlaskForm):
         ),
         render_kw={"accept": ",".join(sorted(ALLOWED_TYPES))},
     )
+    submission = submission_field()
 
     def __init__(self, categories: tuple[str, ...], today: date) -> None:
         super().__init__()
@@ -264,9 +266,10 @@ class ClaimForm(FlaskForm):
 
 class ObjectionForm(FlaskForm):
     claim = HiddenField(validators=[InputRequired(_l("The claim is missing.")), _CLAIM_ID])
+    submission = submission_field()
     text = TextAreaField(
         _l("Your objection"),
-        validators=[InputRequired(_l("Say what you object to."))],
+        validators=[InputRequired(_l("Say what you object to.")), log_text(OBJECTION)],
         description=_l(
             "At most %(count)d characters. It is published in the log with your pseudonymous "
             "id, and the operator answers it before the panel is drawn. Do not write anyone's "
@@ -275,24 +278,18 @@ class ObjectionForm(FlaskForm):
         ),
     )
 
-    def validate_text(self, field: TextAreaField) -> None:
-        _log_text(field, "objection")
-
 
 class AppealForm(FlaskForm):
     claim = HiddenField(validators=[InputRequired(_l("The claim is missing.")), _CLAIM_ID])
     reason = TextAreaField(
         _l("Why the decision is wrong"),
-        validators=[InputRequired(_l("Give the reason for your appeal."))],
+        validators=[InputRequired(_l("Give the reason for your appeal.")), log_text(APPEAL_REASON)],
         description=_l(
             "At most %(count)d characters. It is published in the log; do not write your "
             "name or other personal details.",
             count=MAX_TEXT,
         ),
     )
-
-    def validate_reason(self, field: TextAreaField) -> None:
-        _log_text(field, "appeal")
 
 
 class EmailForm(FlaskForm):

@@ -50,6 +50,7 @@ __all__ = [
     "RequestAttemptRow",
     "SealedVoteRow",
     "ServerSecretRow",
+    "SubmissionRow",
     "SubtreeHashRow",
     "UTCDateTime",
     "WebSessionRow",
@@ -356,6 +357,28 @@ class PasswordResetRow(Base):
 
 
 # --- migration 0006: one-time submission tokens ---
+
+
+class SubmissionRow(Base):
+    """A form's one-time submission token, used (migration 0006,
+    :mod:`server.private.submissions`): written in the transaction that
+    appends what the form asked for, so a form sent twice appends once and
+    the second answer is the first's — ``kind`` (claim, objection, vote),
+    the member who sent it, the claim it concerns and the seq of the entry
+    appended.  Private: never on the log."""
+
+    __tablename__ = "submissions"
+
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    submitter: Mapped[str] = mapped_column(String(32), nullable=False)
+    claim_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    seq: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('claim', 'objection', 'vote')", name="submissions_kind_known"),
+    )
 
 
 # --- migration 0007: witnesses and their cosignatures ---

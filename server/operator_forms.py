@@ -39,10 +39,21 @@ from wtforms.validators import (
 )
 
 from server.forms import FlaskForm
+from server.log_texts import log_text
 from server.pool_service import MAX_ERASURE_REASON, PoolRefusedError
 from server.rule_text import parse_effective, read_rule_changes
 from verifiable.log.bodies import ErasedKind
 from verifiable.log.fields import MAX_SAFE_INT
+from verifiable.log.texts import (
+    ANSWER,
+    ERASURE_REASON,
+    NOTICE,
+    OVERRIDE_REASON,
+    OVERRIDE_TARGET,
+    RULES_REASON,
+    TextRule,
+    normalize,
+)
 
 __all__ = [
     "MAX_NOTICE",
@@ -61,7 +72,7 @@ __all__ = [
 ]
 
 #: A notice, an answer, a rule change's or an override's reason (the log's bound).
-MAX_NOTICE = 2000
+MAX_NOTICE = NOTICE.max_len
 #: A rule change's JSON; the whole rulebook is a few hundred bytes.
 MAX_RULES_JSON = 20_000
 _ID = r"^[0-9a-f]{32}$"
@@ -76,9 +87,8 @@ _YUAN_SIGNS = str.maketrans("", "", "\u00a5\uffe5 \u00a0")  # yuan signs and spa
 
 def _text(value: str | None) -> str | None:
     # Browsers send a textarea's line breaks as CR LF; the log allows LF only.
-    if value is None:
-        return None
-    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    # Normalised before "required" looks, so a text of spaces is missing.
+    return None if value is None else normalize(value)
 
 
 def _line(value: str | None) -> str | None:
@@ -119,17 +129,16 @@ class YuanField(StringField):
             self.fen = yuan_to_fen(typed)
 
 
-def _public_text(label: str, missing: str, description: str | None = None) -> TextAreaField:
-    """A text the log publishes: line breaks as LF, at most :data:`MAX_NOTICE`
-    characters."""
+def _public_text(
+    rule: TextRule, label: str, missing: str, description: str | None = None
+) -> TextAreaField:
+    """A text the log publishes in ``rule``'s field, as the log will hold it
+    (:func:`server.log_texts.log_text`)."""
     return TextAreaField(
         label,
-        description=description or _l("Public, at most %(n)d characters.", n=MAX_NOTICE),
+        description=description or _l("Public, at most %(n)d characters.", n=rule.max_len),
         filters=[_text],
-        validators=[
-            DataRequired(missing),
-            Length(max=MAX_NOTICE, message=_l("At most %(n)d characters.", n=MAX_NOTICE)),
-        ],
+        validators=[DataRequired(missing), log_text(rule)],
     )
 
 
@@ -160,6 +169,7 @@ class ConfirmPayForm(ClaimActionForm):
 
 class NoticeForm(ClaimActionForm):
     text = _public_text(
+        NOTICE,
         _l("Redacted notice"),
         _l("Write the notice."),
         _l(
@@ -187,7 +197,7 @@ class AnswerForm(ClaimActionForm):
             Regexp(r"^[0-9]{1,16}$", message=_l("The objection is not valid.")),
         ]
     )
-    text = _public_text(_l("Answer"), _l("Write the answer."))
+    text = _public_text(ANSWER, _l("Answer"), _l("Write the answer."))
 
 
 class ClosePeriodForm(FlaskForm):
@@ -252,7 +262,7 @@ class RulesForm(FlaskForm):
         filters=[_line],
         validators=[DataRequired(_l("Give the date the change takes effect.")), _effective],
     )
-    reason = _public_text(_l("Reason"), _l("Give the reason for the change."))
+    reason = _public_text(RULES_REASON, _l("Reason"), _l("Give the reason for the change."))
 
 
 class OverrideForm(FlaskForm):
@@ -277,12 +287,9 @@ class OverrideForm(FlaskForm):
             "What the override is about: a claim id, a member id, <code>rules</code> ..."
         ),
         filters=[_line],
-        validators=[
-            DataRequired(_l("Give the target.")),
-            Length(max=200, message=_l("At most %(n)d characters.", n=200)),
-        ],
+        validators=[DataRequired(_l("Give the target.")), log_text(OVERRIDE_TARGET)],
     )
-    reason = _public_text(_l("Reason"), _l("Give the reason for the override."))
+    reason = _public_text(OVERRIDE_REASON, _l("Reason"), _l("Give the reason for the override."))
 
 
 class ErasureForm(FlaskForm):
@@ -310,11 +317,5 @@ class ErasureForm(FlaskForm):
             n=MAX_ERASURE_REASON,
         ),
         filters=[_line],
-        validators=[
-            DataRequired(_l("Give the reason for the erasure.")),
-            Length(
-                max=MAX_ERASURE_REASON,
-                message=_l("At most %(n)d characters.", n=MAX_ERASURE_REASON),
-            ),
-        ],
+        validators=[DataRequired(_l("Give the reason for the erasure.")), log_text(ERASURE_REASON)],
     )

@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from server.app import create_app
+from server.log_texts import accept
 from server.pool.outcomes import Description, describe, describe_answer, render
 from server.pool_app import POOL_EXTENSION, PoolHolder
 from server.pool_service import PoolInputError, PoolService, QueueAction
@@ -25,6 +26,15 @@ from server.rule_text import parse_effective, read_rule_changes
 from verifiable.errors import MalformedError
 from verifiable.log.bodies import ClaimDecided, ClaimPaid, PanelDrawn
 from verifiable.log.fields import read_date
+from verifiable.log.texts import (
+    ANSWER,
+    ERASURE_REASON,
+    NOTICE,
+    OVERRIDE_REASON,
+    OVERRIDE_TARGET,
+    RULES_REASON,
+    TextRule,
+)
 
 __all__ = ["pool"]
 
@@ -45,7 +55,9 @@ def _service(ctx: click.Context) -> PoolService:
     return holder.service()
 
 
-def _text(text: str | None, text_file: Path | None) -> str:
+def _text(text: str | None, text_file: Path | None, rule: TextRule) -> str:
+    """The text of ``--text`` or ``--text-file``, as the log will hold it in
+    ``rule``'s field (:func:`server.log_texts.accept`: exit 2 otherwise)."""
     if (text is None) == (text_file is None):
         raise click.UsageError("give the text with exactly one of --text and --text-file")
     if text_file is not None:
@@ -54,7 +66,7 @@ def _text(text: str | None, text_file: Path | None) -> str:
         except UnicodeDecodeError as e:
             raise PoolInputError(f"{text_file}: not UTF-8 text") from e
     assert text is not None
-    return text.replace("\r\n", "\n").strip()
+    return accept(text, rule)
 
 
 def _say(description: Description) -> None:
@@ -110,7 +122,7 @@ def notice(
     ctx: click.Context, claim: str, text: str | None, text_file: Path | None, amount: int | None
 ) -> None:
     """Publish CLAIM's redacted notice, opening its objection window."""
-    body = _service(ctx).publish_notice(claim, _text(text, text_file), amount)
+    body = _service(ctx).publish_notice(claim, _text(text, text_file, NOTICE), amount)
     _say(describe(claim, body))
 
 
@@ -128,7 +140,7 @@ def answer(
     ctx: click.Context, claim: str, objection_seq: int, text: str | None, text_file: Path | None
 ) -> None:
     """Answer the objection in entry OBJECTION_SEQ to CLAIM."""
-    seq = _service(ctx).answer(claim, objection_seq, _text(text, text_file))
+    seq = _service(ctx).answer(claim, objection_seq, _text(text, text_file, ANSWER))
     _say(describe_answer(claim, objection_seq, seq))
 
 
@@ -193,7 +205,7 @@ def rules(ctx: click.Context, rules_file: Path, effective: str, reason: str) -> 
     """Log a change to the rules, in force from a future time."""
     changes = read_rule_changes(rules_file.read_bytes(), str(rules_file))
     when = parse_effective(effective)
-    body = _service(ctx).change_rules(changes, when, reason.strip())
+    body = _service(ctx).change_rules(changes, when, accept(reason, RULES_REASON))
     click.echo(
         f"logged a change of {len(body.rules)} rule(s), in force from "
         f"{body.effective:%Y-%m-%dT%H:%M:%SZ}"
@@ -207,7 +219,9 @@ def rules(ctx: click.Context, rules_file: Path, effective: str, reason: str) -> 
 @click.pass_context
 def override(ctx: click.Context, action: str, target: str, reason: str) -> None:
     """Log a manual intervention ACTION on TARGET with its reason."""
-    seq = _service(ctx).override(action, target, reason.strip())
+    seq = _service(ctx).override(
+        action, accept(target, OVERRIDE_TARGET), accept(reason, OVERRIDE_REASON)
+    )
     click.echo(f"logged override {action} on {target} in entry {seq}")
 
 
@@ -217,7 +231,7 @@ def override(ctx: click.Context, action: str, target: str, reason: str) -> None:
 @click.pass_context
 def erase_member(ctx: click.Context, member: str, reason: str) -> None:
     """Erase MEMBER's name, ID number and phone; the log records the erasure."""
-    _service(ctx).erase_member(member, reason, None)
+    _service(ctx).erase_member(member, accept(reason, ERASURE_REASON), None)
     click.echo(f"erased the private details of member {member}")
 
 
@@ -227,5 +241,5 @@ def erase_member(ctx: click.Context, member: str, reason: str) -> None:
 @click.pass_context
 def erase_evidence(ctx: click.Context, claim: str, reason: str) -> None:
     """Erase CLAIM's evidence documents and salts; the commitments stay."""
-    body = _service(ctx).erase_evidence(claim, reason, None)
+    body = _service(ctx).erase_evidence(claim, accept(reason, ERASURE_REASON), None)
     click.echo(f"erased {body.documents} evidence document(s) of claim {claim}")

@@ -34,6 +34,7 @@ from server.pool.review import CaseFile, Objection, QueueAction, QueueItem, Revi
 from server.pool.voting import SealedReceipt, Voting
 from server.private.evidence import StoredEvidence, Upload
 from server.private.members import MemberDetails
+from server.private.submissions import Submission
 from server.sequencer import Sequencer
 from server.storage import LogStore
 from verifiable.log.bodies import (
@@ -176,14 +177,17 @@ class PoolService:
         amount: int,
         diagnosed: date,
         uploads: Sequence[Upload],
+        submission: Submission | None = None,
     ) -> str:
-        return self._claims.file_claim(member_id, category, amount, diagnosed, uploads)
+        return self._claims.file_claim(member_id, category, amount, diagnosed, uploads, submission)
 
     def publish_notice(self, claim_id: str, text: str, amount: int | None = None) -> ClaimNoticed:
         return self._claims.publish_notice(claim_id, text, amount)
 
-    def file_objection(self, claim_id: str, member_id: str, text: str) -> int:
-        return self._claims.file_objection(claim_id, member_id, text)
+    def file_objection(
+        self, claim_id: str, member_id: str, text: str, submission: Submission | None = None
+    ) -> int:
+        return self._claims.file_objection(claim_id, member_id, text, submission)
 
     def answer(self, claim_id: str, objection_seq: int, text: str) -> int:
         return self._claims.answer(claim_id, objection_seq, text)
@@ -209,9 +213,15 @@ class PoolService:
         return self._voting.check_can_vote(claim_id, round, juror)
 
     def seal_vote(
-        self, claim_id: str, round: int, juror: str, choice: Choice, reason: str
+        self,
+        claim_id: str,
+        round: int,
+        juror: str,
+        choice: Choice,
+        reason: str,
+        submission: Submission | None = None,
     ) -> SealedReceipt:
-        return self._voting.seal_vote(claim_id, round, juror, choice, reason)
+        return self._voting.seal_vote(claim_id, round, juror, choice, reason, submission)
 
     def has_voted(self, claim_id: str, round: int, juror: str) -> bool:
         return self._voting.has_voted(claim_id, round, juror)

@@ -7,7 +7,10 @@ number of machines may call :meth:`Sequencer.append` and the log still grows
 one batch at a time.  Inside it the sequencer
 
 1. reads the head: the latest checkpoint's size, the last entry (its leaf
-   hash and time) and the compact range of stored subtree hashes;
+   hash and time) and the compact range of stored subtree hashes, and runs
+   the caller's ``within`` statements, if any (a one-time submission token
+   stored under its unique constraint): they commit with the entries or
+   not at all, and a refusal there appends nothing;
 2. builds each entry with :func:`verifiable.log.entry.make_entry` — ``seq`` the
    next index, ``prev`` the previous leaf hash, ``time`` the clock in whole
    seconds but never before the previous entry's — which is the format check
@@ -32,7 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from server.db import write_transaction
 from server.storage import (
@@ -57,12 +60,18 @@ __all__ = [
     "InvalidEntryError",
     "Sequencer",
     "Validator",
+    "Within",
 ]
 
 Validator = Callable[[Sequence[Entry], LogHead], None]
 """The rulebook's hook: given the batch's entries, built and numbered, and
 the head of the log before them, return ``None`` to accept or raise (a
 :class:`verifiable.errors.RuleViolation`) to refuse the whole batch."""
+
+Within = Callable[[Connection, int], None]
+"""The caller's own statements in an append's transaction, given the
+connection and the seq the batch's first entry will get; raise to refuse
+the batch with nothing written."""
 
 
 class BatchError(MalformedError):
@@ -123,12 +132,17 @@ class Sequencer:
         # line at all; the origin says which log this is.
         return f"Sequencer(origin={self._origin!r})"
 
-    def append(self, items: Sequence[tuple[str, Body]]) -> AppendResult:
-        """Append ``(type, body)`` pairs as one batch, atomically.
+    def append(
+        self, items: Sequence[tuple[str, Body]], within: Within | None = None
+    ) -> AppendResult:
+        """Append ``(type, body)`` pairs as one batch, atomically; ``within``
+        runs in the same transaction, under the lock, before the entries are
+        built.
 
         Raises :class:`EmptyBatchError`, :class:`InvalidEntryError` or
         :class:`EntryTooLargeError` (with the position in the batch), or
-        whatever ``validate`` raises; in every case nothing is written.
+        whatever ``within`` or ``validate`` raises; in every case nothing is
+        written.
         """
         if not items:
             raise EmptyBatchError("append: the batch is empty")
@@ -141,6 +155,8 @@ class Sequencer:
                 )
         with write_transaction(self._engine) as conn:
             head = _read_head(conn)
+            if within is not None:
+                within(conn, head.size)
             time = self._now(head.time)
             entries, data, leaf_hashes = self._build(items, head, time)
             if self._validate is not None:

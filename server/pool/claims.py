@@ -15,6 +15,7 @@ from datetime import date, datetime, timedelta
 from server.pool.core import PoolCore, checked, require
 from server.pool.errors import PoolInputError, PoolRefusedError
 from server.private.evidence import Upload, discard_evidence, store_evidence
+from server.private.submissions import Submission, check_unused, record_within
 from server.witnessing.store import cosigned_checkpoint
 from verifiable.errors import RuleViolation
 from verifiable.log.bodies import (
@@ -50,10 +51,14 @@ class Claims:
         amount: int,
         diagnosed: date,
         uploads: Sequence[Upload],
+        submission: Submission | None = None,
     ) -> str:
         """Store the evidence privately, then append ``claim.filed`` with its
-        commitments; returns the new claim id."""
+        commitments; returns the new claim id.  A ``submission`` token already
+        used raises :class:`~server.private.submissions.AlreadySubmittedError`
+        with the claim it filed, and nothing is stored."""
         core = self._core
+        check_unused(core.engine, submission)
         with core.lock:
             state = core.state()
             if state.member(member_id) is None:
@@ -72,7 +77,7 @@ class Claims:
                 evidence=tuple(commitments),
             )
             try:
-                core.one(body, at)
+                core.one(body, at, record_within(submission, claim_id, at))
             except BaseException:
                 discard_evidence(core.engine, claim_id)
                 raise
@@ -121,14 +126,19 @@ class Claims:
             core.one(checked(body, "notice"), at)
             return body
 
-    def file_objection(self, claim_id: str, member_id: str, text: str) -> int:
-        """Append a member's objection; returns its seq (the answer names it)."""
+    def file_objection(
+        self, claim_id: str, member_id: str, text: str, submission: Submission | None = None
+    ) -> int:
+        """Append a member's objection; returns its seq (the answer names it).
+        A ``submission`` token already used raises
+        :class:`~server.private.submissions.AlreadySubmittedError`."""
         core = self._core
+        check_unused(core.engine, submission)
         with core.lock:
             state = core.state()
-            return core.one(
-                ClaimObjected(claim=claim_id, member=member_id, text=text), core.now(state)
-            )
+            at = core.now(state)
+            body = checked(ClaimObjected(claim=claim_id, member=member_id, text=text), "objection")
+            return core.one(body, at, record_within(submission, claim_id, at))
 
     def answer(self, claim_id: str, objection_seq: int, text: str) -> int:
         """Append the answer to the objection at ``objection_seq``; returns its seq."""
@@ -234,7 +244,8 @@ class Claims:
         with core.lock:
             state = core.state()
             require(state, claim_id)
-            core.one(ClaimAppealed(claim=claim_id, reason=reason), core.now(state))
+            body = checked(ClaimAppealed(claim=claim_id, reason=reason), "appeal")
+            core.one(body, core.now(state))
 
     def pay(self, claim_id: str) -> ClaimPaid:
         """Pay an approved claim the aid decided, in the period of now."""

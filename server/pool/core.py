@@ -31,7 +31,7 @@ from sqlalchemy import Engine
 
 from server.log_index import CATCH_UP_CHUNK, stored_index
 from server.pool.errors import PoolInputError, PoolRefusedError, PoolUnavailableError
-from server.sequencer import AppendResult, Sequencer
+from server.sequencer import AppendResult, Sequencer, Within
 from server.storage import LogHead, LogStore, StoredLogError
 from verifiable.errors import MalformedError, MutualogError
 from verifiable.log.bodies import Body, parse_body
@@ -125,13 +125,16 @@ class PoolCore:
         last = state.time
         return now if last is None or now >= last else last
 
-    def append(self, items: Sequence[tuple[str, Body]], at: datetime) -> AppendResult:
+    def append(
+        self, items: Sequence[tuple[str, Body]], at: datetime, within: Within | None = None
+    ) -> AppendResult:
         """Append ``items`` at time ``at`` through the sequencer, the rulebook
-        checking each."""
+        checking each; ``within`` runs in the append's transaction
+        (:meth:`server.sequencer.Sequencer.append`)."""
         with self.lock:
             self._pinned, self._fed = at, 0
             try:
-                result = self.sequencer.append(items)
+                result = self.sequencer.append(items, within)
             except BaseException:
                 if self._fed:
                     self._replayer = None  # ahead of the log: rebuild on next use
@@ -140,9 +143,9 @@ class PoolCore:
                 self._pinned, self._fed = None, 0
             return result
 
-    def one(self, body: Body, at: datetime) -> int:
+    def one(self, body: Body, at: datetime, within: Within | None = None) -> int:
         """Append one entry; its seq."""
-        return self.append([(body.TYPE, body)], at).first_seq
+        return self.append([(body.TYPE, body)], at, within).first_seq
 
     def body(self, seq: int, kind: type[BodyT]) -> BodyT:
         """The body of the stored entry ``seq``, which must be a ``kind``."""

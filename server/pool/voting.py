@@ -8,8 +8,9 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
-from server.pool.core import PoolCore, require
+from server.pool.core import PoolCore, checked, require
 from server.pool.errors import PoolRefusedError, VoteRefusedError
+from server.private.submissions import Submission, check_unused, record_within
 from server.private.votes import (
     PrivateVote,
     discard_sealed_vote,
@@ -96,22 +97,44 @@ class Voting:
             return view
 
     def seal_vote(
-        self, claim_id: str, round: int, juror: str, choice: Choice, reason: str
+        self,
+        claim_id: str,
+        round: int,
+        juror: str,
+        choice: Choice,
+        reason: str,
+        submission: Submission | None = None,
     ) -> SealedReceipt:
         """Seal a juror's vote: its opening kept privately, ``vote.sealed``
-        appended with the commitment; returns the juror's receipt."""
+        appended with the commitment; returns the juror's receipt.  A
+        ``submission`` token already used raises
+        :class:`~server.private.submissions.AlreadySubmittedError`."""
         core = self._core
+        check_unused(core.engine, submission)
         with core.lock:
             self.check_can_vote(claim_id, round, juror)
             state = core.state()
             at = core.now(state)
             salt = secrets.token_bytes(SALT_SIZE)
+            # The opening becomes a vote.revealed entry at the close: a reason
+            # the log would refuse is refused now, not then.
+            checked(
+                VoteRevealed(
+                    claim=claim_id,
+                    round=round,
+                    juror=juror,
+                    choice=choice,
+                    reason=reason,
+                    salt=salt,
+                ),
+                "vote",
+            )
             commitment = vote_commitment(claim_id, round, juror, choice, reason, salt)
             vote = PrivateVote(claim_id, round, juror, choice, reason, salt)
             save_sealed_vote(core.engine, vote, at)
             body = VoteSealed(claim=claim_id, round=round, juror=juror, commitment=commitment)
             try:
-                seq = core.one(body, at)
+                seq = core.one(body, at, record_within(submission, claim_id, at))
             except BaseException:
                 discard_sealed_vote(core.engine, claim_id, round, juror)
                 raise

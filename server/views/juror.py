@@ -25,7 +25,6 @@ from flask import (
     jsonify,
     redirect,
     render_template,
-    request,
     url_for,
 )
 from flask_babel import gettext
@@ -39,10 +38,16 @@ from server.presenters.juror import receipt_commands, receipt_filename, time_lef
 from server.presenters.refusals import refusal, rule_refusal
 from server.private.errors import AlreadyVotedError
 from server.private.evidence import list_evidence
-from server.views.pages import Page, document_response, signed_in_member
+from server.private.submissions import (
+    AlreadySubmittedError,
+    Submission,
+    SubmissionKind,
+    new_token,
+)
+from server.views.pages import Page, document_response, entry_body, signed_in_member
 from server.web_errors import add_html_errors, keeps_input
 from verifiable.errors import RuleViolation
-from verifiable.log.bodies import Choice
+from verifiable.log.bodies import Choice, VoteSealed
 from verifiable.pool.state import Stage
 
 __all__ = ["juror"]
@@ -71,7 +76,7 @@ def _vote_fields(form: VoteForm) -> tuple[str, int, str, str]:
         form.claim.data or "",
         int(form.round.data or 0),
         form.choice.data or "",
-        (form.reason.data or "").strip(),
+        form.reason.data or "",  # as the log will hold it (juror_forms)
     )
 
 
@@ -138,9 +143,9 @@ def case(claim_id: str) -> Page:
     return _case_page(_juror_id(), claim_id)
 
 
-@juror.get("/juror/claims/<claim_id>/evidence/<int:position>")
+@juror.get("/juror/claims/<claim_id>/evidence/<document:number>")
 @member_required
-def evidence(claim_id: str, position: int) -> Page:
+def evidence(claim_id: str, number: int) -> Page:
     juror_id = _juror_id()
     view = current_pool().claim(claim_id)
     if view is None or juror_id not in view.jurors or view.stage is not Stage.VOTING:
@@ -151,7 +156,7 @@ def evidence(claim_id: str, position: int) -> Page:
                 "while the panel votes."
             ),
         )
-    return document_response(claim_id, position)
+    return document_response(claim_id, number)
 
 
 @juror.post("/juror/vote")
@@ -170,6 +175,7 @@ def review() -> Page:
     token = seal_vote_form(_secret(), claim, round_, juror_id, choice, reason)
     cast_form = CastForm(data={"claim": claim, "round": round_, "choice": choice, "reason": reason})
     cast_form.token.data = token
+    cast_form.submission.data = new_token()
     return render_template(
         "juror/confirm.html", view=view, form=cast_form, choice=choice, reason=reason
     )
@@ -194,8 +200,11 @@ def cast() -> Page:
                 "after the confirm step. Nothing was recorded; open the claim and vote again."
             ),
         )
+    submission = Submission(form.submission.data or "", SubmissionKind.VOTE, juror_id)
     try:
-        current_pool().seal_vote(claim, round_, juror_id, Choice(choice), reason)
+        current_pool().seal_vote(claim, round_, juror_id, Choice(choice), reason, submission)
+    except AlreadySubmittedError as e:
+        return _sealed_before(juror_id, e)
     except VoteRefusedError as e:
         _refuse_vote(e)
     except AlreadyVotedError:
@@ -213,7 +222,24 @@ def cast() -> Page:
     return redirect(url_for("juror.receipt", claim_id=claim, round_=round_))
 
 
-@juror.get("/juror/claims/<claim_id>/<int:round_>/receipt")
+def _sealed_before(juror_id: str, e: AlreadySubmittedError) -> Page:
+    """The answer to a vote cast twice: the first cast's receipt."""
+    previous = e.previous
+    if previous.submitter != juror_id:
+        abort(409, description=_("This form was sent already; nothing was recorded."))
+    sealed = entry_body(previous.seq)
+    assert isinstance(sealed, VoteSealed)
+    flash(
+        _(
+            "Your vote was already sealed in the log, in entry %(seq)d; it was not cast twice.",
+            seq=previous.seq,
+        ),
+        "info",
+    )
+    return redirect(url_for("juror.receipt", claim_id=previous.claim, round_=sealed.round))
+
+
+@juror.get("/juror/claims/<claim_id>/<round:round_>/receipt")
 @member_required
 def receipt(claim_id: str, round_: int) -> Page:
     sealed = current_pool().receipt(claim_id, round_, _juror_id())
@@ -222,14 +248,14 @@ def receipt(claim_id: str, round_: int) -> Page:
     log = current_log()
     filename = receipt_filename(claim_id, round_)
     commands = receipt_commands(
-        log.origin, log.verifier().to_vkey(), request.host_url.rstrip("/"), filename
+        log.origin, log.verifier().to_vkey(), log.settings.public_url, filename
     )
     return render_template(
         "juror/receipt.html", receipt=sealed, filename=filename, commands=commands
     )
 
 
-@juror.get("/juror/claims/<claim_id>/<int:round_>/receipt.json")
+@juror.get("/juror/claims/<claim_id>/<round:round_>/receipt.json")
 @member_required
 def receipt_file(claim_id: str, round_: int) -> Page:
     sealed = current_pool().receipt(claim_id, round_, _juror_id())

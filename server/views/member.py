@@ -47,6 +47,7 @@ from server.presenters.member import next_deduction, page_count, shares_points, 
 from server.presenters.refusals import refusal
 from server.private.errors import AlreadyJoinedError, InvalidInputError
 from server.private.evidence import MAX_DOCUMENT_SIZE, EvidenceDocument, Upload, list_evidence
+from server.private.submissions import AlreadySubmittedError, Submission, SubmissionKind
 from server.rosters import log_index, member_deductions
 from server.views.pages import (
     Page,
@@ -81,7 +82,7 @@ def dashboard() -> Page:
         return render_template("dashboard.html", account=account, member=None, left=False)
     state = pool.state()
     log = current_log()
-    log_url = request.host_url.rstrip("/")
+    log_url = current_log().settings.public_url
     view = state.member(member_id)
     deductions = member_deductions(pool, member_id)
     closed = state.closed_periods
@@ -158,7 +159,7 @@ def period_statement(period: str) -> Page:
     member_id = _member_id()
     day, page = _period(period), _page_number()
     pool = current_pool()
-    url = request.host_url.rstrip("/")
+    url = current_log().settings.public_url
     # One member's rows only: the period's entry, whether its roster holds
     # them (their join and leave times), and fifty of its paid claims.
     with log_index(pool).at() as index:
@@ -296,18 +297,6 @@ def _render_claim_form(form: ClaimForm, view: MemberView, status: int) -> Page:
     return render_template("member/claim_new.html", form=form, member=view, cap=cap), status
 
 
-def _same_claim(earlier: ClaimView, form: ClaimForm, diagnosed: date) -> bool:
-    # A form sent twice (a double click, a reload) carries the same claim;
-    # the log has only the filed figures to tell, not the documents' bytes.
-    claim = current_figures().claim(earlier.id)
-    filed = entry_body(claim.record.filed_seq) if claim is not None else None
-    return (
-        earlier.category == form.category.data
-        and earlier.requested == form.fen
-        and getattr(filed, "diagnosed", None) == diagnosed
-    )
-
-
 def _uploads(form: ClaimForm) -> list[Upload] | None:
     """The form's documents, read; ``None`` (with the field's error) for one
     over the size limit."""
@@ -369,22 +358,23 @@ def claim_new() -> Page:
             _("A claim is filed within %(days)d days of the diagnosis.", days=rules.filing_days),
         )
         return _render_claim_form(form, view, 400)
-    for earlier in pool.state().claims():
-        if earlier.member == member_id and _same_claim(earlier, form, diagnosed):
-            abort(
-                409,
-                description=_(
-                    "You have already filed this claim (claim %(claim)s); it was not filed "
-                    "again. Follow it from your dashboard.",
-                    claim=earlier.id,
-                ),
-            )
     uploads = _uploads(form)
     if uploads is None:
         return _render_claim_form(form, view, 413)
+    submission = Submission(form.submission.data or "", SubmissionKind.CLAIM, member_id)
     try:
         claim_id = pool.file_claim(
-            member_id, form.category.data or "", form.fen, diagnosed, uploads
+            member_id, form.category.data or "", form.fen, diagnosed, uploads, submission
+        )
+    except AlreadySubmittedError as e:
+        return _sent_before(
+            member_id,
+            e,
+            _(
+                "You have already filed this claim, as claim %(claim)s; it was not filed "
+                "again. Follow it below.",
+                claim=e.previous.claim,
+            ),
         )
     except InvalidInputError as e:
         add_error(form.evidence, evidence_refusal(e.message))
@@ -401,6 +391,16 @@ def claim_new() -> Page:
         ),
         "success",
     )
+    return redirect(url_for("member.dashboard"))
+
+
+def _sent_before(member_id: str, e: AlreadySubmittedError, said: str) -> Page:
+    """The answer to a form sent twice (a double click, a reload, a replay):
+    where the first send led, saying so; nothing was appended again.  A
+    token another member used says nothing of what it filed."""
+    if e.previous.submitter != member_id:
+        abort(409, description=_("This form was sent already; nothing was recorded."))
+    flash(said, "info")
     return redirect(url_for("member.dashboard"))
 
 
@@ -511,19 +511,18 @@ def claim_object() -> Page:
                 when=i18n.datetime(until),
             )
         abort(409, description=refusal)
-    text = form.text.data or ""
-    for earlier in _objections(view):
-        if earlier.member == member_id and earlier.text == text:
-            abort(
-                409,
-                description=_(
-                    "You have already made this objection (log entry %(seq)d); it was not "
-                    "recorded again.",
-                    seq=earlier.seq,
-                ),
-            )
+    submission = Submission(form.submission.data or "", SubmissionKind.OBJECTION, member_id)
     try:
-        seq = pool.file_objection(claim_id, member_id, text)
+        seq = pool.file_objection(claim_id, member_id, form.text.data or "", submission)
+    except AlreadySubmittedError as e:
+        return _sent_before(
+            member_id,
+            e,
+            _(
+                "Your objection is already in the log, entry %(seq)d; it was not recorded again.",
+                seq=e.previous.seq,
+            ),
+        )
     except RuleViolation as e:
         refuse_rule(e)
     flash(
@@ -580,12 +579,12 @@ def claim_appeal() -> Page:
     return redirect(url_for("member.dashboard"))
 
 
-@member.get("/claims/<claim_id>/evidence/<int:position>")
+@member.get("/claims/<claim_id>/evidence/<document:number>")
 @member_required
-def claim_evidence(claim_id: str, position: int) -> Page:
+def claim_evidence(claim_id: str, number: int) -> Page:
     account = current_account()
     view = current_pool().claim(claim_id)
     # 404 for anyone but the claimant: the answer must not say whose claim it is.
     if view is None or account is None or account.member_id != view.member:
         abort(404, description=_("You have no claim with this document."))
-    return document_response(claim_id, position)
+    return document_response(claim_id, number)

@@ -7,6 +7,7 @@ nothing stored."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
@@ -22,6 +23,7 @@ from server.auth import accounts_service
 from server.db import make_engine, upgrade
 from server.pool_app import current_pool
 from server.private.evidence import MAX_DOCUMENT_SIZE, MAX_DOCUMENTS, Upload, evidence_content
+from server.private.submissions import new_token
 from server.rosters import period_roster
 from tests.server.pool_helpers import (
     ORIGIN,
@@ -64,8 +66,11 @@ def app(engine: Engine, tmp_path: Path, clock: FixedClock) -> Iterator[Flask]:
 
 
 def post(client: FlaskClient, path: str, fields: dict[str, object], form: str) -> TestResponse:
-    """Post ``fields`` to ``path`` with the CSRF token of the page ``form``."""
-    return client.post(path, data={"csrf_token": csrf(client, form), **fields})
+    """Post ``fields`` to ``path`` with the CSRF token of the page ``form``
+    and, unless ``fields`` has one, a fresh one-time submission token (as
+    each rendering of a claim's or an objection's form carries)."""
+    data = {"csrf_token": csrf(client, form), "submission": new_token(), **fields}
+    return client.post(path, data=data)
 
 
 def document(
@@ -185,7 +190,7 @@ def _file_a_claim(w: _Journey, member_id: str) -> tuple[str, bytes]:
     status = text_of(claimant.get(f"/claims/{claim.id}"))
     assert f'href="/api/v1/entries/{claim.filed_seq}"' in status
     assert "discharge.pdf" in status and filed.evidence[0].hex() in status
-    own = claimant.get(f"/claims/{claim.id}/evidence/0")
+    own = claimant.get(f"/claims/{claim.id}/evidence/1")
     assert own.status_code == 200 and own.data == upload
     return claim.id, upload
 
@@ -222,17 +227,17 @@ def _answer_draw_and_read_the_evidence(
         panel = pool.draw_panel(claim)
     juror = sign_in(app, jurors[panel.jurors[0]])
     case = text_of(juror.get(f"/juror/claims/{claim}"))
-    assert f"/juror/claims/{claim}/evidence/0" in case and "discharge.pdf" not in case
-    evidence = juror.get(f"/juror/claims/{claim}/evidence/0")
+    assert f"/juror/claims/{claim}/evidence/1" in case and "discharge.pdf" not in case
+    evidence = juror.get(f"/juror/claims/{claim}/evidence/1")
     assert evidence.status_code == 200 and evidence.data == upload
     assert evidence.headers["Content-Type"] == "application/pdf"
     assert evidence.headers["X-Content-Type-Options"] == "nosniff"
     assert evidence.headers["Content-Disposition"].startswith("attachment;")
     assert "discharge" not in evidence.headers["Content-Disposition"]
     # Nobody else reads it: not a juror of this panel, not another member.
-    assert objector.get(f"/juror/claims/{claim}/evidence/0").status_code == 403
-    assert objector.get(f"/claims/{claim}/evidence/0").status_code == 404
-    assert juror.get(f"/claims/{claim}/evidence/0").status_code == 404
+    assert objector.get(f"/juror/claims/{claim}/evidence/1").status_code == 403
+    assert objector.get(f"/claims/{claim}/evidence/1").status_code == 404
+    assert juror.get(f"/claims/{claim}/evidence/1").status_code == 404
     return panel
 
 
@@ -296,7 +301,9 @@ def _the_dashboard(
         link = f"/dashboard/periods/{period.isoformat()}"
         assert f'href="{link}"' in dashboard
         statement = text_of(w.claimant.get(link))
-        fetch = f"mutualog fetch deduction http://localhost --member {member_id} --period {period}"
+        fetch = (
+            f"mutualog fetch deduction http://127.0.0.1:8000 --member {member_id} --period {period}"
+        )
         check = f"mutualog verify-deduction --member {member_id} --period {period.isoformat()}"
         assert f'<code id="cmd-fetch">{fetch}</code>' in statement
         assert f'<code id="cmd-verify">{check}</code>' in statement
@@ -304,7 +311,7 @@ def _the_dashboard(
     latest_check = f"mutualog verify-deduction --member {member_id} --period {latest}"
     assert f'<code id="cmd-verify">{latest_check}</code>' in dashboard
     assert f'<code id="cmd-trust">mutualog trust {ORIGIN} {vkey}</code>' in dashboard
-    assert '<code id="cmd-sync">mutualog sync http://localhost</code>' in dashboard
+    assert '<code id="cmd-sync">mutualog sync http://127.0.0.1:8000</code>' in dashboard
     assert paid.period in {p for p, _ in shares}
 
 
@@ -555,6 +562,7 @@ def test_bad_input_is_refused_clearly_and_changes_nothing(
     data = {k: v for k, v in fields(world, clock).items() if v is not None}
     if with_token:
         data["csrf_token"] = csrf(client, "/dashboard")
+        data["submission"] = new_token()
     before = state_of(world_app, world_engine)
     response = client.post(path, data=data, headers={"Accept": "text/html"})  # as a browser
     close_body(response)
@@ -582,20 +590,39 @@ def test_an_oversized_request_is_a_413_page(
 def test_a_double_submission_is_recorded_once(
     world_app: Flask, world_engine: Engine, world: World, clock: FixedClock
 ) -> None:
+    """The same form sent again (its one-time token with it) appends nothing
+    and answers where the first send led, saying so."""
     newbie = sign_in(world_app, "newbie")
     assert post(newbie, "/join", JOIN, "/join").status_code == 302
     member = sign_in(world_app, "member0")
-    assert post(member, "/claims/new", claim_fields(clock), "/claims/new").status_code == 302
+    claim = {**claim_fields(clock), "submission": new_token()}
+    assert post(member, "/claims/new", claim, "/claims/new").status_code == 302
+    filed = re.search(r"Your claim ([0-9a-f]{32}) is filed", text_of(member.get("/dashboard")))
+    assert filed is not None
     objection = {"claim": world.open_claim, "text": "The dates do not match."}
-    assert post(member, "/claims/object", objection, "/dashboard").status_code == 302
+    objection["submission"] = new_token()
+    first = post(member, "/claims/object", objection, "/dashboard")
+    assert first.status_code == 302
+    shown = text_of(member.get(first.headers["Location"]))
+    objected = re.search(r"Your objection to claim [0-9a-f]{32} is in the log, entry (\d+)", shown)
+    assert objected is not None
 
     before = state_of(world_app, world_engine)
     again = post(newbie, "/join", JOIN, "/dashboard")
     assert again.status_code == 403 and "already joined" in text_of(again)
-    again = post(member, "/claims/new", claim_fields(clock), "/claims/new")
-    assert again.status_code == 409 and "already filed this claim" in text_of(again)
+    again = post(member, "/claims/new", {**claim, **claim_fields(clock)}, "/claims/new")
+    assert again.status_code == 302 and again.headers["Location"] == "/dashboard"
+    assert f"already filed this claim, as claim {filed[1]}" in text_of(member.get("/dashboard"))
     again = post(member, "/claims/object", objection, "/dashboard")
-    assert again.status_code == 409 and "already made this objection" in text_of(again)
+    assert again.status_code == 302
+    assert f"already in the log, entry {objected[1]}" in text_of(member.get("/dashboard"))
+    assert state_of(world_app, world_engine) == before
+
+    # The token is the sender's: another member's send of it records nothing.
+    other = sign_in(world_app, "member2")
+    before = state_of(world_app, world_engine)
+    stolen = post(other, "/claims/object", objection, "/dashboard")
+    assert stolen.status_code == 409 and "sent already" in text_of(stolen)
     assert state_of(world_app, world_engine) == before
 
 
@@ -647,7 +674,11 @@ def test_a_refused_action_reads_in_the_members_language(
     who, path, fields, english, chinese = REFUSED_IN_BOTH[case]
     client = sign_in(world_app, who)
     for headers, message, other in (({}, english, chinese), (ZH, chinese, english)):
-        data = {**fields(world, clock), "csrf_token": csrf(client, "/dashboard")}
+        data = {
+            **fields(world, clock),
+            "csrf_token": csrf(client, "/dashboard"),
+            "submission": new_token(),
+        }
         before = state_of(world_app, world_engine)
         response = client.post(path, data=data, headers=headers)
         shown = text_of(response)
@@ -678,6 +709,10 @@ def test_a_rule_broken_after_the_page_checked_reads_in_the_members_language(
         (ZH, "须在异议期结束前提出异议（规则 objection.window）。未记录任何内容。"),  # noqa: RUF001
     )
     for headers, message in expected:
-        data = {**_object("open")(world, clock), "csrf_token": csrf(client, "/dashboard")}
+        data = {
+            **_object("open")(world, clock),
+            "csrf_token": csrf(client, "/dashboard"),
+            "submission": new_token(),
+        }
         response = client.post("/claims/object", data=data, headers=headers)
         assert response.status_code == 409 and message in text_of(response)

@@ -177,10 +177,10 @@ def _the_claim_is_shown(c: _Case) -> None:
     assert claim in queue and "the redacted notice" in queue
     case = text_of(op.get(page))
     assert "Person member 0" in case and "Write the redacted notice" in case
-    download = op.get(f"{page}/evidence/0")
+    download = op.get(f"{page}/evidence/1")
     assert download.status_code == 200 and download.data == PDF
     assert download.headers["Content-Disposition"] == (
-        f'attachment; filename="claim-{claim}-document-0.pdf"'
+        f'attachment; filename="claim-{claim}-document-1.pdf"'
     )
     assert download.headers["Content-Type"] == "application/pdf"
 
@@ -371,7 +371,7 @@ def test_erasure_keeps_the_log_and_records_it(
     assert [d.commitment for d in list_evidence(engine, claim)] == commitments
     assert all(d.erased is not None for d in list_evidence(engine, claim))
     assert evidence_content(engine, claim, 0) is None
-    assert op.get(f"/operator/claims/{claim}/evidence/0").status_code == 404
+    assert op.get(f"/operator/claims/{claim}/evidence/1").status_code == 404
     assert "erased" in text_of(op.get(f"/operator/claims/{claim}"))
     before = state_of(app, engine)
     again = post(op, "/operator/erase", fields, "/operator/erase")
@@ -500,7 +500,7 @@ BAD: list[tuple[str, str, dict[str, str], int, str]] = [
         "actions/notice",
         {"claim": "{filed}", "text": "a\x00b"},
         400,
-        "control character U+0000",
+        "Character 2 (U+0000) is an invisible control character",
     ),
     (
         "notice-negative-amount",
@@ -668,7 +668,7 @@ BAD: list[tuple[str, str, dict[str, str], int, str]] = [
         "rule override.target",
     ),
     ("override-long-target", "override", {"target": "x" * 201}, 400, "At most 200 characters"),
-    ("override-two-line-target", "override", {"target": "a\nb"}, 400, "control character"),
+    ("override-two-line-target", "override", {"target": "a\nb"}, 400, "One line only"),
     ("override-no-reason", "override", {"reason": ""}, 400, "Give the reason for the override"),
     # erasure
     ("erase-no-csrf", "erase", {NO_CSRF: ""}, 400, "security token"),

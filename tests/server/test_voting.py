@@ -404,7 +404,7 @@ def test_the_receipt_page_shows_the_commands_that_check_the_downloaded_file(
         trust, check, check_log = commands
         assert trust == f"mutualog trust {shlex.quote(ORIGIN)} {shlex.quote(verifier.to_vkey())}"
         assert check == f"mutualog verify-receipt {filename}"
-        assert check_log == f"mutualog verify-receipt {filename} --log http://localhost"
+        assert check_log == f"mutualog verify-receipt {filename} --log http://127.0.0.1:8000"
         assert f'download="{filename}"' in raw
 
     # Run them as a juror would, in the folder where the receipt was saved.
@@ -451,4 +451,64 @@ def test_a_refused_vote_reads_in_the_jurors_language(
     chinese = review(client, voting.claim, choice="reject")
     _assert_refused(chinese, 409, f"您已在第 1 轮对互助申请 {voting.claim} 投过票")
     assert "already voted" not in text_of(chinese)
+    assert row_counts(engine) == before
+
+
+# --- the juror's reason as the log holds it; a vote cast twice ------------------------
+
+
+def test_a_reason_on_two_lines_is_cast_as_the_log_will_hold_it(
+    app: Flask, voting: VotingPool, engine: Engine
+) -> None:
+    """Browsers send a text area's line breaks as CR LF: the review step
+    makes them LF, and the cast step, which gets them back as CR LF from
+    the confirm page's hidden field, does the same."""
+    client = juror_client(app, voting)
+    confirm = review(client, voting.claim, reason="First line.\r\nSecond line.\r\n")
+    fields = cast_fields(confirm)
+    assert fields["reason"] == "First line.\nSecond line."
+    fields["reason"] = fields["reason"].replace("\n", "\r\n")
+    before = row_counts(engine)
+    cast = client.post("/juror/vote/cast", data=fields)
+    assert cast.status_code == 302, text_of(cast)
+    assert row_counts(engine)["entries"] == before["entries"] + 1
+    receipt = json.loads(client.get(f"/juror/claims/{voting.claim}/1/receipt.json").get_data())
+    assert receipt["reason"] == "First line.\nSecond line."
+
+
+@pytest.mark.parametrize(
+    ("reason", "message"),
+    [
+        ("I approve\u202e.evorppa ton", "Character 10 (U+202E) changes the direction"),
+        ("\u2067isolated", "(U+2067) changes the direction"),
+        ("tab\there", "Character 4 (U+0009) is an invisible control character"),
+        ("x" * 501, "At most 500 characters."),
+        (" \r\n ", "Write the text: it is empty."),
+    ],
+    ids=["rlo", "isolate", "tab", "too-long", "blank"],
+)
+def test_a_reason_the_log_would_refuse_is_refused_at_the_review(
+    app: Flask, voting: VotingPool, engine: Engine, reason: str, message: str
+) -> None:
+    client = juror_client(app, voting)
+    before = row_counts(engine)
+    response = review(client, voting.claim, reason=reason)
+    _assert_refused(response, 400, message)
+    # A confirm step forged around the review is refused the same way.
+    fields = cast_fields(review(client, voting.claim, reason="Fine."))
+    response = client.post("/juror/vote/cast", data={**fields, "reason": reason})
+    assert response.status_code == 400
+    assert row_counts(engine) == before
+
+
+def test_a_vote_cast_twice_is_sealed_once(app: Flask, voting: VotingPool, engine: Engine) -> None:
+    client = juror_client(app, voting)
+    fields = cast_fields(review(client, voting.claim))
+    first = client.post("/juror/vote/cast", data=fields)
+    assert first.status_code == 302
+    before = row_counts(engine)
+    again = client.post("/juror/vote/cast", data=fields)
+    assert again.status_code == 302
+    assert again.headers["Location"] == first.headers["Location"]
+    assert "already sealed in the log" in text_of(client.get(again.headers["Location"]))
     assert row_counts(engine) == before

@@ -9,6 +9,9 @@ Create Date: 2026-12-07
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0006"
 down_revision: str | None = "0005"
 branch_labels: str | None = None
@@ -16,8 +19,18 @@ depends_on: str | None = None
 
 
 def upgrade() -> None:
-    pass
+    op.create_table(
+        "submissions",
+        sa.Column("token", sa.String(64), primary_key=True),
+        sa.Column("kind", sa.String(16), nullable=False),
+        sa.Column("submitter", sa.String(32), nullable=False),
+        sa.Column("claim_id", sa.String(32), nullable=False),
+        sa.Column("seq", sa.BigInteger(), nullable=False),
+        # Plain DateTime, as in 0002 (server.models.UTCDateTime stores naive UTC).
+        sa.Column("created", sa.DateTime(), nullable=False),
+        sa.CheckConstraint("kind IN ('claim', 'objection', 'vote')", name="submissions_kind_known"),
+    )
 
 
 def downgrade() -> None:
-    pass
+    op.drop_table("submissions")
