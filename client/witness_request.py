@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from verifiable.errors import MalformedError, MutualogError, VerificationError
 from verifiable.log.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
 from verifiable.log.merkle import EMPTY_ROOT, HASH_SIZE, verify_consistency
-from verifiable.log.note import Note, Verifier, decode_base64
+from verifiable.log.note import Verifier, decode_base64
 
 __all__ = [
     "MAX_PROOF_LINES",
@@ -123,11 +123,16 @@ def parse_request(body: bytes) -> AddCheckpoint:
         if len(hash_) != HASH_SIZE:
             raise Refusal(400, f"line {number}: proof hash of {len(hash_)} bytes, not {HASH_SIZE}")
         proof.append(hash_)
+    # Only the origin line is read here, to find the log's keys: the note is
+    # parsed once, by open_submitted, with them.
+    first, newline, _ = note.partition(b"\n")
     try:
-        checkpoint = Checkpoint.from_text(Note.from_bytes(note).text)
-    except MalformedError as e:
-        raise Refusal(400, f"the checkpoint: {e}") from e
-    return AddCheckpoint(old_size, tuple(proof), note, checkpoint.origin)
+        origin = first.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise Refusal(400, f"the checkpoint: origin line not UTF-8 (byte {e.start})") from e
+    if not newline or not origin:
+        raise Refusal(400, "the checkpoint: no origin line")
+    return AddCheckpoint(old_size, tuple(proof), note, origin)
 
 
 def open_submitted(request: AddCheckpoint, verifiers: tuple[Verifier, ...]) -> SignedCheckpoint:
@@ -146,7 +151,9 @@ def open_submitted(request: AddCheckpoint, verifiers: tuple[Verifier, ...]) -> S
                 request.note, verifier, request.origin, key_name_is_origin=False
             )
             break
-        except MutualogError as e:
+        except MalformedError as e:
+            raise Refusal(400, f"the checkpoint: {e}") from e
+        except VerificationError as e:
             failures.append(str(e))
     if signed is None:
         raise Refusal(403, "; ".join(failures), evidence="bad-signature")

@@ -113,7 +113,10 @@ class Witness:
         # process rather than once per request.
         signature = self._key.sign(cosigned_message(note.text, timestamp))
         line = Cosignature(self.signer.name, self._key_id, timestamp, signature).to_note_signature()
-        kept = note.add_signatures([line]).to_bytes()
+        if any((s.name, s.key_id) == (line.name, line.key_id) for s in note.signatures):
+            kept = note.add_signatures([line]).to_bytes()  # our older line, replaced
+        else:
+            kept = request.note + line.to_line().encode() + b"\n"
         return Held(checkpoint.size, checkpoint.root_hash, kept, timestamp), line.to_line() + "\n"
 
 

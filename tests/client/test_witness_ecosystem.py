@@ -227,3 +227,37 @@ def test_a_witness_with_a_bad_key_does_not_start(mutualog: Mutualog, tmp_path: P
     key.write_text(Ed25519Signer("example.org/k", hashlib.sha256(b"k").digest()).to_private_key())
     result = mutualog("--state", state, "witness", "serve", "--key", key)
     assert result.code == 2 and "signature type 0x01, expected 0x04" in result.err
+
+
+# A tree head Go's checksum database signed (size 65664258), with the key Go
+# publishes: a real log whose key is not named after its origin.
+GO_VKEY = "sum.golang.org+033de0ae+Ac4zctda0e5eza+HJyk9SxEdh+s3Ux18htTTAD8OuAn8"
+GO_NOTE = (
+    "go.sum database tree\n65664258\nWVVNVD2qx+fTq31zkj6UAqxT5X6HvGphGM+o8Thnbsg=\n\n"
+    "\u2014 sum.golang.org Az3grligJmgX7KGyGPKybykNTh3VgsbLvUuvOwrM5zLVlulmFp2wdvbxOw74/gcNxURShX"
+    "Epb7RXcs3+BYflYN+w0gQ=\n"
+).encode()
+
+
+@pytest.mark.parametrize("configured", ["trust", "log-list"])
+def test_a_checkpoint_of_gos_checksum_database_is_cosigned(
+    mutualog: Mutualog, tmp_path: Path, processes: list[WitnessProcess], configured: str
+) -> None:
+    state, key, vkey = make_witness(tmp_path)
+    extra: tuple[str, ...] = ()
+    if configured == "trust":
+        result = mutualog("--state", state, "trust", SUMDB_ORIGIN, GO_VKEY)
+        assert result.code == 0 and "the key is named 'sum.golang.org'" in result.err
+    else:
+        listed = tmp_path / "log-list"
+        listed.write_text(f"logs/v0\nvkey {GO_VKEY}\norigin {SUMDB_ORIGIN}\nqpd 86400\ncontact -\n")
+        extra = ("--log-list", str(listed))
+    processes.append(WitnessProcess(state, key, extra).start())
+    answer = post(processes[0].port, body(0, [], GO_NOTE))
+    assert answer.status == 200, answer.body
+    check_cosignature(answer.body, GO_NOTE, vkey)
+    # The same tree head again is cosigned again; one bit off the root is not Go's.
+    assert post(processes[0].port, body(65664258, [], GO_NOTE)).status == 200
+    bent = GO_NOTE.replace(b"WVVN", b"WVVM")
+    assert post(processes[0].port, body(65664258, [], bent)).status == 403
+    assert held_rows(state)[0][2] == 65664258
