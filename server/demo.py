@@ -32,6 +32,16 @@ The evidence salts are drawn from the operating system, as for a real
 claim, so two builds from one seed differ in their commitments (and so in
 the panels their roots seed), not in what happens.
 
+The demo has a witness of its own (:data:`DEMO_WITNESS`, a key drawn at
+random like the salts): its rulebook names it for the draw with K = 1, so
+every panel of the history is seeded by a checkpoint it cosigned (the
+simulation cosigns in-process, as the witness would), and the stored
+checkpoint carries its cosignature.  When the demo serves,
+:func:`server.demo_witness.start_demo_witness` runs it as a real ``mutualog witness serve``
+process, registered with the log, and the log's submitter
+(``mutualog-server witness run``) beside it, so that new checkpoints are
+cosigned and the operator's draws are witnessed too.
+
 The server then runs on the demo's clock (:mod:`server.demo_clock`), kept
 in the database: it starts just after the last simulated entry, moves with
 real time, and the operator can move it forward to try every step.
@@ -43,7 +53,7 @@ import json
 import random
 import secrets
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
@@ -61,9 +71,11 @@ from server.private.passwords import Passwords
 from server.private.throttle import RequestLimits
 from server.private.votes import PrivateVote, save_sealed_vote, set_sealed_seq
 from server.storage import LogStore
+from server.witnessing.store import add_witness, set_required, store_cosignature
 from verifiable.errors import MutualogError
 from verifiable.log.bodies import AgeBand, VoteSealed
 from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
+from verifiable.log.cosignature import CosignatureSigner
 from verifiable.log.entry import parse_entry
 from verifiable.log.merkle import CompactTree, hash_leaves
 from verifiable.log.note import Ed25519Signer
@@ -73,13 +85,16 @@ from verifiable.testonly.simulate import SimConfig, Simulation
 __all__ = [
     "DEMO_CASES",
     "DEMO_RULES",
+    "DEMO_WITNESS",
     "DemoAccount",
     "DemoBuilder",
     "DemoError",
     "DemoIdentities",
     "demo_config",
     "demo_documents",
+    "demo_witness_key",
     "id_check_digit",
+    "witnessed_rules",
 ]
 
 _details = cast(Table, MemberDetailsRow.__table__)
@@ -96,6 +111,26 @@ DEMO_RULES: dict[str, object] = {
     "juror.seasoning_days": 0,
     "member.waiting_days": 14,
 }
+
+
+#: The demo witness's name (its key name in cosignature lines).
+DEMO_WITNESS = "localhost/mutualog/demo-witness"
+#: Where the demo witness is registered until it serves (the witness's default port).
+_WITNESS_URL = "http://127.0.0.1:7380"
+
+
+def demo_witness_key(seed: bytes | None = None) -> CosignatureSigner:
+    """The demo witness's key, from ``seed`` (32 random bytes by default)."""
+    return CosignatureSigner(DEMO_WITNESS, seed if seed is not None else secrets.token_bytes(32))
+
+
+def witnessed_rules(rules: dict[str, object], witness: CosignatureSigner) -> dict[str, object]:
+    """``rules`` naming ``witness`` for the draw, one cosignature required."""
+    return {
+        **rules,
+        "draw.witnesses": [witness.verifier().to_vkey()],
+        "draw.witnesses_required": 1,
+    }
 
 
 #: The kinds of claim the demo must show (see :func:`server.pool_figures.claim_cases`).
@@ -282,6 +317,8 @@ class DemoBuilder:
     passwords: Passwords = field(default_factory=Passwords)
     #: The evidence salts' source; injected to make the demo's log reproducible.
     salts: Callable[[int], bytes] = secrets.token_bytes
+    #: The demo's witness; injected, like the salts, to make the log reproducible.
+    witness: CosignatureSigner = field(default_factory=demo_witness_key)
     entries: list[bytes] = field(default_factory=list)
     _sim: Simulation | None = None
     #: Every member who joined, with their band, in joining order.
@@ -294,10 +331,13 @@ class DemoBuilder:
     def simulate(self) -> list[bytes]:
         """Generate the history, storing each claim's evidence documents
         privately as it is filed; returns the entries."""
+        config = demo_config(self.members, self.days)
         sim = Simulation(
             random.Random(self.seed),
-            demo_config(self.members, self.days),
+            replace(config, rules=witnessed_rules(dict(config.rules), self.witness)),
             evidence=self._store_documents,
+            witnesses=[self.witness],
+            origin=self.signer.name,
         )
         self._sim = sim
         self.entries = []
@@ -326,9 +366,21 @@ class DemoBuilder:
         ``advance(n)`` is told of every ``n`` entries stored."""
         tree = CompactTree()
         tree.extend(hash_leaves(self.entries))
-        note = sign_checkpoint(Checkpoint(self.signer.name, tree.size, tree.root()), self.signer)
+        checkpoint = Checkpoint(self.signer.name, tree.size, tree.root())
+        note = sign_checkpoint(checkpoint, self.signer)
         LogStore(self.engine).load(_counted(self.entries, advance), note)
         self._store_identities()
+        self._register_witness(checkpoint)
+
+    def _register_witness(self, checkpoint: Checkpoint) -> None:
+        """The demo witness, registered with the log and required for
+        ``/checkpoint``, with its cosignature of the stored checkpoint."""
+        last = self.start() - timedelta(minutes=1)
+        cosignature = self.witness.cosign(checkpoint.to_text(), int(last.timestamp()))
+        vkey = self.witness.verifier().to_vkey()
+        add_witness(self.engine, DEMO_WITNESS, _WITNESS_URL, vkey, last)
+        store_cosignature(self.engine, checkpoint.size, cosignature, last)
+        set_required(self.engine, 1, last)
 
     def _store_identities(self) -> None:
         """Every member's private details, in one transaction."""

@@ -1,9 +1,9 @@
 """The demo's log and snapshot are reproducible once its key and salts are given.
 
-The demo draws its signing key and its evidence salts at random; everything
-else (the simulated history, the private documents, the checkpoint, the
-snapshot's tar layout) is a function of its seed.  With a fixed key and a
-fixed salt stream injected, the snapshot must be the same file byte for byte
+The demo draws its signing key, its witness's key and its evidence salts at
+random; everything else (the simulated history, the private documents, the
+checkpoint, the snapshot's tar layout) is a function of its seed.  With
+fixed keys and a fixed salt stream injected, the snapshot must be the same file byte for byte
 as the one taken before the code was reorganised (digest below).  A change
 that alters any entry, any tile or the snapshot's layout fails here; a
 deliberate change to the demo updates the digest in the same commit, saying
@@ -19,14 +19,15 @@ from pathlib import Path
 from server.cli import main as server_main
 from server.config import load_settings
 from server.db import make_engine, upgrade
-from server.demo import DemoBuilder
+from server.demo import DemoBuilder, demo_witness_key
 from server.keys import create_key_file, load_signer
 
 ORIGIN = "localhost/mutualog/demo"
 KEY_SEED = bytes(range(32))
+WITNESS_SEED = bytes(range(32, 64))
 MEMBERS = 1000
-SNAPSHOT_SHA256 = "d85a38cdea488509027d2162b9e64a520ad4275f1e31130a47ff6d81c95365a7"
-SNAPSHOT_SIZE = 3_481_600
+SNAPSHOT_SHA256 = "60928079040c979bd9a06152573ea43cc9d27c2e265558939e8ead5703952c56"
+SNAPSHOT_SIZE = 3_512_320
 VERIFIER_KEY = "localhost/mutualog/demo+f89c717d+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"
 
 
@@ -54,7 +55,12 @@ def _demo_snapshot(instance: Path, out: Path, label: bytes = b"golden") -> tuple
         upgrade(engine)
         vkey = create_key_file(settings.key_file, ORIGIN, KEY_SEED)
         builder = DemoBuilder(
-            engine, load_signer(settings.key_file), MEMBERS, seed=2024, salts=counter_salts(label)
+            engine,
+            load_signer(settings.key_file),
+            MEMBERS,
+            seed=2024,
+            salts=counter_salts(label),
+            witness=demo_witness_key(WITNESS_SEED),
         )
         builder.simulate()
         builder.store()
