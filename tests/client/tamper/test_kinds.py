@@ -12,6 +12,7 @@ from tests.client.tamper.test_receipt_kinds import JUROR_KINDS
 from tests.client.tamper.test_rule_kinds import RULE_KINDS
 from tests.client.tamper.test_rulebook_kinds import RULEBOOK_KINDS
 from tests.client.tamper.test_sync_kinds import HISTORY_KINDS
+from tests.client.tamper.test_witness_kinds import WITNESS_KINDS
 
 
 class Kind(Protocol):
@@ -23,6 +24,7 @@ def test_every_kind_is_distinct_and_there_are_enough() -> None:
     tables: list[Sequence[Kind]] = [
         RULE_KINDS,
         RULEBOOK_KINDS,
+        WITNESS_KINDS,
         JUROR_KINDS,
         HISTORY_KINDS,
         FILE_KINDS,
