@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING
 import pytest
 
 from client.state import StateDir
+from client.witness import load_witness_key
 from client.witness_store import witness_id
 from tests.client.witness_helpers import held_rows
-from verifiable.log.checkpoint import add_cosignatures, open_checkpoint
+from verifiable.log.checkpoint import add_cosignatures, cosign_checkpoint, open_checkpoint
 from verifiable.log.cosignature import CosignatureVerifier
 from verifiable.log.note import Ed25519Verifier, Note, NoteSignature
 
@@ -227,3 +228,31 @@ def test_keygen_bad_name(mutualog: Mutualog, tmp_path: Path) -> None:
     result = mutualog("witness", "keygen", "bad name", "--out", tmp_path / "k")
     assert result.code == 2 and "witness name 'bad name'" in result.err
     assert not (tmp_path / "k").exists()
+
+
+def test_sync_refuses_a_cosignature_from_the_future(
+    make_log: MakeLog, servers: Servers, mutualog: Mutualog, tmp_path: Path
+) -> None:
+    """A pinned witness's line dated beyond the client's clock (and its
+    60 s of allowed skew) fails the checkpoint, even with K met."""
+    log = make_log(30)
+    served = servers.serve(log)
+    key_file, vkey = _keygen(mutualog, tmp_path, "w1")
+    signer = load_witness_key(key_file)
+    site = log.export(tmp_path / "site")
+    mirror = servers.static(site)
+    assert mutualog("trust", ORIGIN, log.vkey, "--witness", "w1", vkey).code == 0
+    plain = (site / "checkpoint").read_bytes()
+
+    def sync_at(timestamp: int) -> tuple[int, str]:
+        (site / "checkpoint").write_bytes(cosign_checkpoint(plain, signer, timestamp))
+        result = mutualog("sync", mirror.url)
+        return result.code, result.out
+
+    code, out = sync_at(int(time.time()) + 3600)
+    assert code == 1
+    assert "[FAIL] witnesses: cosignature by w1+" in out and "s in the future" in out
+    code, out = sync_at(int(time.time()) - 10)
+    assert code == 0 and "[ok  ] witnesses: 1 of 1 trusted witnesses cosigned (w1)" in out
+    servers.stop(mirror)
+    servers.stop(served)

@@ -261,3 +261,26 @@ def test_a_checkpoint_of_gos_checksum_database_is_cosigned(
     bent = GO_NOTE.replace(b"WVVN", b"WVVM")
     assert post(processes[0].port, body(65664258, [], bent)).status == 403
     assert held_rows(state)[0][2] == 65664258
+
+
+def test_a_cosignature_never_goes_back_in_time(tmp_path: Path) -> None:
+    """A clock set back does not date a larger tree before a smaller one."""
+    log = SimLog.make("example.org/clock", b"clock")
+    verifier = Ed25519Verifier.from_vkey(log.vkey)
+    signer = CosignatureSigner("witness.example/w1", bytes(32))
+    now = [2_000_000_000]
+    witness = Witness(
+        signer,
+        {log.origin: WitnessedLog(log.origin, (verifier,), "test")},
+        WitnessStore(tmp_path / "witness.sqlite"),
+        lambda: now[0],
+    )
+    client = Client(make_app(witness))
+    log.grow(3)
+    first = client.post("/add-checkpoint", data=log.request(0)).get_data()
+    now[0] = 1_000_000_000
+    log.grow(3)
+    second = client.post("/add-checkpoint", data=log.request(3)).get_data()
+    vkey = signer.verifier().to_vkey()
+    assert check_cosignature(first, log.checkpoint(3), vkey) == 2_000_000_000
+    assert check_cosignature(second, log.checkpoint(6), vkey) == 2_000_000_000
