@@ -248,6 +248,9 @@ RULES: Mapping[str, object] = {
     ),
     "objection.window": _l("An objection is made before the objection window closes."),
     "objection.member": _l("An objection is made by an active member other than the claimant."),
+    "objection.limit": _l(
+        "A member makes at most as many objections to a claim as the rules of its filing allow."
+    ),
     "answer.objection": _l("An answer is to an objection to the same claim."),
     "answer.once": _l("An objection is answered once."),
     "panel.objections": _l("Every objection is answered before the panel is drawn."),

@@ -342,6 +342,17 @@ class ClaimBook:
                 "another member",
                 body.member,
             )
+        # Under the rules of the claim's filing, as everything about a claim;
+        # a rulebook that does not name the rule sets no limit.
+        earlier = sum(1 for member in claim.objections.values() if member == body.member)
+        if not claim.rules.objection_allowed(earlier):
+            raise _v(
+                "objection.limit",
+                f"member {body.member} has made {earlier} objection(s) to claim {claim.id}",
+                seq,
+                f"at most {claim.rules.objections_per_member} per member",
+                f"objection {earlier + 1}",
+            )
         claim.objections[seq] = body.member
 
     def answered(self, seq: int, time: datetime, body: ClaimAnswered) -> None:

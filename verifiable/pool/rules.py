@@ -222,6 +222,10 @@ class Rules:
     """A claim must be filed within this many days of the diagnosis."""
     objection_days: int = _rule("claim.objection_days", _int(0, 90), _same, 3)
     """Length of the objection window, from the notice."""
+    objections_per_member: int = _rule("claim.objections_per_member", _int(0, 100), _same, 0)
+    """Objections one member may make to one claim; 0: no limit.  The
+    default is the behaviour of the pools started before the rule existed,
+    whose rulebooks do not name it; a new pool's rulebook names it (one)."""
     juror_bands: tuple[AgeBand, ...] = _rule(
         "juror.bands",
         _read_bands,
@@ -344,6 +348,11 @@ class Rules:
     def objections_until(self, noticed: datetime) -> datetime:
         """The end of the objection window of a notice published at ``noticed``."""
         return noticed + timedelta(days=self.objection_days)
+
+    def objection_allowed(self, earlier: int) -> bool:
+        """Whether a member who has made ``earlier`` objections to a claim
+        may make one more (``claim.objections_per_member``, 0: always)."""
+        return not self.objections_per_member or earlier < self.objections_per_member
 
     def votes_until(self, drawn: datetime) -> datetime:
         """The end of the voting window of a panel drawn at ``drawn``."""

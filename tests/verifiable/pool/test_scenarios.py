@@ -378,6 +378,22 @@ def objection_by_claimant(b: PoolBuilder) -> bytes:
     return b.make(ClaimObjected(claim=claim, member=w.member, text="Myself."))
 
 
+def limit_objections(b: PoolBuilder, per_member: int = 1) -> None:
+    """A rule change limiting objections, in force an hour on (a claim filed
+    after it is judged under it)."""
+    effective = b.now + timedelta(hours=1)
+    rules = {"claim.objections_per_member": per_member}
+    b.push(PoolRules(effective=effective, rules=rules, reason="One objection per member."))
+    b.at(effective)
+
+
+def objection_over_the_limit(b: PoolBuilder) -> bytes:
+    limit_objections(b)
+    w, claim = noticed(b)
+    b.objection(claim, w.other)
+    return b.make(ClaimObjected(claim=claim, member=w.other, text="Worded another way."))
+
+
 def objection_before_notice(b: PoolBuilder) -> bytes:
     w = world(b)
     claim = b.file(w.member)
@@ -1018,6 +1034,13 @@ CASES: list[tuple[str, Case, type[MutualogError], str | None, str]] = [
     ),
     ("objection by the claimant", objection_by_claimant, V, "objection.member", "own claim"),
     ("objection before the notice", objection_before_notice, V, "objection.state", "is filed"),
+    (
+        "second objection by one member",
+        objection_over_the_limit,
+        V,
+        "objection.limit",
+        "at most 1 per member",
+    ),
     (
         "answer to no objection",
         answer_unknown_objection,
