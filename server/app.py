@@ -32,6 +32,7 @@ from server.views.juror import juror
 from server.views.member import member
 from server.views.notices import notices
 from server.views.operator import operator
+from server.views.params import URL_CONVERTERS
 from server.views.pool_api import pool_api
 from server.views.public import public
 from server.views.signin import signin
@@ -65,6 +66,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     # Both languages, money, dates and the log's codes in words (server.i18n).
     init_i18n(app)
     init_notifications(app)
+    # Path parts that are integers, bounded by their declarations.
+    app.url_map.converters.update(URL_CONVERTERS)
     app.register_blueprint(tiles)
     app.register_blueprint(api)
     app.register_blueprint(pool_api)

@@ -4,9 +4,15 @@ Settings come from three places, the first that has a value winning:
 
 1. the mapping given to :func:`server.create_app` (tests, embedding code);
 2. environment variables ``MUTUALOG_INSTANCE``, ``MUTUALOG_DATABASE_URL``,
-   ``MUTUALOG_ORIGIN`` and ``MUTUALOG_KEY_FILE``;
+   ``MUTUALOG_ORIGIN``, ``MUTUALOG_KEY_FILE`` and ``MUTUALOG_PUBLIC_URL``;
 3. defaults that need nothing else: the instance folder ``./instance``, a
-   SQLite file inside it, the log key ``log.key`` inside it.
+   SQLite file inside it, the log key ``log.key`` inside it, the public URL
+   ``http://127.0.0.1:8000`` (``mutualog-server serve`` on loopback).
+
+The public URL is where people reach the server: the pages write it into
+the commands they tell people to run (``mutualog sync URL``...).  It is a
+setting, never the request's ``Host`` header, which whoever sends the
+request chooses.
 
 There is no default origin: the origin is the log's permanent name, signed
 into every checkpoint, so it is chosen once at ``mutualog-server init`` and
@@ -17,9 +23,11 @@ afterwards read from the key file (a log key's name is its origin).  Setting
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from verifiable.errors import MalformedError, MutualogError
 from verifiable.log.note import check_key_name
@@ -29,9 +37,11 @@ __all__ = [
     "DEFAULT_DATABASE_FILE",
     "DEFAULT_INSTANCE",
     "DEFAULT_KEY_FILE",
+    "DEFAULT_PUBLIC_URL",
     "INSTANCE",
     "KEY_FILE",
     "ORIGIN",
+    "PUBLIC_URL",
     "ConfigError",
     "Settings",
     "load_settings",
@@ -41,10 +51,18 @@ INSTANCE = "MUTUALOG_INSTANCE"
 DATABASE_URL = "MUTUALOG_DATABASE_URL"
 ORIGIN = "MUTUALOG_ORIGIN"
 KEY_FILE = "MUTUALOG_KEY_FILE"
+PUBLIC_URL = "MUTUALOG_PUBLIC_URL"
 
 DEFAULT_INSTANCE = "instance"
 DEFAULT_DATABASE_FILE = "mutualog.db"
 DEFAULT_KEY_FILE = "log.key"
+DEFAULT_PUBLIC_URL = "http://127.0.0.1:8000"
+
+# A host name or an IPv4 address, or an IPv6 address in brackets; an optional port.
+_HOST = re.compile(
+    r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9]([A-Za-z0-9.-]{0,251}[A-Za-z0-9])?)(:[0-9]{1,5})?"
+)
+_PATH = re.compile(r"(/[A-Za-z0-9._~-]+)*")
 
 
 class ConfigError(MutualogError):
@@ -60,6 +78,7 @@ class Settings:
     database_url: str
     key_file: Path
     origin: str | None
+    public_url: str = DEFAULT_PUBLIC_URL
 
     def require_origin(self) -> str:
         if self.origin is None:
@@ -82,6 +101,29 @@ def _pick(name: str, overrides: Mapping[str, object], environ: Mapping[str, str]
     return value or None
 
 
+def check_public_url(text: str) -> str:
+    """``scheme://host[:port][/path]`` with scheme http or https and no
+    user, query or fragment, without a trailing slash; :class:`ConfigError`
+    otherwise.  The pages print it in shell commands, so it is kept to
+    characters no shell reads specially."""
+    url = text.rstrip("/")
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in ("http", "https")
+        or not _HOST.fullmatch(parts.netloc)
+        or not _PATH.fullmatch(parts.path)
+        or parts.query
+        or parts.fragment
+        or "?" in url
+        or "#" in url
+    ):
+        raise ConfigError(
+            f"{PUBLIC_URL}: expected http(s)://host[:port][/path] (where people reach the "
+            f"server), got {text[:100]!r}"
+        )
+    return url
+
+
 def load_settings(
     overrides: Mapping[str, object] | None = None,
     environ: Mapping[str, str] | None = None,
@@ -102,4 +144,11 @@ def load_settings(
             check_key_name(origin, f"{ORIGIN}")
         except MalformedError as e:
             raise ConfigError(f"{e} (the origin is also the log key's name)") from e
-    return Settings(instance=instance, database_url=database_url, key_file=key_file, origin=origin)
+    public_url = check_public_url(_pick(PUBLIC_URL, overrides, environ) or DEFAULT_PUBLIC_URL)
+    return Settings(
+        instance=instance,
+        database_url=database_url,
+        key_file=key_file,
+        origin=origin,
+        public_url=public_url,
+    )

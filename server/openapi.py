@@ -1,7 +1,11 @@
 """The OpenAPI 3.1 description of the JSON API, served at ``/api/v1/openapi.json``.
 
-Written by hand next to :mod:`server.views.api`; a test validates it with
-``openapi-spec-validator`` and checks that it names exactly the API's routes.
+Written by hand next to :mod:`server.views.api`, except the parameters: each
+is the OpenAPI form of the declaration that validates it
+(:mod:`server.views.params`), so the document states exactly the limits the
+server enforces.  A test validates it with ``openapi-spec-validator`` and
+checks that it names exactly the API's routes; another runs schemathesis
+over it against the application.
 """
 
 from __future__ import annotations
@@ -9,22 +13,18 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from server.views.params import (
+    CONSISTENCY_NEW,
+    CONSISTENCY_OLD,
+    ENTRY_INDEX,
+    INCLUSION_SIZE,
+    LEAF_HASH,
+)
+
 __all__ = ["openapi_document"]
 
 _HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$", "description": "SHA-256, lowercase hex"}
 _SIZE = {"type": "integer", "minimum": 0, "maximum": 18446744073709551615}
-
-
-def _uint_param(
-    name: str, where: str, description: str, *, required: bool = True
-) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": where,
-        "required": required,
-        "description": description,
-        "schema": {"type": "string", "pattern": "^(0|[1-9][0-9]{0,19})$"},
-    }
 
 
 def _error(description: str) -> dict[str, Any]:
@@ -76,7 +76,7 @@ _DOCUMENT: dict[str, Any] = {
             "get": {
                 "operationId": "getEntry",
                 "summary": "One entry, decoded, with its exact bytes and leaf hash.",
-                "parameters": [_uint_param("index", "path", "The entry's index (its seq).")],
+                "parameters": [ENTRY_INDEX.parameter("path")],
                 "responses": {
                     "200": _ok("Entry", "The entry."),
                     "400": _BAD,
@@ -90,15 +90,9 @@ _DOCUMENT: dict[str, Any] = {
                 "summary": "RFC 9162 inclusion proof of one entry in the tree of a given size.",
                 "description": "Give the entry by `index` or by `leaf_hash`, not both.",
                 "parameters": [
-                    _uint_param("size", "query", "The tree size to prove inclusion in."),
-                    _uint_param("index", "query", "The entry's index.", required=False),
-                    {
-                        "name": "leaf_hash",
-                        "in": "query",
-                        "required": False,
-                        "description": "The entry's RFC 9162 leaf hash, hex.",
-                        "schema": {"type": "string", "pattern": "^[0-9a-fA-F]{64}$"},
-                    },
+                    INCLUSION_SIZE.parameter(required=True),
+                    ENTRY_INDEX.parameter(),
+                    LEAF_HASH.parameter(),
                 ],
                 "responses": {
                     "200": _ok("InclusionProof", "The proof."),
@@ -112,8 +106,8 @@ _DOCUMENT: dict[str, Any] = {
                 "operationId": "getConsistencyProof",
                 "summary": "RFC 9162 consistency proof between two tree sizes.",
                 "parameters": [
-                    _uint_param("old", "query", "The older tree size, at least 1."),
-                    _uint_param("new", "query", "The newer tree size, at most the log's size."),
+                    CONSISTENCY_OLD.parameter(required=True),
+                    CONSISTENCY_NEW.parameter(required=True),
                 ],
                 "responses": {
                     "200": _ok("ConsistencyProof", "The proof."),

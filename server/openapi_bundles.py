@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.views.params import BUNDLE_SIZE, CLAIM, MEMBER, PERIOD, SAMPLE
+
 __all__ = ["BUNDLE_PATHS", "BUNDLE_SCHEMAS"]
 
 
@@ -36,17 +38,6 @@ _UNAVAILABLE = _error(
 _ID = {"type": "string", "pattern": "^[0-9a-f]{32}$"}
 _HASH = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 _PROOF = {"type": "array", "items": _HASH, "maxItems": 64}
-_SIZE_PARAM = {
-    "name": "size",
-    "in": "query",
-    "required": False,
-    "description": (
-        "The tree size of a checkpoint the log signed (the client's synced size); "
-        "default: the latest checkpoint."
-    ),
-    "schema": {"type": "string", "pattern": "^(0|[1-9][0-9]{0,19})$"},
-}
-
 BUNDLE_PATHS: dict[str, Any] = {
     "/bundles/deduction": {
         "get": {
@@ -59,31 +50,10 @@ BUNDLE_PATHS: dict[str, Any] = {
                 "`size`."
             ),
             "parameters": [
-                {
-                    "name": "member",
-                    "in": "query",
-                    "required": True,
-                    "description": "The member's id.",
-                    "schema": _ID,
-                },
-                {
-                    "name": "period",
-                    "in": "query",
-                    "required": True,
-                    "description": "The period (its notice date, YYYY-MM-DD).",
-                    "schema": {"type": "string", "format": "date"},
-                },
-                _SIZE_PARAM,
-                {
-                    "name": "sample",
-                    "in": "query",
-                    "required": False,
-                    "description": (
-                        "Up to 64 distinct claim ids, comma-separated, each paid in the period: "
-                        "the claims to include in full."
-                    ),
-                    "schema": {"type": "string"},
-                },
+                MEMBER.parameter(required=True),
+                PERIOD.parameter(required=True),
+                BUNDLE_SIZE.parameter(),
+                SAMPLE.parameter(),
             ],
             "responses": {
                 "200": _BUNDLE_OK,
@@ -97,16 +67,7 @@ BUNDLE_PATHS: dict[str, Any] = {
         "get": {
             "operationId": "getClaimBundle",
             "summary": "What `mutualog verify-claim` needs: one claim's whole history.",
-            "parameters": [
-                {
-                    "name": "claim",
-                    "in": "path",
-                    "required": True,
-                    "description": "The claim's id.",
-                    "schema": _ID,
-                },
-                _SIZE_PARAM,
-            ],
+            "parameters": [CLAIM.parameter("path"), BUNDLE_SIZE.parameter()],
             "responses": {
                 "200": _BUNDLE_OK,
                 "400": _BAD,
@@ -186,9 +147,15 @@ BUNDLE_SCHEMAS: dict[str, Any] = {
                             "roster_proof": _PROOF,
                             "paid": {
                                 "type": "array",
+                                "description": (
+                                    "The period's paid claims, each a pair [claim id, amount "
+                                    "in fen]."
+                                ),
+                                # Not prefixItems: fuzzers and validators that rewrite
+                                # OpenAPI schemas mishandle it.
                                 "items": {
                                     "type": "array",
-                                    "prefixItems": [_ID, {"type": "integer", "minimum": 1}],
+                                    "items": {"anyOf": [_ID, {"type": "integer", "minimum": 1}]},
                                     "minItems": 2,
                                     "maxItems": 2,
                                 },

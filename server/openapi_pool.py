@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from server.views.params import LIMIT, OFFSET, POOL_CLAIM
+
 __all__ = ["POOL_PATHS", "POOL_SCHEMAS"]
 
 _FEN = {"type": "integer", "description": "Money in fen (0.01 yuan)."}
@@ -30,16 +32,6 @@ def _ok(schema: str, description: str) -> dict[str, Any]:
 
 def _error(description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": _ref("Error")}}}
-
-
-def _query(name: str, description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "description": description,
-        "schema": {"type": "string", "pattern": "^(0|[1-9][0-9]{0,19})$"},
-    }
 
 
 _BAD = _error("A parameter is malformed, unknown, repeated or out of range (`bad_parameter`).")
@@ -77,10 +69,7 @@ POOL_PATHS: dict[str, Any] = {
         "get": {
             "operationId": "getPoolClaims",
             "summary": "The claims in filing order, a page at a time.",
-            "parameters": [
-                _query("offset", "Claims to skip (default 0); at most the number of claims."),
-                _query("limit", "Claims to return, 1 to 1000 (default 100)."),
-            ],
+            "parameters": [OFFSET.parameter(), LIMIT.parameter()],
             "responses": {
                 "200": _ok("PoolClaims", "One page of claims."),
                 "400": _BAD,
@@ -92,15 +81,7 @@ POOL_PATHS: dict[str, Any] = {
         "get": {
             "operationId": "getPoolClaim",
             "summary": "One claim's public history: notice, panels, tallies, decision, payout.",
-            "parameters": [
-                {
-                    "name": "claim_id",
-                    "in": "path",
-                    "required": True,
-                    "description": "The claim's id: 32 lowercase hex digits.",
-                    "schema": {"type": "string"},
-                }
-            ],
+            "parameters": [POOL_CLAIM.parameter("path")],
             "responses": {
                 "200": _ok("PoolClaim", "The claim."),
                 "400": _BAD,

@@ -18,6 +18,7 @@ discarded in the same transaction as each other.
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -42,6 +43,7 @@ __all__ = [
     "EvidenceDocument",
     "StoredEvidence",
     "Upload",
+    "clean_filename",
     "discard_evidence",
     "erase_evidence",
     "evidence_commitment",
@@ -66,6 +68,26 @@ ALLOWED_TYPES: dict[str, tuple[bytes, ...]] = {
     "image/png": (b"\x89PNG\r\n\x1a\n",),
     "image/jpeg": (b"\xff\xd8\xff",),
 }
+
+
+#: Characters that change how the rest of a name is shown: the bidi
+#: embeddings, overrides and isolates, and the directional marks.  With
+#: U+202E, "report\u202egnp.exe" reads as "reportexe.png".
+_BIDI = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# C0 and C1 controls and DEL (Cc), line and paragraph separators (Zl, Zp).
+_CONTROL_CATEGORIES = frozenset({"Cc", "Zl", "Zp"})
+
+
+def clean_filename(name: str | None) -> str | None:
+    """An uploaded file's name without control or bidi characters, trimmed;
+    ``None`` if nothing is left.  Applied when a name is stored and again
+    when it is read, so names stored before the rule are shown clean too."""
+    if name is None:
+        return None
+    kept = "".join(
+        c for c in name if c not in _BIDI and unicodedata.category(c) not in _CONTROL_CATEGORIES
+    ).strip()
+    return kept or None
 
 
 def evidence_commitment(salt: bytes, document: bytes) -> bytes:
@@ -165,7 +187,7 @@ def _document(row: Any) -> EvidenceDocument:
         commitment=bytes(row.commitment),
         content_type=row.content_type,
         size=row.size,
-        filename=row.filename,
+        filename=clean_filename(row.filename),
         created=row.created,
         erased=row.erased,
     )
@@ -209,7 +231,7 @@ def store_evidence(
                 "content": upload.content,
                 "content_type": upload.content_type.split(";", 1)[0].strip().lower(),
                 "size": len(upload.content),
-                "filename": upload.filename,
+                "filename": clean_filename(upload.filename),
                 "created": now,
             }
         )

@@ -11,7 +11,6 @@ parameters — and every refusal is a JSON error (:mod:`server.errors`):
 from __future__ import annotations
 
 import base64
-import re
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -19,7 +18,15 @@ from flask import Blueprint, Response, jsonify
 from server.context import current_log
 from server.errors import BadParameterError, NotFoundError
 from server.openapi import openapi_document
-from server.views.params import parse_size, query_args, required
+from server.views.params import (
+    CONSISTENCY_NEW,
+    CONSISTENCY_OLD,
+    ENTRY_INDEX,
+    INCLUSION_SIZE,
+    LEAF_HASH,
+    query_args,
+    required,
+)
 from server.witnessing.views import witnesses_json
 from verifiable.log.checkpoint import Checkpoint
 from verifiable.log.entry import parse_entry
@@ -30,7 +37,6 @@ __all__ = ["api"]
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
-_HEX_HASH = re.compile(r"[0-9a-fA-F]{64}")
 # The log's state changes with every append: cache it as briefly as the checkpoint.
 _CACHE = "public, max-age=5"
 # An entry, and a proof about tree sizes the log has reached, never change.
@@ -85,7 +91,7 @@ def log() -> Response:
 @api.get("/entries/<index_text>")
 def entry(index_text: str) -> Response:
     query_args(())
-    index = parse_size("index", index_text)
+    index = ENTRY_INDEX.parse(index_text)
     store = current_log().store
     tree_size = _tree_size()
     data = store.entry(index) if index < tree_size else None
@@ -105,24 +111,19 @@ def entry(index_text: str) -> Response:
 @api.get("/proof/inclusion")
 def inclusion() -> Response:
     query = query_args(("index", "leaf_hash", "size"))
-    size = parse_size("size", required(query, "size"))
+    size = INCLUSION_SIZE.parse(required(query, "size"))
     if ("index" in query) == ("leaf_hash" in query):
         raise BadParameterError("give exactly one of the query parameters 'index' and 'leaf_hash'")
     store = current_log().store
     tree_size = _tree_size()
     _check_tree_size("size", size, tree_size)
-    if size == 0:
-        raise BadParameterError("size 0: the empty tree includes no leaf")
     if "index" in query:
-        index = parse_size("index", query["index"])
+        index = ENTRY_INDEX.parse(query["index"])
         if index >= size:
             raise BadParameterError(f"index {index} is not below size {size}")
         hashed = _leaf_hash(index)
     else:
-        text = query["leaf_hash"]
-        if not _HEX_HASH.fullmatch(text):
-            shown = text if len(text) <= 80 else text[:80] + "..."
-            raise BadParameterError(f"leaf_hash: expected 64 hex digits (SHA-256), got {shown!r}")
+        text = LEAF_HASH.parse(query["leaf_hash"])
         hashed = bytes.fromhex(text)
         found = store.find_leaf(hashed)
         if found is None or found >= size:
@@ -144,10 +145,8 @@ def inclusion() -> Response:
 @api.get("/proof/consistency")
 def consistency() -> Response:
     query = query_args(("old", "new"))
-    old = parse_size("old", required(query, "old"))
-    new = parse_size("new", required(query, "new"))
-    if old == 0:
-        raise BadParameterError("old 0: a consistency proof starts from a non-empty tree")
+    old = CONSISTENCY_OLD.parse(required(query, "old"))
+    new = CONSISTENCY_NEW.parse(required(query, "new"))
     if old > new:
         raise BadParameterError(f"old size {old} is larger than new size {new}")
     _check_tree_size("new", new, _tree_size())

@@ -17,7 +17,6 @@ for good; gzip is used when the client accepts it.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from datetime import date
 
@@ -31,7 +30,16 @@ from server.bundles import (
 )
 from server.context import current_log
 from server.errors import BadParameterError, NotFoundError, ServiceUnavailableError
-from server.views.params import parse_size, query_args, required
+from server.views.params import (
+    BUNDLE_SIZE,
+    CLAIM,
+    MAX_SAMPLE,
+    MEMBER,
+    PERIOD,
+    SAMPLE,
+    query_args,
+    required,
+)
 from server.views.tiles import compress
 from verifiable.log.bundle import MAX_CLAIMS, Bundle
 
@@ -39,42 +47,21 @@ __all__ = ["MAX_SAMPLE", "bundle_api"]
 
 bundle_api = Blueprint("bundle_api", __name__, url_prefix="/api/v1/bundles")
 
-MAX_SAMPLE = 64
-"""The most claims one deduction bundle checks in full."""
-
-_ID = re.compile(r"[0-9a-f]{32}")
-_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _FOREVER = "public, max-age=31536000, immutable"
 _LATEST = "public, max-age=5"
 assert MAX_SAMPLE <= MAX_CLAIMS
 
 
-def _shown(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[:limit] + "..."
-
-
-def _id(name: str, text: str) -> str:
-    if not _ID.fullmatch(text):
-        raise BadParameterError(f"{name}: expected 32 lowercase hex digits, got {_shown(text)!r}")
-    return text
-
-
-def _date(name: str, text: str) -> date:
-    if _DATE.fullmatch(text):
-        try:
-            return date.fromisoformat(text)
-        except ValueError:
-            pass
-    raise BadParameterError(f"{name}: expected a date YYYY-MM-DD, got {_shown(text)!r}")
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(PERIOD.parse(text))
+    except ValueError:
+        # A pattern cannot tell 2024-02-30 from a date: the calendar does.
+        raise BadParameterError(PERIOD.refusal_of(text)) from None
 
 
 def _sample(text: str) -> list[str]:
-    if text == "":
-        return []
-    items = text.split(",")
-    if len(items) > MAX_SAMPLE:
-        raise BadParameterError(f"sample: at most {MAX_SAMPLE} claims, got {len(items)}")
-    claims = [_id("sample", item) for item in items]
+    claims = SAMPLE.parse(text).split(",") if text else []
     if len(set(claims)) != len(claims):
         raise BadParameterError("sample: a claim is listed twice")
     return claims
@@ -99,9 +86,9 @@ def _respond(build: Callable[[], Bundle], fixed: bool) -> Response:
 @bundle_api.get("/deduction")
 def deduction() -> Response:
     query = query_args(("member", "period", "size", "sample"))
-    member = _id("member", required(query, "member"))
-    period = _date("period", required(query, "period"))
-    size = parse_size("size", query["size"]) if "size" in query else None
+    member = MEMBER.parse(required(query, "member"))
+    period = _date(required(query, "period"))
+    size = BUNDLE_SIZE.parse(query["size"]) if "size" in query else None
     sample = _sample(query.get("sample", ""))
     return _respond(
         lambda: build_deduction_bundle(current_log().engine, size, member, period, sample),
@@ -112,8 +99,8 @@ def deduction() -> Response:
 @bundle_api.get("/claim/<claim_text>")
 def claim(claim_text: str) -> Response:
     query = query_args(("size",))
-    claim_id = _id("claim", claim_text)
-    size = parse_size("size", query["size"]) if "size" in query else None
+    claim_id = CLAIM.parse(claim_text)
+    size = BUNDLE_SIZE.parse(query["size"]) if "size" in query else None
     return _respond(
         lambda: build_claim_bundle(current_log().engine, size, claim_id), size is not None
     )

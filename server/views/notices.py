@@ -27,6 +27,7 @@ from server.notifications import (
 )
 from server.pool_app import current_pool
 from server.views.pages import Page, signed_in_member
+from server.views.params import NOTICE_SEQ
 from server.web_errors import add_html_errors, keeps_input
 from verifiable.pool.rules import moment
 
@@ -83,7 +84,9 @@ def read() -> Page:
         return _page(status=400)
     account = current_account()
     assert account is not None
-    mark_read(current_log().engine, account.id, int(form.through.data or 0), utc_now())
+    # The form checks the digits; the declaration bounds the number.
+    through = NOTICE_SEQ.parse(form.through.data or "")
+    mark_read(current_log().engine, account.id, through, utc_now())
     flash(_("Your notices are marked as read."), "success")
     return redirect(url_for("notices.index"))
 

@@ -22,7 +22,6 @@ from typing import TypeVar
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -67,6 +66,7 @@ from server.pool_service import (
 from server.presenters.operator import period_closed, said
 from server.presenters.refusals import refusal
 from server.rule_text import parse_effective, read_rule_changes
+from server.views.pages import document_response
 from server.web_errors import add_html_errors, keeps_input
 from server.witnessing.views import witness_panel
 from verifiable.errors import MalformedError, MutualogError, RuleViolation
@@ -297,18 +297,9 @@ def claim(claim_id: str) -> Page:
     return _claim_page(claim_id)
 
 
-@operator.get("/claims/<claim_id>/evidence/<int:position>")
-def evidence(claim_id: str, position: int) -> Page:
-    stored = current_pool().evidence_document(claim_id, position)
-    if stored is None:
-        raise NotFoundError(_("There is no such document, or it was erased."))
-    extension = stored.document.content_type.rsplit("/", 1)[1]
-    name = f"claim-{claim_id}-document-{position}.{extension}"
-    response = Response(stored.content, mimetype=stored.document.content_type)
-    # Always a download, under a name of ours: never rendered in the
-    # operator's session, never a file name the claimant chose.
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    return response
+@operator.get("/claims/<claim_id>/evidence/<document:number>")
+def evidence(claim_id: str, number: int) -> Page:
+    return document_response(claim_id, number)
 
 
 F = TypeVar("F", bound=ClaimActionForm)

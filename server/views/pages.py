@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import NoReturn
 
 from flask import abort, current_app
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import Field
 
@@ -57,12 +58,15 @@ def entry_body(seq: int) -> Body:
     return parse_entry(data, seq=seq).body
 
 
-def document_response(claim_id: str, position: int) -> BaseResponse:
-    """A claim's evidence document as a download the browser never renders;
-    404 if it does not exist or was erased.  The caller has checked who asks."""
-    stored = current_pool().evidence_document(claim_id, position)
+def document_response(claim_id: str, number: int) -> BaseResponse:
+    """A claim's evidence document ``number`` (from 1, as every page numbers
+    them) as a download the browser never renders; 404 if it does not exist
+    or was erased.  Every role's evidence route answers with this, so the
+    member, the juror and the operator get the same headers.  The caller has
+    checked who asks."""
+    stored = current_pool().evidence_document(claim_id, number - 1)
     if stored is None:
-        abort(404, description="There is no such document, or it was erased.")
+        abort(404, description=_("There is no such document, or it was erased."))
     kind = stored.document.content_type
     if kind not in ALLOWED_TYPES:
         kind = "application/octet-stream"
@@ -70,7 +74,7 @@ def document_response(claim_id: str, position: int) -> BaseResponse:
     response = current_app.response_class(stored.content, mimetype=kind)
     # A generated name: the uploaded one may carry personal details or
     # characters a header must not hold.
-    name = f"claim-{claim_id}-document-{position + 1}.{extension}"
+    name = f"claim-{claim_id}-document-{number}.{extension}"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"

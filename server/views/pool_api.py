@@ -16,15 +16,14 @@ from flask import Blueprint, Response, jsonify
 
 from server.errors import BadParameterError, NotFoundError
 from server.pool_figures import current_figures
-from server.views.params import parse_size, query_args
-from verifiable.log.fields import read_id
+from server.views.params import LIMIT, OFFSET, POOL_CLAIM, query_args
 
 __all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "pool_api"]
 
 pool_api = Blueprint("pool_api", __name__, url_prefix="/api/v1/pool")
 
 DEFAULT_LIMIT = 100
-MAX_LIMIT = 1000
+MAX_LIMIT = LIMIT.maximum
 # The figures change with every append: cached as briefly as the checkpoint.
 _CACHE = "public, max-age=5"
 
@@ -51,10 +50,8 @@ def periods() -> Response:
 @pool_api.get("/claims")
 def claims() -> Response:
     query = query_args(("offset", "limit"))
-    offset = parse_size("offset", query.get("offset", "0"))
-    limit = parse_size("limit", query.get("limit", str(DEFAULT_LIMIT)))
-    if not 1 <= limit <= MAX_LIMIT:
-        raise BadParameterError(f"limit {limit} is not from 1 to {MAX_LIMIT}")
+    offset = OFFSET.parse(query.get("offset", "0"))
+    limit = LIMIT.parse(query.get("limit", str(DEFAULT_LIMIT)))
     figures = current_figures()
     total = figures.claim_count()
     if offset > total:
@@ -73,7 +70,7 @@ def claims() -> Response:
 @pool_api.get("/claims/<claim_id>")
 def claim(claim_id: str) -> Response:
     query_args(())
-    read_id(claim_id, "claim id")  # MalformedError: 400 bad_parameter
+    POOL_CLAIM.parse(claim_id)
     figures = current_figures()
     found = figures.claim(claim_id)
     if found is None:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -167,6 +167,7 @@ def claim(claim_id: str) -> str:
         clock=claim_clock(view, record, filed, current_pool().now()),
         objections=objection_texts([(seq, entry_body(seq)) for seq in record.objections], answers),
         size=figures.size,
+        url=current_log().settings.public_url,
     )
 
 
@@ -213,7 +214,7 @@ def verify() -> str:
     figures = current_figures()
     periods = figures.periods()
     decided = [c for c in figures.claims(0, figures.claim_count()) if c.decision is not None]
-    url = request.host_url
+    url = context.settings.public_url
     commands = verify_commands(origin, vkey, url, *trusted_witnesses(context.engine))
     return render_template(
         "public/verify.html",

@@ -196,7 +196,8 @@ HOSTILE = [
     ("entry-2**64", f"/api/v1/entries/{TOO_BIG}", 400, "bad_parameter"),
     ("entry-query", "/api/v1/entries/1?x=1", 400, "bad_parameter"),
     ("entry-at-size", f"/api/v1/entries/{SIZE}", 404, "not_found"),
-    ("entry-max", f"/api/v1/entries/{MAX}", 404, "not_found"),
+    ("entry-max", f"/api/v1/entries/{MAX}", 400, "bad_parameter"),  # beyond a database integer
+    ("entry-largest-stored", f"/api/v1/entries/{2**63 - 1}", 404, "not_found"),
     ("entry-empty", "/api/v1/entries/", 404, "not_found"),
     ("entry-traversal", "/api/v1/entries/../log", 404, "not_found"),
     ("entry-encoded-traversal", "/api/v1/entries/..%2flog", 404, "not_found"),

@@ -450,15 +450,15 @@ def _path(endpoint: str, pool: Pool, size: int) -> str:
         # Either claim's claimant may hold a juror's role here, so ask for a claim
         # nobody filed: 404, as for anyone's claim but one's own (the claimant's
         # download is in test_member_pages).
-        "member.claim_evidence": f"/claims/{'0' * 32}/evidence/0",
+        "member.claim_evidence": f"/claims/{'0' * 32}/evidence/1",
         "member.period_statement": "/dashboard/periods/2026-01-07",
         "notices.index": "/notifications",
         "notices.read": "/notifications/read",
         "notices.email": "/notifications/email",
-        "juror.evidence": f"/juror/claims/{claim}/evidence/0",
+        "juror.evidence": f"/juror/claims/{claim}/evidence/1",
         # -- paths: operator pages --
         "operator.claim": f"/operator/claims/{claim}",
-        "operator.evidence": f"/operator/claims/{claim}/evidence/0",
+        "operator.evidence": f"/operator/claims/{claim}/evidence/1",
         "operator.close_period": "/operator/period/close",
         "operator.close_period_confirmed": "/operator/period/close/confirm",
         "operator.demo_clock": "/operator/demo/clock",

@@ -365,7 +365,8 @@ BAD = [
     ("/pool/claims?page=x", 400),
     ("/pool/claims?page=99999999999999999999999", 400),
     ("/pool/claims?page=1&page=1", 400),
-    ("/pool/claims?page=18446744073709551615", 404),
+    ("/pool/claims?page=9223372036854775807", 404),
+    ("/pool/claims?page=18446744073709551615", 400),  # beyond a database integer
     ("/pool/claims?offset=0", 400),
     ("/pool/claims/xyz", 404),
     ("/pool/claims/" + "F" * 32, 404),

@@ -86,7 +86,7 @@ def test_yuan_writes_fen_exactly(fen: int, shown: str) -> None:
 def test_the_verify_page_fills_in_this_servers_origin_key_and_url(client: FlaskClient) -> None:
     log = client.get("/api/v1/log").get_json()
     page = _text(client, "/verify")
-    url = "http://localhost/"
+    url = "http://127.0.0.1:8000"  # MUTUALOG_PUBLIC_URL unset: its default
     assert _code(page, "cmd-trust") == f"mutualog trust {log['origin']} {log['verifier_key']}"
     assert _code(page, "cmd-sync") == f"mutualog sync {url}"
     assert _code(page, "cmd-audit") == f"mutualog audit {url}"

@@ -128,7 +128,7 @@ def test_the_statement_shows_the_periods_closed_figures(app: Flask, clock: Fixed
     # The commands, one per block, each exactly one command.
     codes = _copied(page)
     assert len(codes) == 2 and all("\n" not in c for c in codes)
-    assert codes[0].startswith("mutualog fetch deduction http://localhost --member ")
+    assert codes[0].startswith("mutualog fetch deduction http://127.0.0.1:8000 --member ")
     assert codes[0].endswith(f"--period {PAID_PERIOD}")
     assert codes[1].startswith("mutualog verify-deduction --member ")
 
