@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.app import create_app
-from server.config import Settings, load_settings
+from server.config import PUBLIC_URL, Settings, load_settings
 from server.db import make_engine, upgrade
 from server.keys import create_key_file, load_log_signer
 from server.mail import notify
@@ -33,6 +33,8 @@ from server.private.accounts import Accounts, Role, check_password, normalize_us
 from server.private.passwords import Passwords
 from server.private.throttle import RequestLimits
 from server.sequencer import Sequencer
+from server.serving import demo_public_url
+from server.serving import serve as serve_with_gunicorn
 from server.snapshot import export_tiles, restore, write_snapshot
 from server.storage import LogStore
 from server.witnessing.cli import witness
@@ -289,6 +291,9 @@ def demo(ctx: click.Context, host: str, port: int, members: int, seed: int, no_s
     start_demo_clock(engine, builder.start())
     overrides = dict(ctx.obj or {})
     overrides.update({"MUTUALOG_SECURE_COOKIES": False})
+    if not os.environ.get(PUBLIC_URL):
+        # The commands the pages print reach this server, not whatever Host a request names.
+        overrides[PUBLIC_URL] = demo_public_url(host, port)
     app = create_app(overrides)
     ctx.call_on_close(app.extensions["mutualog"].engine.dispose)
     click.echo("replaying the log through the rulebook...", err=True)
@@ -309,8 +314,8 @@ def demo(ctx: click.Context, host: str, port: int, members: int, seed: int, no_s
         )
     if no_serve:
         return
-    click.echo(f"serving on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
-    app.run(host=host, port=port)
+    click.echo(f"serving on {demo_public_url(host, port)}/ (Ctrl-C to stop)", err=True)
+    serve_with_gunicorn(app, host, port)
 
 
 cli.add_command(pool)
