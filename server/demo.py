@@ -110,6 +110,9 @@ DEMO_RULES: dict[str, object] = {
     # and a short waiting period lets claims begin in the first month.
     "juror.seasoning_days": 0,
     "member.waiting_days": 14,
+    # A new pool names the objection limit; the default (no limit) is for
+    # rulebooks written before the rule existed.
+    "claim.objections_per_member": 1,
 }
 
 

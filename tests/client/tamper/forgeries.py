@@ -32,6 +32,7 @@ from verifiable.log.bodies import (
     ClaimDecided,
     ClaimFiled,
     ClaimNoticed,
+    ClaimObjected,
     ClaimPaid,
     JuryPool,
     LeaveReason,
@@ -334,3 +335,12 @@ def refund_unwarranted(d: Demo) -> list[Item]:
     e = d.log.decoded
     i = find(e, MemberLeft, lambda b: b.reason is LeaveReason.VOLUNTARY and b.refund == 0)
     return put(d.log.items(), i, replace(at(e, i, MemberLeft), refund=5_000))
+
+
+def objection_repeated(d: Demo) -> list[Item]:
+    """A second objection by the same member to the same claim, at once,
+    where the rulebook allows one (the demo's names the limit)."""
+    e = d.log.decoded
+    i = find(e, ClaimObjected)
+    again = replace(at(e, i, ClaimObjected), text="The same objection, worded another way.")
+    return insert(d.log.items(), i + 1, again)

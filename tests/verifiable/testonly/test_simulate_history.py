@@ -43,7 +43,7 @@ GOLDEN = {
     "small-seed-3": (2959, "aa8133953bbe8383bdc68afdc8f63d4b6b19ff6d5f7829e8ad9d144afa39b107"),
     "demo-300-seed-2024": (
         6753,
-        "a43819c450a890d26d33dfcdd1ee951d9b26479273d5ba20b24aa58963a1ffd3",
+        "f1a8c52cce172160fc34cea7b1bd080d1a306ed8c614b50036cf134da206a9e2",
     ),
 }
 
