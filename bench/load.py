@@ -702,7 +702,8 @@ def report(name: str, record: Record) -> bool:
             f"{sum(bad.values()):>7} {shown}"
         )
     start, end = record.window
-    during = [ms for kind, t, ms, _ in rows if kind in READS and start <= t <= end]
+    # Reads that were in flight at any moment of the flood.
+    during = [ms for kind, t, ms, _ in rows if kind in READS and t <= end and t + ms / 1e3 >= start]
     flood_times = [ms for kind, _, ms, _ in record.rows if kind == "flood sign-in"]
     statuses = ", ".join(f"{s}: {n}" for s, n in sorted(record.flood.items()))
     print(
