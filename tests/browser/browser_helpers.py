@@ -523,7 +523,8 @@ def sign_in(browser: Browser, url: str, username: str, password: str) -> dict[st
 
 
 def register(browser: Browser, url: str, username: str, password: str) -> dict[str, Any]:
-    """Create an account through the form; the new session's cookies."""
+    """Create an account through the form and sign in with it (registering
+    alone does not); the new session's cookies."""
     context = browser.new_context(locale=LOCALES["en"])
     try:
         page = context.new_page()
@@ -532,7 +533,11 @@ def register(browser: Browser, url: str, username: str, password: str) -> dict[s
         page.locator("input[name=password]").fill(password)
         page.locator("input[name=confirm]").fill(password)
         page.locator("main form button[type=submit]").click()
-        page.wait_for_url(lambda u: "/register" not in u)
+        page.wait_for_url(f"{url}/login")
+        page.locator("input[name=username]").fill(username)
+        page.locator("input[name=password]").fill(password)
+        page.locator("main form button[type=submit]").click()
+        page.wait_for_url(lambda u: "/login" not in u)
         return dict(context.storage_state())
     finally:
         context.close()

@@ -54,6 +54,7 @@ PAGES = [
     Spec("public", "login", "/login"),
     Spec("public", "login-expired", "/login", 400, SEND, expired=True),
     Spec("public", "register", "/register"),
+    Spec("public", "reset", "/reset"),
     Spec("public", "pool", "/pool"),
     Spec("public", "claims", "/pool/claims"),
     Spec("public", "claim-paid", "/pool/claims/{paid}"),
@@ -78,6 +79,7 @@ PAGES = [
     Spec("member", "leave", "/leave"),
     Spec("member", "notifications", "/notifications"),
     Spec("member", "no-panel", "/juror"),
+    Spec("member", "password", "/account/password"),
     # -- a juror drawn for the open claim --
     Spec("juror", "panels", "/juror"),
     Spec("juror", "notifications", "/notifications"),
@@ -99,6 +101,7 @@ PAGES = [
     Spec("operator", "rules", "/operator/rules"),
     Spec("operator", "override", "/operator/override"),
     Spec("operator", "erase", "/operator/erase"),
+    Spec("operator", "password", "/account/password"),
 ]
 
 LANGS = ("zh", "en")
