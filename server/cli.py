@@ -15,7 +15,7 @@ import sys
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import BinaryIO
 
@@ -238,6 +238,29 @@ def create_operator(ctx: click.Context, username: str, password_stdin: bool) -> 
     accounts = Accounts(engine, Passwords(), RequestLimits(engine))
     account = accounts.register(username, password, _utc_now(), role=Role.OPERATOR)
     click.echo(f"created operator account {account.username!r}")
+
+
+@cli.command("reset-password")
+@click.argument("username")
+@click.option(
+    "--hours",
+    default=24,
+    show_default=True,
+    type=click.IntRange(1, 168),
+    help="How long the code can be used.",
+)
+@click.pass_context
+def reset_password(ctx: click.Context, username: str, hours: int) -> None:
+    """Issue a one-time code with which the account USERNAME sets a new
+    password at /reset (its earlier codes stop working)."""
+    settings = _settings(ctx)
+    engine = _engine(ctx, settings)
+    upgrade(engine)
+    accounts = Accounts(engine, Passwords(), RequestLimits(engine))
+    issued = accounts.issue_reset(username, _utc_now(), timedelta(hours=hours))
+    click.echo(f"one-time reset code for {username.lower()!r}: {issued.code}")
+    until = f"{issued.expires:%Y-%m-%d %H:%M} UTC"
+    click.echo(f"valid once, until {until}, at {settings.public_url}/reset")
 
 
 # --- demo ------------------------------------------------------------------------
