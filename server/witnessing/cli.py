@@ -15,7 +15,9 @@ Bad input is one line on stderr and exit status 2, with nothing changed.
 
 from __future__ import annotations
 
+import logging
 import signal
+import sys
 import threading
 from datetime import UTC, datetime
 from types import FrameType
@@ -135,6 +137,7 @@ def run(ctx: click.Context, interval: float, timeout: float, once: bool) -> None
     def _stop(_signum: int, _frame: FrameType | None) -> None:
         stop.set()
 
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", stream=sys.stderr)
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
     click.echo(f"submitting checkpoints to the witnesses every {interval} s", err=True)

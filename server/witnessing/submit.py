@@ -29,6 +29,7 @@ whatever the number of processes started.
 from __future__ import annotations
 
 import http.client
+import logging
 import os
 import socket
 import threading
@@ -62,6 +63,8 @@ __all__ = [
     "WitnessAnswerError",
     "add_checkpoint_body",
 ]
+
+_log = logging.getLogger(__name__)
 
 #: A cosignature time further than this ahead of our clock is refused.
 CLOCK_SKEW = timedelta(seconds=60)
@@ -241,6 +244,7 @@ class Gatherer:
                 if status == 200:
                     cosignature = _cosignature(witness, parsed, data, self._clock())
                     store_cosignature(self._engine, size, cosignature, self._clock())
+                    _log.info("witness %s cosigned size %d (from size %d)", witness.name, size, old)
                     return Outcome(witness.name, size, "cosigned")
                 if status != 409:
                     shown = data[:200].decode("utf-8", errors="replace").strip()
@@ -254,6 +258,7 @@ class Gatherer:
                         f"witness {witness.name} holds a different tree of size {held}: "
                         "it refuses this log's checkpoint of that size"
                     )
+                _log.info("witness %s holds size %d, not %d: resending", witness.name, held, old)
                 old = held
             raise WitnessAnswerError(f"witness {witness.name}: still 409 after resending")
         except (OSError, http.client.HTTPException, MutualogError) as e:
@@ -261,4 +266,6 @@ class Gatherer:
             if isinstance(e, (OSError, http.client.HTTPException)):
                 detail = f"witness {witness.name} at {witness.url}: {type(e).__name__}: {e}"
             record_answer(self._engine, witness.name, self._clock(), known_size=None, error=detail)
+            if detail != witness.last_error:  # a dead witness is reported once, not every round
+                _log.warning("%s", detail)
             return Outcome(witness.name, size, "failed", detail)
