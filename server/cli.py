@@ -33,8 +33,8 @@ from server.private.accounts import Accounts, Role, check_password, normalize_us
 from server.private.passwords import Passwords
 from server.private.throttle import RequestLimits
 from server.sequencer import Sequencer
-from server.serving import demo_public_url
 from server.serving import serve as serve_with_gunicorn
+from server.serving import served_url
 from server.snapshot import export_tiles, restore, write_snapshot
 from server.storage import LogStore
 from server.witnessing.cli import witness
@@ -132,7 +132,10 @@ def init(ctx: click.Context, origin: str | None) -> None:
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
     """Serve the log with Werkzeug's development server (use gunicorn in production)."""
-    app = create_app(ctx.obj or {})
+    overrides = dict(ctx.obj or {})
+    if not os.environ.get(PUBLIC_URL):
+        overrides[PUBLIC_URL] = served_url(host, port)
+    app = create_app(overrides)
     ctx.call_on_close(app.extensions["mutualog"].engine.dispose)
     app.run(host=host, port=port)
 
@@ -316,7 +319,7 @@ def demo(ctx: click.Context, host: str, port: int, members: int, seed: int, no_s
     overrides.update({"MUTUALOG_SECURE_COOKIES": False})
     if not os.environ.get(PUBLIC_URL):
         # The commands the pages print reach this server, not whatever Host a request names.
-        overrides[PUBLIC_URL] = demo_public_url(host, port)
+        overrides[PUBLIC_URL] = served_url(host, port)
     app = create_app(overrides)
     ctx.call_on_close(app.extensions["mutualog"].engine.dispose)
     click.echo("replaying the log through the rulebook...", err=True)
@@ -337,7 +340,7 @@ def demo(ctx: click.Context, host: str, port: int, members: int, seed: int, no_s
         )
     if no_serve:
         return
-    click.echo(f"serving on {demo_public_url(host, port)}/ (Ctrl-C to stop)", err=True)
+    click.echo(f"serving on {served_url(host, port)}/ (Ctrl-C to stop)", err=True)
     serve_with_gunicorn(app, host, port)
 
 

@@ -22,7 +22,7 @@ from gunicorn.app.base import BaseApplication  # type: ignore[import-untyped]
 
 from server.context import EXTENSION, LogContext
 
-__all__ = ["DEFAULT_WORKERS", "bind_address", "demo_public_url", "serve"]
+__all__ = ["DEFAULT_WORKERS", "bind_address", "serve", "served_url"]
 
 DEFAULT_WORKERS = 2
 # A worker's first request replays the log if the app was not built yet;
@@ -37,9 +37,10 @@ def bind_address(host: str, port: int) -> str:
     return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
-def demo_public_url(host: str, port: int) -> str:
+def served_url(host: str, port: int) -> str:
     """The URL a browser on this machine reaches ``host:port`` at (a
-    server bound to every address is reached on loopback)."""
+    server bound to every address is reached on loopback): the public URL
+    of ``serve`` and ``demo`` when ``MUTUALOG_PUBLIC_URL`` is not set."""
     if host in ("", "0.0.0.0"):
         host = "127.0.0.1"
     elif host == "::":
