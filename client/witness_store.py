@@ -28,9 +28,11 @@ no longer read.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar, cast
@@ -134,6 +136,7 @@ class WitnessStore:
         self._queue: list[_Step] = []
         self._queue_lock = threading.Lock()
         self._leader = threading.Lock()
+        self._lock_fd: int | None = None
 
     @classmethod
     def of(cls, state: StateDir) -> WitnessStore:
@@ -160,11 +163,37 @@ class WitnessStore:
         self._local.db = db
         return db
 
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[None]:
+        """The processes' turn to write, by ``flock`` on ``witness.sqlite.lock``.
+
+        SQLite's own lock would do, but a process waiting on it polls,
+        sleeping up to 100 ms between tries; a process waiting on ``flock``
+        wakes as soon as the lock is free.  Threads of one process take
+        their turn through ``_leader`` first (``flock`` does not tell them
+        apart), and the file is opened after any fork, so no two
+        processes share it."""
+        if self._lock_fd is None:
+            lock = self.path.with_name(self.path.name + ".lock")
+            try:
+                self._lock_fd = os.open(lock, os.O_RDWR | os.O_CREAT, 0o600)
+            except OSError as e:
+                raise WitnessStoreError(f"{lock}: cannot open: {e.strerror or e}") from e
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
     def close(self) -> None:
+        """Close this thread's connection and the lock file."""
         db: sqlite3.Connection | None = getattr(self._local, "db", None)
         if db is not None:
             db.close()
             self._local.db = None
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
 
     # -- the held checkpoint -------------------------------------------------
 
@@ -213,7 +242,8 @@ class WitnessStore:
             if not job.done:
                 with self._queue_lock:
                     batch, self._queue = self._queue, []
-                self._commit(batch)
+                with self._writer():
+                    self._commit(batch)
         if job.error is not None:
             raise job.error
         return cast(T, job.result)
@@ -307,14 +337,15 @@ class WitnessStore:
     ) -> None:
         """Keep a refused checkpoint beside the one held at that moment."""
         db = self._db()
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            held = self.held(origin, witness)
-            self._insert_evidence(db, origin, witness, received, kind, detail, held, submitted)
-            db.execute("COMMIT")
-        except sqlite3.Error as e:
-            self._rollback(db)
-            raise WitnessStoreError(f"{self.path}: cannot keep evidence: {e}") from e
+        with self._leader, self._writer():
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                held = self.held(origin, witness)
+                self._insert_evidence(db, origin, witness, received, kind, detail, held, submitted)
+                db.execute("COMMIT")
+            except sqlite3.Error as e:
+                self._rollback(db)
+                raise WitnessStoreError(f"{self.path}: cannot keep evidence: {e}") from e
 
     @staticmethod
     def _insert_evidence(
