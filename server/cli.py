@@ -340,8 +340,18 @@ def demo(ctx: click.Context, host: str, port: int, members: int, seed: int, no_s
         )
     if no_serve:
         return
+    from server.demo_witness import start_demo_witness
+
+    log_vkey = signer.verifier().to_vkey()
+    witness = start_demo_witness(
+        settings.instance, engine, settings.database_url, builder.witness, log_vkey
+    )
+    click.echo(f"demo witness {builder.witness.name} cosigning at {witness.url}", err=True)
     click.echo(f"serving on {served_url(host, port)}/ (Ctrl-C to stop)", err=True)
-    serve_with_gunicorn(app, host, port)
+    try:
+        serve_with_gunicorn(app, host, port)
+    finally:
+        witness.stop()
 
 
 cli.add_command(pool)

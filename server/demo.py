@@ -36,7 +36,7 @@ The demo has a witness of its own (:data:`DEMO_WITNESS`, a key drawn at
 random like the salts): its rulebook names it for the draw with K = 1, so
 every panel of the history is seeded by a checkpoint it cosigned (the
 simulation cosigns in-process, as the witness would), and the stored
-checkpoint carries its cosignature.  When the demo serves,
+checkpoint carries its cosignature, the witness registered with the log.  When the demo serves,
 :func:`server.demo_witness.start_demo_witness` runs it as a real ``mutualog witness serve``
 process, registered with the log, and the log's submitter
 (``mutualog-server witness run``) beside it, so that new checkpoints are
@@ -71,7 +71,7 @@ from server.private.passwords import Passwords
 from server.private.throttle import RequestLimits
 from server.private.votes import PrivateVote, save_sealed_vote, set_sealed_seq
 from server.storage import LogStore
-from server.witnessing.store import add_witness, set_required, store_cosignature
+from server.witnessing.store import add_witness, store_cosignature
 from verifiable.errors import MutualogError
 from verifiable.log.bodies import AgeBand, VoteSealed
 from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
@@ -376,14 +376,15 @@ class DemoBuilder:
         self._register_witness(checkpoint)
 
     def _register_witness(self, checkpoint: Checkpoint) -> None:
-        """The demo witness, registered with the log and required for
-        ``/checkpoint``, with its cosignature of the stored checkpoint."""
+        """The demo witness, registered with the log, with its cosignature
+        of the stored checkpoint.  ``/checkpoint`` requires it only once it
+        serves (:func:`server.demo_witness.start_demo_witness`): a demo
+        built and not served has nobody to cosign what is appended later."""
         last = self.start() - timedelta(minutes=1)
         cosignature = self.witness.cosign(checkpoint.to_text(), int(last.timestamp()))
         vkey = self.witness.verifier().to_vkey()
         add_witness(self.engine, DEMO_WITNESS, _WITNESS_URL, vkey, last)
         store_cosignature(self.engine, checkpoint.size, cosignature, last)
-        set_required(self.engine, 1, last)
 
     def _store_identities(self) -> None:
         """Every member's private details, in one transaction."""
