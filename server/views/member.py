@@ -433,9 +433,12 @@ def _claim_page(
         list_evidence(current_log().engine, claim_id) if actions.mine else []
     )
     # A form is built only where the page shows it: in a POST, a FlaskForm
-    # reads the request's fields.
+    # reads the request's fields.  None once the member has made the
+    # objections the claim's rules allow (claim.objections_per_member).
+    objections = _objections(view)
+    made = sum(1 for o in objections if o.member == member_id)
     objection_form = None
-    if actions.can_object:
+    if actions.can_object and view.rules.objection_allowed(made):
         objection_form = objection or ObjectionForm(data={"claim": claim_id})
     appeal_form = None
     if actions.can_appeal:
@@ -448,10 +451,11 @@ def _claim_page(
             record=record,
             steps=steps,
             times=current_figures().entry_times(s.seqs[0] for s in steps if s.seqs),
-            objections=_objections(view),
+            objections=objections,
             mine=actions.mine,
             documents=documents,
             objection_form=objection_form,
+            objected_enough=actions.can_object and objection_form is None,
             appeal_form=appeal_form,
         ),
         status,

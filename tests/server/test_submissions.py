@@ -31,11 +31,22 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
+from server.db import make_engine, upgrade
 from server.pool_app import current_pool
 from server.private.evidence import Upload
+from server.private.submissions import new_token
 from server.storage import LogStore
 from tests.clock import FixedClock
-from tests.server.pool_helpers import PASSWORD, PDF, add_members, make_pool_app
+from tests.server.pool_helpers import (
+    PASSWORD,
+    PDF,
+    add_members,
+    csrf,
+    make_pool_app,
+    row_counts,
+    sign_in,
+    text_of,
+)
 from verifiable.log.entry import parse_entry
 
 SENDS = 6
@@ -266,3 +277,47 @@ def test_forms_sent_six_times_at_once_append_once(
         ), after - before
     finally:
         _stop(process)
+
+
+# --- the objection limit on the member's pages ----------------------------------------
+
+
+def test_a_member_objects_as_often_as_the_rules_allow(sqlite_url: str, tmp_path: Path) -> None:
+    engine = make_engine(sqlite_url)
+    upgrade(engine)
+    clock = FixedClock()
+    app = make_pool_app(engine, tmp_path, clock)
+    try:
+        with app.app_context():
+            pool = current_pool()
+            pool.start({**RULES, "claim.objections_per_member": 1})
+            usernames = add_members(pool, 2, "member", clock())
+            claimant, objector = list(usernames)
+            clock.advance(days=11)
+            upload = [Upload(PDF, "application/pdf")]
+            claim = pool.file_claim(claimant, "cancer", 100_000, clock().date(), upload)
+            pool.publish_notice(claim, "A member aged 18-39 asks for aid for cancer.")
+        client = sign_in(app, usernames[objector])
+        page = f"/claims/{claim}"
+        assert "Publish my objection" in text_of(client.get(page))
+        sent = {"claim": claim, "text": "The dates do not match.", "submission": new_token()}
+        first = client.post("/claims/object", data={**sent, "csrf_token": csrf(client, page)})
+        assert first.status_code == 302
+        shown = text_of(client.get(page))
+        assert "Publish my objection" not in shown
+        assert "as many objections to this claim as its rules allow (1 per member)" in shown
+
+        before = row_counts(engine)
+        for headers, said in (
+            ({}, "(rule objection.limit)"),
+            ({"Accept-Language": "zh-CN"}, "不得超过该申请提交时的规则所允许的次数"),
+        ):
+            again = {**sent, "submission": new_token(), "text": "Worded another way."}
+            response = client.post(
+                "/claims/object", data={**again, "csrf_token": csrf(client, page)}, headers=headers
+            )
+            assert response.status_code == 409 and said in text_of(response)
+        assert row_counts(engine) == before
+    finally:
+        app.extensions["mutualog"].engine.dispose()
+        engine.dispose()
