@@ -190,7 +190,7 @@ class ResetForm(FlaskForm):
     code = StringField(
         _l("Reset code"),
         validators=[InputRequired(_l("Enter the code the operator gave you.")), Length(max=64)],
-        description=_l("As the operator gave it, like ABCD-EFGH-JKLM-NPQR-STUV."),
+        description=_l("As the operator gave it: five groups of four letters and digits."),
         render_kw={
             "autocomplete": "one-time-code",
             "autocapitalize": "characters",
