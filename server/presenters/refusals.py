@@ -260,6 +260,23 @@ RULES: Mapping[str, object] = {
     "panel.appeal": _l("A panel is an appeal's exactly when its claim was appealed."),
     "panel.seed_size": _l("The draw is seeded by the public log at the size the rules fix."),
     "panel.seed": _l("The draw is seeded by the public log's root at that size."),
+    "panel.witnessed": _l(
+        "A draw records the witnessed checkpoint its seed comes from exactly when the rules "
+        "name witnesses for the draw."
+    ),
+    "panel.witness_count": _l(
+        "The seed comes from the cosignatures of exactly as many witnesses as the rules require."
+    ),
+    "panel.witness_unknown": _l("Each cosignature is by a witness the rules name."),
+    "panel.witness_order": _l(
+        "The cosignatures are in the order the rules list their witnesses, each witness once."
+    ),
+    "panel.witness_signature": _l("Each witness's cosignature verifies over the checkpoint."),
+    "panel.witness_size": _l(
+        "The witnessed checkpoint is of the log once the claim was ready for its draw, "
+        "and no larger than the log before the draw."
+    ),
+    "panel.witness_root": _l("The witnessed checkpoint is this log's own, proven consistent."),
     "panel.pool": _l("A panel is drawn from the latest juror pool."),
     "panel.size": _l("A panel has the number of jurors the rules give (2n+1 on appeal)."),
     "panel.claimant": _l("The claimant never sits on their own claim's panel."),
