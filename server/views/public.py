@@ -49,6 +49,7 @@ from server.presenters.public import (
 from server.views.pages import entry_body
 from server.views.params import parse_size, query_args
 from server.web_errors import add_html_errors
+from server.witnessing.store import cosigned_checkpoint, served_checkpoint, witness_keys
 from server.witnessing.views import trusted_witnesses
 from verifiable.errors import MalformedError
 from verifiable.log.checkpoint import Checkpoint
@@ -195,7 +196,12 @@ def faq() -> str:
 def log_page() -> str:
     query_args(())
     context = current_log()
-    note = context.store.latest_checkpoint()
+    # The page shows what /checkpoint serves (with the witnesses'
+    # cosignatures), or the newest while none meets the policy yet.
+    served = served_checkpoint(context.engine) or cosigned_checkpoint(
+        context.engine, witness_keys(context.engine)[0], 0
+    )
+    note = served.note if served is not None else None
     checkpoint = Checkpoint.from_text(Note.from_bytes(note).text) if note else None
     return render_template(
         "public/log.html",
