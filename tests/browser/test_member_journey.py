@@ -63,7 +63,7 @@ def test_a_member_registers_joins_reads_and_verifies_in_chinese_on_a_phone(
         page.locator("main form button[type=submit]").click()
         # Registering does not sign in (its answer must not tell a taken name).
         page.wait_for_url(f"{demo.url}/login")
-        _checked(page)
+        _checked(page, me)
         page.locator("input[name=username]").fill(USERNAME)
         page.locator("input[name=password]").fill(PASSWORD)
         page.locator("main form button[type=submit]").click()

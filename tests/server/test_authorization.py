@@ -46,6 +46,7 @@ from server.juror_forms import seal_vote_form
 from server.pool_app import current_pool
 from server.private.accounts import Role
 from server.private.evidence import Upload
+from server.private.submissions import new_token
 from tests.clock import FixedClock
 from tests.server.pool_helpers import (
     PASSWORD,
@@ -544,19 +545,20 @@ def _form(endpoint: str, app: Flask, pool: Pool, role: str, token: str) -> dict[
         secret = app.secret_key
         assert secret
         seal = seal_vote_form(secret, pool.claim, 1, juror, "approve", REASON)
-        return {"csrf_token": token, **vote, "token": seal}
+        return {"csrf_token": token, **vote, "token": seal, "submission": new_token()}
     # -- forms: member pages (member) --
     if endpoint in ("member.claim_object", "member.claim_appeal"):
         with app.app_context():
             claims = current_pool().state().claims()
             noticed = next(c.id for c in claims if c.stage.value == "noticed")
         field = "text" if endpoint == "member.claim_object" else "reason"
-        return {"csrf_token": token, "claim": noticed, field: REASON}
+        return {"csrf_token": token, "claim": noticed, field: REASON, "submission": new_token()}
     if endpoint == "member.claim_new":
         document = pool.database.parent / "report.pdf"
         document.write_bytes(PDF)
         return {
             "csrf_token": token,
+            "submission": new_token(),
             "category": "cancer",
             "amount": "1000.50",
             "diagnosed": pool.now.date().isoformat(),

@@ -81,7 +81,13 @@ def test_the_demo_serves_with_gunicorn_workers_and_stops_cleanly(
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.5)
         assert checkpoint.startswith(b"localhost/mutualog/demo\n"), process.poll()
+        # gunicorn forks its workers one after another: the first may answer
+        # before the second is up.
         workers = _forked_children(process.pid)
+        until = time.monotonic() + 60
+        while len(workers) < 2 and time.monotonic() < until:
+            time.sleep(0.2)
+            workers = _forked_children(process.pid)
         assert len(workers) >= 2, workers
         page = _get(f"{url}/verify", host="evil.example").decode()
         assert "evil.example" not in page

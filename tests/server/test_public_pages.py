@@ -102,9 +102,10 @@ def test_the_verify_page_fills_in_this_servers_origin_key_and_url(client: FlaskC
     claim = _code(page, "cmd-claim").removeprefix("mutualog verify-claim ")
     assert _code(page, "cmd-fetch-claim") == f"mutualog fetch claim {claim} {url}"
     assert client.get(f"/api/v1/pool/claims/{claim}").get_json()["decision"] is not None
-    # Another host name is what the commands name.
+    # A request's Host header never reaches the commands (MUTUALOG_PUBLIC_URL does).
     other = client.get("/verify", base_url="https://pool.example.org")
-    assert "mutualog audit https://pool.example.org/" in other.get_data(as_text=True)
+    assert "pool.example.org" not in other.get_data(as_text=True)
+    assert _code(_text(client, "/verify"), "cmd-sync") == f"mutualog sync {url}"
 
 
 def test_the_log_page_shows_the_latest_checkpoint_and_key(client: FlaskClient) -> None:

@@ -303,19 +303,8 @@ def test_three_witnesses_cosign_a_running_log(deployment: Deployment) -> None:
     assert d.log()["witnessed_size"] == 17
 
 
-def test_a_split_view_is_refused_and_reported(
-    sqlite_deployment: Deployment, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    d = sqlite_deployment
-    database_url = sqlite_url
-    for i in range(3):
-        w = _witness(d.root, i, d.log_vkey)
-        w.start()
-        d.witnesses.append(w)
-        assert d.server("witness", "add", w.name, w.url, w.vkey) == 0
-    assert d.server("witness", "policy", "2") == 0
-    d.append(3)
-    # History B: the same log key, a second database forked at size 3.
+def _fork(d: Deployment, database_url: str) -> tuple[Path, str]:
+    """History B: the same log key, a second database copied from the first."""
     fork = d.root / "fork"
     fork.mkdir()
     shutil.copy(d.instance / "log.key", fork / "log.key")
@@ -328,14 +317,46 @@ def test_a_split_view_is_refused_and_reported(
     finally:
         source.dispose()
         target.dispose()
-    d.append(2)  # history A: size 5
-    honest_engine = make_engine(database_url)
-    honest = Gatherer(honest_engine, _now, timeout=5.0, holder="honest")
+    return fork, fork_db
+
+
+def _gather(database_url: str, holder: str) -> list[str]:
+    """One round of the submitter over the log at ``database_url``: each
+    witness's outcome."""
+    engine = make_engine(database_url)
+    gatherer = Gatherer(engine, _now, timeout=5.0, holder=holder)
     try:
-        honest.round(wait=True)
+        return [f.result().status for f in gatherer.round(wait=True) or []]
     finally:
-        honest.close()
-        honest_engine.dispose()
+        gatherer.close()
+        engine.dispose()
+
+
+def _member_sync_json(d: Deployment, member: Path, url: str) -> tuple[int, dict[str, Any]]:
+    """``mutualog sync URL --json`` as a member runs it: exit code and report."""
+    report_path = d.root / "sync.json"
+    argv = ["--state", str(member), "sync", url, "--json"]
+    with open(report_path, "w") as out:
+        result = subprocess.run(
+            [str(BIN / "mutualog"), *argv], stdout=out, stderr=subprocess.PIPE, check=False
+        )
+    return result.returncode, json.loads(report_path.read_text())
+
+
+def test_a_split_view_is_refused_and_reported(
+    sqlite_deployment: Deployment, sqlite_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    d = sqlite_deployment
+    for i in range(3):
+        w = _witness(d.root, i, d.log_vkey)
+        w.start()
+        d.witnesses.append(w)
+        assert d.server("witness", "add", w.name, w.url, w.vkey) == 0
+    assert d.server("witness", "policy", "2") == 0
+    d.append(3)
+    fork, fork_db = _fork(d, sqlite_url)
+    d.append(2)  # history A: size 5
+    _gather(sqlite_url, "honest")
     _serve(d)
     names = tuple(w.name for w in d.witnesses)
     assert d.served() == (5, names)
@@ -355,14 +376,7 @@ def test_a_split_view_is_refused_and_reported(
     monkeypatch.setenv("MUTUALOG_DATABASE_URL", fork_db)
     b.appended = 1000  # other members than A's: another history
     b.append(5)  # history B: size 8, sharing A's first 3 entries
-    fork_engine = make_engine(fork_db)
-    dishonest = Gatherer(fork_engine, _now, timeout=5.0, holder="dishonest")
-    try:
-        outcomes = [f.result() for f in dishonest.round(wait=True) or []]
-    finally:
-        dishonest.close()
-        fork_engine.dispose()
-    assert {o.status for o in outcomes} == {"failed"}
+    assert set(_gather(fork_db, "dishonest")) == {"failed"}
     for w in d.witnesses:
         kept = w.evidence()
         assert kept and all(item["origin"] == ORIGIN for item in kept)
@@ -371,14 +385,8 @@ def test_a_split_view_is_refused_and_reported(
     assert b.server("witness", "policy", "0") == 0
     b.witnesses = d.witnesses
     _serve(b)
-    report_path = d.root / "sync.json"
-    argv = ["--state", str(member), "sync", b.url, "--json"]
-    with open(report_path, "w") as out:
-        result = subprocess.run(
-            [str(BIN / "mutualog"), *argv], stdout=out, stderr=subprocess.PIPE, check=False
-        )
-    assert result.returncode == 1, result.stderr
-    report = json.loads(report_path.read_text())
+    code, report = _member_sync_json(d, member, b.url)
+    assert code == 1, report
     checks = {c["name"]: c for c in report["checks"]}
     assert checks["witnesses"]["ok"] is False
     assert "0 of 3 trusted witnesses cosigned" in checks["witnesses"]["detail"]

@@ -135,7 +135,12 @@ CLAIM_KINDS = [
         "payout",
         "a payout of a claim not approved",
     ),
-    MemberKind("claim-seed-ground", "seed", "seed", "is not proven to be the log's root"),
+    MemberKind(
+        "claim-seed-ground",
+        "seed",
+        "seed",
+        "the seed is not the one the witnessed checkpoint gives",
+    ),
     MemberKind("claim-reveal-altered", "reveal", "votes", "vote.reveal_matches"),
     MemberKind(
         "claim-vote-by-non-juror", "non-juror", "votes", "a vote by a juror not on the panel"
