@@ -51,6 +51,10 @@ SHOTS = [
     ("juror", "juror", "/juror"),
     ("receipt", "juror", "{receipt}"),
     ("operator", "operator", "/operator/"),
+    ("log", "public", "/log"),
+    ("register", "public", "/register"),
+    ("reset", "public", "/reset"),
+    ("password", "member", "/account/password"),
 ]
 
 
