@@ -541,6 +541,7 @@ SET_ASIDE = {
     "互助池": "互助计划 (the pool)",
     "成员": "会员 (member)",
     "你": "您 (addressing the reader)",
+    "见证人": "见证方 (a witness)",
 }
 
 
