@@ -209,6 +209,7 @@ def log_page() -> str:
         vkey=context.verifier().to_vkey(),
         note=note.decode("utf-8") if note else None,
         checkpoint=checkpoint,
+        cosigners=served.cosigners if served is not None else (),
     )
 
 

@@ -117,6 +117,9 @@ def test_the_log_page_shows_the_latest_checkpoint_and_key(client: FlaskClient) -
     found = re.search(r'<pre id="checkpoint">([^<]*)</pre>', page)
     assert found and unescape(found[1]) == client.get("/checkpoint").get_data(as_text=True)
     assert re.search(rf'id="checkpoint-size">{log["size"]}<', page)
+    # The witnesses whose cosignature it carries, by name.
+    cosigners = re.search(r'<dd id="cosigners">(.*?)</dd>', page, re.S)
+    assert cosigners and "<code>localhost/mutualog/demo-witness</code>" in cosigners[1]
 
 
 def test_a_claim_page_shows_its_notice_and_hides_its_claimant(
