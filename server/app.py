@@ -25,6 +25,7 @@ from server.errors import register_error_handlers
 from server.i18n import init_app as init_i18n
 from server.notifications import init_notifications
 from server.pool_app import init_pool
+from server.proxies import init_proxies
 from server.security import init_security
 from server.views.api import api
 from server.views.bundle_api import bundle_api
@@ -61,6 +62,8 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.extensions[EXTENSION] = context
     clock = init_auth(app, context.engine)
     init_security(app, context.engine, clock)
+    # The client's address behind the reverse proxies in front (per-address limits).
+    init_proxies(app)
     init_pool(app, context, clock)
 
     # Both languages, money, dates and the log's codes in words (server.i18n).
