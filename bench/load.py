@@ -643,7 +643,12 @@ def prepare(port: int, people: Cast, operator: str) -> list[str]:
             raise SystemExit(f"preparing: filing a claim answered {status} {where}")
         notice = boss.form(f"/operator/claims/{claim.group(1)}", "/operator/actions/notice")
         text = "A member was diagnosed with a covered illness and asks for aid."
-        status, _, _ = boss.post(notice, {"text": text, "amount": "1000"})
+        status, page, _ = boss.post(notice, {"text": text, "amount": "1000"})
+        # The first step shows the notice as the log will hold it; the second publishes it.
+        confirm = forms(page, "/operator/actions/notice/confirm")
+        if status != 200 or not confirm:
+            raise SystemExit(f"preparing: the notice's preview answered {status}")
+        status, _, _ = boss.post(confirm[0], {})
         if status != 302:
             raise SystemExit(f"preparing: the notice answered {status}")
         open_claims.append(claim.group(1))

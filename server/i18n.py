@@ -86,6 +86,7 @@ AREAS = (
     "limits",
     "witnesses",
     "panels",
+    "privacy",
 )
 TRANSLATIONS = Path(__file__).parent / "translations"
 

@@ -7,6 +7,12 @@ key, the system clock — in a demo instance the demo's clock, which the
 operator's page moves), and prints what was appended.  A refusal — a claim
 at the wrong stage, a window still open, bad input — is one line on stderr
 with exit status 2, and nothing is appended or stored.
+
+A text bound for the log (a notice, an answer, a reason) is taken through
+:func:`server.log_texts.accept` as the options are read: normalised, the
+log's rules, then the private-data guard with the members it concerns (a
+text holding an ID number, a mobile number, or a name, ID number or phone
+of a member concerned is refused, saying what and at which character).
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from server.log_texts import accept
 from server.pool.outcomes import Description, describe, describe_answer, render
 from server.pool_app import POOL_EXTENSION, PoolHolder
 from server.pool_service import PoolInputError, PoolService, QueueAction
+from server.private_guard import PrivateIdentity
 from server.rule_text import parse_effective, read_rule_changes
 from verifiable.errors import MalformedError
 from verifiable.log.bodies import ClaimDecided, ClaimPaid, PanelDrawn
@@ -55,9 +62,15 @@ def _service(ctx: click.Context) -> PoolService:
     return holder.service()
 
 
-def _text(text: str | None, text_file: Path | None, rule: TextRule) -> str:
+def _text(
+    text: str | None,
+    text_file: Path | None,
+    rule: TextRule,
+    concerned: tuple[PrivateIdentity, ...],
+) -> str:
     """The text of ``--text`` or ``--text-file``, as the log will hold it in
-    ``rule``'s field (:func:`server.log_texts.accept`: exit 2 otherwise)."""
+    ``rule``'s field, holding no identifier of the members ``concerned``
+    nor of anyone else (:func:`server.log_texts.accept`: exit 2 otherwise)."""
     if (text is None) == (text_file is None):
         raise click.UsageError("give the text with exactly one of --text and --text-file")
     if text_file is not None:
@@ -66,7 +79,7 @@ def _text(text: str | None, text_file: Path | None, rule: TextRule) -> str:
         except UnicodeDecodeError as e:
             raise PoolInputError(f"{text_file}: not UTF-8 text") from e
     assert text is not None
-    return accept(text, rule)
+    return accept(text, rule, concerned=concerned)
 
 
 def _say(description: Description) -> None:
@@ -122,7 +135,9 @@ def notice(
     ctx: click.Context, claim: str, text: str | None, text_file: Path | None, amount: int | None
 ) -> None:
     """Publish CLAIM's redacted notice, opening its objection window."""
-    body = _service(ctx).publish_notice(claim, _text(text, text_file, NOTICE), amount)
+    service = _service(ctx)
+    notice_text = _text(text, text_file, NOTICE, service.concerned(claim=claim))
+    body = service.publish_notice(claim, notice_text, amount)
     _say(describe(claim, body))
 
 
@@ -140,7 +155,9 @@ def answer(
     ctx: click.Context, claim: str, objection_seq: int, text: str | None, text_file: Path | None
 ) -> None:
     """Answer the objection in entry OBJECTION_SEQ to CLAIM."""
-    seq = _service(ctx).answer(claim, objection_seq, _text(text, text_file, ANSWER))
+    service = _service(ctx)
+    concerned = service.concerned(claim=claim, objection=objection_seq)
+    seq = service.answer(claim, objection_seq, _text(text, text_file, ANSWER, concerned))
     _say(describe_answer(claim, objection_seq, seq))
 
 
@@ -219,8 +236,12 @@ def rules(ctx: click.Context, rules_file: Path, effective: str, reason: str) -> 
 @click.pass_context
 def override(ctx: click.Context, action: str, target: str, reason: str) -> None:
     """Log a manual intervention ACTION on TARGET with its reason."""
-    seq = _service(ctx).override(
-        action, accept(target, OVERRIDE_TARGET), accept(reason, OVERRIDE_REASON)
+    service = _service(ctx)
+    concerned = service.concerned(target=target)
+    seq = service.override(
+        action,
+        accept(target, OVERRIDE_TARGET, concerned=concerned),
+        accept(reason, OVERRIDE_REASON, concerned=concerned),
     )
     click.echo(f"logged override {action} on {target} in entry {seq}")
 
@@ -231,7 +252,9 @@ def override(ctx: click.Context, action: str, target: str, reason: str) -> None:
 @click.pass_context
 def erase_member(ctx: click.Context, member: str, reason: str) -> None:
     """Erase MEMBER's name, ID number and phone; the log records the erasure."""
-    _service(ctx).erase_member(member, accept(reason, ERASURE_REASON), None)
+    service = _service(ctx)
+    concerned = service.concerned(member=member)
+    service.erase_member(member, accept(reason, ERASURE_REASON, concerned=concerned), None)
     click.echo(f"erased the private details of member {member}")
 
 
@@ -241,5 +264,7 @@ def erase_member(ctx: click.Context, member: str, reason: str) -> None:
 @click.pass_context
 def erase_evidence(ctx: click.Context, claim: str, reason: str) -> None:
     """Erase CLAIM's evidence documents and salts; the commitments stay."""
-    body = _service(ctx).erase_evidence(claim, accept(reason, ERASURE_REASON), None)
+    service = _service(ctx)
+    concerned = service.concerned(claim=claim)
+    body = service.erase_evidence(claim, accept(reason, ERASURE_REASON, concerned=concerned), None)
     click.echo(f"erased {body.documents} evidence document(s) of claim {claim}")

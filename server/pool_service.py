@@ -20,6 +20,7 @@ from datetime import date, datetime
 from sqlalchemy import Engine
 
 from server.pool.claims import Claims
+from server.pool.concerned import concerned_members, identities
 from server.pool.core import PoolCore
 from server.pool.erasure import MAX_ERASURE_REASON, Erasure
 from server.pool.errors import (
@@ -35,6 +36,7 @@ from server.pool.voting import SealedReceipt, Voting
 from server.private.evidence import StoredEvidence, Upload
 from server.private.members import MemberDetails
 from server.private.submissions import Submission
+from server.private_guard import PrivateIdentity
 from server.sequencer import Sequencer
 from server.storage import LogStore
 from verifiable.log.bodies import (
@@ -128,6 +130,24 @@ class PoolService:
 
     def evidence_document(self, claim_id: str, position: int) -> StoredEvidence | None:
         return self._review.evidence_document(claim_id, position)
+
+    def concerned(
+        self,
+        *,
+        claim: str | None = None,
+        objection: int | None = None,
+        member: str | None = None,
+        target: str | None = None,
+    ) -> tuple[PrivateIdentity, ...]:
+        """The identities of the members a text concerns, for the private-data
+        guard at a form's or command's first step
+        (:func:`server.pool.concerned.concerned_members` says who)."""
+        core = self._core
+        with core.lock:
+            ids = concerned_members(
+                core, core.state(), claim=claim, objection=objection, member=member, target=target
+            )
+            return identities(core, ids)
 
     def open_panels(self, member_id: str) -> list[ClaimView]:
         return self._voting.open_panels(member_id)

@@ -15,6 +15,8 @@ holds it.  The rooms:
   overrides, closing periods;
 - :mod:`~server.pool.review`: what the operator reads (the review queue, a
   claim's case file);
+- :mod:`~server.pool.concerned`: who a text bound for the log concerns, and
+  the private-data guard again before appending it;
 - :mod:`~server.pool.outcomes`: what a finished claim action did, as facts
   for a page or a terminal to word;
 - :mod:`~server.pool.errors`: the refusals.

@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 
+from server.pool.concerned import guard
 from server.pool.core import PoolCore, checked, require
 from server.pool.errors import PoolInputError, PoolRefusedError
 from server.private.evidence import Upload, discard_evidence, store_evidence
@@ -30,6 +31,7 @@ from verifiable.log.bodies import (
     SeedCheckpoint,
 )
 from verifiable.log.fields import format_time
+from verifiable.log.texts import ANSWER, APPEAL_REASON, NOTICE, OBJECTION
 from verifiable.pool.claims import AWAITING_PANEL
 from verifiable.pool.rules import Rules
 from verifiable.pool.state import ClaimView, Stage
@@ -123,7 +125,9 @@ class Claims:
                 category=view.category,
                 objections_until=at + timedelta(days=view.rules.objection_days),
             )
-            core.one(checked(body, "notice"), at)
+            checked(body, "notice")
+            guard(core, text, NOTICE, [view.member])
+            core.one(body, at)
             return body
 
     def file_objection(
@@ -138,6 +142,8 @@ class Claims:
             state = core.state()
             at = core.now(state)
             body = checked(ClaimObjected(claim=claim_id, member=member_id, text=text), "objection")
+            view = state.claim(claim_id)
+            guard(core, text, OBJECTION, [member_id, *([view.member] if view else [])])
             return core.one(body, at, record_within(submission, claim_id, at))
 
     def answer(self, claim_id: str, objection_seq: int, text: str) -> int:
@@ -160,7 +166,10 @@ class Claims:
                     seq=objection_seq,
                 )
             body = ClaimAnswered(claim=claim_id, objection=objection_seq, text=text)
-            return core.one(checked(body, "answer"), core.now(state))
+            checked(body, "answer")
+            objector = core.body(objection_seq, ClaimObjected).member
+            guard(core, text, ANSWER, [view.member, objector])
+            return core.one(body, core.now(state))
 
     def decide_ineligible(self, claim_id: str) -> ClaimDecided:
         """Decide a claim diagnosed inside the waiting period (no panel)."""
@@ -243,8 +252,9 @@ class Claims:
         core = self._core
         with core.lock:
             state = core.state()
-            require(state, claim_id)
+            view = require(state, claim_id)
             body = checked(ClaimAppealed(claim=claim_id, reason=reason), "appeal")
+            guard(core, reason, APPEAL_REASON, [view.member])
             core.one(body, core.now(state))
 
     def pay(self, claim_id: str) -> ClaimPaid:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from server.pool.concerned import guard
 from server.pool.core import PoolCore, checked, require
 from server.pool.errors import PoolInputError, PoolRefusedError
 from server.private.erasure import set_erasure_seq
@@ -20,6 +21,7 @@ from server.private.members import MemberDetails, erase_member_details, member_d
 from verifiable.errors import MalformedError
 from verifiable.log.bodies import DataErased, ErasedKind
 from verifiable.log.fields import read_text
+from verifiable.log.texts import ERASURE_REASON
 
 __all__ = ["MAX_ERASURE_REASON", "Erasure"]
 
@@ -52,7 +54,9 @@ class Erasure:
                     member=member_id,
                     **({"seq": done.seq} if done else {}),
                 )
-            reason = _public_reason(reason, _identity(details))
+            reason = _public_reason(reason)
+            guard(core, reason, ERASURE_REASON, [member_id])
+            _not_repeating(reason, _identity(details))
             at = core.now(state)
             body = DataErased(kind=ErasedKind.MEMBER, subject=member_id, documents=0, reason=reason)
             seq = done.seq if done else core.one(checked(body, "erasure"), at)
@@ -79,7 +83,9 @@ class Erasure:
                 )
             claimant = member_details(core.engine, view.member)
             private = [d.filename for d in left if d.filename]
-            reason = _public_reason(reason, (*_identity(claimant), *private))
+            reason = _public_reason(reason)
+            guard(core, reason, ERASURE_REASON, [view.member])
+            _not_repeating(reason, (*_identity(claimant), *private))
             at = core.now(state)
             body = DataErased(
                 kind=ErasedKind.EVIDENCE, subject=claim_id, documents=len(left), reason=reason
@@ -94,9 +100,9 @@ def _identity(details: MemberDetails | None) -> tuple[str, ...]:
     return () if details is None else (details.name, details.id_number, details.phone)
 
 
-def _public_reason(reason: str, private: Sequence[str]) -> str:
+def _public_reason(reason: str) -> str:
     """An erasure's reason, fit for the public log: one line of 1 to 500
-    characters that does not repeat what is being erased."""
+    characters (the private-data guard looks at it next)."""
     text = reason.strip()
     try:
         read_text(text, "reason", max_len=MAX_ERASURE_REASON, multiline=False)
@@ -108,6 +114,13 @@ def _public_reason(reason: str, private: Sequence[str]) -> str:
             most=MAX_ERASURE_REASON,
             detail=str(e),
         ) from e
+    return text
+
+
+def _not_repeating(text: str, private: Sequence[str]) -> None:
+    """Refuse a reason that repeats, as it is written, what is being erased:
+    a file name of the evidence, or a value of the member's the guard did
+    not find (it looks for names and numbers standing alone)."""
     folded = text.casefold()
     for value in private:
         if len(value) >= 3 and value.casefold() in folded:
@@ -116,4 +129,3 @@ def _public_reason(reason: str, private: Sequence[str]) -> str:
                 "being erased (a name, ID number, phone number or file name)",
                 "erase.reason_personal",
             )
-    return text

@@ -42,6 +42,12 @@ CODES: Mapping[str, tuple[str, ...]] = {
     "pay.not_approved": ("claim", "stage"),
     # input the log cannot hold, in the words of the field's check
     "input.malformed": ("detail",),
+    # a text holding a private identifier (server/log_texts.py, PrivateDataError)
+    "text.private_id_number": ("field", "position"),
+    "text.private_phone": ("field", "position"),
+    "text.private_name": ("field", "position"),
+    "text.private_member_id_number": ("field", "position"),
+    "text.private_member_phone": ("field", "position"),
     # members and erasures
     "join.band_closed": ("band",),
     "member.not_active": ("member",),

@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 
+from server.pool.concerned import concerned_members, guard
 from server.pool.core import PoolCore, checked, whole_seconds
 from server.pool.errors import PoolInputError, PoolRefusedError
 from verifiable.errors import MalformedError
 from verifiable.log.bodies import OperatorOverride, PeriodClosed, PoolRules
 from verifiable.log.fields import ShapeValue, format_time, read_shape
+from verifiable.log.texts import OVERRIDE_REASON, OVERRIDE_TARGET, RULES_REASON
 from verifiable.pool.rules import Rules
 
 __all__ = ["Governance"]
@@ -105,7 +107,9 @@ class Governance:
             except MalformedError as e:
                 raise PoolInputError(str(e), "input.malformed", detail=str(e)) from e
             body = PoolRules(effective=effective, rules=shape, reason=reason)
-            core.one(checked(body, "rule change"), at)
+            checked(body, "rule change")
+            guard(core, reason, RULES_REASON, ())
+            core.one(body, at)
             return body
 
     def override(
@@ -141,4 +145,8 @@ class Governance:
             body = OperatorOverride(
                 action=action, target=target, reason=reason, details=dict(details or {})
             )
-            return core.one(checked(body, "override"), at)
+            checked(body, "override")
+            concerned = concerned_members(core, state, target=target)
+            guard(core, target, OVERRIDE_TARGET, concerned)
+            guard(core, reason, OVERRIDE_REASON, concerned)
+            return core.one(body, at)

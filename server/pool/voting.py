@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from server.pool.concerned import guard
 from server.pool.core import PoolCore, checked, require
 from server.pool.errors import PoolRefusedError, VoteRefusedError
 from server.private.submissions import Submission, check_unused, record_within
@@ -23,6 +24,7 @@ from server.private.votes import (
 from verifiable.log.bodies import Body, Choice, ClaimDecided, VoteRevealed, VoteSealed
 from verifiable.log.checkpoint import Checkpoint
 from verifiable.log.note import Note
+from verifiable.log.texts import VOTE_REASON
 from verifiable.pool.receipt import VoteReceipt as SealedReceipt
 from verifiable.pool.state import ClaimView, Stage
 from verifiable.pool.votes import SALT_SIZE, vote_commitment
@@ -112,7 +114,7 @@ class Voting:
         core = self._core
         check_unused(core.engine, submission)
         with core.lock:
-            self.check_can_vote(claim_id, round, juror)
+            view = self.check_can_vote(claim_id, round, juror)
             state = core.state()
             at = core.now(state)
             salt = secrets.token_bytes(SALT_SIZE)
@@ -129,6 +131,9 @@ class Voting:
                 ),
                 "vote",
             )
+            # Revealed with the vote, the reason is public: the claimant's
+            # and the juror's own identity stay out of it.
+            guard(core, reason, VOTE_REASON, [view.member, juror])
             commitment = vote_commitment(claim_id, round, juror, choice, reason, salt)
             vote = PrivateVote(claim_id, round, juror, choice, reason, salt)
             save_sealed_vote(core.engine, vote, at)

@@ -30,6 +30,7 @@ from flask_babel import lazy_gettext as _l
 
 from server import i18n
 from server.forms import as_sentence
+from server.log_texts import PRIVATE_SENTENCES
 from verifiable.errors import RuleViolation
 
 __all__ = ["RULES", "TEMPLATES", "refusal", "rule_refusal"]
@@ -81,6 +82,8 @@ TEMPLATES: Mapping[str, object] = {
     ),
     "pay.not_approved": _l("Claim %(claim)s is %(stage)s: only an approved claim is paid."),
     "input.malformed": _l("This is not accepted: %(detail)s"),
+    # a text holding a private identifier: the sentence its field shows
+    **{f"text.private_{kind.value}": said for kind, said in PRIVATE_SENTENCES.items()},
     # the pool: members and erasures
     "join.band_closed": _l("Members aged %(band)s may not join under the current rules."),
     "member.not_active": _l("Member %(member)s is not an active member."),

@@ -32,6 +32,7 @@ from flask_babel import gettext
 from server.auth import member_required
 from server.context import current_log
 from server.juror_forms import CastForm, VoteForm, seal_vote_form, vote_form_matches
+from server.log_texts import concern
 from server.pool_app import current_pool
 from server.pool_service import VoteRefusedError
 from server.presenters.juror import receipt_commands, receipt_filename, time_left
@@ -165,6 +166,7 @@ def evidence(claim_id: str, number: int) -> Page:
 def review() -> Page:
     juror_id = _juror_id()
     form = VoteForm()
+    concern(form, current_pool().concerned(claim=form.claim.data or "", member=juror_id))
     if not form.validate_on_submit():
         return _refused_form(juror_id, form)
     claim, round_, choice, reason = _vote_fields(form)
@@ -187,6 +189,7 @@ def review() -> Page:
 def cast() -> Page:
     juror_id = _juror_id()
     form = CastForm()
+    concern(form, current_pool().concerned(claim=form.claim.data or "", member=juror_id))
     if not form.validate_on_submit():
         return _refused_form(juror_id, form)
     claim, round_, choice, reason = _vote_fields(form)

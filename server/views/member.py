@@ -24,6 +24,7 @@ from server.auth import current_account, member_required
 from server.charts import bar_chart
 from server.context import current_log
 from server.errors import BadParameterError
+from server.log_texts import concern
 from server.member_forms import (
     AppealForm,
     ClaimForm,
@@ -492,6 +493,8 @@ def _posted_claim(pool: PoolService, claim_id: str) -> ClaimView:
 def claim_object() -> Page:
     form = ObjectionForm()
     claim_id = form.claim.data or ""
+    author = getattr(current_account(), "member_id", None)
+    concern(form, current_pool().concerned(claim=claim_id, member=author))
     refused = _refused_claim_form(form)
     if refused is not None:
         return refused
@@ -545,6 +548,7 @@ def claim_object() -> Page:
 def claim_appeal() -> Page:
     form = AppealForm()
     claim_id = form.claim.data or ""
+    concern(form, current_pool().concerned(claim=claim_id))
     refused = _refused_claim_form(form)
     if refused is not None:
         return refused

@@ -5,7 +5,9 @@ any of its views (a ``before_request`` hook), so a view added later cannot
 forget it.  Anonymous visitors are sent to sign in; members get 403.
 
 The pages are the review queue (``/operator/``), a claim's case file with
-its actions, the rule-change, override and erasure forms.  Each action
+its actions, the rule-change, override and erasure forms; the actions that
+publish a text (a notice, an answer, an override, an erasure) show it as
+the log will hold it before publishing it (:mod:`server.views.operator_publish`).  Each action
 calls one method of :class:`server.pool_service.PoolService` — the same the
 ``mutualog-server pool`` commands call — and on success returns to the
 review queue with a message naming the entry appended.  A refused action
@@ -50,9 +52,7 @@ from server.operator_forms import (
     ClosePeriodForm,
     ConfirmPayForm,
     DemoClockForm,
-    ErasureForm,
     NoticeForm,
-    OverrideForm,
     RulesForm,
 )
 from server.pool_app import current_pool
@@ -73,7 +73,6 @@ from verifiable.errors import MalformedError, MutualogError, RuleViolation
 from verifiable.log.bodies import (
     ClaimDecided,
     ClaimPaid,
-    ErasedKind,
     PanelDrawn,
     PeriodClosed,
 )
@@ -340,51 +339,6 @@ def _act(what: str, action: Callable[[str], ClaimDone]) -> Page:
     return _done(said(claim_id, body))
 
 
-@operator.post("/actions/notice")
-@keeps_input
-def notice() -> Page:
-    form, claim_id, refused = _claim_form(NoticeForm(), _("The notice was not published."))
-    if refused is not None:
-        return refused
-    view = _case(claim_id).claim
-    # The pool refuses more than the request within the cap too, in fen; the
-    # field says it in yuan, next to what was typed.
-    limit = min(view.requested, view.rules.cap(view.band) or view.requested)
-    if form.amount.fen is not None and form.amount.fen > limit:
-        message = _(
-            "At most %(amount)s: the amount requested, within the plan's cap.",
-            amount=i18n.yuan(limit),
-        )
-        form.amount.errors = [message]
-        return _claim_page(claim_id, 400, _("The notice was not published."), notice=form)
-    try:
-        body = current_pool().publish_notice(claim_id, form.text.data or "", form.amount.fen)
-    except MutualogError as e:
-        return _claim_page(claim_id, _status(e), _refusal(e), notice=form)
-    return _done(said(claim_id, body))
-
-
-@operator.post("/actions/answer")
-@keeps_input
-def answer() -> Page:
-    form, claim_id, refused = _claim_form(AnswerForm(), _("The answer was not published."))
-    if refused is not None:
-        return refused
-    objection = int(form.objection.data or 0)
-    try:
-        seq = current_pool().answer(claim_id, objection, form.text.data or "")
-    except MutualogError as e:
-        return _claim_page(claim_id, _status(e), _refusal(e), answer=form)
-    return _done(
-        _(
-            "Objection %(objection)d to claim %(claim)s answered in entry %(seq)d.",
-            objection=objection,
-            claim=claim_id,
-            seq=seq,
-        )
-    )
-
-
 def _one_button(
     path: str, what: LazyString, action: Callable[[PoolService, str], ClaimDone]
 ) -> None:
@@ -479,44 +433,6 @@ def rules() -> Page:
     )
 
 
-@operator.route("/override", methods=["GET", "POST"])
-@keeps_input
-def override() -> Page:
-    form = OverrideForm()
-    if not form.validate_on_submit():
-        page = render_template("operator/override.html", form=form)
-        return (page, 400) if form.is_submitted() else page
-    try:
-        seq = current_pool().override(
-            form.action.data or "", form.target.data or "", form.reason.data or ""
-        )
-    except MutualogError as e:
-        page = render_template("operator/override.html", form=form, refusal=_refusal(e))
-        return page, _status(e)
-    return _done(
-        _("Override %(action)s logged in entry %(seq)d.", action=form.action.data, seq=seq)
-    )
-
-
-@operator.route("/erase", methods=["GET", "POST"])
-@keeps_input
-def erase() -> Page:
-    form = ErasureForm()
-    if not form.validate_on_submit():
-        page = render_template("operator/erase.html", form=form)
-        return (page, 400) if form.is_submitted() else page
-    pool = current_pool()
-    subject, reason = form.subject.data or "", form.reason.data or ""
-    try:
-        if form.kind.data == ErasedKind.MEMBER.value:
-            pool.erase_member(subject, reason, _account_id())
-        else:
-            pool.erase_evidence(subject, reason, _account_id())
-    except MutualogError as e:
-        page = render_template("operator/erase.html", form=form, refusal=_refusal(e))
-        return page, _status(e)
-    if form.kind.data == ErasedKind.MEMBER.value:
-        return _done(
-            _("The personal data of member %(id)s is erased; the log records it.", id=subject)
-        )
-    return _done(_("The evidence of claim %(id)s is erased; the log records it.", id=subject))
+# The pages that publish a text (a notice, an answer, an override, an erasure),
+# each with its preview: registered on this blueprint by importing them.
+from server.views import operator_publish  # noqa: E402, F401

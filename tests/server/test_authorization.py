@@ -313,15 +313,19 @@ MATRIX: dict[str, dict[str, Cells]] = {
     # (home, for an operator).  Each form names a claim at the right stage.
     "operator.claim": {"GET": OPERATORS},
     "operator.evidence": {"GET": OPERATORS},
-    # Paying and closing a period: the first post shows what will be
-    # appended (200, nothing written), the confirm post does it.
+    # Paying, closing a period and publishing a text: the first post shows
+    # what will be appended (200, nothing written), the confirm post does it.
     "operator.close_period": {"POST": OPERATORS},
     "operator.pay": {"POST": OPERATORS},
+    "operator.notice": {"POST": OPERATORS},
+    "operator.answer": {"POST": OPERATORS},
     **{
         f"operator.{name}": {"POST": {**OPERATORS, "operator": HOME}}
         for name in (
-            "notice",
-            "answer",
+            "notice_confirmed",
+            "answer_confirmed",
+            "override_confirmed",
+            "erase_confirmed",
             "draw",
             "close_voting",
             "pay_confirmed",
@@ -331,10 +335,8 @@ MATRIX: dict[str, dict[str, Cells]] = {
     },
     # The demo's clock: this pool is not a demo, so even the operator is refused.
     "operator.demo_clock": {"POST": {**OPERATORS, "operator": FORBIDDEN}},
-    **{
-        f"operator.{name}": {"GET": OPERATORS, "POST": {**OPERATORS, "operator": HOME}}
-        for name in ("rules", "override", "erase")
-    },
+    "operator.rules": {"GET": OPERATORS, "POST": {**OPERATORS, "operator": HOME}},
+    **{f"operator.{name}": {"GET": OPERATORS, "POST": OPERATORS} for name in ("override", "erase")},
     # -- rows: public pages and pool JSON --
     "public.overview": {"GET": PUBLIC},
     "public.claims": {"GET": PUBLIC},
@@ -373,16 +375,16 @@ WRITES = {
     *(
         (f"operator.{name}", "POST", "operator")
         for name in (
-            "notice",
-            "answer",
+            "notice_confirmed",
+            "answer_confirmed",
             "draw",
             "close_voting",
             "pay_confirmed",
             "ineligible",
             "close_period_confirmed",
             "rules",
-            "override",
-            "erase",
+            "override_confirmed",
+            "erase_confirmed",
         )
     ),
 }
@@ -461,9 +463,7 @@ def _path(endpoint: str, pool: Pool, size: int) -> str:
         "operator.claim": f"/operator/claims/{claim}",
         "operator.evidence": f"/operator/claims/{claim}/evidence/1",
         "operator.close_period": "/operator/period/close",
-        "operator.close_period_confirmed": "/operator/period/close/confirm",
         "operator.demo_clock": "/operator/demo/clock",
-        "operator.pay_confirmed": "/operator/actions/pay/confirm",
         "operator.notice": "/operator/actions/notice",
         "operator.answer": "/operator/actions/answer",
         "operator.draw": "/operator/actions/draw",
@@ -491,7 +491,8 @@ def _path(endpoint: str, pool: Pool, size: int) -> str:
             f"/api/v1/bundles/deduction?member={pool.member_ids['member']}&period=2025-02-01"
         ),
     }
-    return paths[endpoint]
+    first = endpoint.removesuffix("_confirmed")  # a confirm step: its first step's path
+    return paths[endpoint] if endpoint in paths else f"{paths[first]}/confirm"
 
 
 def _csrf(client: FlaskClient, path: str) -> str:
@@ -631,7 +632,9 @@ def _operator_form(endpoint: str, app: Flask, pool: Pool) -> dict[str, str]:
             "reason": "On request.",
         },
     }
-    return operator_forms.get(endpoint, {})
+    # A publishing form's confirm step takes the fields of its first step.
+    first = endpoint.removesuffix("_confirmed")
+    return operator_forms.get(endpoint) or operator_forms.get(first, {})
 
 
 def _check(outcome: str, response: TestResponse, path: str, pool: Pool, role: str) -> None:

@@ -287,7 +287,7 @@ REFUSED = [
     (
         "erase-personal",
         ["erase-member", "{claimant}", "--reason", "For Person member 0."],
-        "must not repeat",
+        "character 5 starts the name of a member it concerns",
     ),
     ("erase-two-lines", ["erase-evidence", "{filed}", "--reason", "a\nb"], "one line"),
 ]
