@@ -61,12 +61,13 @@ def _editing() -> bool:
 def _preview(
     heading: str,
     confirm: str,
-    rows: Sequence[tuple[str, str]],
+    rows: Sequence[tuple[str, str, bool]],
     text: tuple[str, str],
     hidden: Sequence[tuple[str, str]],
 ) -> Page:
-    """The preview: ``rows`` (label, value as logged), the text as the log
-    will hold it, and the form that publishes it to ``confirm``."""
+    """The preview: ``rows`` (label, value as logged, whether it is a code:
+    an id, an action), the text as the log will hold it, and the form that
+    publishes it to ``confirm``."""
     return render_template(
         "operator/preview.html",
         heading=heading,
@@ -120,7 +121,7 @@ def notice() -> Page:
     # Left empty, the aid is the amount requested within the cap (the pool's default).
     most = min(view.requested, view.rules.cap(view.band) or view.requested)
     amount = form.amount.fen if form.amount.fen is not None else most
-    rows = [(_("Claim"), claim_id), (_("Aid proposed"), i18n.yuan(amount))]
+    rows = [(_("Claim"), claim_id, True), (_("Aid proposed"), i18n.yuan(amount), False)]
     return _preview(
         _("Publish this notice?"),
         url_for("operator.notice_confirmed"),
@@ -168,7 +169,7 @@ def answer() -> Page:
     return _preview(
         _("Publish this answer?"),
         url_for("operator.answer_confirmed"),
-        [(_("Claim"), claim_id), (_("Objection (entry)"), objection)],
+        [(_("Claim"), claim_id, True), (_("Objection (entry)"), objection, False)],
         ("text", form.text.data or ""),
         [("claim", claim_id), ("objection", objection)],
     )
@@ -228,7 +229,7 @@ def override() -> Page:
     return _preview(
         _("Log this override?"),
         url_for("operator.override_confirmed"),
-        [(_("Action"), action), (_("Target"), target)],
+        [(_("Action"), action, True), (_("Target"), target, True)],
         ("reason", form.reason.data or ""),
         [("action", action), ("target", target)],
     )
@@ -280,7 +281,7 @@ def erase() -> Page:
     return _preview(
         _("Erase and log this?"),
         url_for("operator.erase_confirmed"),
-        [(_("What to erase"), _KINDS[kind]()), (_("Member id or claim id"), subject)],
+        [(_("What to erase"), _KINDS[kind](), False), (_("Member id or claim id"), subject, True)],
         ("reason", form.reason.data or ""),
         [("kind", kind), ("subject", subject)],
     )

@@ -429,6 +429,11 @@ def test_the_refusal_is_in_chinese_on_a_chinese_page(instance: Instance) -> None
     )
     assert response.status_code == 400
     assert "第 3 个字符起像是一个手机号" in text_of(response)
+    before = instance.state()
+    fields = {"csrf_token": csrf(client, "/"), "claim": instance.pool.filed, "text": CLEAN[2]}
+    preview = text_of(client.post("/operator/actions/notice", data=fields))
+    assert "发布这条公示？" in preview and "发布到日志" in preview and CLEAN[2] in preview
+    assert instance.state() == before
 
 
 # --- the commands -------------------------------------------------------------------
