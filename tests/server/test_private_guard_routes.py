@@ -18,11 +18,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Table, update
 
 from server.auth import accounts_service
 from server.cli import main
@@ -30,8 +31,8 @@ from server.db import make_engine, upgrade
 from server.demo import DemoIdentities, id_check_digit
 from server.juror_forms import seal_vote_form
 from server.log_texts import PrivateDataError, accept
+from server.models import MemberDetailsRow
 from server.pool_app import current_pool
-from server.pool_service import PoolService
 from server.private.accounts import Role
 from server.private.evidence import Upload
 from server.private.members import member_details
@@ -161,10 +162,14 @@ class Pool:
     usernames: dict[str, str]  # member id -> username
 
 
-def _join_demo(pool: PoolService, username: str, seed: int, now: datetime) -> str:
-    account = accounts_service().register(username, PASSWORD, now)
-    details = DemoIdentities(seed).details(username, AgeBand.FROM_18_TO_39)
-    return pool.join(account.id, details, AgeBand.FROM_18_TO_39)
+def _named_as_in_the_demo(engine: Engine, members: list[str]) -> None:
+    """Give ``members`` the Chinese names the demo gives its members, in the
+    private store: a name without spaces, found only as the member's."""
+    table = cast(Table, MemberDetailsRow.__table__)
+    with engine.begin() as conn:
+        for n, member in enumerate(members):
+            name = DemoIdentities(n).details(member, AgeBand.FROM_18_TO_39).name
+            conn.execute(update(table).where(table.c.member_id == member).values(name=name))
 
 
 def _build(folder: Path) -> Pool:
@@ -182,8 +187,10 @@ def _build(folder: Path) -> Pool:
             for member in jurors:
                 pool.qualify_juror(member)
             pool.commit_jury_pool()
-            claimants = [_join_demo(pool, f"claimant{n}", n, clock()) for n in range(4)]
-            usernames.update({m: f"claimant{n}" for n, m in enumerate(claimants)})
+            joined = add_members(pool, 4, "claimant", clock())
+            claimants = list(joined)
+            usernames.update(joined)
+            _named_as_in_the_demo(engine, claimants)
             accounts_service().register(OPERATOR, PASSWORD, clock(), Role.OPERATOR)
             clock.advance(days=11)
             pdf = Upload(PDF, "application/pdf", "discharge.pdf")
