@@ -14,7 +14,10 @@ with the production command, ``gunicorn -w W 'server:create_app()'``, on a
 free loopback port.
 
 The load: one client thread per member account, each on its own session,
-for ``--seconds`` or ``--requests`` requests in all, whichever ends first.
+for ``--seconds`` or ``--requests`` requests in all, whichever ends first,
+paced together at ``--rate`` requests a second (members pause between
+requests; ``--rate 0`` sends as fast as the server answers, which
+measures a saturated server's queue rather than a member's wait).
 Each takes its next request from a member-like mix: the read path
 (``/checkpoint``, a hash tile, an entry bundle), pages (``/pool``, the
 dashboard, the member's latest statement), a claim filed, an objection to
@@ -27,10 +30,11 @@ the bench follows the forms as they grow.  Before the mix, two members
 file a claim each and the operator publishes their notices, so that there
 are claims open to objections.
 
-Halfway, 64 threads sign in at once as unknown users with a wrong
-password: the flood.  Its answers are counted by status (a 429 or 503 is
-the server's bound at work, not an error), and the read path's latencies
-while it lasts are reported on their own.
+Halfway (by time or by requests, whichever half comes first), 64 threads
+sign in at once as unknown users with a wrong password: the flood.  Its
+answers are counted by status (a 429 or 503 is the server's bound at
+work, not an error), and the latencies of the reads in flight while it
+lasts (from the moment the 64 are sent) are reported on their own.
 
 Printed per backend: throughput, and per kind the count, p50, p99 and
 errors (any status but the expected one: 200 for a page, 302 for a form
@@ -65,7 +69,7 @@ import zlib
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import date, timedelta
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import cast
@@ -288,6 +292,58 @@ def start_gunicorn(env: dict[str, str], workers: int, threads: int, log: Path) -
     raise SystemExit("gunicorn did not answer within 180 s")
 
 
+NGINX = Path("/usr/sbin/nginx")
+SITE = Path(__file__).resolve().parents[1] / "docs" / "deploy" / "nginx-mutualog.conf"
+
+
+def start_nginx(upstream: int, folder: Path) -> Server:
+    """nginx in front of gunicorn on ``upstream``, with the deployment's own
+    site configuration (docs/deploy/nginx-mutualog.conf): its ports and
+    folders changed, nothing else."""
+    port = free_port()
+    folder.mkdir(parents=True, exist_ok=True)
+    site = SITE.read_text()
+    for old, new in (
+        ("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream};"),
+        ("listen 80;", f"listen 127.0.0.1:{port};"),
+        ("/var/cache/nginx/mutualog", str(folder / "cache")),
+    ):
+        if old not in site:
+            raise SystemExit(f"{SITE}: no {old!r} to replace")
+        site = site.replace(old, new)
+    conf = folder / "nginx.conf"
+    conf.write_text(
+        f"""daemon off;
+worker_processes 1;
+pid {folder / "nginx.pid"};
+error_log {folder / "nginx-error.log"};
+events {{ worker_connections 1024; }}
+http {{
+  access_log off;
+  client_body_temp_path {folder}; proxy_temp_path {folder}; fastcgi_temp_path {folder};
+  uwsgi_temp_path {folder}; scgi_temp_path {folder};
+{site}
+}}
+"""
+    )
+    command = [str(NGINX), "-c", str(conf), "-e", str(folder / "nginx-error.log")]
+    if os.geteuid() == 0:
+        command += ["-g", "user root;"]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = Server(port, process)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"nginx exited:\n{(folder / 'nginx-error.log').read_text()[-2000:]}")
+        try:
+            if Client(port).get("/checkpoint")[0] == 200:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit("nginx did not answer within 30 s")
+
+
 # --- an HTTP client with a session and forms -----------------------------------------------
 
 
@@ -374,15 +430,21 @@ class Client:
     """One browser: a cookie jar, a new connection per request (gunicorn's
     sync workers close it after each response)."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, source: str = "127.0.0.1") -> None:
         self.port = port
+        # Every member connects from an address of its own in 127/8 (all of
+        # it is loopback), so limits per address see members apart from the
+        # flood's one address, as they would on the Internet.
+        self.source = source
         self.cookies: dict[str, str] = {}
         self.name = ""
 
     def request(
         self, method: str, path: str, body: bytes = b"", kind: str = ""
     ) -> tuple[int, bytes, str]:
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+        conn = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=120, source_address=(self.source, 0)
+        )
         headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items())}
         if body:
             headers["Content-Type"] = kind
@@ -469,13 +531,23 @@ class Load:
     budget: list[int]
     open_claims: list[str] = field(default_factory=list)
     size: int = 0
+    # Members pause between requests: the requests of all of them are
+    # spread at ``rate`` a second (0: as fast as the server answers, a
+    # saturated server whose latencies are its queue's, not a member's).
+    rate: float = 0.0
+    next_slot: float = 0.0
 
     def take(self) -> bool:
         with self.record.lock:
             if self.budget[0] <= 0 or time.monotonic() > self.deadline:
                 return False
             self.budget[0] -= 1
-            return True
+            slot = time.monotonic()
+            if self.rate > 0:
+                slot = max(slot, self.next_slot)
+                self.next_slot = slot + 1 / self.rate
+        time.sleep(max(0.0, slot - time.monotonic()))
+        return True
 
 
 def _read(load: Load, client: Client, kind: str) -> None:
@@ -519,10 +591,20 @@ def _vote(load: Load, client: Client) -> None:
         load.record.timed("vote", client.post, confirm[0], {})
 
 
+#: The flood's one address, and the first of the members' addresses.
+FLOOD_ADDRESS = "127.0.1.1"
+_addresses = iter(f"127.0.{2 + n // 250}.{1 + n % 250}" for n in range(250 * 250))
+
+
+def member_address() -> str:
+    """An address no other member of this run connects from."""
+    return next(_addresses)
+
+
 def signed_in(port: int, username: str, password: str) -> Client:
     """A session, before the mix: a sign-in the hashing bound turns away
     (429, 503) is tried again after a pause, as a member would."""
-    client = Client(port)
+    client = Client(port, member_address())
     client.name = username
     status = patient_sign_in(client, username, password)
     if status != 302:
@@ -573,12 +655,19 @@ def member_loop(load: Load, client: Client, juror: bool) -> None:
             load.record.notes.append(f"{username}: {e}")
 
 
+def _id_number(first17: str) -> str:
+    """``first17`` and its GB 11643 check character (ISO 7064 MOD 11-2)."""
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    total = sum(int(d) * w for d, w in zip(first17, weights, strict=True))
+    return first17 + "10X98765432"[total % 11]
+
+
 def join_loop(load: Load, count: int) -> None:
     """New members: register, sign in, join; spaced out over the run."""
     for i in range(count):
         if not load.take():
             return
-        client = Client(load.port)
+        client = Client(load.port, member_address())
         username, password = f"joiner{i}{secrets.token_hex(3)}", secrets.token_urlsafe(16)
         try:
             form = client.form("/register", "/register")
@@ -589,8 +678,12 @@ def join_loop(load: Load, count: int) -> None:
                 except StepFailedError:  # registering did not sign in
                     patient_sign_in(client, username, password)
                     form = client.form("/join", "/join")
-                values = {"name": "王小明", "id_number": f"11010519900307{i:04d}"}
-                values |= {"phone": "138 0013 8000", "age_band": form.choices["age_band"][1]}
+                # A valid ID number of its own: one person joins once.
+                born = date(1990, 3, 7) + timedelta(days=i)
+                number = _id_number(f"110105{born:%Y%m%d}{secrets.randbelow(1000):03d}")
+                values = {"name": "王小明", "id_number": number, "phone": "138 0013 8000"}
+                if "age_band" in form.choices:  # a form that still asks for the band
+                    values["age_band"] = form.choices["age_band"][1]
                 load.record.timed("join", client.post, form, values)
         except (StepFailedError, OSError, KeyError, IndexError) as e:
             load.record.notes.append(f"join {i}: {e!r}")
@@ -599,10 +692,13 @@ def join_loop(load: Load, count: int) -> None:
 
 def flood(load: Load) -> None:
     """64 unknown users sign in at once, each with a wrong password."""
-    barrier = threading.Barrier(FLOOD)
+    # The window opens when the sign-ins are sent, all at once, not while
+    # each thread first reads the sign-in page.
+    opened: list[float] = []
+    barrier = threading.Barrier(FLOOD, action=lambda: opened.append(time.monotonic()))
 
     def one() -> None:
-        client = Client(load.port)
+        client = Client(load.port, FLOOD_ADDRESS)
         try:
             form = client.form("/login", "/login")
         except (StepFailedError, OSError) as e:
@@ -620,7 +716,7 @@ def flood(load: Load) -> None:
         t.start()
     for t in threads:
         t.join()
-    load.record.window = (start, time.monotonic())
+    load.record.window = (opened[0] if opened else start, time.monotonic())
 
 
 def prepare(port: int, people: Cast, operator: str) -> list[str]:
@@ -628,10 +724,10 @@ def prepare(port: int, people: Cast, operator: str) -> list[str]:
     from itertools import islice
 
     open_claims = []
-    boss = Client(port)
+    boss = Client(port, member_address())
     assert boss.sign_in("operator", operator) == 302, "the operator cannot sign in"
     for username, password in islice(people.members.items(), 2):
-        client = Client(port)
+        client = Client(port, member_address())
         client.sign_in(username, password)
         form = client.form("/claims/new", "/claims/new")
         values = {"amount": "1000", "diagnosed": people.today}
@@ -646,9 +742,8 @@ def prepare(port: int, people: Cast, operator: str) -> list[str]:
         status, page, _ = boss.post(notice, {"text": text, "amount": "1000"})
         # The first step shows the notice as the log will hold it; the second publishes it.
         confirm = forms(page, "/operator/actions/notice/confirm")
-        if status != 200 or not confirm:
-            raise SystemExit(f"preparing: the notice's preview answered {status}")
-        status, _, _ = boss.post(confirm[0], {})
+        if status == 200 and confirm:
+            status, _, _ = boss.post(confirm[0], {})
         if status != 302:
             raise SystemExit(f"preparing: the notice answered {status}")
         open_claims.append(claim.group(1))
@@ -663,7 +758,7 @@ def run(port: int, people: Cast, operator: str, args: argparse.Namespace) -> Rec
     open_claims = prepare(port, people, operator)
     size = int(Client(port).get("/checkpoint")[1].split(b"\n")[1])
     load = Load(port, people, record, time.monotonic() + args.seconds, [args.requests])
-    load.open_claims, load.size = open_claims, size
+    load.open_claims, load.size, load.rate = open_claims, size, args.rate
     sessions = [(signed_in(port, u, p), False) for u, p in people.members.items()]
     sessions += [(signed_in(port, u, p), True) for u, p in people.jurors.items()]
     threads = [threading.Thread(target=member_loop, args=(load, c, j)) for c, j in sessions]
@@ -671,7 +766,11 @@ def run(port: int, people: Cast, operator: str, args: argparse.Namespace) -> Rec
     start = time.monotonic()
     for t in threads:
         t.start()
-    time.sleep(args.seconds / 2)
+    # The flood comes halfway through the mix, by time or by requests,
+    # whichever half is reached first, so reads are in flight around it.
+    halfway = start + args.seconds / 2
+    while time.monotonic() < halfway and load.budget[0] > args.requests / 2:
+        time.sleep(0.05)
     flood(load)
     for t in threads:
         t.join()
@@ -730,11 +829,13 @@ def report(name: str, record: Record) -> bool:
 
 def backend(name: str, args: argparse.Namespace, work: Path) -> bool:
     pg = start_postgres() if name == "postgresql" else None
-    server = None
+    server = front = None
     try:
         instance = work / name
         env = {k: v for k, v in os.environ.items() if not k.startswith("MUTUALOG_")}
         env |= {"MUTUALOG_INSTANCE": str(instance), "MUTUALOG_SECURE_COOKIES": "false"}
+        if args.hash_slots:
+            env["MUTUALOG_HASH_SLOTS"] = str(args.hash_slots)
         if pg is not None:
             env["MUTUALOG_DATABASE_URL"] = pg.url
         print(f"{name}: building a demo of {args.members:,} members...", file=sys.stderr)
@@ -744,11 +845,18 @@ def backend(name: str, args: argparse.Namespace, work: Path) -> bool:
             found = sorted(instance.glob("*.db"))
             url = f"sqlite:///{found[0]}" if found else url
         people = give_accounts(url, args.clients)
+        if args.proxy:
+            env["MUTUALOG_PROXIES"] = "1"
         server = start_gunicorn(env, args.workers, args.threads, work / f"{name}-gunicorn.log")
-        record = run(server.port, people, passwords["operator"], args)
+        front = start_nginx(server.port, work / f"{name}-nginx") if args.proxy else None
+        port = front.port if front is not None else server.port
+        record = run(port, people, passwords["operator"], args)
         threads = f" --threads {args.threads}" if args.threads > 1 else ""
-        return report(f"{name}, gunicorn -w {args.workers}{threads}", record)
+        behind = " behind nginx" if front is not None else ""
+        return report(f"{name}, gunicorn -w {args.workers}{threads}{behind}", record)
     finally:
+        if front is not None:
+            front.stop()
         if server is not None:
             server.stop()
         if pg is not None:
@@ -765,6 +873,17 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0, help="at most, for the mix")
     parser.add_argument("--requests", type=int, default=5000, help="at most, for the mix")
     parser.add_argument("--joins", type=int, default=4, help="new members joining")
+    parser.add_argument(
+        "--proxy",
+        action="store_true",
+        help="serve through nginx with docs/deploy/nginx-mutualog.conf, as deployed",
+    )
+    parser.add_argument(
+        "--hash-slots", type=int, default=0, help="MUTUALOG_HASH_SLOTS (0: the default)"
+    )
+    parser.add_argument(
+        "--rate", type=float, default=100.0, help="requests a second in all (0: unpaced)"
+    )
     args = parser.parse_args()
     if not (
         200 <= args.members <= 100_000
@@ -774,10 +893,13 @@ def main() -> None:
         and 5 <= args.seconds <= 600
         and 10 <= args.requests <= 50_000
         and 0 <= args.joins <= 5
+        and 0 <= args.rate <= 10_000
+        and 0 <= args.hash_slots <= 64
     ):
         parser.error(
             "--members 200..100000, --clients 1..32, --workers 1..16, --threads 1..16, "
-            "--seconds 5..600, --requests 10..50000, --joins 0..5"
+            "--seconds 5..600, --requests 10..50000, --joins 0..5, --rate 0..10000, "
+            "--hash-slots 0..64"
         )
     print(f"command: python bench/{Path(__file__).name} {' '.join(sys.argv[1:])}")
     print(f"machine: {machine()}")
