@@ -291,6 +291,7 @@ def demo(ctx: click.Context, host: str, port: int, members: int, seed: int, no_s
     from server.demo import DemoBuilder
     from server.demo_clock import start_demo_clock
     from server.pool_app import POOL_EXTENSION, PoolHolder
+    from server.private.identity_key import identity_key
 
     settings = _settings(ctx)
     settings.instance.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -305,7 +306,9 @@ def demo(ctx: click.Context, host: str, port: int, members: int, seed: int, no_s
         origin = settings.origin or DEMO_ORIGIN
         create_key_file(settings.key_file, origin, os.urandom(_SEED_SIZE))
     signer = load_log_signer(settings)
-    builder = DemoBuilder(engine, signer, members, seed=seed)
+    builder = DemoBuilder(
+        engine, signer, members, seed=seed, identity_key=identity_key(settings.instance)
+    )
     click.echo(f"simulating a pool of {members:,} founding members...", err=True)
     entries = builder.simulate()
     with click.progressbar(

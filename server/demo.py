@@ -49,23 +49,24 @@ real time, and the operator can move it forward to try every step.
 
 from __future__ import annotations
 
-import json
 import random
 import secrets
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Engine, Table, insert, update
 
 from server.log_index import stored_index
-from server.models import AccountRow, MemberDetailsRow
+from server.models import AccountRow, MemberDetailsRow, MemberIdentityRow
 from server.pool_figures import claim_cases
 from server.pool_service import PoolService
 from server.private._tx import private_transaction
 from server.private.accounts import Accounts, Role
 from server.private.evidence import Upload, store_evidence
+from server.private.identity import check_character, make_id_number
+from server.private.identity_key import identity_hash
 from server.private.members import MemberDetails
 from server.private.passwords import Passwords
 from server.private.throttle import RequestLimits
@@ -73,7 +74,7 @@ from server.private.votes import PrivateVote, save_sealed_vote, set_sealed_seq
 from server.storage import LogStore
 from server.witnessing.store import add_witness, store_cosignature
 from verifiable.errors import MutualogError
-from verifiable.log.bodies import AgeBand, VoteSealed
+from verifiable.log.bodies import AgeBand, MemberJoined, MemberLeft, VoteSealed
 from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
 from verifiable.log.cosignature import CosignatureSigner
 from verifiable.log.entry import parse_entry
@@ -98,6 +99,7 @@ __all__ = [
 ]
 
 _details = cast(Table, MemberDetailsRow.__table__)
+_identities = cast(Table, MemberIdentityRow.__table__)
 _accounts = cast(Table, AccountRow.__table__)
 
 DEMO_START = datetime(2025, 1, 1, tzinfo=UTC)
@@ -167,39 +169,77 @@ _GIVEN = (
 )
 #: Resident-ID region codes (province, city, district).
 _REGIONS = ("110101", "310104", "440106", "510107", "330106", "420106", "320102", "610113")
-#: Ages in years, at the start of the demo, of each band's members.
+#: The youngest and oldest age in whole years of each band's members: the
+#: youngest a year old rather than 30 days, so nobody is too young for the
+#: waiting period's diagnoses before joining.
 _AGES = {
     AgeBand.UNDER_18: (1, 17),
     AgeBand.FROM_18_TO_39: (18, 39),
     AgeBand.FROM_40_TO_59: (40, 59),
 }
-_ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+#: How long after the simulated history a demo member stays in their band,
+#: so a demo served for weeks still files claims in the band they joined in.
+_BAND_SLACK = timedelta(days=120)
+
+
+def _years_before(day: date, years: int) -> date:
+    """The same calendar day ``years`` earlier (28 February for 29 February)."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
 
 
 def id_check_digit(first17: str) -> str:
     """The check character of an 18-digit resident ID number (GB 11643,
     ISO 7064 MOD 11-2) from its first 17 digits."""
-    total = sum(int(d) * w for d, w in zip(first17, _ID_WEIGHTS, strict=True))
-    return "10X98765432"[total % 11]
+    return check_character(first17)
 
 
 class DemoIdentities:
-    """Synthetic, deterministic private details of the demo's members."""
+    """Synthetic, deterministic private details of the demo's members.
 
-    def __init__(self, seed: int) -> None:
+    Each birth date puts the member in the band they joined in on the day
+    they joined and until ``until``, the end of the simulated history and
+    some slack after it: no demo claim is diagnosed in another band.
+    """
+
+    def __init__(self, seed: int, until: date | None = None) -> None:
         self._seed = seed
+        end = until if until is not None else DEMO_START.date() + timedelta(days=DEMO_DAYS)
+        self._until = end + _BAND_SLACK
+        # One ID number per person, as the pool requires: a number drawn
+        # twice takes the next serial.  The demo asks in the same order for
+        # the same seed, so the numbers are reproducible.
+        self._made: dict[str, MemberDetails] = {}
+        self._taken: set[str] = set()
 
-    def details(self, member_id: str, band: AgeBand) -> MemberDetails:
+    def details(self, member_id: str, band: AgeBand, joined: date | None = None) -> MemberDetails:
         """A name, ID number and mobile number for ``member_id``, the same
-        for the same seed; the birth date in the ID number fits ``band``."""
+        for the same seed; the birth date in the ID number fits ``band``
+        from ``joined`` (by default the demo's first day) on."""
+        made = self._made.get(member_id)
+        if made is not None:
+            return made
+        joined = joined if joined is not None else DEMO_START.date()
         rng = random.Random(f"mutualog-demo/{self._seed}/{member_id}")
         given = "".join(_GIVEN[rng.randrange(len(_GIVEN))] for _ in range(1 + rng.randrange(2)))
         name = _SURNAMES[rng.randrange(len(_SURNAMES))] + given
         low, high = _AGES[band]
-        born = DEMO_START.date() - timedelta(days=rng.randrange(low * 365 + 1, high * 365 + 300))
-        first17 = f"{_REGIONS[rng.randrange(len(_REGIONS))]}{born:%Y%m%d}{rng.randrange(1000):03d}"
+        latest = _years_before(joined, low)
+        earliest = _years_before(self._until, high + 1) + timedelta(days=1)
+        born = earliest + timedelta(days=rng.randrange((latest - earliest).days + 1))
+        region = _REGIONS[rng.randrange(len(_REGIONS))]
+        serial = rng.randrange(1000)
+        id_number = make_id_number(region, born, serial)
+        while id_number in self._taken:
+            serial = (serial + 1) % 1000
+            id_number = make_id_number(region, born, serial)
+        self._taken.add(id_number)
         phone = f"1{rng.randrange(3, 10)}{rng.randrange(10**9):09d}"
-        return MemberDetails.parse(name, first17 + id_check_digit(first17), phone)
+        made = MemberDetails.parse(name, id_number, phone, self._until)
+        self._made[member_id] = made
+        return made
 
 
 def _pdf(title: str, lines: Sequence[str], author: str) -> bytes:
@@ -324,12 +364,18 @@ class DemoBuilder:
     witness: CosignatureSigner = field(default_factory=demo_witness_key)
     entries: list[bytes] = field(default_factory=list)
     _sim: Simulation | None = None
-    #: Every member who joined, with their band, in joining order.
-    _bands: dict[str, AgeBand] = field(default_factory=dict)
+    #: The key of the ID numbers' hash (:mod:`server.private.identity_key`):
+    #: with it, each active member's hash is stored, so nobody joins the
+    #: demo with a demo member's ID number.
+    identity_key: bytes | None = None
+    #: Every member who joined, with their band and day of joining, in joining order.
+    _bands: dict[str, tuple[AgeBand, date]] = field(default_factory=dict)
+    #: The members who left.
+    _left: set[str] = field(default_factory=set)
     _identities: DemoIdentities = field(init=False)
 
     def __post_init__(self) -> None:
-        self._identities = DemoIdentities(self.seed)
+        self._identities = DemoIdentities(self.seed, DEMO_START.date() + timedelta(days=self.days))
 
     def simulate(self) -> list[bytes]:
         """Generate the history, storing each claim's evidence documents
@@ -347,16 +393,22 @@ class DemoBuilder:
         for data in sim.run():
             self.entries.append(data)
             # A claimant's join is always yielded before the claim is filed.
-            if b'"member.joined"' in data:
-                entry = json.loads(data)
-                if entry["type"] == "member.joined":
-                    self._bands[entry["body"]["member"]] = AgeBand(entry["body"]["age_band"])
+            if b'"member.joined"' in data or b'"member.left"' in data:
+                self._note_member(data, len(self.entries) - 1)
         return self.entries
+
+    def _note_member(self, data: bytes, seq: int) -> None:
+        entry = parse_entry(data, seq=seq)
+        body = entry.body
+        if isinstance(body, MemberJoined):
+            self._bands[body.member] = (body.age_band, entry.time.date())
+        elif isinstance(body, MemberLeft):
+            self._left.add(body.member)
 
     def _store_documents(
         self, claim_id: str, member_id: str, count: int, filed: datetime
     ) -> list[bytes]:
-        person = self._identities.details(member_id, self._bands[member_id])
+        person = self._identities.details(member_id, *self._bands[member_id])
         uploads = demo_documents(claim_id, person, count, filed, self.seed)
         return store_evidence(self.engine, claim_id, uploads, filed, self.salts)
 
@@ -387,11 +439,12 @@ class DemoBuilder:
         store_cosignature(self.engine, checkpoint.size, cosignature, last)
 
     def _store_identities(self) -> None:
-        """Every member's private details, in one transaction."""
+        """Every member's private details, and the keyed hash of each active
+        member's ID number, in one transaction."""
         now = self.start()
-        rows = []
-        for member_id, band in self._bands.items():
-            person = self._identities.details(member_id, band)
+        rows, hashes = [], []
+        for member_id, (band, joined) in self._bands.items():
+            person = self._identities.details(member_id, band, joined)
             rows.append(
                 {
                     "member_id": member_id,
@@ -401,9 +454,14 @@ class DemoBuilder:
                     "created": now,
                 }
             )
+            if self.identity_key is not None and member_id not in self._left:
+                id_hash = identity_hash(self.identity_key, person.id_number)
+                hashes.append({"id_hash": id_hash, "member_id": member_id, "created": now})
         with private_transaction(self.engine) as conn:
             for start in range(0, len(rows), STORE_CHUNK):
                 conn.execute(insert(_details), rows[start : start + STORE_CHUNK])
+            for start in range(0, len(hashes), STORE_CHUNK):
+                conn.execute(insert(_identities), hashes[start : start + STORE_CHUNK])
 
     def start(self) -> datetime:
         """The demo's time when it opens: a minute after the last simulated

@@ -86,6 +86,7 @@ AREAS = (
     "limits",
     "witnesses",
     "panels",
+    "identities",
     "privacy",
 )
 TRANSLATIONS = Path(__file__).parent / "translations"

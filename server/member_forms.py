@@ -24,7 +24,6 @@ from wtforms import (
     DateField,
     HiddenField,
     MultipleFileField,
-    RadioField,
     SelectField,
     StringField,
     TextAreaField,
@@ -36,11 +35,11 @@ from server.forms import FlaskForm, as_sentence
 from server.i18n import category
 from server.log_texts import log_text
 from server.notifications import MAX_EMAIL, InvalidEmailError, check_email
+from server.presenters.refusals import refusal
 from server.private.errors import InvalidInputError
 from server.private.evidence import ALLOWED_TYPES, MAX_DOCUMENT_SIZE, MAX_DOCUMENTS
 from server.private.members import MAX_NAME, MemberDetails
 from server.private.submissions import TOKEN_PATTERN, new_token
-from verifiable.log.bodies import AgeBand
 from verifiable.log.texts import APPEAL_REASON, OBJECTION
 
 __all__ = [
@@ -143,32 +142,30 @@ class JoinForm(FlaskForm):
         render_kw={"autocomplete": "name", "maxlength": MAX_NAME},
     )
     id_number = StringField(
-        _l("ID number"),
-        validators=[InputRequired(_l("Enter your ID number.")), Length(max=64)],
-        description=_l("Kept privately, to check a claim is yours; never logged."),
+        _l("Resident ID number"),
+        validators=[InputRequired(_l("Enter your resident ID number.")), Length(max=64)],
+        description=_l(
+            "The 18 characters of your resident ID card. Your age band comes from the birth "
+            "date in it. Kept privately, to check a claim is yours and that each person joins "
+            "once; never logged."
+        ),
         render_kw={"autocomplete": "off", "maxlength": 64},
     )
     phone = StringField(
-        _l("Phone"),
-        validators=[InputRequired(_l("Enter a phone number.")), Length(max=32)],
+        _l("Mobile number"),
+        validators=[InputRequired(_l("Enter a mobile number.")), Length(max=32)],
         description=_l("Kept privately, to reach you about a claim; never logged."),
-        render_kw={"autocomplete": "tel", "maxlength": 32},
+        render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": 32},
     )
-    age_band = RadioField(
-        _l("Your age"),
-        choices=[
-            SelectChoice(AgeBand.UNDER_18.value, _l("30 days to 17 years")),
-            SelectChoice(AgeBand.FROM_18_TO_39.value, _l("18 to 39 years")),
-            SelectChoice(AgeBand.FROM_40_TO_59.value, _l("40 to 59 years")),
-        ],
-        validators=[InputRequired(_l("Choose your age band."))],
-        description=_l("Only the band is logged, with your pseudonymous id."),
-    )
+
+    def __init__(self, today: date) -> None:
+        super().__init__()
+        self._today = today
 
     def details(self) -> MemberDetails:
         """The details as the private store takes them (after validation)."""
         return MemberDetails.parse(
-            self.name.data or "", self.id_number.data or "", self.phone.data or ""
+            self.name.data or "", self.id_number.data or "", self.phone.data or "", self._today
         )
 
     def validate(self, extra_validators: object = None) -> bool:
@@ -178,23 +175,9 @@ class JoinForm(FlaskForm):
                 self.details()
             except InvalidInputError as e:
                 field = self[e.field]
-                field.errors = [*field.errors, _details_error(e)]
+                field.errors = [*field.errors, refusal(e)]
                 return False
         return ok
-
-
-def _details_error(e: InvalidInputError) -> str:
-    """The private store's refusal of a detail, in the page's language (the
-    store's own message is English; each field has the rules it names)."""
-    if e.field == "name":
-        if "control" in e.message:
-            return str(_("A name may not contain control characters."))
-        return str(_("A name has 1 to %(count)d characters.", count=MAX_NAME))
-    if e.field == "id_number":
-        return str(_("An ID number has 4 to 64 letters, digits or '-'."))
-    if e.field == "phone":
-        return str(_("A phone number has digits, spaces, '-', '(' ')' and an optional '+'."))
-    return as_sentence(e.message)
 
 
 class LeaveForm(FlaskForm):

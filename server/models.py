@@ -45,6 +45,7 @@ __all__ = [
     "EvidenceRow",
     "HashLeaseRow",
     "MemberDetailsRow",
+    "MemberIdentityRow",
     "MemberNoticesRow",
     "PasswordResetRow",
     "RequestAttemptRow",
@@ -167,6 +168,22 @@ class MemberDetailsRow(Base):
     id_number: Mapped[str] = mapped_column(String(64), nullable=False)
     phone: Mapped[str] = mapped_column(String(32), nullable=False)
     joined_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+
+
+class MemberIdentityRow(Base):
+    """One row per active member (or join in progress): the keyed hash of
+    the member's ID number (:mod:`server.private.identity_key`), whose
+    primary key lets one person hold one membership at a time.  Deleted
+    when the member leaves or is erased, so a person who left may join
+    again; never logged."""
+
+    __tablename__ = "member_identities"
+
+    id_hash: Mapped[bytes] = mapped_column(LargeBinary(32), primary_key=True)
+    member_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("member_details.member_id"), nullable=False, unique=True
+    )
     created: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 
 from flask import Flask, current_app
 
@@ -20,6 +21,7 @@ from server.context import LogContext
 from server.errors import ServiceUnavailableError
 from server.keys import load_log_signer
 from server.pool_service import PoolService
+from server.private.identity_key import identity_key
 
 __all__ = ["POOL_EXTENSION", "PoolHolder", "current_pool", "init_pool"]
 
@@ -45,8 +47,11 @@ class PoolHolder:
     def _build(self) -> PoolService:
         # The key must be the configured origin's, as on the read path: the
         # pool signs the checkpoints the read path serves.
-        signer = load_log_signer(self._context.settings)
-        service = PoolService(self._context.engine, signer, self._clock)
+        settings = self._context.settings
+        signer = load_log_signer(settings)
+        service = PoolService(
+            self._context.engine, signer, self._clock, partial(identity_key, settings.instance)
+        )
         service.state()  # replay the stored log now, not inside a request's append
         return service
 

@@ -76,15 +76,20 @@ __all__ = [
 class PoolService:
     """The pool's operations over the log in ``engine``, signed by ``signer``.
 
-    ``clock`` returns the current aware time.  Safe to share between the
+    ``clock`` returns the current aware time; ``identity_key`` the key of
+    the ID numbers' hash (without it, joining is refused).  Safe to share between the
     threads of one process; several processes may each have one.  Each
     method is its room's (the docstrings there say more).
     """
 
     def __init__(
-        self, engine: Engine, signer: Ed25519Signer, clock: Callable[[], datetime]
+        self,
+        engine: Engine,
+        signer: Ed25519Signer,
+        clock: Callable[[], datetime],
+        identity_key: Callable[[], bytes] | None = None,
     ) -> None:
-        self._core = core = PoolCore(engine, signer, clock)
+        self._core = core = PoolCore(engine, signer, clock, identity_key)
         self._members = Members(core)
         self._claims = Claims(core)
         self._voting = Voting(core)
@@ -176,8 +181,8 @@ class PoolService:
 
     # -- members -------------------------------------------------------------
 
-    def join(self, account_id: int, details: MemberDetails, band: AgeBand) -> str:
-        return self._members.join(account_id, details, band)
+    def join(self, account_id: int, details: MemberDetails) -> str:
+        return self._members.join(account_id, details)
 
     def leave(self, member_id: str, reason: LeaveReason = LeaveReason.VOLUNTARY) -> MemberLeft:
         return self._members.leave(member_id, reason)
@@ -189,6 +194,9 @@ class PoolService:
         return self._members.commit_jury_pool()
 
     # -- claims --------------------------------------------------------------
+
+    def claim_band(self, member_id: str, diagnosed: date) -> AgeBand:
+        return self._claims.claim_band(member_id, diagnosed)
 
     def file_claim(
         self,

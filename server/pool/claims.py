@@ -16,10 +16,13 @@ from server.pool.concerned import guard
 from server.pool.core import PoolCore, checked, require
 from server.pool.errors import PoolInputError, PoolRefusedError
 from server.private.evidence import Upload, discard_evidence, store_evidence
+from server.private.identity import age_band_on, age_on
+from server.private.members import member_details
 from server.private.submissions import Submission, check_unused, record_within
 from server.witnessing.store import cosigned_checkpoint
 from verifiable.errors import RuleViolation
 from verifiable.log.bodies import (
+    AgeBand,
     ClaimAnswered,
     ClaimAppealed,
     ClaimDecided,
@@ -34,10 +37,39 @@ from verifiable.log.fields import format_time
 from verifiable.log.texts import ANSWER, APPEAL_REASON, NOTICE, OBJECTION
 from verifiable.pool.claims import AWAITING_PANEL
 from verifiable.pool.rules import Rules
-from verifiable.pool.state import ClaimView, Stage
+from verifiable.pool.state import ClaimView, MemberView, Stage
 from verifiable.pool.witnessed import seed_checkpoint
 
 __all__ = ["Claims"]
+
+_BANDS = tuple(AgeBand)
+
+
+def _band_at_diagnosis(core: PoolCore, member: MemberView, diagnosed: date) -> AgeBand | None:
+    """The ``age_band`` a filing carries: the band the member's birth date
+    gives on ``diagnosed`` where it is older than the band they joined in,
+    else ``None`` (the joining band holds; the rulebook's ``claim.age_band``).
+    A member aged 60 or more on that day is refused: no band covers them.
+    A member whose details were erased keeps the joining band."""
+    details = member_details(core.engine, member.id)
+    born = details.born if details is not None else None
+    if born is None:
+        return None
+    band = age_band_on(born, diagnosed)
+    if band is None and diagnosed > born:
+        age = age_on(born, diagnosed)
+        if age >= 60:
+            raise PoolInputError(
+                f"the plan covers ages from 30 days to 59 years; on the date of diagnosis "
+                f"the member was {age} years old",
+                "claim.age",
+                age=age,
+            )
+    if band is None or _BANDS.index(band) <= _BANDS.index(member.band):
+        # A diagnosis before the joining day can give a younger band; such a
+        # claim is in the waiting period, and the joining band is the one known.
+        return None
+    return band
 
 
 class Claims:
@@ -45,6 +77,19 @@ class Claims:
 
     def __init__(self, core: PoolCore) -> None:
         self._core = core
+
+    def claim_band(self, member_id: str, diagnosed: date) -> AgeBand:
+        """The band a claim of ``member_id`` diagnosed on ``diagnosed`` is
+        capped by (the band on that day, or the joining band); the refusals
+        of :meth:`file_claim` for the member and the age."""
+        core = self._core
+        with core.lock:
+            member = core.state().member(member_id)
+            if member is None:
+                raise PoolRefusedError(
+                    "only an active member may file a claim", "claim.member_only"
+                )
+            return _band_at_diagnosis(core, member, diagnosed) or member.band
 
     def file_claim(
         self,
@@ -63,10 +108,12 @@ class Claims:
         check_unused(core.engine, submission)
         with core.lock:
             state = core.state()
-            if state.member(member_id) is None:
+            member = state.member(member_id)
+            if member is None:
                 raise PoolRefusedError(
                     "only an active member may file a claim", "claim.member_only"
                 )
+            band = _band_at_diagnosis(core, member, diagnosed)
             at = core.now(state)
             claim_id = secrets.token_hex(16)
             commitments = store_evidence(core.engine, claim_id, uploads, at)
@@ -77,6 +124,7 @@ class Claims:
                 amount=amount,
                 diagnosed=diagnosed,
                 evidence=tuple(commitments),
+                age_band=band,
             )
             try:
                 core.one(body, at, record_within(submission, claim_id, at))

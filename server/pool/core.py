@@ -61,10 +61,15 @@ class PoolCore:
     """
 
     def __init__(
-        self, engine: Engine, signer: Ed25519Signer, clock: Callable[[], datetime]
+        self,
+        engine: Engine,
+        signer: Ed25519Signer,
+        clock: Callable[[], datetime],
+        identity_key: Callable[[], bytes] | None = None,
     ) -> None:
         self.engine = engine
         self.store = LogStore(engine)
+        self._identity_key = identity_key
         self.lock = threading.RLock()
         self._clock = clock
         self._replayer: Replayer | None = None
@@ -73,6 +78,18 @@ class PoolCore:
         self.sequencer = Sequencer(
             engine, signer, signer.name, self._append_clock, validate=self._validate
         )
+
+    def identity_key(self) -> bytes:
+        """The key of the ID numbers' hash (:mod:`server.private.identity_key`);
+        a pool built without one takes no members."""
+        if self._identity_key is None:
+            raise PoolUnavailableError("this pool has no identity key: it cannot take members")
+        try:
+            return self._identity_key()
+        except MutualogError as e:
+            # A key file that cannot be made or read is the deployment's
+            # fault, not the member's: 503 with the reason, never a refusal.
+            raise PoolUnavailableError(f"the pool cannot take members: {e}") from e
 
     def _append_clock(self) -> datetime:
         return self._pinned if self._pinned is not None else self._clock()

@@ -28,6 +28,7 @@ CODES: Mapping[str, tuple[str, ...]] = {
     # claims
     "claim.unknown": ("claim",),
     "claim.member_only": (),
+    "claim.age": ("age",),
     "notice.not_filed": ("claim", "stage"),
     "notice.waiting_period": ("claim",),
     "notice.amount_range": ("cap", "amount"),
@@ -50,6 +51,7 @@ CODES: Mapping[str, tuple[str, ...]] = {
     "text.private_member_phone": ("field", "position"),
     # members and erasures
     "join.band_closed": ("band",),
+    "join.age": ("age",),
     "member.not_active": ("member",),
     "member.unknown": ("member",),
     "erase.member_none": ("member",),

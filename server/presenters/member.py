@@ -16,9 +16,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from flask_babel import gettext as _
+
+from server import i18n
 from server.charts import Point
 from server.rosters import Deduction
-from verifiable.log.bodies import PeriodClosed
+from verifiable.log.bodies import AgeBand, PeriodClosed
 from verifiable.pool.rules import Rules, moment
 
 __all__ = [
@@ -28,6 +31,7 @@ __all__ = [
     "PaidClaim",
     "Statement",
     "next_deduction",
+    "over_cap",
     "page_count",
     "share_formula",
     "shares_points",
@@ -218,3 +222,25 @@ def next_deduction(
                 last.period if last else None,
             )
     return None
+
+
+def over_cap(cap: int | None, band: AgeBand, fen: int) -> str | None:
+    """Why a claim of ``fen`` is more than the plan gives ``band`` (whose
+    cap is ``cap``, ``None`` for no cover), in the page's language; ``None``
+    if it is within."""
+    if cap is not None and fen <= cap:
+        return None
+    if cap is None:
+        return str(
+            _(
+                "The plan gives no cover for your age band (%(band)s).",
+                band=i18n.age_band(band.value),
+            )
+        )
+    return str(
+        _(
+            "The plan gives at most %(amount)s for your age band (%(band)s).",
+            amount=i18n.yuan(cap),
+            band=i18n.age_band(band.value),
+        )
+    )

@@ -86,6 +86,14 @@ TEMPLATES: Mapping[str, object] = {
     **{f"text.private_{kind.value}": said for kind, said in PRIVATE_SENTENCES.items()},
     # the pool: members and erasures
     "join.band_closed": _l("Members aged %(band)s may not join under the current rules."),
+    "join.age": _l(
+        "The plan covers ages from 30 days to 59 years; by this ID number you are %(age)s "
+        "years old today."
+    ),
+    "claim.age": _l(
+        "The plan covers ages from 30 days to 59 years; on the date of diagnosis you were "
+        "%(age)s years old."
+    ),
     "member.not_active": _l("Member %(member)s is not an active member."),
     "member.unknown": _l("There is no member %(member)s."),
     "erase.member_none": _l("No private details of member %(member)s are stored."),
@@ -161,8 +169,21 @@ TEMPLATES: Mapping[str, object] = {
     "password.is_username": _l("The password may not be the username."),
     "name.length": _l("A name has 1 to %(most)s characters."),
     "name.control": _l("A name may not contain control characters."),
-    "id_number.shape": _l("An ID number has 4 to 64 letters, digits or “-”."),
-    "phone.shape": _l("A phone number has digits, spaces, “-”, “(” “)” and an optional “+”."),
+    "id_number.length": _l("A resident ID number has 18 characters; this one has %(length)s."),
+    "id_number.chars": _l("A resident ID number has 17 digits and then a digit or X."),
+    "id_number.region": _l("A resident ID number begins with a region code from 1 to 9."),
+    "id_number.birth_date": _l(
+        "Characters 7 to 14 of a resident ID number are the birth date; these are no real date."
+    ),
+    "id_number.birth_range": _l(
+        "The birth date in this ID number is before 1900 or in the future."
+    ),
+    "id_number.check": _l(
+        "The last character of this ID number does not match the others: check each digit."
+    ),
+    "phone.mobile": _l(
+        "A mobile number has 11 digits: 1, then 3 to 9, then nine digits (+86 in front is allowed)."
+    ),
     "erasure.reason_length": _l("An erasure needs a reason of 1 to %(most)s characters."),
     "evidence.malformed": _l("This document is not accepted: %(detail)s"),
     "evidence.type": _l(
@@ -176,6 +197,10 @@ TEMPLATES: Mapping[str, object] = {
     "evidence.too_many": _l("At most %(most)s documents per claim, got %(count)s."),
     "account.username_taken": _l("This username is taken. Choose another."),
     "account.already_joined": _l("This account has already joined the pool; nothing was changed."),
+    "identity.taken": _l(
+        "A member of the pool already has this ID number: one person holds one membership. "
+        "Nothing was changed."
+    ),
     "juror.already_voted": _l("You have already voted on claim %(claim)s in round %(round)d."),
     "login.refused": _l("Wrong username or password."),
     "login.throttled": _l(
@@ -229,6 +254,10 @@ RULES: Mapping[str, object] = {
     "claim.member": _l("Only an active member in good standing may file a claim."),
     "claim.category": _l("Only an illness the rules cover may be claimed."),
     "claim.cover": _l("The member's age band has no cover under the rules."),
+    "claim.age_band": _l(
+        "A claim names the claimant's age band only where the age at diagnosis gives a band "
+        "older than the one they joined in."
+    ),
     "claim.diagnosed": _l("The diagnosis is on or before the day the claim is filed."),
     "claim.filing_deadline": _l(
         "A claim is filed within the days the rules allow after the diagnosis."

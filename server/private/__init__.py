@@ -9,6 +9,8 @@ the rest, in the tables of migration 0002 (docs/security.md):
 * :mod:`~server.private.throttle` — failed sign-ins counted in the database,
   so the limit holds across every worker and machine;
 * :mod:`~server.private.members` — members' identities and the join hook;
+* :mod:`~server.private.identity` — ID numbers, mobile numbers and the age band;
+* :mod:`~server.private.identity_key` — the keyed hash of ID numbers and its key file;
 * :mod:`~server.private.evidence` — claim documents, their salts and commitments;
 * :mod:`~server.private.votes` — sealed votes' openings until the reveal;
 * :mod:`~server.private.erasure` — the record of what was erased and why;

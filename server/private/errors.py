@@ -3,7 +3,7 @@
 Split where callers branch: input a person can correct
 (:class:`InvalidInputError` and its :class:`EvidenceError`), a conflict with what is
 stored (:class:`UsernameTakenError`, :class:`AlreadyJoinedError`,
-:class:`AlreadyVotedError`), and a refused sign-in
+:class:`AlreadyMemberError`, :class:`AlreadyVotedError`), and a refused sign-in
 (:class:`LoginRefusedError`, :class:`RequestLimitedError` and its
 :class:`LoginThrottledError`, :class:`HashBusyError`, :class:`ResetCodeError`).
 
@@ -22,6 +22,7 @@ from verifiable.errors import MutualogError
 __all__ = [
     "CODES",
     "AlreadyJoinedError",
+    "AlreadyMemberError",
     "AlreadyVotedError",
     "EvidenceError",
     "HashBusyError",
@@ -47,8 +48,13 @@ CODES: Mapping[str, tuple[str, ...]] = {
     "password.is_username": (),
     "name.length": ("most",),
     "name.control": (),
-    "id_number.shape": (),
-    "phone.shape": (),
+    "id_number.length": ("length",),
+    "id_number.chars": (),
+    "id_number.region": (),
+    "id_number.birth_date": (),
+    "id_number.birth_range": (),
+    "id_number.check": (),
+    "phone.mobile": (),
     "erasure.reason_length": ("most",),
     "evidence.malformed": ("detail",),
     "evidence.type": ("n", "kind", "allowed"),
@@ -60,6 +66,7 @@ CODES: Mapping[str, tuple[str, ...]] = {
     "evidence.too_many": ("most", "count"),
     "account.username_taken": ("username",),
     "account.already_joined": (),
+    "identity.taken": (),
     "juror.already_voted": ("claim", "round"),
     "login.refused": (),
     "login.throttled": ("minutes",),
@@ -109,6 +116,11 @@ class UnknownRecordError(PrivateStoreError):
 
 class AlreadyJoinedError(PrivateStoreError):
     """An account that has joined the pool, or is joining it now, joining again."""
+
+
+class AlreadyMemberError(PrivateStoreError):
+    """A join with an ID number that an active member of the pool, or a
+    join in progress, already holds: one membership per person."""
 
 
 class AlreadyVotedError(PrivateStoreError):

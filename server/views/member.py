@@ -36,7 +36,7 @@ from server.member_forms import (
 from server.notifications import claims_by_member
 from server.pool_app import current_pool
 from server.pool_figures import current_figures
-from server.pool_service import PoolRefusedError, PoolService
+from server.pool_service import PoolInputError, PoolRefusedError, PoolService
 from server.presenters.claim import (
     ObjectionText,
     claim_actions,
@@ -44,10 +44,11 @@ from server.presenters.claim import (
     objection_texts,
 )
 from server.presenters.commands import deduction_commands, deduction_rows, verify_commands
-from server.presenters.member import next_deduction, page_count, shares_points, statement
+from server.presenters.member import next_deduction, over_cap, page_count, shares_points, statement
 from server.presenters.refusals import refusal
-from server.private.errors import AlreadyJoinedError, InvalidInputError
+from server.private.errors import AlreadyJoinedError, AlreadyMemberError, InvalidInputError
 from server.private.evidence import MAX_DOCUMENT_SIZE, EvidenceDocument, Upload, list_evidence
+from server.private.identity import china_date
 from server.private.submissions import AlreadySubmittedError, Submission, SubmissionKind
 from server.rosters import log_index, member_deductions
 from server.views.pages import (
@@ -62,7 +63,7 @@ from server.views.params import parse_size, query_args
 from server.web_errors import add_html_errors, keeps_input
 from server.witnessing.views import trusted_witnesses
 from verifiable.errors import RuleViolation
-from verifiable.log.bodies import AgeBand, LeaveReason
+from verifiable.log.bodies import LeaveReason
 from verifiable.pool.rules import moment
 from verifiable.pool.state import ClaimView, MemberView, Stage
 
@@ -226,23 +227,27 @@ def join() -> Page:
                 member=account.member_id,
             ),
         )
-    form = JoinForm()
+    pool = current_pool()
+    form = JoinForm(china_date(pool.now()))
     if not form.validate_on_submit():
         return render_template("member/join.html", form=form), 400 if form.is_submitted() else 200
-    band = AgeBand(form.age_band.data)
     try:
-        member_id = current_pool().join(account.id, form.details(), band)
+        member_id = pool.join(account.id, form.details())
     except AlreadyJoinedError:
         abort(403, description=_("This account has already joined the pool; nothing was changed."))
-    except PoolRefusedError as e:
-        add_error(form.age_band, refusal(e))
+    except (AlreadyMemberError, PoolRefusedError) as e:  # a taken ID number, an age not covered
+        add_error(form.id_number, refusal(e))
         return render_template("member/join.html", form=form), 400
     except RuleViolation as e:
         refuse_rule(e)
+    joined = pool.state().member(member_id)
+    band = i18n.age_band(joined.band.value) if joined is not None else ""
     flash(
         _(
-            "Welcome to the pool. Your pseudonymous member id is %(member)s: the public log "
-            "knows you only by it.",
+            "Welcome to the pool, in the age band %(band)s, which the birth date in your ID "
+            "number gives. Your pseudonymous member id is %(member)s: the public log knows "
+            "you only by it.",
+            band=band,
             member=member_id,
         ),
         "success",
@@ -338,20 +343,15 @@ def claim_new() -> Page:
     rules = pool.state().rules_at(now)
     assert rules is not None and form.diagnosed.data is not None
     diagnosed = form.diagnosed.data
-    cap = rules.cap(view.band)
-    if cap is None or form.fen > cap:
-        if cap is None:
-            refusal = _(
-                "The plan gives no cover for your age band (%(band)s).",
-                band=i18n.age_band(view.band.value),
-            )
-        else:
-            refusal = _(
-                "The plan gives at most %(amount)s for your age band (%(band)s).",
-                amount=i18n.yuan(cap),
-                band=i18n.age_band(view.band.value),
-            )
-        add_error(form.amount, refusal)
+    try:
+        # The band on the date of diagnosis sets the cap (docs/privacy.md).
+        band = pool.claim_band(member_id, diagnosed)
+    except PoolInputError as e:
+        add_error(form.diagnosed, refusal(e))
+        return _render_claim_form(form, view, 400)
+    over = over_cap(rules.cap(band), band, form.fen)
+    if over is not None:
+        add_error(form.amount, over)
         return _render_claim_form(form, view, 400)
     if (now.date() - diagnosed).days > rules.filing_days:
         add_error(

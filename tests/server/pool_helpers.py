@@ -23,7 +23,7 @@ from server.pool_app import current_pool
 from server.pool_service import PoolService
 from server.private.evidence import Upload
 from server.private.members import MemberDetails
-from verifiable.log.bodies import AgeBand
+from tests.server.identities import id_number, mobile
 
 if TYPE_CHECKING:
     from werkzeug.test import TestResponse
@@ -84,8 +84,10 @@ def add_members(pool: PoolService, count: int, prefix: str, now: datetime) -> di
     for n in range(count):
         username = f"{prefix}{n}"
         account = accounts.register(username, PASSWORD, now)
-        details = MemberDetails.parse(f"Person {prefix} {n}", f"ID-{prefix}-{n:04d}", "+86 1380000")
-        member = pool.join(account.id, details, AgeBand.FROM_18_TO_39)
+        details = MemberDetails.parse(
+            f"Person {prefix} {n}", id_number(prefix, n), mobile(n), now.date()
+        )
+        member = pool.join(account.id, details)
         out[member] = username
     return out
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -22,7 +22,7 @@ from sqlalchemy import Engine, select, text, update
 from server.cli import main
 from server.config import ConfigError
 from server.db import current_revision, make_engine
-from server.models import AccountRow, EvidenceRow, MemberDetailsRow
+from server.models import AccountRow, EvidenceRow, MemberDetailsRow, MemberIdentityRow
 from server.private.accounts import Accounts, Role
 from server.private.erasure import ErasureKind, erasures, set_erasure_seq
 from server.private.errors import (
@@ -302,7 +302,17 @@ def test_a_limit_needs_attempts_and_a_window(most: int, window: timedelta) -> No
 # --- members ------------------------------------------------------------------------
 
 
-DETAILS = MemberDetails.parse("  Li Hua 李华 ", "11010519491231002X", "+86 138-0013-8000")
+DETAILS = MemberDetails.parse(
+    "  Li Hua 李华 ", "11010519730520101x", "+86 138-0013-8000", START.date()
+)
+OTHER = MemberDetails.parse("Wang Fang", "110105199001010029", "13900139000", START.date())
+KEY = bytes(range(32))
+
+
+def _join(
+    engine: Engine, account: int, details: MemberDetails, append: Callable[[str], int]
+) -> str:
+    return join_pool(engine, account, details, append, START, KEY, lambda member_id: False)
 
 
 def test_join_pool_stores_details_off_the_log_and_links_the_account(
@@ -315,10 +325,11 @@ def test_join_pool_stores_details_off_the_log_and_links_the_account(
         appended.append(member_id)
         return 41
 
-    member_id = join_pool(engine, alice.id, DETAILS, append_joined, START)
+    member_id = _join(engine, alice.id, DETAILS, append_joined)
     assert re.fullmatch(r"[0-9a-f]{32}", member_id)
     assert appended == [member_id]
     assert DETAILS.name == "Li Hua 李华"
+    assert (DETAILS.id_number, DETAILS.phone) == ("11010519730520101X", "13800138000")
     assert member_details(engine, member_id) == DETAILS
     linked = accounts.get(alice.id)
     assert linked is not None and linked.member_id == member_id
@@ -326,11 +337,11 @@ def test_join_pool_stores_details_off_the_log_and_links_the_account(
     with engine.connect() as conn:
         assert conn.scalar(select(MemberDetailsRow.joined_seq)) == 41
     with pytest.raises(AlreadyJoinedError, match="already joined"):
-        join_pool(engine, alice.id, DETAILS, append_joined, START)
+        _join(engine, alice.id, OTHER, append_joined)
     assert len(appended) == 1
     # Every join draws a fresh, unrelated id.
     bob = accounts.register("bob", PASSWORD, START)
-    assert join_pool(engine, bob.id, DETAILS, append_joined, START) != member_id
+    assert _join(engine, bob.id, OTHER, append_joined) != member_id
 
 
 def test_a_refused_append_leaves_nothing_and_the_join_can_be_retried(
@@ -342,42 +353,41 @@ def test_a_refused_append_leaves_nothing_and_the_join_can_be_retried(
         raise MalformedError("the rulebook refuses")
 
     with pytest.raises(MalformedError, match="the rulebook refuses"):
-        join_pool(engine, alice.id, DETAILS, refuse, START)
+        _join(engine, alice.id, DETAILS, refuse)
     with engine.connect() as conn:
         assert conn.execute(select(MemberDetailsRow.member_id)).all() == []
+        assert conn.execute(select(MemberIdentityRow.member_id)).all() == []
     assert (accounts.get(alice.id) or alice).member_id is None
-    assert join_pool(engine, alice.id, DETAILS, lambda member_id: 0, START)
+    assert _join(engine, alice.id, DETAILS, lambda member_id: 0)
 
 
 def test_join_pool_needs_an_account(engine: Engine) -> None:
     with pytest.raises(UnknownAccountError, match="no account with id 77"):
-        join_pool(engine, 77, DETAILS, lambda member_id: 0, START)
+        _join(engine, 77, DETAILS, lambda member_id: 0)
 
 
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
-        (("", "1234", "123"), "name", "1 to 200"),
-        (("x" * 201, "1234", "123"), "name", "1 to 200"),
-        (("Li\x00Hua", "1234", "123"), "name", "control characters"),
-        (("Li", "<b>12</b>", "123"), "id_number", "letters, digits or '-'"),
-        (("Li", "123", "123"), "id_number", "4 to 64"),
-        (("Li", "1234", "call me"), "phone", "digits"),
-        (("Li", "1234", "1" * 40), "phone", "digits"),
+        (("", "110105199001010029", "13900139000"), "name", "1 to 200"),
+        (("x" * 201, "110105199001010029", "13900139000"), "name", "1 to 200"),
+        (("Li\x00Hua", "110105199001010029", "13900139000"), "name", "control characters"),
+        (("Li", "<b>12</b>", "13900139000"), "id_number", "18 characters"),
+        (("Li", "110105199001010029", "call me"), "phone", "11 digits"),
     ],
-    ids=["empty-name", "long-name", "control", "markup-id", "short-id", "words-phone", "long"],
+    ids=["empty-name", "long-name", "control", "markup-id", "words-phone"],
 )
 def test_bad_member_details_are_refused(
     fields: tuple[str, str, str], field: str, message: str
 ) -> None:
     with pytest.raises(InvalidInputError, match=re.escape(message)) as caught:
-        MemberDetails.parse(*fields)
+        MemberDetails.parse(*fields, START.date())
     assert caught.value.field == field
 
 
 def test_erasing_a_members_details(accounts: Accounts, engine: Engine) -> None:
     alice = accounts.register("alice", PASSWORD, START)
-    member_id = join_pool(engine, alice.id, DETAILS, lambda member_id: 3, START)
+    member_id = _join(engine, alice.id, DETAILS, lambda member_id: 3)
     with pytest.raises(InvalidInputError, match="needs a reason"):
         erase_member_details(engine, member_id, "  ", alice.id, START)
     erasure = erase_member_details(engine, member_id, "member asked", alice.id, START)
@@ -386,6 +396,8 @@ def test_erasing_a_members_details(accounts: Accounts, engine: Engine) -> None:
     with engine.connect() as conn:
         dump = repr(conn.execute(text("SELECT * FROM member_details")).all())
     assert "Li Hua" not in dump
+    with engine.connect() as conn:
+        assert conn.execute(select(MemberIdentityRow.member_id)).all() == []
     # The account keeps its member id: the log still knows the member.
     assert (accounts.get(alice.id) or alice).member_id == member_id
     set_erasure_seq(engine, erasure.id, 99)

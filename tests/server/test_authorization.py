@@ -570,9 +570,8 @@ def _form(endpoint: str, app: Flask, pool: Pool, role: str, token: str) -> dict[
         return {
             "csrf_token": token,
             "name": "Wang Fang",
-            "id_number": "110105199001010022",
+            "id_number": "110105199001010029",
             "phone": "+86 139 0000 0000",
-            "age_band": "18-39",
         }
     if endpoint == "member.leave":
         return {"csrf_token": token, "confirm": "y"}

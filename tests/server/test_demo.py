@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,11 +18,12 @@ from sqlalchemy import text
 
 from server.cli import cli
 from server.db import make_engine
-from server.demo import DEMO_CASES, DEMO_RULES, DemoIdentities, demo_documents, id_check_digit
+from server.demo import DEMO_CASES, DEMO_RULES, DemoIdentities, demo_documents
 from server.private.evidence import evidence_content, list_evidence
+from server.private.identity import age_band_on, china_date, parse_id_number, parse_mobile
 from tests.server.demo_helpers import MEMBERS, DemoBuild, clear_environment, demo_app, shared_demo
 from verifiable.errors import MalformedError
-from verifiable.log.bodies import AgeBand, Body, ClaimFiled, VoteSealed
+from verifiable.log.bodies import AgeBand, Body, ClaimFiled, MemberJoined, MemberLeft, VoteSealed
 from verifiable.log.entry import parse_entry
 from verifiable.pool.evidence import verify_evidence
 from verifiable.pool.replay import replay
@@ -97,6 +98,41 @@ def test_every_logged_commitment_opens_to_a_stored_document(demo: DemoBuild) -> 
         engine.dispose()
 
 
+def test_every_demo_member_has_a_real_identity_in_their_band(demo: DemoBuild) -> None:
+    """Valid ID numbers and mobile numbers, unique; the band each joined in
+    is the one their birth date gives on that day and on every diagnosis;
+    one keyed hash per active member, none of a member who left."""
+    entries = [parse_entry(e, seq=n) for n, e in enumerate(demo.entries())]
+    joined = {e.body.member: e for e in entries if isinstance(e.body, MemberJoined)}
+    left = {e.body.member for e in entries if isinstance(e.body, MemberLeft)}
+    engine = make_engine(demo.database_url)
+    try:
+        with engine.connect() as conn:
+            people = conn.execute(text("SELECT member_id, id_number, phone FROM member_details"))
+            stored = {p.member_id: (p.id_number, p.phone) for p in people}
+            hashed = set(conn.scalars(text("SELECT member_id FROM member_identities")))
+    finally:
+        engine.dispose()
+    assert set(stored) == set(joined)
+    assert len({number for number, _ in stored.values()}) == len(stored)
+    for member, (number, phone) in stored.items():
+        entry = joined[member]
+        assert isinstance(entry.body, MemberJoined)
+        born = parse_id_number(number, china_date(entry.time)).born
+        assert age_band_on(born, china_date(entry.time)) is entry.body.age_band, number
+        assert parse_mobile(phone) == phone
+    for entry in entries:
+        if isinstance(entry.body, ClaimFiled):
+            assert entry.body.age_band is None
+            number = stored[entry.body.member][0]
+            band = joined[entry.body.member].body
+            assert isinstance(band, MemberJoined)
+            if entry.body.diagnosed >= china_date(joined[entry.body.member].time):
+                born = parse_id_number(number, entry.body.diagnosed).born
+                assert age_band_on(born, entry.body.diagnosed) is band.age_band
+    assert hashed == set(joined) - left
+
+
 def test_the_demo_refuses_an_instance_that_holds_a_log(demo: DemoBuild) -> None:
     args = ["--instance", str(demo.instance), "demo", "--members", "200", "--no-serve"]
     again = CliRunner().invoke(cli, args)
@@ -107,36 +143,34 @@ def test_the_demo_refuses_an_instance_that_holds_a_log(demo: DemoBuild) -> None:
 # --- the synthetic private data ---------------------------------------------------
 
 _ID = re.compile(r"(\d{6})(\d{4})(\d{2})(\d{2})\d{3}[\dX]")
+_UNTIL = date(2025, 4, 21)
 
 
 @pytest.mark.parametrize("band", list(AgeBand), ids=[b.value for b in AgeBand])
 def test_identities_are_realistic_and_deterministic(band: AgeBand) -> None:
-    identities = DemoIdentities(7)
+    """Valid ID numbers and mobile numbers, whose birth dates give the
+    band from the day of joining to past the end of the history."""
+    identities = DemoIdentities(7, _UNTIL)
     for n in range(200):
         member = f"{n:032x}"
-        person = identities.details(member, band)
-        assert person == DemoIdentities(7).details(member, band)
+        joined = date(2025, 1, 1) + timedelta(days=n % 110)
+        person = identities.details(member, band, joined)
+        assert person == DemoIdentities(7, _UNTIL).details(member, band, joined)
         assert 2 <= len(person.name) <= 3
         assert all("\u4e00" <= c <= "\u9fff" for c in person.name)
-        assert re.fullmatch(r"1[3-9]\d{9}", person.phone)
+        assert parse_mobile(person.phone) == person.phone
         found = _ID.fullmatch(person.id_number)
         assert found, person.id_number
-        assert person.id_number[17] == id_check_digit(person.id_number[:17])
-        born = datetime(int(found[2]), int(found[3]), int(found[4]), tzinfo=UTC)
-        age = (datetime(2025, 1, 1, tzinfo=UTC) - born).days // 365
-        low, high = {"0-17": (0, 17), "18-39": (18, 39), "40-59": (40, 59)}[band.value]
-        assert low <= age <= high
-    assert DemoIdentities(7).details("0" * 32, band) != DemoIdentities(8).details("0" * 32, band)
-
-
-def test_the_id_check_digit_is_gb_11643() -> None:
-    # The standard's worked example, and one whose check character is X.
-    assert id_check_digit("11010519491231002") == "X"
-    assert id_check_digit("44052418800101001") == "4"
+        checked = parse_id_number(person.id_number, joined)
+        assert checked.text == person.id_number
+        for day in (joined, _UNTIL + timedelta(days=119)):
+            assert age_band_on(checked.born, day) is band, (person.id_number, day)
+    first = DemoIdentities(7, _UNTIL).details("0" * 32, band, date(2025, 1, 1))
+    assert first != DemoIdentities(8, _UNTIL).details("0" * 32, band, date(2025, 1, 1))
 
 
 def test_demo_documents_are_accepted_uploads_naming_the_patient() -> None:
-    person = DemoIdentities(1).details("a" * 32, AgeBand.FROM_18_TO_39)
+    person = DemoIdentities(1, _UNTIL).details("a" * 32, AgeBand.FROM_18_TO_39, date(2025, 1, 5))
     filed = datetime(2025, 2, 1, tzinfo=UTC)
     uploads = demo_documents("b" * 32, person, 3, filed, 1)
     assert [u.content_type for u in uploads] == ["application/pdf", "image/jpeg", "application/pdf"]

@@ -25,6 +25,7 @@ from server.pool_app import current_pool
 from server.private.evidence import MAX_DOCUMENT_SIZE, MAX_DOCUMENTS, Upload, evidence_content
 from server.private.submissions import new_token
 from server.rosters import period_roster
+from tests.server.identities import id_number
 from tests.server.pool_helpers import (
     ORIGIN,
     PASSWORD,
@@ -49,8 +50,8 @@ if TYPE_CHECKING:
     from server.pool_service import PoolService
     from tests.clock import FixedClock
 
-NAME, ID_NUMBER, PHONE = "Zhang Wei", "11010519900307002X", "+86 138 1234 5678"
-JOIN = {"name": NAME, "id_number": ID_NUMBER, "phone": PHONE, "age_band": "18-39"}
+NAME, ID_NUMBER, PHONE = "Zhang Wei", "110105199003070025", "+86 138 1234 5678"
+JOIN = {"name": NAME, "id_number": ID_NUMBER, "phone": PHONE}
 SCRIPT = "<script>alert(1)</script>"
 
 
@@ -431,11 +432,33 @@ _MANY = [document() for _ in range(MAX_DOCUMENTS + 1)]
 # id: (who, path, fields, with a CSRF token, status, message)
 BAD: dict[str, tuple[str, str, Fields, bool, int, str]] = {
     "join-no-csrf": ("newbie", "/join", _same(JOIN), False, 400, "security token"),
-    "join-bad-phone": ("newbie", "/join", _same({**JOIN, "phone": SCRIPT}), True, 400, "phone"),
+    "join-bad-phone": (
+        "newbie",
+        "/join",
+        _same({**JOIN, "phone": SCRIPT}),
+        True,
+        400,
+        "mobile number",
+    ),
     "join-bad-id": ("newbie", "/join", _same({**JOIN, "id_number": "1"}), True, 400, "ID number"),
     "join-no-name": ("newbie", "/join", _same({**JOIN, "name": ""}), True, 400, "full name"),
     "join-control": ("newbie", "/join", _same({**JOIN, "name": "a\x00b"}), True, 400, "control"),
-    "join-bad-band": ("newbie", "/join", _same({**JOIN, "age_band": "99"}), True, 400, "choice"),
+    "join-too-old": (
+        "newbie",
+        "/join",
+        _same({**JOIN, "id_number": id_number("old", born=date(1950, 6, 1))}),
+        True,
+        400,
+        "59 years",
+    ),
+    "join-id-taken": (
+        "newbie",
+        "/join",
+        _same({**JOIN, "id_number": id_number("member", 0)}),
+        True,
+        400,
+        "one person holds one membership",
+    ),
     "join-twice": ("member0", "/join", _same(JOIN), True, 403, "already joined"),
     "claim-no-csrf": ("member0", "/claims/new", _claim(), False, 400, "security token"),
     "claim-no-file": ("member0", "/claims/new", _claim(evidence=None), True, 400, "at least one"),

@@ -19,6 +19,7 @@ from server.pool_service import PoolRefusedError, PoolService
 from server.private.errors import AlreadyJoinedError, EvidenceError
 from server.private.evidence import Upload
 from server.private.members import MemberDetails
+from tests.server.identities import id_number, mobile
 from tests.server.pool_helpers import (
     PDF,
     VotingPool,
@@ -137,12 +138,12 @@ def test_refused_operations_append_and_store_nothing(
         pool.close_period()
     with pytest.raises(RuleViolation):
         pool.qualify_juror(voting.jurors[0])  # already a juror
-    details = MemberDetails.parse("Someone", "ID-9999", "+86 1380000")
+    details = MemberDetails.parse("Someone", id_number("someone"), mobile(), clock().date())
     account = next(iter(voting.usernames.values()))
     joined = accounts_service().by_username(account)
     assert joined is not None
     with pytest.raises(AlreadyJoinedError):
-        pool.join(joined.id, details, AgeBand.FROM_18_TO_39)
+        pool.join(joined.id, details)
     assert row_counts(engine) == before
     replay(pool.store.entries(0, pool.store.size()))
 

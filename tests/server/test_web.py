@@ -24,9 +24,9 @@ from server.db import make_engine, upgrade
 from server.pool_app import current_pool
 from server.private.accounts import Role
 from server.private.members import MemberDetails
+from tests.server.identities import id_number
 from tests.server.pool_helpers import RULES, make_pool_app
 from verifiable.errors import RuleViolation
-from verifiable.log.bodies import AgeBand
 from verifiable.pool.replay import Replayer
 
 if TYPE_CHECKING:
@@ -132,8 +132,8 @@ def test_the_dashboard_shows_the_pseudonymous_id_once_joined(
         pool.start(RULES)
         account = accounts_service().by_username("alice")
         assert account is not None
-        details = MemberDetails.parse("Li Hua", "110105194912310021", "13800138000")
-        member_id = pool.join(account.id, details, AgeBand.FROM_18_TO_39)
+        details = MemberDetails.parse("Li Hua", id_number("li"), "13800138000", clock().date())
+        member_id = pool.join(account.id, details)
     page = page_text(client.get("/dashboard"))
     app.extensions["mutualog"].engine.dispose()
     assert f'<code class="member-id">{member_id}</code>' in page
@@ -320,8 +320,8 @@ def test_a_log_that_does_not_replay_is_503_on_every_page_and_route(
         pool.start(RULES)
         alice = accounts_service().by_username("alice")
         assert alice is not None
-        details = MemberDetails.parse("Li Hua", "110105194912310021", "13800138000")
-        pool.join(alice.id, details, AgeBand.FROM_18_TO_39)
+        details = MemberDetails.parse("Li Hua", id_number("li"), "13800138000", clock().date())
+        pool.join(alice.id, details)
         accounts_service().register("root", PASSWORD, clock(), role=Role.OPERATOR)
     setup.extensions["mutualog"].engine.dispose()
 

@@ -9,10 +9,12 @@ only, plus the few constraints that tie fields of one body together; whether
 an entry is allowed *here* in the log (the claimant is not on the panel, the
 paid amount matches the decision) is the rulebook's job at replay.
 
-One field is optional: the ``witnessed`` checkpoint of a ``panel.drawn``
+Two fields are optional: the ``witnessed`` checkpoint of a ``panel.drawn``
 (:class:`SeedCheckpoint`), which the rules call for exactly when they name
-witnesses for the draw (``draw.witnesses_required`` above 0).  Entries
-written before it have no such field and read as they always did.
+witnesses for the draw (``draw.witnesses_required`` above 0), and the
+``age_band`` of a ``claim.filed``, present exactly when the claimant's band
+on the date of diagnosis is not the band they joined in.  Entries written
+before either have no such field and read as they always did.
 """
 
 from __future__ import annotations
@@ -272,6 +274,10 @@ class ClaimFiled(Body):
     evidence: tuple[bytes, ...] = field(
         metadata=_m(list_codec(HASH, min_len=1, max_len=MAX_EVIDENCE, unique=True))
     )
+    #: The claimant's band on ``diagnosed``, only where it is not the band
+    #: of their ``member.joined`` (a member who joined at 17 and was
+    #: diagnosed at 18): the claim's cap follows the age at diagnosis.
+    age_band: AgeBand | None = field(default=None, metadata=_m(AGE_BAND, optional=True))
 
 
 @dataclass(frozen=True)

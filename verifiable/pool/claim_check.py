@@ -174,7 +174,9 @@ def check_claim_history(
         band, joined_at = None, None
     else:
         assert isinstance(joined.body, MemberJoined)
-        band, joined_at = joined.body.age_band, joined.time
+        # The band on the date of diagnosis where the filing names one
+        # (the rulebook's ``claim.age_band``), else the band of joining.
+        band, joined_at = body.age_band or joined.body.age_band, joined.time
         findings.ok("claim filed", f"claim {claim} filed at entry {filed.seq} by a member")
     st = _State(filed=filed, rules=rules, band=band, joined=joined_at)
     walker = _Walker(proven, findings, st, claim, book)

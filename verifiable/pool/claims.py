@@ -116,6 +116,37 @@ def violation(rule: str, message: str, seq: int, expected: object, actual: objec
 _v = violation
 
 
+_BAND_ORDER = tuple(AgeBand)
+
+
+def _claim_band(seq: int, body: ClaimFiled, joined: AgeBand) -> AgeBand:
+    """The claimant's band for this claim: the filing's ``age_band`` (the
+    band on the date of diagnosis) where it has one, else the band they
+    joined in.  Written only where it differs, and never younger than the
+    joining band: ages only grow (rule ``claim.age_band``)."""
+    band = body.age_band
+    if band is None:
+        return joined
+    if band is joined:
+        raise _v(
+            "claim.age_band",
+            "the filing repeats the band the claimant joined in; it names a band only "
+            "where the age at diagnosis gives another",
+            seq,
+            "no age_band",
+            band.value,
+        )
+    if _BAND_ORDER.index(band) < _BAND_ORDER.index(joined):
+        raise _v(
+            "claim.age_band",
+            f"the claimant joined in band {joined.value}; a later band cannot be younger",
+            seq,
+            f"a band older than {joined.value}",
+            band.value,
+        )
+    return band
+
+
 class ClaimBook:
     """Every claim and the seeds waiting to be fixed."""
 
@@ -214,13 +245,14 @@ class ClaimBook:
                 "one of " + ", ".join(rules.categories),
                 body.category,
             )
-        if rules.cap(member.band) is None:
+        band = _claim_band(seq, body, member.band)
+        if rules.cap(band) is None:
             raise _v(
                 "claim.cover",
-                f"age band {member.band.value} has no cover",
+                f"age band {band.value} has no cover",
                 seq,
                 "a covered band",
-                member.band.value,
+                band.value,
             )
         today = time.date()
         if body.diagnosed > today:
@@ -244,7 +276,7 @@ class ClaimBook:
         self.claims[body.claim] = Claim(
             id=body.claim,
             member=body.member,
-            band=member.band,
+            band=band,
             category=body.category,
             requested=body.amount,
             diagnosed=body.diagnosed,

@@ -731,6 +731,7 @@ BODY_STRATEGIES: Mapping[str, st.SearchStrategy[b.Body]] = {
         amount=positive_fen,
         diagnosed=dates,
         evidence=st.lists(hashes, min_size=1, max_size=32, unique=True).map(tuple),
+        age_band=st.none() | age_bands,
     ),
     "claim.noticed": st.builds(
         b.ClaimNoticed,

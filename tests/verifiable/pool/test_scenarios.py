@@ -312,6 +312,16 @@ def claim_band_without_cover(b: PoolBuilder) -> bytes:
     return _filed(b, w, member=minor)
 
 
+def claim_band_repeats_the_joining_band(b: PoolBuilder) -> bytes:
+    w = world(b)
+    return _filed(b, w, age_band=AgeBand.FROM_18_TO_39)
+
+
+def claim_band_younger_than_joining(b: PoolBuilder) -> bytes:
+    w = world(b)
+    return _filed(b, w, age_band=AgeBand.UNDER_18)
+
+
 def notice_unknown_claim(b: PoolBuilder) -> bytes:
     w = world(b)
     claim = b.file(w.member)
@@ -992,6 +1002,20 @@ CASES: list[tuple[str, Case, type[MutualogError], str | None, str]] = [
         "claim.cover",
         "0-17 has no cover",
     ),
+    (
+        "claim naming the band the member joined in",
+        claim_band_repeats_the_joining_band,
+        V,
+        "claim.age_band",
+        "repeats the band",
+    ),
+    (
+        "claim in a band younger than the joining band",
+        claim_band_younger_than_joining,
+        V,
+        "claim.age_band",
+        "cannot be younger",
+    ),
     ("notice of an unknown claim", notice_unknown_claim, V, "claim.unknown", "never filed"),
     ("notice twice", notice_twice, V, "notice.state", "is noticed"),
     (
@@ -1366,3 +1390,34 @@ def test_scenario(case: Case, error: type[MutualogError], rule: str | None, matc
         assert f"entry {size}: rule {rule}: " in str(raised.value)
     assert b.size == size
     assert _freeze(b.state) == before
+
+
+def test_a_claim_takes_the_band_of_the_age_at_diagnosis() -> None:
+    """A member who joined at 17 and is diagnosed at 18: the filing names the
+    older band, the claim is capped by it, and its notice must carry it."""
+    b = PoolBuilder(SMALL_POOL_RULES)
+    world(b)
+    minor = b.join(AgeBand.UNDER_18)
+    b.tick(days=11)
+    claim = b.new_id()
+    b.push(
+        ClaimFiled(
+            claim=claim,
+            member=minor,
+            category="cancer",
+            amount=50_000_000,
+            diagnosed=b.now.date(),
+            evidence=(bytes(32),),
+            age_band=AgeBand.FROM_40_TO_59,
+        )
+    )
+    view = b.state.claim(claim)
+    assert view is not None and view.band is AgeBand.FROM_40_TO_59
+    assert b.notice_body(claim).amount == 10_000_000  # the 40-59 cap, not 0-17's
+    with pytest.raises(RuleViolation, match="age band is not the claimant's"):
+        b.feed(b.make(replace(b.notice_body(claim), age_band=AgeBand.UNDER_18)))
+    b.notice(claim)
+    # An entry without the field reads as it always did: the joining band.
+    plain = b.file(minor)
+    later = b.state.claim(plain)
+    assert later is not None and later.band is AgeBand.UNDER_18
