@@ -27,6 +27,7 @@ from tests.client.tampering import (
     refigure,
 )
 from verifiable.log.bodies import (
+    AgeBand,
     Body,
     Choice,
     ClaimDecided,
@@ -335,6 +336,15 @@ def refund_unwarranted(d: Demo) -> list[Item]:
     e = d.log.decoded
     i = find(e, MemberLeft, lambda b: b.reason is LeaveReason.VOLUNTARY and b.refund == 0)
     return put(d.log.items(), i, replace(at(e, i, MemberLeft), refund=5_000))
+
+
+def claim_band_younger(d: Demo) -> list[Item]:
+    """A filing that names a band younger than the one its claimant joined
+    in, where a younger band has the higher cap (0-17 against 40-59)."""
+    e = d.log.decoded
+    bands = {b.member: b.age_band for b in (x.body for x in e) if isinstance(b, MemberJoined)}
+    i = find(e, ClaimFiled, lambda b: bands[b.member] is AgeBand.FROM_40_TO_59)
+    return put(d.log.items(), i, replace(at(e, i, ClaimFiled), age_band=AgeBand.UNDER_18))
 
 
 def objection_repeated(d: Demo) -> list[Item]:

@@ -17,6 +17,7 @@ import pytest
 from tests.client.harness import Mutualog
 from tests.client.tamper.forgeries import (
     Forge,
+    claim_band_younger,
     claims_list_forged,
     decision_above_cap,
     fee_inflated,
@@ -85,6 +86,7 @@ RULE_KINDS = [
     RuleKind("rule-change-backdated", rules_backdated, "rules.effective_future"),
     RuleKind("rule-change-applied-early", rules_applied_early, "period.fee"),
     RuleKind("refund-unwarranted", refund_unwarranted, "member.refund"),
+    RuleKind("claim-band-younger", claim_band_younger, "claim.age_band"),
 ]
 
 
