@@ -352,7 +352,9 @@ MUTATORS: dict[str, dict[str, Mutator]] = {
 
 EXCLUDED = {
     "pool.rules": {"reason"},
-    "claim.filed": {"evidence"},
+    # Simulated filings never name a band (their members stay in the band
+    # they joined in); test_scenarios.py names one (rule claim.age_band).
+    "claim.filed": {"evidence", "age_band"},
     "claim.noticed": {"text"},
     "claim.objected": {"text"},
     "claim.answered": {"text"},
