@@ -126,6 +126,14 @@ def _joined_band() -> tuple[int, dict[str, object]]:
     return seq, {"age_band": other}
 
 
+def _filing_band() -> tuple[int, dict[str, object]]:
+    """The filing names another band (the band on the date of diagnosis):
+    the notice, which carries the joining band, no longer matches it."""
+    band = _body(_seq(C, "claim.noticed")).age_band
+    other = AgeBand.FROM_40_TO_59 if band is not AgeBand.FROM_40_TO_59 else AgeBand.FROM_18_TO_39
+    return _seq(C, "claim.filed"), {"age_band": other}
+
+
 def _sealed_by_outsider() -> tuple[int, dict[str, object]]:
     return _seq(C, "vote.sealed"), {"juror": "0" * 32}
 
@@ -180,6 +188,7 @@ FORGED: list[tuple[str, Change, str]] = [
         "notice",
     ),
     ("claimant's band", _joined_band, "notice"),
+    ("filing's band", _filing_band, "notice"),
     ("answer", _objection_answer, "objections"),
     ("missed quorum tally", _redraw_decision, "decision"),
     ("redraw seed size", _panel(lambda b: {"seed_size": b.seed_size - 1}, R), "seed"),
