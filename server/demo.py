@@ -65,7 +65,7 @@ from server.pool_service import PoolService
 from server.private._tx import private_transaction
 from server.private.accounts import Accounts, Role
 from server.private.evidence import Upload, store_evidence
-from server.private.identity import check_character, make_id_number
+from server.private.identity import make_id_number
 from server.private.identity_key import identity_hash
 from server.private.members import MemberDetails
 from server.private.passwords import Passwords
@@ -94,7 +94,6 @@ __all__ = [
     "demo_config",
     "demo_documents",
     "demo_witness_key",
-    "id_check_digit",
     "witnessed_rules",
 ]
 
@@ -188,12 +187,6 @@ def _years_before(day: date, years: int) -> date:
         return day.replace(year=day.year - years)
     except ValueError:
         return day.replace(year=day.year - years, day=28)
-
-
-def id_check_digit(first17: str) -> str:
-    """The check character of an 18-digit resident ID number (GB 11643,
-    ISO 7064 MOD 11-2) from its first 17 digits."""
-    return check_character(first17)
 
 
 class DemoIdentities:

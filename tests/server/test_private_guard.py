@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from server.demo import DemoIdentities, id_check_digit
+from server.demo import DemoIdentities
+from server.private.identity import check_character
 from server.private_guard import (
     Found,
     IdentifierKind,
@@ -27,7 +28,7 @@ MEMBER_PHONE = IdentifierKind.MEMBER_PHONE
 
 
 def valid_id(first17: str) -> str:
-    return first17 + id_check_digit(first17)
+    return first17 + check_character(first17)
 
 
 #: 11010519491231002X: the standard's own example, ending in X.
@@ -42,7 +43,7 @@ def full_width(text: str) -> str:
 
 
 def test_the_check_character_of_the_standard() -> None:
-    assert id_check_digit("11010519491231002") == "X"
+    assert check_character("11010519491231002") == "X"
     assert id_number_valid(ID_X.lower())
     assert id_number_valid(ID_DIGIT)
 

@@ -28,13 +28,14 @@ from sqlalchemy import Engine, Table, update
 from server.auth import accounts_service
 from server.cli import main
 from server.db import make_engine, upgrade
-from server.demo import DemoIdentities, id_check_digit
+from server.demo import DemoIdentities
 from server.juror_forms import seal_vote_form
 from server.log_texts import PrivateDataError, accept
 from server.models import MemberDetailsRow
 from server.pool_app import current_pool
 from server.private.accounts import Role
 from server.private.evidence import Upload
+from server.private.identity import check_character
 from server.private.members import member_details
 from server.private.submissions import new_token
 from server.private_guard import PrivateIdentity, find_private
@@ -55,7 +56,7 @@ from verifiable.log.texts import NOTICE, TEXT_RULES, prepare
 
 OPERATOR = "boss"
 ID_X = "11010519491231002X"  # GB 11643-1999's own example
-ID_D = "31010419890620121" + id_check_digit("31010419890620121")
+ID_D = "31010419890620121" + check_character("31010419890620121")
 DEMO = DemoIdentities(11).details("cd" * 16, AgeBand.FROM_40_TO_59)
 HEX32 = "0123456789abcdef" * 2
 HEX64 = "13912345678" + "0" * 7 + "abcdef" * 7 + "1" * 4
