@@ -198,6 +198,13 @@ class PoolService:
     def claim_band(self, member_id: str, diagnosed: date) -> AgeBand:
         return self._claims.claim_band(member_id, diagnosed)
 
+    def claim_cap(self, member_id: str, diagnosed: date) -> tuple[AgeBand, int | None]:
+        """The band a claim diagnosed on ``diagnosed`` carries, and its cap
+        under the rules in force now (``None``: the band has no cover)."""
+        band = self.claim_band(member_id, diagnosed)
+        rules = self.state().rules_at(self.now())
+        return band, rules.cap(band) if rules is not None else None
+
     def file_claim(
         self,
         member_id: str,

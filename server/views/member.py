@@ -295,12 +295,12 @@ def _claim_form() -> tuple[ClaimForm, MemberView, str]:
     return form, view, member_id
 
 
-def _render_claim_form(form: ClaimForm, view: MemberView, status: int) -> Page:
-    pool = current_pool()
-    rules = pool.state().rules_at(pool.now())
-    assert rules is not None
-    cap = rules.cap(view.band)
-    return render_template("member/claim_new.html", form=form, member=view, cap=cap), status
+def _render_claim_form(form: ClaimForm, view: MemberView, member_id: str, status: int) -> Page:
+    try:  # the cap of the band a diagnosis today carries, not the joining band's
+        band, cap = current_pool().claim_cap(member_id, current_pool().now().date())
+    except PoolInputError:
+        band, cap = view.band, None
+    return render_template("member/claim_new.html", form=form, cap=cap, band=band), status
 
 
 def _uploads(form: ClaimForm) -> list[Upload] | None:
@@ -337,7 +337,7 @@ def claim_new() -> Page:
             ),
         )
     if not form.validate_on_submit():
-        return _render_claim_form(form, view, 400 if form.is_submitted() else 200)
+        return _render_claim_form(form, view, member_id, 400 if form.is_submitted() else 200)
     pool = current_pool()
     now = pool.now()
     rules = pool.state().rules_at(now)
@@ -348,20 +348,20 @@ def claim_new() -> Page:
         band = pool.claim_band(member_id, diagnosed)
     except PoolInputError as e:
         add_error(form.diagnosed, refusal(e))
-        return _render_claim_form(form, view, 400)
+        return _render_claim_form(form, view, member_id, 400)
     over = over_cap(rules.cap(band), band, form.fen)
     if over is not None:
         add_error(form.amount, over)
-        return _render_claim_form(form, view, 400)
+        return _render_claim_form(form, view, member_id, 400)
     if (now.date() - diagnosed).days > rules.filing_days:
         add_error(
             form.diagnosed,
             _("A claim is filed within %(days)d days of the diagnosis.", days=rules.filing_days),
         )
-        return _render_claim_form(form, view, 400)
+        return _render_claim_form(form, view, member_id, 400)
     uploads = _uploads(form)
     if uploads is None:
-        return _render_claim_form(form, view, 413)
+        return _render_claim_form(form, view, member_id, 413)
     submission = Submission(form.submission.data or "", SubmissionKind.CLAIM, member_id)
     try:
         claim_id = pool.file_claim(
@@ -379,7 +379,7 @@ def claim_new() -> Page:
         )
     except InvalidInputError as e:
         add_error(form.evidence, evidence_refusal(e.message))
-        return _render_claim_form(form, view, 400)
+        return _render_claim_form(form, view, member_id, 400)
     except PoolRefusedError as e:
         abort(409, description=refusal(e))
     except RuleViolation as e:

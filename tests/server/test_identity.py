@@ -593,6 +593,9 @@ def test_the_claim_form_checks_the_cap_of_the_band_at_diagnosis(
         joined = _join_form(client, _valid(_years_before(birthday, years), years), {})
         assert joined.status_code == 302, text_of(joined)
     clock.advance(days=30)
+    # The page names the cap of the band today, not of the band at joining.
+    shown = text_of(forty.get("/claims/new"))
+    assert "up to ¥100,000.00 for your age band today (40 to 59)" in shown, shown
     for client, amount, message in (
         (forty, "200000", "at most ¥100,000.00 for your age band (40 to 59)"),
         (sixty, "1000", "on the date of diagnosis the member was 60 years old"),
