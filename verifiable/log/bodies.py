@@ -9,12 +9,13 @@ only, plus the few constraints that tie fields of one body together; whether
 an entry is allowed *here* in the log (the claimant is not on the panel, the
 paid amount matches the decision) is the rulebook's job at replay.
 
-Two fields are optional: the ``witnessed`` checkpoint of a ``panel.drawn``
+A few fields are optional: the ``witnessed`` checkpoint of a ``panel.drawn``
 (:class:`SeedCheckpoint`), which the rules call for exactly when they name
-witnesses for the draw (``draw.witnesses_required`` above 0), and the
+witnesses for the draw (``draw.witnesses_required`` above 0); the
 ``age_band`` of a ``claim.filed``, present exactly when the claimant's band
-on the date of diagnosis is not the band they joined in.  Entries written
-before either have no such field and read as they always did.
+on the date of diagnosis is not the band they joined in; and the ``facts``,
+``summary`` and ``redacted`` of a ``claim.noticed``.  Entries written
+before any of them have no such field and read as they always did.
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ from verifiable.log.fields import (
     read_object,
     text_codec,
 )
+from verifiable.log.notice_facts import FACTS, NoticeFacts
 
 __all__ = [
     "BODY_TYPES",
@@ -292,6 +294,17 @@ class ClaimNoticed(Body):
     age_band: AgeBand = field(metadata=_m(AGE_BAND))
     category: str = field(metadata=_m(TOKEN))
     objections_until: datetime = field(metadata=_m(TIME))
+    #: The structured facts (:mod:`verifiable.log.notice_facts`), the
+    #: operator's investigation summary, and the commitments of the redacted
+    #: copies of the evidence the panel is shown, one per document of the
+    #: filing in its order: notice facts v1.  Notices written before have
+    #: none of them.
+    facts: NoticeFacts | None = field(default=None, metadata=_m(FACTS, optional=True))
+    summary: str | None = field(default=None, metadata=_m(NOTICE_TEXT, optional=True))
+    redacted: tuple[bytes, ...] | None = field(
+        default=None,
+        metadata=_m(list_codec(HASH, min_len=1, max_len=MAX_EVIDENCE, unique=True), optional=True),
+    )
 
 
 @dataclass(frozen=True)

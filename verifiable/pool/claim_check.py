@@ -63,6 +63,7 @@ from verifiable.log.entry import Entry
 from verifiable.log.fields import format_date, format_time
 from verifiable.log.note import Verifier
 from verifiable.pool.claim_machine import Course, Panel, Stage
+from verifiable.pool.notice_check import notice_problem
 from verifiable.pool.proven import ProvenBundle, open_bundle, rulebook_of
 from verifiable.pool.rules import Rulebook, Rules
 from verifiable.pool.sortition import candidate_indices
@@ -259,6 +260,17 @@ class _Walker:
                 f"1..{most}",
                 b.amount,
             )
+        problem = notice_problem(
+            b,
+            diagnosed=filed.diagnosed,
+            requested=filed.amount,
+            cap=cap,
+            evidence=filed.evidence,
+            joined=st.joined,
+        )
+        if problem is not None:
+            detail = f"{problem.message} (rule {problem.rule})"
+            return self.fail(name, e, detail, problem.expected, problem.actual)
         until = st.rules.objections_until(e.time)
         if b.objections_until != until:
             return self.fail(

@@ -40,6 +40,7 @@ from verifiable.log.bodies import (
 from verifiable.log.fields import format_date, format_time
 from verifiable.pool.claim_machine import AWAITING_PANEL, FINAL, Course, Panel, PanelCall, Stage
 from verifiable.pool.members import Membership
+from verifiable.pool.notice_check import notice_problem
 from verifiable.pool.periods import Periods
 from verifiable.pool.rules import Rules
 
@@ -74,6 +75,8 @@ class Claim:
     amount: int = 0
     paid_period: date | None = None
     evidence: int = 0
+    commitments: tuple[bytes, ...] = ()
+    joined: datetime | None = None
 
     @property
     def stage(self) -> Stage:
@@ -285,6 +288,8 @@ class ClaimBook:
             rules=rules,
             covered_from=covered_from,
             evidence=len(body.evidence),
+            commitments=body.evidence,
+            joined=member.joined,
         )
 
     def noticed(self, seq: int, time: datetime, body: ClaimNoticed) -> None:
@@ -333,6 +338,16 @@ class ClaimBook:
                 f"1..{most}",
                 body.amount,
             )
+        problem = notice_problem(
+            body,
+            diagnosed=claim.diagnosed,
+            requested=claim.requested,
+            cap=claim.cap,
+            evidence=claim.commitments,
+            joined=claim.joined,
+        )
+        if problem is not None:
+            raise _v(problem.rule, problem.message, seq, problem.expected, problem.actual)
         until = rules.objections_until(time)
         if body.objections_until != until:
             raise _v(
