@@ -27,6 +27,7 @@ from server.notifications import init_notifications
 from server.pool_app import init_pool
 from server.proxies import init_proxies
 from server.security import init_security
+from server.views import member_redacted  # noqa: F401  (its routes join ``member``)
 from server.views.api import api
 from server.views.bundle_api import bundle_api
 from server.views.juror import juror

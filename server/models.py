@@ -48,6 +48,7 @@ __all__ = [
     "MemberIdentityRow",
     "MemberNoticesRow",
     "PasswordResetRow",
+    "RedactedCopyRow",
     "RequestAttemptRow",
     "SealedVoteRow",
     "ServerSecretRow",
@@ -210,6 +211,32 @@ class EvidenceRow(Base):
         UniqueConstraint("claim_id", "position", name="evidence_claim_position"),
         CheckConstraint("position >= 0", name="evidence_position_nonnegative"),
         CheckConstraint("size >= 0", name="evidence_size_nonnegative"),
+    )
+
+
+class RedactedCopyRow(Base):
+    """The redacted copy of evidence document ``position`` of a claim: the
+    page images its panel is shown, framed as ``verifiable.pool.redacted``
+    frames them, and the salt of the commitment ``claim.noticed`` carries.
+    Erased with the claim's evidence (both NULL, ``erased`` says when)."""
+
+    __tablename__ = "redacted_copies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    claim_id: Mapped[str] = mapped_column(String(32), nullable=False)
+    position: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    commitment: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False, unique=True)
+    salt: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    pages: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    page_count: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    size: Mapped[int] = mapped_column(Integer, nullable=False)
+    created: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    erased: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+    __table_args__ = (
+        UniqueConstraint("claim_id", "position", name="redacted_claim_position"),
+        CheckConstraint("position >= 0", name="redacted_position_nonnegative"),
+        CheckConstraint("page_count >= 1", name="redacted_page_count_positive"),
     )
 
 

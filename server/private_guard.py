@@ -239,14 +239,20 @@ def _members(f: _Folded, concerned: Iterable[PrivateIdentity]) -> Iterator[Found
                 yield from _occurrences(f, needle, kind, phone)
 
 
-def find_private(text: str, concerned: Sequence[PrivateIdentity] = ()) -> Found | None:
+def find_private(
+    text: str, concerned: Sequence[PrivateIdentity] = (), *, shapes: bool = True
+) -> Found | None:
     """The first private identifier in ``text`` (by position; at one
     position, in the order of :class:`IdentifierKind`), or ``None``:
-    shapes of ID numbers and mobile numbers, and the identifiers of the
-    members ``concerned``."""
+    shapes of ID numbers and mobile numbers (unless ``shapes`` is false:
+    a file's raw bytes, whose drawing coordinates can look like numbers,
+    are searched for the members' own identifiers only), and the
+    identifiers of the members ``concerned``."""
     f = _fold(text)
     order = list(IdentifierKind)
-    found = [*_shapes(f), *_members(f, concerned)]
+    found = [*_members(f, concerned)]
+    if shapes:
+        found.extend(_shapes(f))
     if not found:
         return None
     return min(found, key=lambda x: (x.position, order.index(x.kind)))

@@ -58,6 +58,15 @@ TEMPLATES: Mapping[str, object] = {
         "The proposed aid must be ¥0.01 to %(cap)s (the amount requested, within the cap), "
         "not %(amount)s."
     ),
+    "notice.redacted_missing": _l(
+        "Claim %(claim)s needs a redacted copy of every evidence document before its notice "
+        "(missing: document %(documents)s)."
+    ),
+    "redacted.not_filed": _l(
+        "Claim %(claim)s is %(stage)s: its redacted copies are fixed once its notice is published."
+    ),
+    "redacted.number": _l("Claim %(claim)s has documents 1 to %(count)s, not %(number)s."),
+    "redacted.erased": _l("Document %(number)s of claim %(claim)s was erased."),
     "answer.not_objection": _l("Entry %(seq)s is not an objection to claim %(claim)s."),
     "answer.already": _l("Objection %(seq)s is already answered."),
     "ineligible.not_filed": _l(
@@ -275,6 +284,20 @@ RULES: Mapping[str, object] = {
         "The aid proposed is at least ¥0.01 and at most the amount requested, within the cap."
     ),
     "notice.window": _l("The objection window lasts exactly the days the rules give."),
+    "notice.diagnosed_month": _l("A notice's month of diagnosis is the month the claim gives."),
+    "notice.months_member": _l(
+        "A notice's months of membership are the whole months from joining to the diagnosis."
+    ),
+    "notice.waiting_met": _l("A claim on public notice met the waiting period."),
+    "notice.requested": _l("A notice's amount requested is the amount the claim asks for."),
+    "notice.capped": _l(
+        "A notice's capped amount is the amount requested, within the cap of the claimant's "
+        "age band."
+    ),
+    "notice.redacted": _l(
+        "A notice commits to one redacted copy of each evidence document, none of them the "
+        "original."
+    ),
     "objection.state": _l(
         "An objection is made to a claim on public notice, before its panel is drawn."
     ),

@@ -30,6 +30,7 @@ from server.models import EvidenceRow
 from server.private._tx import private_transaction
 from server.private.erasure import Erasure, ErasureKind, check_reason, record_erasure
 from server.private.errors import EvidenceError, UnknownRecordError
+from server.private.redacted import erase_redacted
 from verifiable.errors import MalformedError
 from verifiable.pool.evidence import EVIDENCE_DOMAIN, SALT_SIZE
 from verifiable.pool.evidence import evidence_commitment as _commitment
@@ -289,6 +290,8 @@ def erase_evidence(
             .where(_evidence.c.claim_id == claim_id, _evidence.c.erased.is_(None))
             .values(content=None, salt=None, filename=None, erased=now)
         ).rowcount
+        # The redacted copies shown to the panel go with the originals.
+        erase_redacted(conn, claim_id, now)
         if not erased:
             raise UnknownRecordError(f"no evidence left to erase for claim {claim_id}")
         return record_erasure(

@@ -434,5 +434,6 @@ def rules() -> Page:
 
 
 # The pages that publish a text (a notice, an answer, an override, an erasure),
-# each with its preview: registered on this blueprint by importing them.
-from server.views import operator_publish  # noqa: E402, F401
+# each with its preview, and the redacted copies of a claim's evidence with
+# their page images: registered on this blueprint by importing them.
+from server.views import operator_evidence, operator_publish  # noqa: E402, F401

@@ -28,6 +28,7 @@ from werkzeug.routing import BaseConverter, ValidationError
 
 from server.errors import BadParameterError
 from server.private.evidence import MAX_DOCUMENTS
+from server.redaction import MAX_PAGES
 
 __all__ = [
     "BUNDLE_SIZE",
@@ -46,6 +47,7 @@ __all__ = [
     "MEMBER",
     "NOTICE_SEQ",
     "OFFSET",
+    "PAGE",
     "PERIOD",
     "POOL_CLAIM",
     "ROUND",
@@ -129,6 +131,7 @@ BUNDLE_SIZE = Integer(
 OFFSET = Integer("offset", 0, MAX_STORED, "Claims to skip (default 0); at most the claims' number.")
 LIMIT = Integer("limit", 1, 1000, "Claims to return (default 100).")
 DOCUMENT = Integer("document", 1, MAX_DOCUMENTS, "A claim's evidence document, from 1.")
+PAGE = Integer("page", 1, MAX_PAGES, "A page of a redacted copy, from 1.")
 ROUND = Integer("round", 1, MAX_ROUND, "A claim's panel round, from 1.")
 NOTICE_SEQ = Integer("through", 0, MAX_STORED, "The newest log entry the page showed.")
 
@@ -141,6 +144,7 @@ DECLARED: tuple[Integer, ...] = (
     OFFSET,
     LIMIT,
     DOCUMENT,
+    PAGE,
     ROUND,
     NOTICE_SEQ,
 )
@@ -238,11 +242,17 @@ class RoundConverter(IntegerConverter):
     declaration = ROUND
 
 
+class PageConverter(IntegerConverter):
+    declaration = PAGE
+
+
 URL_CONVERTERS: dict[str, type[BaseConverter]] = {
     "document": DocumentConverter,
     "round": RoundConverter,
+    "page": PageConverter,
 }
-"""Registered on the application's URL map: ``<document:number>``, ``<round:round_>``."""
+"""Registered on the application's URL map: ``<document:number>``, ``<round:round_>``,
+``<page:page>``."""
 
 
 def parse_size(name: str, text: str) -> int:

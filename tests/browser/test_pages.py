@@ -200,9 +200,12 @@ NOT_PAGES = {
     "signin.static",
     "signin.language",
     "juror.receipt_file",
-    "juror.evidence",
+    "juror.redacted_page",
     "member.claim_evidence",
+    "member.claim_redacted_page",
+    "member.claim_redacted_opening",
     "operator.evidence",
+    "operator.redacted_page",
 }
 NOT_PAGE_BLUEPRINTS = {"api", "tiles", "pool_api", "bundle_api"}
 

@@ -55,6 +55,7 @@ from tests.server.pool_helpers import (
     add_members,
     make_pool_app,
 )
+from tests.server.redaction_files import clean_pdf, redact_all
 from verifiable.log.bodies import Choice
 from verifiable.log.tiles import tiles_for_size
 
@@ -113,6 +114,7 @@ def _build(folder: Path) -> Pool:
             for claimant in members[:2]:
                 upload = Upload(PDF, "application/pdf", "a.pdf")
                 claim = pool.file_claim(claimant, "cancer", 5_000_000, clock().date(), [upload])
+                redact_all(pool, claim)
                 pool.publish_notice(claim, "A member aged 18-39 asks for aid for cancer.")
                 claims.append(claim)
             clock.advance(days=3)
@@ -231,6 +233,7 @@ DASHBOARD = "dashboard"  # 302 to /dashboard
 RECEIPT = "receipt"  # 302 to this claim's receipt
 NOTICES = "notices"  # 302 to the notifications page
 SIGN_IN = "sign_in"  # 302 to the sign-in page, without ?next=
+CLAIM_PAGE = "claim_page"  # 302 to a claim's operator page
 FORBIDDEN = "403"
 NOT_FOUND = "404"
 
@@ -307,12 +310,18 @@ MATRIX: dict[str, dict[str, Cells]] = {
     "notices.index": {"GET": MEMBERS},
     "notices.read": {"POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], NOTICES)}},
     "notices.email": {"POST": {**MEMBERS, **dict.fromkeys(ROLES[1:4], NOTICES)}},
-    "juror.evidence": {"GET": PANEL},
+    # The redacted copies' page images: the only evidence a juror is served.
+    "juror.redacted_page": {"GET": PANEL},
+    "member.claim_redacted_page": {"GET": {**MEMBERS, **dict.fromkeys(ROLES[1:4], NOT_FOUND)}},
+    "member.claim_redacted_opening": {"GET": {**MEMBERS, **dict.fromkeys(ROLES[1:4], NOT_FOUND)}},
     # -- rows: operator pages --
     # The operator's pages; a successful action returns to the review queue
     # (home, for an operator).  Each form names a claim at the right stage.
     "operator.claim": {"GET": OPERATORS},
     "operator.evidence": {"GET": OPERATORS},
+    "operator.redacted_page": {"GET": OPERATORS},
+    # A redacted copy stored: back to its claim's page, to look at its images.
+    "operator.upload_redacted": {"POST": {**OPERATORS, "operator": CLAIM_PAGE}},
     # Paying, closing a period and publishing a text: the first post shows
     # what will be appended (200, nothing written), the confirm post does it.
     "operator.close_period": {"POST": OPERATORS},
@@ -372,6 +381,7 @@ WRITES = {
     # The member's notice settings: how far read, where mailed.
     *((e, "POST", r) for e in ("notices.read", "notices.email") for r in ROLES[1:4]),
     # -- writes: operator pages --
+    ("operator.upload_redacted", "POST", "operator"),  # a redacted copy, nothing appended
     *(
         (f"operator.{name}", "POST", "operator")
         for name in (
@@ -458,7 +468,7 @@ def _path(endpoint: str, pool: Pool, size: int) -> str:
         "notices.index": "/notifications",
         "notices.read": "/notifications/read",
         "notices.email": "/notifications/email",
-        "juror.evidence": f"/juror/claims/{claim}/evidence/1",
+        **_redacted_paths(claim),
         # -- paths: operator pages --
         "operator.claim": f"/operator/claims/{claim}",
         "operator.evidence": f"/operator/claims/{claim}/evidence/1",
@@ -493,6 +503,19 @@ def _path(endpoint: str, pool: Pool, size: int) -> str:
     }
     first = endpoint.removesuffix("_confirmed")  # a confirm step: its first step's path
     return paths[endpoint] if endpoint in paths else f"{paths[first]}/confirm"
+
+
+def _redacted_paths(claim: str) -> dict[str, str]:
+    """The redacted copies' routes; the claimant's, for a claim nobody filed
+    (404 to all, as for the documents: the claimant's view is in
+    test_redacted_evidence)."""
+    return {
+        "juror.redacted_page": f"/juror/claims/{claim}/redacted/1/1.png",
+        "member.claim_redacted_page": f"/claims/{'0' * 32}/redacted/1/1.png",
+        "member.claim_redacted_opening": f"/claims/{'0' * 32}/redacted/1.json",
+        "operator.redacted_page": f"/operator/claims/{claim}/redacted/1/1.png",
+        "operator.upload_redacted": "/operator/redacted",
+    }
 
 
 def _csrf(client: FlaskClient, path: str) -> str:
@@ -580,6 +603,14 @@ def _form(endpoint: str, app: Flask, pool: Pool, role: str, token: str) -> dict[
     if endpoint == "notices.email":
         return {"csrf_token": token, "email": "member@mail.example"}
     # -- forms: operator pages --
+    if endpoint == "operator.upload_redacted":
+        with app.app_context():
+            claims = current_pool().state().claims()
+        filed = next(c.id for c in claims if c.stage.value == "filed" and not c.waiting)
+        copy = pool.database.parent / "redacted.pdf"
+        copy.write_bytes(clean_pdf())
+        # The test client sends an open file as an upload, and closes it.
+        return {"csrf_token": token, "claim": filed, "document": "1", "copy": copy.open("rb")}  # type: ignore[dict-item]
     if endpoint.startswith("operator."):
         return {"csrf_token": token, **_operator_form(endpoint, app, pool)}
     return {"csrf_token": token}
@@ -647,7 +678,9 @@ def _check(outcome: str, response: TestResponse, path: str, pool: Pool, role: st
         assert status == 404, shown
     else:
         assert status == 302, shown
-        if outcome == LOGIN:
+        if outcome == CLAIM_PAGE:
+            assert location.startswith("/operator/claims/"), shown
+        elif outcome == LOGIN:
             target = urlsplit(location)
             assert target.path == "/login", shown
             assert parse_qs(target.query) == {"next": [path]}, shown
@@ -699,6 +732,10 @@ def test_authorization_matrix(
             assert after.rows["evidence"] == before.rows["evidence"] + stored
             return
         # -- write checks: operator pages --
+        if endpoint == "operator.upload_redacted":
+            assert after.size == before.size
+            assert after.rows["redacted_copies"] == before.rows["redacted_copies"] + 1
+            return
         if endpoint.startswith("operator."):
             # One entry each; closing a vote first reveals every sealed vote.
             grew = after.size - before.size

@@ -210,8 +210,9 @@ def test_every_integer_path_part_refuses_what_the_database_cannot_hold(
     rules = _integer_rules(app)
     assert {endpoint for endpoint, _, _ in rules} >= {
         "member.claim_evidence",
-        "juror.evidence",
+        "juror.redacted_page",
         "operator.evidence",
+        "operator.redacted_page",
         "juror.receipt",
         "juror.receipt_file",
     }

@@ -38,6 +38,7 @@ from tests.server.pool_helpers import (
     sign_in,
     text_of,
 )
+from tests.server.redaction_files import redact_all
 from tests.server.test_authorization import state_of
 from verifiable.log.bodies import Choice, ClaimFiled, ClaimPaid, Outcome, PanelDrawn
 from verifiable.log.entry import parse_entry
@@ -200,6 +201,7 @@ def _an_objection(w: _Journey, claim: str) -> FlaskClient:
     """The notice, and another member objects in its window."""
     app, pool, jurors = w.app, w.pool, w.jurors
     with app.app_context():
+        redact_all(pool, claim)
         pool.publish_notice(claim, "A member aged 18-39 asks for aid for cancer.")
     objector_name = jurors[next(iter(jurors))]
     objector = sign_in(app, objector_name)
@@ -228,15 +230,21 @@ def _answer_draw_and_read_the_evidence(
         panel = pool.draw_panel(claim)
     juror = sign_in(app, jurors[panel.jurors[0]])
     case = text_of(juror.get(f"/juror/claims/{claim}"))
-    assert f"/juror/claims/{claim}/evidence/1" in case and "discharge.pdf" not in case
-    evidence = juror.get(f"/juror/claims/{claim}/evidence/1")
-    assert evidence.status_code == 200 and evidence.data == upload
-    assert evidence.headers["Content-Type"] == "application/pdf"
+    page = f"/juror/claims/{claim}/redacted/1/1.png"
+    assert page in case and "discharge.pdf" not in case and "/evidence/1" not in case
+    # The juror reads the redacted copy's page image, inline, never the file as filed.
+    evidence = juror.get(page)
+    assert evidence.status_code == 200 and evidence.data.startswith(b"\x89PNG")
+    assert upload not in evidence.data
+    assert evidence.headers["Content-Type"] == "image/png"
     assert evidence.headers["X-Content-Type-Options"] == "nosniff"
-    assert evidence.headers["Content-Disposition"].startswith("attachment;")
-    assert "discharge" not in evidence.headers["Content-Disposition"]
+    assert evidence.headers["Content-Disposition"].startswith("inline;")
+    download = juror.get(page, query_string={"download": "1"})
+    assert download.headers["Content-Disposition"].startswith("attachment;")
+    assert download.data == evidence.data
+    assert juror.get(f"/juror/claims/{claim}/evidence/1").status_code == 404
     # Nobody else reads it: not a juror of this panel, not another member.
-    assert objector.get(f"/juror/claims/{claim}/evidence/1").status_code == 403
+    assert objector.get(page).status_code == 403
     assert objector.get(f"/claims/{claim}/evidence/1").status_code == 404
     assert juror.get(f"/claims/{claim}/evidence/1").status_code == 404
     return panel
