@@ -88,7 +88,7 @@ AREAS = (
     "panels",
     "identities",
     "privacy",
-    "evidence",
+    "notices",
 )
 TRANSLATIONS = Path(__file__).parent / "translations"
 
@@ -406,5 +406,9 @@ def init_app(app: Flask) -> None:
     # failure) is answered in the visitor's language.
     app.before_request_funcs.setdefault(None, []).insert(0, _open_context)
     app.jinja_env.filters.update(_FILTERS)
+    # A notice's facts in words: its own module and catalog (area notices).
+    from server.notice_words import FILTERS as NOTICE_FILTERS
+
+    app.jinja_env.filters.update(NOTICE_FILTERS)
     app.context_processor(_template_globals)
     app.after_request(_vary)

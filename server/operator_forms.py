@@ -24,6 +24,7 @@ from wtforms import (
     Form,
     HiddenField,
     RadioField,
+    SelectField,
     StringField,
     TextAreaField,
 )
@@ -40,14 +41,17 @@ from wtforms.validators import (
 
 from server.forms import FlaskForm
 from server.log_texts import log_text
+from server.notice_words import hospital_grade, province_choices
 from server.pool_service import MAX_ERASURE_REASON, PoolRefusedError
 from server.rule_text import parse_effective, read_rule_changes
 from verifiable.log.bodies import ErasedKind
 from verifiable.log.fields import MAX_SAFE_INT
+from verifiable.log.notice_facts import HospitalGrade
 from verifiable.log.texts import (
     ANSWER,
     ERASURE_REASON,
     NOTICE,
+    NOTICE_SUMMARY,
     OVERRIDE_REASON,
     OVERRIDE_TARGET,
     RULES_REASON,
@@ -167,7 +171,29 @@ class ConfirmPayForm(ClaimActionForm):
     )
 
 
+def _grades() -> list[tuple[str, str]]:
+    grades = [(g.value, hospital_grade(g.value)) for g in HospitalGrade]
+    return [("", str(_l("Choose the grade"))), *grades]
+
+
+def _provinces() -> list[tuple[str, str]]:
+    return [("", str(_l("Choose the province"))), *province_choices()]
+
+
+def _with_facts(form: Form, field: Field) -> None:
+    """The structured facts come whole: the grade, the province and the
+    summary, or none of them."""
+    given = [bool(form[name].data) for name in ("grade", "province", "summary")]
+    if any(given) and not all(given):
+        raise ValidationError(
+            _l("Give the hospital's grade, its province and the summary, or none of them.")
+        )
+
+
 class NoticeForm(ClaimActionForm):
+    """A claim's notice and its structured facts: what the operator says of
+    the hospital and the investigation; the server works out the rest."""
+
     text = _public_text(
         NOTICE,
         _l("Redacted notice"),
@@ -187,6 +213,27 @@ class NoticeForm(ClaimActionForm):
         filters=[_line],
         validators=[Optional()],
         render_kw={"inputmode": "decimal", "autocomplete": "off"},
+    )
+
+    grade = SelectField(_l("Hospital grade"), choices=_grades, validators=[Optional(), _with_facts])
+    province = SelectField(
+        _l("Hospital's province"),
+        description=_l(
+            "Never published as is where few claims would share it: the notice then "
+            "names its region, or no place at all. The preview shows which."
+        ),
+        choices=_provinces,
+        validators=[Optional(), _with_facts],
+    )
+    summary = TextAreaField(
+        _l("Investigation summary"),
+        description=_l(
+            "Public, at most %(n)d characters: what was checked and found. Never a name, "
+            "ID number, phone, hospital name or city.",
+            n=NOTICE_SUMMARY.max_len,
+        ),
+        filters=[_text],
+        validators=[Optional(), _with_facts, log_text(NOTICE_SUMMARY)],
     )
 
 

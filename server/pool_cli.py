@@ -25,19 +25,21 @@ import click
 
 from server.app import create_app
 from server.log_texts import accept
+from server.pool.notice_facts import NoticeDetails
 from server.pool.outcomes import Description, describe, describe_answer, render
 from server.pool_app import POOL_EXTENSION, PoolHolder
 from server.pool_service import PoolInputError, PoolService, QueueAction
-from server.private.evidence import Upload
 from server.private_guard import PrivateIdentity
 from server.rule_text import parse_effective, read_rule_changes
 from verifiable.errors import MalformedError
 from verifiable.log.bodies import ClaimDecided, ClaimPaid, PanelDrawn
 from verifiable.log.fields import read_date
+from verifiable.log.notice_facts import PROVINCE_REGION, HospitalGrade
 from verifiable.log.texts import (
     ANSWER,
     ERASURE_REASON,
     NOTICE,
+    NOTICE_SUMMARY,
     OVERRIDE_REASON,
     OVERRIDE_TARGET,
     RULES_REASON,
@@ -131,15 +133,61 @@ def queue(ctx: click.Context) -> None:
     type=click.IntRange(min=1),
     help="The aid proposed, in fen (default: the amount requested, within the cap).",
 )
+@click.option(
+    "--grade",
+    type=click.Choice([g.value for g in HospitalGrade]),
+    help="The treating hospital's grade (structured facts).",
+)
+@click.option(
+    "--province",
+    type=click.Choice(sorted(PROVINCE_REGION)),
+    help="The hospital's province, a GB/T 2260 code; published as is, as its region "
+    "or not at all, as few claims share it (docs/privacy.md).",
+)
+@click.option("--summary", help="The investigation summary (public).")
+@click.option(
+    "--summary-file",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="Read the investigation summary from this UTF-8 file.",
+)
 @click.pass_context
 def notice(
-    ctx: click.Context, claim: str, text: str | None, text_file: Path | None, amount: int | None
+    ctx: click.Context,
+    /,
+    claim: str,
+    text: str | None,
+    text_file: Path | None,
+    amount: int | None,
+    **facts: str | Path | None,
 ) -> None:
-    """Publish CLAIM's redacted notice, opening its objection window."""
+    """Publish CLAIM's redacted notice, opening its objection window; with
+    --grade, --province and a summary, its structured facts too."""
     service = _service(ctx)
-    notice_text = _text(text, text_file, NOTICE, service.concerned(claim=claim))
-    body = service.publish_notice(claim, notice_text, amount)
+    concerned = service.concerned(claim=claim)
+    notice_text = _text(text, text_file, NOTICE, concerned)
+    details = _notice_details(facts, concerned)
+    body = service.publish_notice(claim, notice_text, amount, details)
     _say(describe(claim, body))
+    if body.facts is not None:
+        click.echo(f"place published: {body.facts.place or 'withheld'}")
+
+
+def _notice_details(
+    given: dict[str, str | Path | None], concerned: tuple[PrivateIdentity, ...]
+) -> NoticeDetails | None:
+    """The structured facts' options: none, or the grade, the province and
+    the summary (through the private-data guard, exit 2 on a refusal)."""
+    grade, province = given["grade"], given["province"]
+    summary, summary_file = given["summary"], given["summary_file"]
+    if grade is None and province is None and summary is None and summary_file is None:
+        return None
+    if not isinstance(grade, str) or not isinstance(province, str):
+        raise click.UsageError("structured facts need --grade, --province and a summary")
+    summary_path = summary_file if isinstance(summary_file, Path) else None
+    text = _text(
+        summary if isinstance(summary, str) else None, summary_path, NOTICE_SUMMARY, concerned
+    )
+    return NoticeDetails(HospitalGrade(grade), province, text)
 
 
 @pool.command()
@@ -269,46 +317,3 @@ def erase_evidence(ctx: click.Context, claim: str, reason: str) -> None:
     concerned = service.concerned(claim=claim)
     body = service.erase_evidence(claim, accept(reason, ERASURE_REASON, concerned=concerned), None)
     click.echo(f"erased {body.documents} evidence document(s) of claim {claim}")
-
-
-_TYPES = {
-    ".pdf": "application/pdf",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-}
-
-
-@pool.command()
-@click.argument("claim")
-@click.argument("document", type=click.IntRange(min=1))
-@click.argument("copy", type=click.Path(dir_okay=False, exists=True, path_type=Path))
-@click.option(
-    "--pages-to",
-    type=click.Path(file_okay=False, path_type=Path),
-    help="Also write the page images jurors will see into this folder, to check them.",
-)
-@click.pass_context
-def redact(
-    ctx: click.Context, claim: str, document: int, copy: Path, pages_to: Path | None
-) -> None:
-    """Store COPY (a PDF, PNG or JPEG file) as the redacted copy of CLAIM's
-    evidence DOCUMENT (from 1), the pages its panel is shown.  Refused
-    (exit 2, nothing stored) if the copy still holds the claimant's name,
-    ID number or phone anywhere in it, or anything shaped like an ID or
-    mobile number in its text or metadata."""
-    kind = _TYPES.get(copy.suffix.lower())
-    if kind is None:
-        raise PoolInputError(f"{copy.name}: expected a .pdf, .png, .jpg or .jpeg file")
-    service = _service(ctx)
-    commitment = service.upload_redacted(claim, document, Upload(copy.read_bytes(), kind))
-    stored = service.redacted_pages(claim, document)
-    assert stored is not None
-    if pages_to is not None:
-        pages_to.mkdir(parents=True, exist_ok=True)
-        for n, page in enumerate(stored.pages, start=1):
-            (pages_to / f"claim-{claim}-document-{document}-page-{n}.png").write_bytes(page)
-    click.echo(
-        f"stored the redacted copy of document {document} of claim {claim}: "
-        f"{len(stored.pages)} page(s), commitment {commitment.hex()}"
-    )

@@ -31,12 +31,11 @@ from server.pool.errors import (
 )
 from server.pool.governance import Governance
 from server.pool.members import Members
-from server.pool.redaction import Redaction
+from server.pool.notice_facts import NoticeDetails
 from server.pool.review import CaseFile, Objection, QueueAction, QueueItem, Review, ReviewQueue
 from server.pool.voting import SealedReceipt, Voting
 from server.private.evidence import StoredEvidence, Upload
 from server.private.members import MemberDetails
-from server.private.redacted import RedactedPages
 from server.private.submissions import Submission
 from server.private_guard import PrivateIdentity
 from server.sequencer import Sequencer
@@ -57,6 +56,7 @@ from verifiable.log.bodies import (
 )
 from verifiable.log.fields import ShapeValue
 from verifiable.log.note import Ed25519Signer
+from verifiable.log.notice_facts import NoticeFacts
 from verifiable.pool.state import ClaimView, PoolState
 
 __all__ = [
@@ -98,7 +98,6 @@ class PoolService:
         self._erasure = Erasure(core)
         self._governance = Governance(core)
         self._review = Review(core)
-        self._redaction = Redaction(core)
 
     @property
     def store(self) -> LogStore:
@@ -138,14 +137,6 @@ class PoolService:
 
     def evidence_document(self, claim_id: str, position: int) -> StoredEvidence | None:
         return self._review.evidence_document(claim_id, position)
-
-    # -- redacted copies of the evidence, for the panel ----------------------
-
-    def upload_redacted(self, claim_id: str, number: int, upload: Upload) -> bytes:
-        return self._redaction.upload(claim_id, number, upload)
-
-    def redacted_pages(self, claim_id: str, number: int) -> RedactedPages | None:
-        return self._redaction.pages(claim_id, number)
 
     def concerned(
         self,
@@ -227,8 +218,17 @@ class PoolService:
     ) -> str:
         return self._claims.file_claim(member_id, category, amount, diagnosed, uploads, submission)
 
-    def publish_notice(self, claim_id: str, text: str, amount: int | None = None) -> ClaimNoticed:
-        return self._claims.publish_notice(claim_id, text, amount)
+    def publish_notice(
+        self,
+        claim_id: str,
+        text: str,
+        amount: int | None = None,
+        details: NoticeDetails | None = None,
+    ) -> ClaimNoticed:
+        return self._claims.publish_notice(claim_id, text, amount, details)
+
+    def notice_facts(self, claim_id: str, details: NoticeDetails) -> NoticeFacts:
+        return self._claims.notice_facts(claim_id, details)
 
     def file_objection(
         self, claim_id: str, member_id: str, text: str, submission: Submission | None = None

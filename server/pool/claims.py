@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 from server.pool.concerned import guard
 from server.pool.core import PoolCore, checked, require
 from server.pool.errors import PoolInputError, PoolRefusedError
+from server.pool.notice_facts import NoticeDetails, notice_facts
 from server.private.evidence import Upload, discard_evidence, store_evidence
 from server.private.identity import age_band_on, age_on
 from server.private.members import member_details
@@ -34,7 +36,8 @@ from verifiable.log.bodies import (
     SeedCheckpoint,
 )
 from verifiable.log.fields import format_time
-from verifiable.log.texts import ANSWER, APPEAL_REASON, NOTICE, OBJECTION
+from verifiable.log.notice_facts import NoticeFacts
+from verifiable.log.texts import ANSWER, APPEAL_REASON, NOTICE, NOTICE_SUMMARY, OBJECTION
 from verifiable.pool.claims import AWAITING_PANEL
 from verifiable.pool.rules import Rules
 from verifiable.pool.state import ClaimView, MemberView, Stage
@@ -133,9 +136,17 @@ class Claims:
                 raise
             return claim_id
 
-    def publish_notice(self, claim_id: str, text: str, amount: int | None = None) -> ClaimNoticed:
+    def publish_notice(
+        self,
+        claim_id: str,
+        text: str,
+        amount: int | None = None,
+        details: NoticeDetails | None = None,
+    ) -> ClaimNoticed:
         """Append the claim's public redacted notice; ``amount`` (fen) is the
-        aid proposed, by default the amount requested within the cap."""
+        aid proposed, by default the amount requested within the cap;
+        ``details``, the operator's word for its structured facts and the
+        summary of the investigation (:mod:`server.pool.notice_facts`)."""
         core = self._core
         with core.lock:
             state = core.state()
@@ -173,10 +184,23 @@ class Claims:
                 category=view.category,
                 objections_until=at + timedelta(days=view.rules.objection_days),
             )
+            if details is not None:
+                facts = notice_facts(state, view, details)
+                body = replace(body, facts=facts, summary=details.summary)
             checked(body, "notice")
             guard(core, text, NOTICE, [view.member])
+            if details is not None:
+                guard(core, details.summary, NOTICE_SUMMARY, [view.member])
             core.one(body, at)
             return body
+
+    def notice_facts(self, claim_id: str, details: NoticeDetails) -> NoticeFacts:
+        """The facts ``claim_id``'s notice would carry with ``details`` now,
+        its place coarsened: what the operator's preview shows."""
+        core = self._core
+        with core.lock:
+            state = core.state()
+            return notice_facts(state, require(state, claim_id), details)
 
     def file_objection(
         self, claim_id: str, member_id: str, text: str, submission: Submission | None = None

@@ -34,7 +34,10 @@ from server.context import current_log
 from server.juror_forms import CastForm, VoteForm, seal_vote_form, vote_form_matches
 from server.log_texts import concern
 from server.pool_app import current_pool
+from server.pool_figures import current_figures
 from server.pool_service import VoteRefusedError
+from server.presenters.claim import ObjectionText, objection_texts
+from server.presenters.criteria import approval_criteria
 from server.presenters.juror import receipt_commands, receipt_filename, time_left
 from server.presenters.refusals import refusal, rule_refusal
 from server.private.errors import AlreadyVotedError
@@ -45,7 +48,7 @@ from server.private.submissions import (
     SubmissionKind,
     new_token,
 )
-from server.views.pages import Page, entry_body, signed_in_member
+from server.views.pages import Page, document_response, entry_body, signed_in_member
 from server.web_errors import add_html_errors, keeps_input
 from verifiable.errors import RuleViolation
 from verifiable.log.bodies import Choice, VoteSealed
@@ -118,12 +121,25 @@ def _case_page(juror_id: str, claim_id: str, form: VoteForm | None = None) -> Pa
         "juror/case.html",
         view=view,
         notice=pool.notice(claim_id),
+        objections=_objections(claim_id),
+        criteria=approval_criteria(view),
         form=form or VoteForm(data={"claim": view.id, "round": view.round}),
         voted=voted,
         documents=documents,
         left=left,
     )
     return page if form is None else (page, 400)
+
+
+def _objections(claim_id: str) -> list[ObjectionText]:
+    """The claim's objections and answers, as the public claim page shows
+    them: the texts, never who wrote them."""
+    found = current_figures().claim(claim_id)
+    if found is None:
+        return []
+    record = found.record
+    answers = [entry_body(seq) for seq in record.answers]
+    return objection_texts([(seq, entry_body(seq)) for seq in record.objections], answers)
 
 
 def _refused_form(juror_id: str, form: VoteForm) -> Page:
@@ -142,6 +158,22 @@ def _refused_form(juror_id: str, form: VoteForm) -> Page:
 @member_required
 def case(claim_id: str) -> Page:
     return _case_page(_juror_id(), claim_id)
+
+
+@juror.get("/juror/claims/<claim_id>/evidence/<document:number>")
+@member_required
+def evidence(claim_id: str, number: int) -> Page:
+    juror_id = _juror_id()
+    view = current_pool().claim(claim_id)
+    if view is None or juror_id not in view.jurors or view.stage is not Stage.VOTING:
+        abort(
+            403,
+            description=_(
+                "Only the drawn jurors of this claim's panel may read its evidence, "
+                "while the panel votes."
+            ),
+        )
+    return document_response(claim_id, number)
 
 
 @juror.post("/juror/vote")
@@ -252,7 +284,3 @@ def receipt_file(claim_id: str, round_: int) -> Page:
     filename = receipt_filename(claim_id, round_)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-# The redacted copies' page images, the only evidence a juror is served.
-from server.views import juror_documents  # noqa: E402, F401

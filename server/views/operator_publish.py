@@ -27,7 +27,9 @@ from flask_babel import gettext
 
 from server import i18n
 from server.log_texts import concern
+from server.notice_words import fact_rows
 from server.operator_forms import AnswerForm, ErasureForm, NoticeForm, OverrideForm
+from server.pool.notice_facts import NoticeDetails
 from server.pool_app import current_pool
 from server.presenters.operator import said
 from server.views.operator import (
@@ -44,6 +46,7 @@ from server.views.operator import (
 from server.web_errors import keeps_input
 from verifiable.errors import MutualogError
 from verifiable.log.bodies import ErasedKind
+from verifiable.log.notice_facts import HospitalGrade
 
 __all__: list[str] = []
 
@@ -64,10 +67,12 @@ def _preview(
     rows: Sequence[tuple[str, str, bool]],
     text: tuple[str, str],
     hidden: Sequence[tuple[str, str]],
+    extra: Sequence[tuple[str, str, str]] = (),
 ) -> Page:
     """The preview: ``rows`` (label, value as logged, whether it is a code:
-    an id, an action), the text as the log will hold it, and the form that
-    publishes it to ``confirm``."""
+    an id, an action), the text as the log will hold it, any ``extra``
+    texts (field name, label, text as logged: a notice's summary), and the
+    form that publishes them to ``confirm``."""
     return render_template(
         "operator/preview.html",
         heading=heading,
@@ -76,6 +81,7 @@ def _preview(
         text_name=text[0],
         text=text[1],
         hidden=hidden,
+        extra_texts=extra,
     )
 
 
@@ -122,12 +128,37 @@ def notice() -> Page:
     most = min(view.requested, view.rules.cap(view.band) or view.requested)
     amount = form.amount.fen if form.amount.fen is not None else most
     rows = [(_("Claim"), claim_id, True), (_("Aid proposed"), i18n.yuan(amount), False)]
+    details = _notice_details(form)
+    extra: list[tuple[str, str, str]] = []
+    if details is not None:
+        try:
+            facts = current_pool().notice_facts(claim_id, details)
+        except MutualogError as e:
+            return _claim_page(claim_id, _status(e), _refusal(e), notice=form)
+        rows += [(label, value, False) for _id, label, value in fact_rows(facts)]
+        extra.append(("summary", _("Investigation summary"), details.summary))
     return _preview(
         _("Publish this notice?"),
         url_for("operator.notice_confirmed"),
         rows,
         ("text", form.text.data or ""),
-        [("claim", claim_id), ("amount", form.amount.data or "")],
+        [
+            ("claim", claim_id),
+            ("amount", form.amount.data or ""),
+            ("grade", form.grade.data or ""),
+            ("province", form.province.data or ""),
+        ],
+        extra,
+    )
+
+
+def _notice_details(form: NoticeForm) -> NoticeDetails | None:
+    """The structured facts the operator gave (the form checked they come
+    whole), or ``None``."""
+    if not form.grade.data:
+        return None
+    return NoticeDetails(
+        HospitalGrade(form.grade.data), form.province.data or "", form.summary.data or ""
     )
 
 
@@ -139,7 +170,9 @@ def notice_confirmed() -> Page:
     if page is not None:
         return page
     try:
-        body = current_pool().publish_notice(claim_id, form.text.data or "", form.amount.fen)
+        body = current_pool().publish_notice(
+            claim_id, form.text.data or "", form.amount.fen, _notice_details(form)
+        )
     except MutualogError as e:
         return _claim_page(claim_id, _status(e), _refusal(e), notice=form)
     return _done(said(claim_id, body))

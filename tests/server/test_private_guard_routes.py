@@ -32,6 +32,7 @@ from server.demo import DemoIdentities
 from server.juror_forms import seal_vote_form
 from server.log_texts import PrivateDataError, accept
 from server.models import MemberDetailsRow
+from server.pool.notice_facts import NoticeDetails
 from server.pool_app import current_pool
 from server.private.accounts import Role
 from server.private.evidence import Upload
@@ -52,6 +53,7 @@ from tests.server.pool_helpers import (
 )
 from tests.server.test_authorization import State, state_of
 from verifiable.log.bodies import AgeBand, Choice
+from verifiable.log.notice_facts import HospitalGrade
 from verifiable.log.texts import NOTICE, TEXT_RULES, prepare
 
 OPERATOR = "boss"
@@ -308,6 +310,10 @@ def _vote(inst: Instance, cast: bool) -> Callable[[str], dict[str, str]]:
     return fields
 
 
+#: The structured facts of a notice, beside its investigation summary.
+FACTS = {"grade": "tertiary-a", "province": "51"}
+
+
 def _claim(name: str) -> Callable[[Instance], dict[str, str]]:
     return lambda inst: {"claim": getattr(inst.pool, name)}
 
@@ -315,6 +321,11 @@ def _claim(name: str) -> Callable[[Instance], dict[str, str]]:
 PAGES = {
     "notice": PageRoute(
         "operator", "/operator/actions/notice", "notice", "text", _claim("filed"),
+        lambda i: i.claimant(i.pool.filed),
+    ),
+    "notice-summary": PageRoute(
+        "operator", "/operator/actions/notice", "notice_summary", "summary",
+        lambda i: {"claim": i.pool.filed, "text": CLEAN[6], **FACTS},
         lambda i: i.claimant(i.pool.filed),
     ),
     "answer": PageRoute(
@@ -464,6 +475,12 @@ def _args(inst: Instance) -> list[str]:
 
 COMMANDS: dict[str, tuple[str, Callable[[Instance, str], list[str]], bool]] = {
     "notice": ("notice", lambda i, t: ["notice", i.pool.filed, "--text", t], True),
+    "notice-summary": (
+        "notice_summary",
+        lambda i, t: ["notice", i.pool.filed, "--text", CLEAN[6], "--grade", "tertiary-a",
+                      "--province", "51", "--summary", t],
+        True,
+    ),
     "answer": (
         "answer",
         lambda i, t: ["answer", i.pool.noticed, str(i.pool.objection), "--text", t],
@@ -518,6 +535,10 @@ def test_every_command_refuses_every_planted_text(
 # --- the pool itself, beneath the forms and the commands ------------------------------
 
 
+def _details(summary: str) -> NoticeDetails:
+    return NoticeDetails(HospitalGrade.TERTIARY_A, "51", summary)
+
+
 def test_the_pools_operations_refuse_them_too(instance: Instance) -> None:
     pool_ = instance.pool
     before = instance.state()
@@ -527,6 +548,8 @@ def test_the_pools_operations_refuse_them_too(instance: Instance) -> None:
         operations: list[tuple[str, PrivateIdentity, Callable[[str], object]]] = [
             ("notice", instance.claimant(pool_.filed),
              lambda t: pool.publish_notice(pool_.filed, t)),
+            ("notice summary", instance.claimant(pool_.filed),
+             lambda t: pool.publish_notice(pool_.filed, CLEAN[6], None, _details(t))),
             ("answer", instance.claimant(pool_.noticed),
              lambda t: pool.answer(pool_.noticed, pool_.objection, t)),
             ("objection", instance.claimant(pool_.noticed),

@@ -38,11 +38,14 @@ from verifiable.log.fields import (
 
 __all__ = [
     "FACTS",
+    "NOTICE_K",
+    "PROVINCE_POPULATION",
     "PROVINCE_REGION",
     "HospitalGrade",
     "NoticeFacts",
     "Region",
     "coarsened_place",
+    "expected_sharing",
     "months_between",
     "place_region",
 ]
@@ -119,17 +122,54 @@ def _last_day(d: date) -> bool:
     return (d + timedelta(days=1)).month != d.month
 
 
-def coarsened_place(province: str, sharing: Mapping[str, int], k: int) -> str | None:
-    """The place a notice publishes for a hospital in ``province``: the
-    province where at least ``k`` claims share it (``sharing[code]`` counts
-    the claims of the notice's combination by province, this claim
-    included), else the region where at least ``k`` share the region, else
-    none."""
-    if sharing.get(province, 0) >= k:
+PROVINCE_POPULATION: Mapping[str, int] = MappingProxyType(
+    {
+        # Residents by province in ten thousands, from the seventh national
+        # census (2020), bulletin no. 3 of the National Bureau of Statistics.
+        "11": 2189, "12": 1387, "13": 7461, "14": 3492, "15": 2405,
+        "21": 4259, "22": 2407, "23": 3185,
+        "31": 2487, "32": 8475, "33": 6457, "34": 6103, "35": 4154, "36": 4519, "37": 10153,
+        "41": 9937, "42": 5775, "43": 6644,
+        "44": 12601, "45": 5013, "46": 1008,
+        "50": 3205, "51": 8367, "52": 3856, "53": 4721, "54": 365,
+        "61": 3953, "62": 2502, "63": 592, "64": 720, "65": 2585,
+    }
+)  # fmt: skip
+"""Each province's population, the weights of :func:`coarsened_place`."""
+
+NOTICE_K = 5
+"""The fewest claims a published place may be expected to stand for
+(docs/privacy.md, "The notice's facts", says why 5)."""
+
+_TOTAL = sum(PROVINCE_POPULATION.values())
+
+
+def expected_sharing(place: str, claims: int) -> float:
+    """How many of ``claims`` claims (of one age band and category,
+    diagnosed in one month) are expected in ``place``, a province code or a
+    region, going by population."""
+    if place in PROVINCE_POPULATION:
+        people = PROVINCE_POPULATION[place]
+    else:
+        region = Region(place)
+        people = sum(
+            n for code, n in PROVINCE_POPULATION.items() if PROVINCE_REGION[code] is region
+        )
+    return claims * people / _TOTAL
+
+
+def coarsened_place(province: str, claims: int, k: int = NOTICE_K) -> str | None:
+    """The place a notice publishes for a hospital in ``province``, given
+    ``claims``, the number of claims in the log of the notice's age band
+    and category diagnosed in its month (this one included): the province
+    where at least ``k`` of them are expected there, else its region where
+    at least ``k`` are expected in the region, else none.  It reads only
+    what the log and the census show, so anyone can recompute it, and it
+    never reveals more than a count of public claims does."""
+    if expected_sharing(province, claims) >= k:
         return province
-    region = PROVINCE_REGION[province]
-    in_region = sum(n for code, n in sharing.items() if PROVINCE_REGION.get(code) is region)
-    return region.value if in_region >= k else None
+    region = PROVINCE_REGION[province].value
+    return region if expected_sharing(region, claims) >= k else None
 
 
 @dataclass(frozen=True)

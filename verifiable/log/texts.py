@@ -38,6 +38,7 @@ __all__ = [
     "APPEAL_REASON",
     "ERASURE_REASON",
     "NOTICE",
+    "NOTICE_SUMMARY",
     "OBJECTION",
     "OVERRIDE_REASON",
     "OVERRIDE_TARGET",
@@ -103,6 +104,7 @@ class TextRule:
 
 
 NOTICE = TextRule("notice", "claim.noticed.text", 2000)
+NOTICE_SUMMARY = TextRule("notice_summary", "claim.noticed.summary", 2000)
 OBJECTION = TextRule("objection", "claim.objected.text", 2000)
 ANSWER = TextRule("answer", "claim.answered.text", 2000)
 APPEAL_REASON = TextRule("appeal", "claim.appealed.reason", 2000)
@@ -117,6 +119,7 @@ TEXT_RULES: Mapping[str, TextRule] = MappingProxyType(
         r.name: r
         for r in (
             NOTICE,
+            NOTICE_SUMMARY,
             OBJECTION,
             ANSWER,
             APPEAL_REASON,

@@ -52,6 +52,7 @@ from verifiable.log.bodies import (
 )
 from verifiable.log.entry import GENESIS_PREV, Entry
 from verifiable.log.merkle import leaf_hash
+from verifiable.log.notice_facts import NoticeFacts
 from verifiable.pool.claim_check import CLAIM_TYPES
 from verifiable.pool.replay import decode_entry
 from verifiable.pool.roster import member_set_leaves
@@ -80,6 +81,9 @@ class NoticeRecord:
     age_band: AgeBand
     category: str
     objections_until: datetime
+    facts: NoticeFacts | None = None
+    summary: str | None = None
+    redacted: tuple[bytes, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -267,7 +271,15 @@ class LogIndex:
 def _note(record: ClaimRecord, seq: int, body: Body) -> None:
     if isinstance(body, ClaimNoticed):
         record.notice = NoticeRecord(
-            seq, body.text, body.amount, body.age_band, body.category, body.objections_until
+            seq,
+            body.text,
+            body.amount,
+            body.age_band,
+            body.category,
+            body.objections_until,
+            body.facts,
+            body.summary,
+            body.redacted,
         )
     elif isinstance(body, ClaimObjected):
         record.objections.append(seq)

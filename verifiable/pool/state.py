@@ -141,6 +141,8 @@ class ClaimView:
     """The seqs of the objections not answered yet, in log order."""
     evidence: int
     """Evidence commitments in the ``claim.filed`` entry."""
+    diagnosed: date
+    """The filing's date of diagnosis."""
 
 
 def _member_view(m: Member) -> MemberView:
@@ -174,6 +176,7 @@ def _claim_view(c: Claim) -> ClaimView:
         objection_seqs=tuple(c.objections),
         unanswered=tuple(s for s in c.objections if s not in c.answered),
         evidence=c.evidence,
+        diagnosed=c.diagnosed,
     )
 
 

@@ -10,11 +10,13 @@ import pytest
 from verifiable.errors import MalformedError
 from verifiable.log.bodies import ClaimNoticed, parse_body
 from verifiable.log.notice_facts import (
+    PROVINCE_POPULATION,
     PROVINCE_REGION,
     HospitalGrade,
     NoticeFacts,
     Region,
     coarsened_place,
+    expected_sharing,
     months_between,
     place_region,
 )
@@ -137,7 +139,15 @@ def test_every_mainland_province_has_a_region() -> None:
 
 
 def test_coarsening_goes_province_region_none() -> None:
-    assert coarsened_place("51", {"51": 5}, 5) == "51"
-    assert coarsened_place("51", {"51": 2, "50": 2, "53": 1}, 5) == "southwest"
-    assert coarsened_place("51", {"51": 2, "11": 9}, 5) is None
-    assert coarsened_place("51", {}, 1) is None
+    """Guangdong holds 8.9% of the population, the south region 13.2%."""
+    assert coarsened_place("44", 60) == "44"  # 5.4 expected in Guangdong
+    assert coarsened_place("44", 50) == "south"  # 4.5 there, 6.6 in the region
+    assert coarsened_place("44", 30) is None  # 4.0 in the region
+    assert coarsened_place("54", 1000) == "southwest"  # Tibet: 2.6 of 1000
+    assert coarsened_place("54", 2000, k=1) == "54"
+
+
+def test_expected_sharing_sums_to_the_claims() -> None:
+    regions = sum(expected_sharing(r.value, 700) for r in Region)
+    provinces = sum(expected_sharing(code, 700) for code in PROVINCE_POPULATION)
+    assert round(regions, 6) == round(provinces, 6) == 700

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -71,7 +72,7 @@ def test_a_notice_without_facts_replays_as_before() -> None:
     assert view is not None and view.stage.value == "noticed"
 
 
-def _facts(body: ClaimNoticed, **changes: object) -> ClaimNoticed:
+def _facts(body: ClaimNoticed, **changes: Any) -> ClaimNoticed:
     assert body.facts is not None
     return replace(body, facts=replace(body.facts, **changes))
 
