@@ -25,6 +25,7 @@ from server.errors import register_error_handlers
 from server.i18n import init_app as init_i18n
 from server.notifications import init_notifications
 from server.pool_app import init_pool
+from server.private.sealing import Sealer
 from server.proxies import init_proxies
 from server.security import init_security
 from server.views import member_redacted  # noqa: F401  (its routes join ``member``)
@@ -59,7 +60,10 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.url_map.merge_slashes = False
     if config:
         app.config.from_mapping(config)
-    context = LogContext(settings, make_engine(settings.database_url))
+    # The private store's data key comes from the instance folder, read
+    # (or made) when first needed.
+    engine = make_engine(settings.database_url, Sealer(settings.instance))
+    context = LogContext(settings, engine)
     app.extensions[EXTENSION] = context
     clock = init_auth(app, context.engine)
     init_security(app, context.engine, clock)

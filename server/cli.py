@@ -31,7 +31,9 @@ from server.mail import notify
 from server.pool_cli import pool
 from server.private.accounts import Accounts, Role, check_password, normalize_username
 from server.private.passwords import Passwords
+from server.private.sealing import Sealer
 from server.private.throttle import RequestLimits
+from server.private_cli import private
 from server.sequencer import Sequencer
 from server.serving import serve as serve_with_gunicorn
 from server.serving import served_url
@@ -60,7 +62,7 @@ def _settings(ctx: click.Context) -> Settings:
 
 
 def _engine(ctx: click.Context, settings: Settings) -> Engine:
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, Sealer(settings.instance))
     # Connections closed now, not by the garbage collector at exit.
     ctx.call_on_close(engine.dispose)
     return engine
@@ -358,6 +360,7 @@ def demo(ctx: click.Context, host: str, port: int, members: int, seed: int, no_s
 
 
 cli.add_command(pool)
+cli.add_command(private)
 cli.add_command(notify)
 cli.add_command(witness)
 

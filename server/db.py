@@ -36,6 +36,7 @@ from verifiable.errors import MutualogError
 
 __all__ = [
     "MIGRATION_LOCK",
+    "SEALER_OPTION",
     "SEQUENCER_LOCK",
     "DatabaseURLError",
     "current_revision",
@@ -58,6 +59,9 @@ SQLITE_BUSY_TIMEOUT_S = 60.0
 SQLITE_CACHE_KIB = -32768
 #: WAL pages (4 KiB each) written before SQLite copies them into the database.
 SQLITE_CHECKPOINT_PAGES = 10_000
+
+#: The engine's execution option that carries the private store's sealer.
+SEALER_OPTION = "mutualog_sealer"
 
 _BEGIN_OPTION = "mutualog_sqlite_begin"
 _NO_BEGIN = "none"
@@ -91,19 +95,29 @@ def is_sqlite(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str) -> Engine:
+def make_engine(url: str, sealer: object | None = None) -> Engine:
     """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``;
     ``postgresql://`` is taken to mean psycopg 3), set up as the module
-    docstring describes."""
+    docstring describes.
+
+    ``sealer`` (a :class:`server.private.sealing.Sealer`) is the private
+    store's data key: it travels in the engine's execution options, where
+    :func:`server.private.sealing.sealer_of` finds it, so each engine (an
+    application's, a command's, a test's) has its own and no global does.
+    """
     url = _normalize_url(url)
+    options = {SEALER_OPTION: sealer} if sealer is not None else {}
     if not url.startswith("sqlite"):
         # No pool_pre_ping: its extra round trip per checkout halves the
         # proof rate.  After a server restart the first statement on each
         # dead pooled connection fails (one failed request, or an append
         # refused with nothing written); SQLAlchemy then discards the pool.
-        return create_engine(url)
+        return create_engine(url, execution_options=options)
     database = make_url(url).database
-    kwargs: dict[str, Any] = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
+    kwargs: dict[str, Any] = {
+        "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S},
+        "execution_options": options,
+    }
     if not database or database == ":memory:":
         # Each connection to :memory: is a new empty database: share one.
         kwargs["poolclass"] = StaticPool
@@ -124,6 +138,10 @@ def _install_sqlite_hooks(engine: Engine, *, in_memory: bool) -> None:
                 cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA synchronous=FULL")
             cursor.execute("PRAGMA foreign_keys=ON")
+            # Deleted and overwritten content is zeroed in the file, not left
+            # in free space: an erasure must not leave a sealed document's
+            # bytes behind for a copy of the file to carry (docs/privacy.md).
+            cursor.execute("PRAGMA secure_delete=ON")
             # The leaf-hash index takes inserts at random places: with the
             # default 2 MiB cache and 4 MiB checkpoints, every commit of a
             # big log rereads and rewrites most of it.  32 MiB of cache and

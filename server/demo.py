@@ -67,8 +67,9 @@ from server.private.accounts import Accounts, Role
 from server.private.evidence import Upload, store_evidence
 from server.private.identity import make_id_number
 from server.private.identity_key import identity_hash
-from server.private.members import MemberDetails
+from server.private.members import MemberDetails, sealed_details
 from server.private.passwords import Passwords
+from server.private.sealing import sealer_of
 from server.private.throttle import RequestLimits
 from server.private.votes import PrivateVote, save_sealed_vote, set_sealed_seq
 from server.storage import LogStore
@@ -435,18 +436,12 @@ class DemoBuilder:
         """Every member's private details, and the keyed hash of each active
         member's ID number, in one transaction."""
         now = self.start()
+        sealer = sealer_of(self.engine)
         rows, hashes = [], []
         for member_id, (band, joined) in self._bands.items():
             person = self._identities.details(member_id, band, joined)
-            rows.append(
-                {
-                    "member_id": member_id,
-                    "name": person.name,
-                    "id_number": person.id_number,
-                    "phone": person.phone,
-                    "created": now,
-                }
-            )
+            sealed = sealed_details(sealer, member_id, person)
+            rows.append({"member_id": member_id, "created": now, **sealed})
             if self.identity_key is not None and member_id not in self._left:
                 id_hash = identity_hash(self.identity_key, person.id_number)
                 hashes.append({"id_hash": id_hash, "member_id": member_id, "created": now})

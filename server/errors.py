@@ -18,6 +18,7 @@ from sqlalchemy.exc import OperationalError, ProgrammingError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
 
 from server.pool.errors import PoolUnavailableError
+from server.private.sealing import SealingError
 from server.storage import NotInLogError
 from verifiable.errors import MalformedError
 
@@ -132,6 +133,13 @@ def _handle_database(e: SQLAlchemyError) -> Response:
     return error_response(503, "unavailable", "the log's database is not available")
 
 
+def _handle_sealing(e: SealingError) -> Response:
+    # A missing or wrong data key, or a sealed value that does not open: the
+    # deployment's trouble, never shown as garbage; the reason is logged.
+    _log.error("private store: %s", e)
+    return error_response(503, "unavailable", "the pool's private data cannot be opened")
+
+
 def _handle_unexpected(e: Exception) -> Response:
     _log.exception("unhandled error while serving a request", exc_info=e)
     return error_response(500, "internal_error", "internal server error")
@@ -148,6 +156,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(MalformedError, _handle_malformed)
     app.register_error_handler(NotInLogError, _handle_not_in_log)
     app.register_error_handler(PoolUnavailableError, _handle_pool_unavailable)
+    app.register_error_handler(SealingError, _handle_sealing)
     app.register_error_handler(HTTPException, http_error_response)
     app.register_error_handler(OperationalError, _handle_database)
     app.register_error_handler(ProgrammingError, _handle_database)

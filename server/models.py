@@ -165,9 +165,11 @@ class MemberDetailsRow(Base):
     account_id: Mapped[int | None] = mapped_column(
         Integer, ForeignKey("accounts.id"), nullable=True, unique=True
     )
-    name: Mapped[str] = mapped_column(String(200), nullable=False)
-    id_number: Mapped[str] = mapped_column(String(64), nullable=False)
-    phone: Mapped[str] = mapped_column(String(32), nullable=False)
+    # Sealed (server.private.sealing, migration 0010): AES-GCM under the
+    # instance's data key, bound to this row's member_id.
+    name: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    id_number: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    phone: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     joined_seq: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 
@@ -200,10 +202,12 @@ class EvidenceRow(Base):
     position: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     commitment: Mapped[bytes] = mapped_column(LargeBinary(32), nullable=False, unique=True)
     salt: Mapped[bytes | None] = mapped_column(LargeBinary(32), nullable=True)
+    # content and filename sealed (server.private.sealing, migration 0010),
+    # bound to this row's commitment.
     content: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     content_type: Mapped[str] = mapped_column(String(100), nullable=False)
     size: Mapped[int] = mapped_column(Integer, nullable=False)
-    filename: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    filename: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     created: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
     erased: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
 

@@ -37,6 +37,7 @@ from wtforms import Form
 
 from server.errors import ApiError, http_error_response, keep_error_headers
 from server.pool.errors import PoolUnavailableError
+from server.private.sealing import SealingError
 from server.security import STATELESS_PATHS
 
 __all__ = [
@@ -190,6 +191,13 @@ def _database(e: SQLAlchemyError) -> Response:
     return _page(503, _("The pool's database is not available right now. Try again shortly."))
 
 
+def _sealing(e: SealingError) -> Response:
+    # The data key is missing or wrong: to a visitor, the database is not
+    # available; the reason goes to the server's log.
+    _log.error("private store while serving a page: %s", e)
+    return _page(503, _("The pool's database is not available right now. Try again shortly."))
+
+
 def _unexpected(e: Exception) -> Response:
     _log.exception("unhandled error while serving a page", exc_info=e)
     return _page(500, _("The server could not complete this request. Nothing was changed."))
@@ -216,6 +224,7 @@ _PAGE_HANDLERS: dict[type[Exception], Callable[[Any], Response]] = {
     MethodNotAllowed: _http,
     ApiError: _api_error,
     PoolUnavailableError: _pool_unavailable,
+    SealingError: _sealing,
     SQLAlchemyError: _database,
     Exception: _unexpected,
 }

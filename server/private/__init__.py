@@ -11,6 +11,10 @@ the rest, in the tables of migration 0002 (docs/security.md):
 * :mod:`~server.private.members` — members' identities and the join hook;
 * :mod:`~server.private.identity` — ID numbers, mobile numbers and the age band;
 * :mod:`~server.private.identity_key` — the keyed hash of ID numbers and its key file;
+* :mod:`~server.private.sealing` — names, ID numbers, phones and documents
+  sealed at rest (AES-GCM) under the data key, a file of the instance folder;
+  :mod:`~server.private.key_files` makes and reads both key files, and
+  :mod:`~server.private.at_rest` seals old rows and seals again on rotation;
 * :mod:`~server.private.evidence` — claim documents, their salts and commitments;
 * :mod:`~server.private.votes` — sealed votes' openings until the reveal;
 * :mod:`~server.private.erasure` — the record of what was erased and why;

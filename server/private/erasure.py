@@ -27,6 +27,7 @@ __all__ = [
     "check_reason",
     "erasures",
     "record_erasure",
+    "scrub_freed",
     "set_erasure_seq",
 ]
 
@@ -101,6 +102,23 @@ def record_erasure(
         .returning(*_erasures.c)
     ).one()
     return _erasure(row)
+
+
+def scrub_freed(engine: Engine) -> bool:
+    """After an erasure on SQLite: copy the write-ahead log into the
+    database file and truncate it, so that the pages as they were before
+    the erasure (sealed values included) are gone from the WAL as well as
+    from the file (where ``secure_delete``, :mod:`server.db`, zeroed them).
+    ``False`` if a reader held the WAL and it could not be truncated now;
+    SQLite then overwrites those frames as it reuses the WAL.  Nothing to
+    do on PostgreSQL, whose old row versions go at VACUUM (docs/privacy.md).
+    """
+    if engine.dialect.name != "sqlite":
+        return True
+    with engine.connect() as conn:
+        busy = conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)").scalar()
+        conn.commit()
+    return not busy
 
 
 def set_erasure_seq(engine: Engine, erasure_id: int, seq: int) -> None:

@@ -12,7 +12,9 @@ standard form, a small image) would be confirmed by its bare hash.
 
 The bytes are kept in the database, not in files: every worker on every
 machine sees the same evidence, and a claim's documents are stored or
-discarded in the same transaction as each other.
+discarded in the same transaction as each other.  The bytes and the file
+name are sealed under the instance's data key
+(:mod:`server.private.sealing`), each bound to its document's commitment.
 """
 
 from __future__ import annotations
@@ -28,9 +30,16 @@ from sqlalchemy import Engine, Table, delete, func, insert, select, update
 
 from server.models import EvidenceRow
 from server.private._tx import private_transaction
-from server.private.erasure import Erasure, ErasureKind, check_reason, record_erasure
+from server.private.erasure import (
+    Erasure,
+    ErasureKind,
+    check_reason,
+    record_erasure,
+    scrub_freed,
+)
 from server.private.errors import EvidenceError, UnknownRecordError
 from server.private.redacted import erase_redacted
+from server.private.sealing import Sealer, sealer_of
 from verifiable.errors import MalformedError
 from verifiable.pool.evidence import EVIDENCE_DOMAIN, SALT_SIZE
 from verifiable.pool.evidence import evidence_commitment as _commitment
@@ -181,14 +190,24 @@ _DESCRIPTION = (
 )
 
 
-def _document(row: Any) -> EvidenceDocument:
+def _row_key(commitment: bytes) -> str:
+    """What a document's sealed values are bound to: its commitment, unique
+    and never changed."""
+    return bytes(commitment).hex()
+
+
+def _document(row: Any, sealer: Sealer) -> EvidenceDocument:
+    filename = None
+    if row.filename is not None:
+        key = _row_key(row.commitment)
+        filename = sealer.open_text(_evidence.name, "filename", key, row.filename)
     return EvidenceDocument(
         claim_id=row.claim_id,
         position=row.position,
         commitment=bytes(row.commitment),
         content_type=row.content_type,
         size=row.size,
-        filename=clean_filename(row.filename),
+        filename=clean_filename(filename),
         created=row.created,
         erased=row.erased,
     )
@@ -221,18 +240,24 @@ def store_evidence(
         )
     for n, upload in enumerate(uploads, start=1):
         upload.check(f"document {n}", n)
+    sealer = sealer_of(engine)
     rows = []
     for upload in uploads:
         salt = salts(SALT_SIZE)
+        commitment = evidence_commitment(salt, upload.content)
+        key = _row_key(commitment)
+        filename = clean_filename(upload.filename)
         rows.append(
             {
                 "claim_id": claim_id,
-                "commitment": evidence_commitment(salt, upload.content),
+                "commitment": commitment,
                 "salt": salt,
-                "content": upload.content,
+                "content": sealer.seal(_evidence.name, "content", key, upload.content),
                 "content_type": upload.content_type.split(";", 1)[0].strip().lower(),
                 "size": len(upload.content),
-                "filename": clean_filename(upload.filename),
+                "filename": None
+                if filename is None
+                else sealer.seal_text(_evidence.name, "filename", key, filename),
                 "created": now,
             }
         )
@@ -255,7 +280,8 @@ def list_evidence(engine: Engine, claim_id: str) -> list[EvidenceDocument]:
             .where(_evidence.c.claim_id == claim_id)
             .order_by(_evidence.c.position)
         ).all()
-    return [_document(row) for row in rows]
+    sealer = sealer_of(engine)
+    return [_document(row, sealer) for row in rows]
 
 
 def evidence_content(engine: Engine, claim_id: str, position: int) -> StoredEvidence | None:
@@ -268,7 +294,9 @@ def evidence_content(engine: Engine, claim_id: str, position: int) -> StoredEvid
         ).one_or_none()
     if row is None or row.content is None or row.salt is None:
         return None
-    return StoredEvidence(_document(row), salt=bytes(row.salt), content=bytes(row.content))
+    sealer = sealer_of(engine)
+    content = sealer.open(_evidence.name, "content", _row_key(row.commitment), row.content)
+    return StoredEvidence(_document(row, sealer), salt=bytes(row.salt), content=content)
 
 
 def discard_evidence(engine: Engine, claim_id: str) -> None:
@@ -294,7 +322,7 @@ def erase_evidence(
         erase_redacted(conn, claim_id, now)
         if not erased:
             raise UnknownRecordError(f"no evidence left to erase for claim {claim_id}")
-        return record_erasure(
+        erasure = record_erasure(
             conn,
             ErasureKind.EVIDENCE,
             claim_id,
@@ -303,3 +331,5 @@ def erase_evidence(
             requested_by,
             now,
         )
+    scrub_freed(engine)
+    return erasure

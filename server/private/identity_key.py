@@ -20,13 +20,11 @@ from the stored ID numbers under a new key (docs/privacy.md).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import hmac
-import os
-import secrets
 from pathlib import Path
 
+from server.private.key_files import instance_keys
 from verifiable.errors import MutualogError
 
 __all__ = [
@@ -37,7 +35,6 @@ __all__ = [
 ]
 
 IDENTITY_KEY_FILE = "identity-hash.key"
-_SIZE = 32
 
 
 class IdentityKeyError(MutualogError):
@@ -50,41 +47,11 @@ def identity_hash(key: bytes, id_number: str) -> bytes:
     return hmac.new(key, id_number.encode("ascii"), hashlib.sha256).digest()
 
 
-def _read(path: Path) -> bytes:
-    try:
-        text = path.read_bytes()[: 4 * _SIZE]
-    except OSError as e:
-        raise IdentityKeyError(f"identity key {path} cannot be read: {e.strerror}") from None
-    try:
-        key = bytes.fromhex(text.decode("ascii").strip())
-    except (UnicodeDecodeError, ValueError):
-        raise IdentityKeyError(f"identity key {path} is not {_SIZE} bytes in hex") from None
-    if len(key) != _SIZE:
-        raise IdentityKeyError(f"identity key {path} is not {_SIZE} bytes in hex")
-    return key
-
-
 def identity_key(instance: Path) -> bytes:
     """The key in ``instance``/``identity-hash.key``, made if there is none."""
-    path = instance / IDENTITY_KEY_FILE
-    if path.exists():
-        return _read(path)
-    temporary = instance / f".{IDENTITY_KEY_FILE}.{secrets.token_hex(8)}"
-    try:
-        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
-        try:
-            os.fchmod(fd, 0o600)
-            os.write(fd, (secrets.token_bytes(_SIZE).hex() + "\n").encode("ascii"))
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        # link() refuses an existing name: the first process's key wins,
-        # complete, and every other one reads it.
-        with contextlib.suppress(FileExistsError):
-            os.link(temporary, path)
-    except OSError as e:
-        raise IdentityKeyError(f"cannot create identity key {path}: {e.strerror}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-    return _read(path)
+    keys = instance_keys(instance, IDENTITY_KEY_FILE, IdentityKeyError, "identity key")
+    if len(keys) != 1:
+        raise IdentityKeyError(
+            f"identity key {instance / IDENTITY_KEY_FILE} holds more than one key"
+        )
+    return keys[0]

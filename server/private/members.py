@@ -4,7 +4,8 @@ The log knows a member only by a pseudonymous id: 16 random bytes in hex,
 drawn here from the operating system's CSPRNG, so the id says nothing about
 the person and cannot be recomputed from anything about them.  Name, ID
 number and phone stay in ``member_details``, linked to the id and the
-account, until erased.
+account, until erased; sealed there under the instance's data key
+(:mod:`server.private.sealing`), each bound to the member id.
 
 An ID number is a mainland resident ID number and a phone a mainland
 mobile number, both checked and kept in their normal form
@@ -34,7 +35,13 @@ from sqlalchemy.exc import IntegrityError
 
 from server.models import AccountRow, MemberDetailsRow, MemberIdentityRow
 from server.private._tx import private_transaction
-from server.private.erasure import Erasure, ErasureKind, check_reason, record_erasure
+from server.private.erasure import (
+    Erasure,
+    ErasureKind,
+    check_reason,
+    record_erasure,
+    scrub_freed,
+)
 from server.private.errors import (
     AlreadyJoinedError,
     AlreadyMemberError,
@@ -44,6 +51,7 @@ from server.private.errors import (
 )
 from server.private.identity import parse_id_number, parse_mobile
 from server.private.identity_key import identity_hash
+from server.private.sealing import Sealer, sealer_of
 
 __all__ = [
     "MemberDetails",
@@ -52,6 +60,7 @@ __all__ = [
     "member_details",
     "new_member_id",
     "release_identity",
+    "sealed_details",
 ]
 
 _details = cast(Table, MemberDetailsRow.__table__)
@@ -59,6 +68,10 @@ _accounts = cast(Table, AccountRow.__table__)
 _identities = cast(Table, MemberIdentityRow.__table__)
 
 MAX_NAME = 200
+
+#: The sealed columns of ``member_details`` (:mod:`server.private.sealing`),
+#: each bound to its row's member id.
+DETAIL_COLUMNS = ("name", "id_number", "phone")
 
 
 def new_member_id() -> str:
@@ -105,6 +118,14 @@ class MemberDetails:
             )
         checked = parse_id_number(id_number, today)
         return cls(name=name, id_number=checked.text, phone=parse_mobile(phone))
+
+
+def sealed_details(sealer: Sealer, member_id: str, details: MemberDetails) -> dict[str, bytes]:
+    """The member's name, ID number and phone as ``member_details`` stores them."""
+    return {
+        column: sealer.seal_text(_details.name, column, member_id, getattr(details, column))
+        for column in DETAIL_COLUMNS
+    }
 
 
 def _refuse_taken(conn: Connection, id_hash: bytes, has_left: Callable[[str], bool]) -> None:
@@ -156,6 +177,7 @@ def join_pool(
     """
     member_id = new_member_id()
     id_hash = identity_hash(id_key, details.id_number)
+    sealed = sealed_details(sealer_of(engine), member_id, details)
     try:
         with private_transaction(engine) as conn:
             _check_account(conn, account_id)
@@ -164,10 +186,8 @@ def join_pool(
                 insert(_details).values(
                     member_id=member_id,
                     account_id=account_id,
-                    name=details.name,
-                    id_number=details.id_number,
-                    phone=details.phone,
                     created=now,
+                    **sealed,
                 )
             )
             conn.execute(
@@ -239,7 +259,12 @@ def member_details(engine: Engine, member_id: str) -> MemberDetails | None:
         ).one_or_none()
     if row is None:
         return None
-    return MemberDetails(name=row.name, id_number=row.id_number, phone=row.phone)
+    sealer = sealer_of(engine)
+    name, id_number, phone = (
+        sealer.open_text(_details.name, column, member_id, row[n])
+        for n, column in enumerate(DETAIL_COLUMNS)
+    )
+    return MemberDetails(name=name, id_number=id_number, phone=phone)
 
 
 def erase_member_details(
@@ -259,7 +284,7 @@ def erase_member_details(
         gone = conn.execute(delete(_details).where(_details.c.member_id == member_id)).rowcount
         if not gone:
             raise UnknownRecordError(f"no private details stored for member {member_id}")
-        return record_erasure(
+        erasure = record_erasure(
             conn,
             ErasureKind.MEMBER,
             member_id,
@@ -268,3 +293,5 @@ def erase_member_details(
             requested_by,
             now,
         )
+    scrub_freed(engine)
+    return erasure

@@ -8,8 +8,8 @@ Any test under tests/server/ may use them:
     database in the session's throwaway cluster), with those ids, so
     ``-k sqlite`` or ``-k postgresql`` picks one backend.
 ``engine``
-    ``server.db.make_engine(database_url)`` migrated to head; disposed after
-    the test.  Parametrized with ``database_url``.
+    ``server.db.make_engine(database_url, Sealer(tmp_path / "instance"))``
+    migrated to head; disposed after the test.  Parametrized with ``database_url``.
 ``sqlite_url`` / ``postgresql_url``
     One backend only, for tests that are about that backend.
 ``postgres_server``
@@ -58,6 +58,7 @@ from sqlalchemy import Engine, create_engine, select, text
 
 from server.db import make_engine, upgrade
 from server.models import CheckpointRow, EntryRow, SubtreeHashRow
+from server.private.sealing import Sealer
 from server.sequencer import Sequencer
 from tests.clock import FixedClock
 from verifiable.log.bodies import AgeBand, MemberJoined
@@ -107,10 +108,19 @@ class PostgresServer:
     folder: Path
     pid: int
     user: str = "postgres"
+    bindir: Path | None = None
     _counter: Iterator[int] = field(default_factory=itertools.count)
 
     def url(self, database: str) -> str:
         return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def dump(self, url: str) -> bytes:
+        """``pg_dump`` of the database at ``url``: what a backup would hold."""
+        assert self.bindir is not None
+        name = url.rsplit("/", 1)[1]
+        argv = [str(self.bindir / "pg_dump"), "-h", "127.0.0.1", "-p", str(self.port)]
+        argv += ["-U", self.user, "--no-password", name]
+        return subprocess.run(argv, check=True, capture_output=True, timeout=300).stdout
 
     def _admin(self) -> Engine:
         return create_engine(self.url("postgres"), isolation_level="AUTOCOMMIT")
@@ -203,7 +213,7 @@ def _start_postgres(bindir: Path) -> PostgresServer:
         )
         if result.returncode == 0:
             pid = int((data / "postmaster.pid").read_text().split("\n", 1)[0])
-            return PostgresServer(port=port, folder=folder, pid=pid, user=user)
+            return PostgresServer(port=port, folder=folder, pid=pid, user=user, bindir=bindir)
         log = folder / "server.log"
         last_error = result.stderr + (log.read_text()[-2000:] if log.exists() else "")
     shutil.rmtree(folder, ignore_errors=True)
@@ -264,8 +274,12 @@ def database_url(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def engine(database_url: str) -> Iterator[Engine]:
-    engine = make_engine(database_url)
+def engine(database_url: str, tmp_path: Path) -> Iterator[Engine]:
+    # The private store's data key in the instance folder the pool apps of
+    # tests/server/pool_helpers.py use, so both open what either sealed.
+    instance = tmp_path / "instance"
+    instance.mkdir(exist_ok=True)
+    engine = make_engine(database_url, Sealer(instance))
     upgrade(engine)
     yield engine
     engine.dispose()

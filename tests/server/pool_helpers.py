@@ -22,7 +22,9 @@ from server.keys import create_key_file
 from server.pool_app import current_pool
 from server.pool_service import PoolService
 from server.private.evidence import Upload
+from server.private.key_files import replace_key_file
 from server.private.members import MemberDetails
+from server.private.sealing import PRIVATE_KEY_FILE, SealingKeyError
 from tests.server.identities import id_number, mobile
 
 if TYPE_CHECKING:
@@ -32,6 +34,8 @@ if TYPE_CHECKING:
 
 ORIGIN = "example.org/mutualog/test"
 SEED = bytes(range(32))
+#: The private store's data key of every test pool (server.private.sealing).
+DATA_KEY = bytes(range(32, 64))
 PASSWORD = "correct horse battery"
 PDF = b"%PDF-1.4 a discharge summary"
 
@@ -51,6 +55,12 @@ def make_pool_app(engine: Engine, tmp_path: Path, clock: FixedClock) -> Flask:
     key = instance / "log.key"
     if not key.exists():
         create_key_file(key, ORIGIN, SEED)
+    data_key = instance / PRIVATE_KEY_FILE
+    if not data_key.exists():
+        # One data key for every test pool, as one log key: a test that
+        # copies a built pool's database into a new instance opens its
+        # sealed values.  (Left alone if the test's engine made one first.)
+        replace_key_file(data_key, [DATA_KEY], SealingKeyError, "test data key")
     return create_app(
         {
             "MUTUALOG_INSTANCE": instance,

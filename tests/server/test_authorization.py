@@ -46,6 +46,7 @@ from server.juror_forms import seal_vote_form
 from server.pool_app import current_pool
 from server.private.accounts import Role
 from server.private.evidence import Upload
+from server.private.sealing import Sealer
 from server.private.submissions import new_token
 from tests.clock import FixedClock
 from tests.server.pool_helpers import (
@@ -96,7 +97,7 @@ class Pool:
 
 def _build(folder: Path) -> Pool:
     database = folder / "pool.db"
-    engine = make_engine(f"sqlite:///{database}")
+    engine = make_engine(f"sqlite:///{database}", Sealer(folder / "instance"))
     upgrade(engine)
     clock = FixedClock()
     app = make_pool_app(engine, folder, clock)
@@ -188,8 +189,8 @@ def pool(built: Pool, tmp_path: Path) -> Pool:
 
 
 @pytest.fixture
-def engine(pool: Pool) -> Iterator[Engine]:
-    engine = make_engine(f"sqlite:///{pool.database}")
+def engine(pool: Pool, tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{pool.database}", Sealer(tmp_path / "instance"))
     yield engine
     engine.dispose()
 

@@ -45,6 +45,7 @@ from server.demo_clock import (
 )
 from server.pool_app import current_pool
 from server.private.accounts import Role
+from server.private.sealing import Sealer
 from tests.clock import FixedClock
 from tests.server.pool_helpers import (
     PASSWORD,
@@ -324,7 +325,7 @@ def _wait(base: str) -> None:
 
 def test_two_server_processes_see_the_advanced_clock(tmp_path: Path) -> None:
     database = tmp_path / "pool.db"
-    engine = make_engine(f"sqlite:///{database}")
+    engine = make_engine(f"sqlite:///{database}", Sealer(tmp_path / "instance"))
     upgrade(engine)
     try:
         _demo_pool(engine, tmp_path)

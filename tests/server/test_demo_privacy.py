@@ -21,6 +21,9 @@ import pytest
 from sqlalchemy import text
 
 from server.db import make_engine
+from server.private.evidence import evidence_content
+from server.private.members import member_details
+from server.private.sealing import Sealer
 from tests.server.demo_helpers import DemoBuild, clear_environment, shared_demo
 
 
@@ -114,19 +117,22 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoBuild:
 
 
 def private_of(demo: DemoBuild) -> Private:
-    """Everything private the demo stored: member details and evidence."""
-    engine = make_engine(demo.database_url)
+    """Everything private the demo stored: member details and evidence,
+    read through the store (the columns hold them sealed)."""
+    engine = make_engine(demo.database_url, Sealer(demo.instance))
     try:
         with engine.connect() as conn:
-            people = conn.execute(text("SELECT name, id_number, phone FROM member_details")).all()
-            documents = conn.execute(text("SELECT content, salt, filename FROM evidence")).all()
+            members = conn.scalars(text("SELECT member_id FROM member_details")).all()
+            rows = conn.execute(text("SELECT claim_id, position FROM evidence")).all()
+        people = [member_details(engine, m) for m in members]
+        stored = [evidence_content(engine, row.claim_id, row.position) for row in rows]
     finally:
         engine.dispose()
     return Private(
-        names=[p.name for p in people],
-        id_numbers=[p.id_number for p in people],
-        phones=[p.phone for p in people],
-        documents=[(bytes(d.content), bytes(d.salt), d.filename) for d in documents],
+        names=[p.name for p in people if p],
+        id_numbers=[p.id_number for p in people if p],
+        phones=[p.phone for p in people if p],
+        documents=[(d.content, d.salt, d.document.filename or "") for d in stored if d],
     )
 
 

@@ -21,6 +21,7 @@ from server.config import load_settings
 from server.db import make_engine, upgrade
 from server.demo import DemoBuilder, demo_witness_key
 from server.keys import create_key_file, load_signer
+from server.private.sealing import Sealer
 
 ORIGIN = "localhost/mutualog/demo"
 KEY_SEED = bytes(range(32))
@@ -50,7 +51,7 @@ def counter_salts(label: bytes) -> Callable[[int], bytes]:
 def _demo_snapshot(instance: Path, out: Path, label: bytes = b"golden") -> tuple[str, bytes]:
     settings = load_settings({"MUTUALOG_INSTANCE": instance})
     settings.instance.mkdir(mode=0o700, parents=True)
-    engine = make_engine(settings.database_url)
+    engine = make_engine(settings.database_url, Sealer(settings.instance))
     try:
         upgrade(engine)
         vkey = create_key_file(settings.key_file, ORIGIN, KEY_SEED)

@@ -23,6 +23,7 @@ from server.auth import accounts_service
 from server.db import make_engine, upgrade
 from server.pool_app import current_pool
 from server.private.evidence import MAX_DOCUMENT_SIZE, MAX_DOCUMENTS, Upload, evidence_content
+from server.private.sealing import Sealer
 from server.private.submissions import new_token
 from server.rosters import period_roster
 from tests.server.identities import id_number
@@ -355,8 +356,8 @@ class World:
 
 
 @pytest.fixture
-def world_engine(sqlite_url: str) -> Iterator[Engine]:
-    engine = make_engine(sqlite_url)
+def world_engine(sqlite_url: str, tmp_path: Path) -> Iterator[Engine]:
+    engine = make_engine(sqlite_url, Sealer(tmp_path / "instance"))
     upgrade(engine)
     yield engine
     engine.dispose()

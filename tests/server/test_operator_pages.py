@@ -38,6 +38,7 @@ from server.private.accounts import Role
 from server.private.erasure import erasures
 from server.private.evidence import Upload, evidence_content, list_evidence
 from server.private.members import member_details
+from server.private.sealing import Sealer
 from tests.clock import FixedClock
 from tests.server.pool_helpers import (
     PASSWORD,
@@ -438,7 +439,7 @@ class Built:
 
 def _build(folder: Path) -> Built:
     database = folder / "pool.db"
-    engine = make_engine(f"sqlite:///{database}")
+    engine = make_engine(f"sqlite:///{database}", Sealer(folder / "instance"))
     upgrade(engine)
     clock = FixedClock()
     app = make_pool_app(engine, folder, clock)
@@ -475,7 +476,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 def copied(built: Built, tmp_path: Path) -> Iterator[tuple[Flask, Engine]]:
     copy = tmp_path / "pool.db"
     shutil.copyfile(built.database, copy)
-    engine = make_engine(f"sqlite:///{copy}")
+    engine = make_engine(f"sqlite:///{copy}", Sealer(tmp_path / "instance"))
     app = make_pool_app(engine, tmp_path, FixedClock(built.now))
     yield app, engine
     app.extensions["mutualog"].engine.dispose()

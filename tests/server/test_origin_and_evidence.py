@@ -20,6 +20,7 @@ from server.config import ConfigError, check_public_url, load_settings
 from server.pool_app import current_pool
 from server.private.accounts import Role
 from server.private.evidence import Upload, clean_filename, list_evidence, store_evidence
+from server.private.sealing import is_sealed
 from tests.server.pool_helpers import (
     PASSWORD,
     PDF,
@@ -173,13 +174,17 @@ def test_a_file_name_is_stored_clean_and_shown_clean_even_if_stored_before(
         stored = conn.execute(
             text("SELECT filename FROM evidence WHERE claim_id = :c"), {"c": other}
         ).scalar_one()
-    assert stored == "reportgnp.exe[31m.pdf"
-    # A name stored before names were cleaned is cleaned when read (PostgreSQL
-    # never stored a NUL: it refuses them, which cleaning now spares the upload).
+    # Stored sealed (server.private.sealing), and clean once opened.
+    assert is_sealed(stored) and b"report" not in stored
+    assert [d.filename for d in list_evidence(engine, other)] == ["reportgnp.exe[31m.pdf"]
+    # A name stored before names were cleaned (and before they were sealed:
+    # its UTF-8 bytes, as migration 0010 leaves it) is cleaned when read
+    # (PostgreSQL never stored a NUL: it refuses them, which cleaning now
+    # spares the upload).
     with engine.begin() as conn:
         conn.execute(
             text("UPDATE evidence SET filename = :f WHERE claim_id = :c"),
-            {"f": HOSTILE_NAME.replace("\x00", ""), "c": voting.claim},
+            {"f": HOSTILE_NAME.replace("\x00", "").encode(), "c": voting.claim},
         )
     assert [d.filename for d in list_evidence(engine, voting.claim)] == ["reportgnp.exe[31m.pdf"]
     shown = [

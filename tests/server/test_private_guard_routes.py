@@ -38,6 +38,7 @@ from server.private.accounts import Role
 from server.private.evidence import Upload
 from server.private.identity import check_character
 from server.private.members import member_details
+from server.private.sealing import Sealer, sealer_of
 from server.private.submissions import new_token
 from server.private_guard import PrivateIdentity, find_private
 from tests.clock import FixedClock
@@ -169,14 +170,16 @@ def _named_as_in_the_demo(engine: Engine, members: list[str]) -> None:
     """Give ``members`` the Chinese names the demo gives its members, in the
     private store: a name without spaces, found only as the member's."""
     table = cast(Table, MemberDetailsRow.__table__)
+    sealer = sealer_of(engine)
     with engine.begin() as conn:
         for n, member in enumerate(members):
             name = DemoIdentities(n).details(member, AgeBand.FROM_18_TO_39).name
-            conn.execute(update(table).where(table.c.member_id == member).values(name=name))
+            sealed = sealer.seal_text(table.name, "name", member, name)
+            conn.execute(update(table).where(table.c.member_id == member).values(name=sealed))
 
 
 def _build(folder: Path) -> Pool:
-    engine = make_engine(f"sqlite:///{folder / 'pool.db'}")
+    engine = make_engine(f"sqlite:///{folder / 'pool.db'}", Sealer(folder / "instance"))
     upgrade(engine)
     # In the past, so that the commands, on the system's clock, find it done.
     clock = FixedClock(datetime.now(UTC).replace(microsecond=0) - timedelta(days=20))
@@ -258,7 +261,7 @@ class Instance:
 def instance(built: Pool, tmp_path: Path) -> Iterator[Instance]:
     folder = tmp_path / "copy"
     shutil.copytree(built.folder, folder)
-    engine = make_engine(f"sqlite:///{folder / 'pool.db'}")
+    engine = make_engine(f"sqlite:///{folder / 'pool.db'}", Sealer(folder / "instance"))
     # Two days ago: the panel of ``voting`` still votes, ``noticed`` takes
     # objections and ``rejected`` an appeal, on the pages' clock.
     app = make_pool_app(engine, folder, FixedClock(datetime.now(UTC) - timedelta(days=2)))

@@ -93,7 +93,7 @@ def test_fresh_database_has_no_schema(database_url: str) -> None:
 
 def test_sqlite_pragmas(sqlite_url: str) -> None:
     engine = make_engine(sqlite_url)
-    names = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout")
+    names = ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "secure_delete")
     try:
         with engine.connect() as conn:
             pragmas = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in names}
@@ -108,6 +108,7 @@ def test_sqlite_pragmas(sqlite_url: str) -> None:
         "synchronous": 2,  # FULL: a commit is on disk before append returns
         "foreign_keys": 1,
         "busy_timeout": 60000,
+        "secure_delete": 1,  # erased content zeroed, not left in free pages
     }
     assert tuning == {"cache_size": -32768, "wal_autocheckpoint": 10000}
 

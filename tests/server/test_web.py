@@ -24,6 +24,7 @@ from server.db import make_engine, upgrade
 from server.pool_app import current_pool
 from server.private.accounts import Role
 from server.private.members import MemberDetails
+from server.private.sealing import Sealer
 from tests.server.identities import id_number
 from tests.server.pool_helpers import RULES, make_pool_app
 from verifiable.errors import RuleViolation
@@ -63,10 +64,10 @@ def _app(engine: Engine, tmp_path: Path, clock: FixedClock) -> Iterator[Flask]:
 
 
 @pytest.fixture
-def page_engine(sqlite_url: str) -> Iterator[Engine]:
+def page_engine(sqlite_url: str, tmp_path: Path) -> Iterator[Engine]:
     """SQLite only: form checks and layout touch the database for the
     session key alone; the tests of stored state run on both backends."""
-    engine = make_engine(sqlite_url)
+    engine = make_engine(sqlite_url, Sealer(tmp_path / "instance"))
     upgrade(engine)
     yield engine
     engine.dispose()

@@ -1,0 +1,234 @@
+"""Bringing stored rows to the data key: the work of ``mutualog-server
+private upgrade`` and ``private rotate-key`` (:mod:`server.private_cli`).
+
+:data:`SEALED_TABLES` lists every sealed column of the private store and
+what its values are bound to.  :func:`reseal` walks each table in batches
+of :data:`BATCH` rows by primary key, one private transaction a batch,
+and leaves every value sealed under the current key: a value stored
+before sealing (an instance older than migration 0010) is sealed, one
+under an older key opened and sealed again, one already under the current
+key left alone.  So a run that is interrupted is finished by running it
+again, and a run with nothing to do writes nothing.
+
+:func:`fill_identity_hashes` stores the keyed hash of the ID number of each
+active member who joined before migration 0008 and has none.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, cast
+
+from sqlalchemy import Column, Engine, Table, insert, select, update
+
+from server.models import EvidenceRow, MemberDetailsRow, MemberIdentityRow
+from server.private._tx import private_transaction
+from server.private.errors import InvalidInputError
+from server.private.identity import parse_id_number
+from server.private.identity_key import identity_hash
+from server.private.members import DETAIL_COLUMNS
+from server.private.sealing import Sealer, is_sealed, sealed_key_id
+
+__all__ = [
+    "BATCH",
+    "SEALED_TABLES",
+    "Fill",
+    "SealedTable",
+    "census",
+    "fill_identity_hashes",
+    "reseal",
+]
+
+#: Rows per transaction: small enough that a server keeps serving between
+#: batches, large enough that the work is not dominated by commits.
+BATCH = 200
+
+_details = cast(Table, MemberDetailsRow.__table__)
+_evidence = cast(Table, EvidenceRow.__table__)
+_identities = cast(Table, MemberIdentityRow.__table__)
+
+
+@dataclass(frozen=True)
+class SealedTable:
+    """A table's sealed ``columns``, paged by ``order`` (its primary key),
+    each value bound to the row's ``key_column`` (in hex if binary)."""
+
+    table: Table
+    order: Column[Any]
+    columns: tuple[str, ...]
+    key_column: str
+
+    def row_key(self, row: Any) -> str:
+        value = getattr(row, self.key_column)
+        return bytes(value).hex() if isinstance(value, bytes | memoryview) else str(value)
+
+    def selected(self) -> list[Column[Any]]:
+        """The columns to read: the key, the row's sealing key, the sealed ones."""
+        names = dict.fromkeys((self.order.name, self.key_column, *self.columns))
+        return [self.table.c[name] for name in names]
+
+
+#: Every sealed column of the private store.  Evidence is bound to its
+#: commitment (:func:`server.private.evidence.store_evidence`), a member's
+#: details to the member id (:func:`server.private.members.sealed_details`).
+SEALED_TABLES = (
+    SealedTable(_details, _details.c.member_id, DETAIL_COLUMNS, "member_id"),
+    SealedTable(_evidence, _evidence.c.id, ("content", "filename"), "commitment"),
+)
+
+#: ``progress(table, rows_done)`` after each batch.
+Progress = Callable[[str, int], None]
+
+
+def _quiet(_table: str, _done: int) -> None:
+    pass
+
+
+def _as_bytes(value: bytes | str) -> bytes:
+    # A text value left by an older schema reads back as str on SQLite.
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
+
+
+def _resealed(sealer: Sealer, spec: SealedTable, row: Any, counts: Counter[str]) -> dict[str, Any]:
+    """The row's columns that are not under the current key, sealed under it."""
+    current = sealer.current_key_id()
+    key = spec.row_key(row)
+    changes: dict[str, Any] = {}
+    for column in spec.columns:
+        value = getattr(row, column)
+        if value is None:
+            continue
+        value = _as_bytes(value)
+        name = spec.table.name
+        if not is_sealed(value):
+            counts["sealed"] += 1
+            changes[column] = sealer.seal(name, column, key, value)
+        elif sealed_key_id(value) != current:
+            counts["resealed"] += 1
+            changes[column] = sealer.seal(name, column, key, sealer.open(name, column, key, value))
+    return changes
+
+
+def _reseal_table(
+    engine: Engine, sealer: Sealer, spec: SealedTable, counts: Counter[str], progress: Progress
+) -> None:
+    table, order = spec.table, spec.order
+    selected = spec.selected()
+    after: Any = None
+    done = 0
+    while True:
+        with private_transaction(engine) as conn:
+            query = select(*selected).order_by(order).limit(BATCH)
+            if after is not None:
+                query = query.where(order > after)
+            rows = conn.execute(query).all()
+            for row in rows:
+                changes = _resealed(sealer, spec, row, counts)
+                if changes:
+                    conn.execute(
+                        update(table).where(order == getattr(row, order.name)).values(**changes)
+                    )
+        if not rows:
+            return
+        after = getattr(rows[-1], order.name)
+        done += len(rows)
+        progress(table.name, done)
+
+
+def reseal(
+    engine: Engine, sealer: Sealer, progress: Progress = lambda _t, _n: None
+) -> Counter[str]:
+    """Seal every stored value under the current key; counts of values
+    ``sealed`` (were plaintext) and ``resealed`` (were under another key)."""
+    counts: Counter[str] = Counter()
+    for spec in SEALED_TABLES:
+        _reseal_table(engine, sealer, spec, counts, progress)
+    return counts
+
+
+def census(engine: Engine) -> Counter[str]:
+    """How many stored values are plaintext (``"plaintext"``) and how many
+    under each key id (its hex), over every sealed column."""
+    counts: Counter[str] = Counter()
+    for spec in SEALED_TABLES:
+        with engine.connect() as conn:
+            for column in spec.columns:
+                values = conn.execute(
+                    select(spec.table.c[column]).where(spec.table.c[column].is_not(None))
+                ).scalars()
+                for value in values:
+                    kid = sealed_key_id(_as_bytes(value))
+                    counts["plaintext" if kid is None else kid.hex()] += 1
+    return counts
+
+
+@dataclass
+class Fill:
+    """What :func:`fill_identity_hashes` did: hashes ``filled``, and the
+    members whose ID number another active member's hash already holds
+    (``(member, holder)``), left without one for the operator to resolve."""
+
+    filled: int = 0
+    conflicts: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _normal_id_number(text: str, today: date) -> str:
+    try:
+        return parse_id_number(text, today).text
+    except InvalidInputError:
+        # Stored before ID numbers were checked: hashed as stored, so the
+        # same text joining again still meets it.
+        return text.strip().upper()
+
+
+def fill_identity_hashes(
+    engine: Engine,
+    sealer: Sealer,
+    id_key: bytes,
+    has_left: Callable[[str], bool],
+    now: datetime,
+    progress: Progress = _quiet,
+) -> Fill:
+    """Store the keyed hash of each joined, active member's ID number that
+    has none (members who joined before migration 0008)."""
+    fill = Fill()
+    after = ""
+    done = 0
+    while True:
+        with private_transaction(engine) as conn:
+            rows = conn.execute(
+                select(_details.c.member_id, _details.c.id_number)
+                .outerjoin(_identities, _identities.c.member_id == _details.c.member_id)
+                .where(
+                    _identities.c.member_id.is_(None),
+                    _details.c.joined_seq.is_not(None),
+                    _details.c.member_id > after,
+                )
+                .order_by(_details.c.member_id)
+                .limit(BATCH)
+            ).all()
+            for row in rows:
+                if has_left(row.member_id):
+                    continue
+                text = sealer.open_text(_details.name, "id_number", row.member_id, row.id_number)
+                id_hash = identity_hash(id_key, _normal_id_number(text, now.date()))
+                holder = conn.scalar(
+                    select(_identities.c.member_id).where(_identities.c.id_hash == id_hash)
+                )
+                if holder is not None:
+                    fill.conflicts.append((row.member_id, holder))
+                    continue
+                conn.execute(
+                    insert(_identities).values(
+                        id_hash=id_hash, member_id=row.member_id, created=now
+                    )
+                )
+                fill.filled += 1
+        if not rows:
+            return fill
+        after = rows[-1].member_id
+        done += len(rows)
+        progress(_identities.name, done)
