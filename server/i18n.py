@@ -88,6 +88,7 @@ AREAS = (
     "panels",
     "identities",
     "privacy",
+    "evidence",
     "notices",
 )
 TRANSLATIONS = Path(__file__).parent / "translations"

@@ -29,6 +29,7 @@ from server.pool.notice_facts import NoticeDetails
 from server.pool.outcomes import Description, describe, describe_answer, render
 from server.pool_app import POOL_EXTENSION, PoolHolder
 from server.pool_service import PoolInputError, PoolService, QueueAction
+from server.private.evidence import Upload
 from server.private_guard import PrivateIdentity
 from server.rule_text import parse_effective, read_rule_changes
 from verifiable.errors import MalformedError
@@ -317,3 +318,46 @@ def erase_evidence(ctx: click.Context, claim: str, reason: str) -> None:
     concerned = service.concerned(claim=claim)
     body = service.erase_evidence(claim, accept(reason, ERASURE_REASON, concerned=concerned), None)
     click.echo(f"erased {body.documents} evidence document(s) of claim {claim}")
+
+
+_TYPES = {
+    ".pdf": "application/pdf",
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+}
+
+
+@pool.command()
+@click.argument("claim")
+@click.argument("document", type=click.IntRange(min=1))
+@click.argument("copy", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--pages-to",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Also write the page images jurors will see into this folder, to check them.",
+)
+@click.pass_context
+def redact(
+    ctx: click.Context, claim: str, document: int, copy: Path, pages_to: Path | None
+) -> None:
+    """Store COPY (a PDF, PNG or JPEG file) as the redacted copy of CLAIM's
+    evidence DOCUMENT (from 1), the pages its panel is shown.  Refused
+    (exit 2, nothing stored) if the copy still holds the claimant's name,
+    ID number or phone anywhere in it, or anything shaped like an ID or
+    mobile number in its text or metadata."""
+    kind = _TYPES.get(copy.suffix.lower())
+    if kind is None:
+        raise PoolInputError(f"{copy.name}: expected a .pdf, .png, .jpg or .jpeg file")
+    service = _service(ctx)
+    commitment = service.upload_redacted(claim, document, Upload(copy.read_bytes(), kind))
+    stored = service.redacted_pages(claim, document)
+    assert stored is not None
+    if pages_to is not None:
+        pages_to.mkdir(parents=True, exist_ok=True)
+        for n, page in enumerate(stored.pages, start=1):
+            (pages_to / f"claim-{claim}-document-{document}-page-{n}.png").write_bytes(page)
+    click.echo(
+        f"stored the redacted copy of document {document} of claim {claim}: "
+        f"{len(stored.pages)} page(s), commitment {commitment.hex()}"
+    )

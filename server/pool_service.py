@@ -32,10 +32,12 @@ from server.pool.errors import (
 from server.pool.governance import Governance
 from server.pool.members import Members
 from server.pool.notice_facts import NoticeDetails
+from server.pool.redaction import Redaction
 from server.pool.review import CaseFile, Objection, QueueAction, QueueItem, Review, ReviewQueue
 from server.pool.voting import SealedReceipt, Voting
 from server.private.evidence import StoredEvidence, Upload
 from server.private.members import MemberDetails
+from server.private.redacted import RedactedPages
 from server.private.submissions import Submission
 from server.private_guard import PrivateIdentity
 from server.sequencer import Sequencer
@@ -98,6 +100,7 @@ class PoolService:
         self._erasure = Erasure(core)
         self._governance = Governance(core)
         self._review = Review(core)
+        self._redaction = Redaction(core)
 
     @property
     def store(self) -> LogStore:
@@ -137,6 +140,14 @@ class PoolService:
 
     def evidence_document(self, claim_id: str, position: int) -> StoredEvidence | None:
         return self._review.evidence_document(claim_id, position)
+
+    # -- redacted copies of the evidence, for the panel ----------------------
+
+    def upload_redacted(self, claim_id: str, number: int, upload: Upload) -> bytes:
+        return self._redaction.upload(claim_id, number, upload)
+
+    def redacted_pages(self, claim_id: str, number: int) -> RedactedPages | None:
+        return self._redaction.pages(claim_id, number)
 
     def concerned(
         self,

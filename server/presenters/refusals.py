@@ -58,6 +58,15 @@ TEMPLATES: Mapping[str, object] = {
         "The proposed aid must be ¥0.01 to %(cap)s (the amount requested, within the cap), "
         "not %(amount)s."
     ),
+    "notice.redacted_missing": _l(
+        "Claim %(claim)s needs a redacted copy of every evidence document before its notice "
+        "(missing: document %(documents)s)."
+    ),
+    "redacted.not_filed": _l(
+        "Claim %(claim)s is %(stage)s: its redacted copies are fixed once its notice is published."
+    ),
+    "redacted.number": _l("Claim %(claim)s has documents 1 to %(count)s, not %(number)s."),
+    "redacted.erased": _l("Document %(number)s of claim %(claim)s was erased."),
     "answer.not_objection": _l("Entry %(seq)s is not an objection to claim %(claim)s."),
     "answer.already": _l("Objection %(seq)s is already answered."),
     "ineligible.not_filed": _l(

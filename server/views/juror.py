@@ -48,7 +48,7 @@ from server.private.submissions import (
     SubmissionKind,
     new_token,
 )
-from server.views.pages import Page, document_response, entry_body, signed_in_member
+from server.views.pages import Page, entry_body, signed_in_member
 from server.web_errors import add_html_errors, keeps_input
 from verifiable.errors import RuleViolation
 from verifiable.log.bodies import Choice, VoteSealed
@@ -160,22 +160,6 @@ def case(claim_id: str) -> Page:
     return _case_page(_juror_id(), claim_id)
 
 
-@juror.get("/juror/claims/<claim_id>/evidence/<document:number>")
-@member_required
-def evidence(claim_id: str, number: int) -> Page:
-    juror_id = _juror_id()
-    view = current_pool().claim(claim_id)
-    if view is None or juror_id not in view.jurors or view.stage is not Stage.VOTING:
-        abort(
-            403,
-            description=_(
-                "Only the drawn jurors of this claim's panel may read its evidence, "
-                "while the panel votes."
-            ),
-        )
-    return document_response(claim_id, number)
-
-
 @juror.post("/juror/vote")
 @keeps_input
 @member_required
@@ -284,3 +268,7 @@ def receipt_file(claim_id: str, round_: int) -> Page:
     filename = receipt_filename(claim_id, round_)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+# The redacted copies' page images, the only evidence a juror is served.
+from server.views import juror_documents  # noqa: E402, F401
