@@ -24,7 +24,7 @@ from typing import Any, cast
 
 from sqlalchemy import Column, Engine, Table, insert, select, update
 
-from server.models import EvidenceRow, MemberDetailsRow, MemberIdentityRow
+from server.models import EvidenceRow, MemberDetailsRow, MemberIdentityRow, RedactedCopyRow
 from server.private._tx import private_transaction
 from server.private.errors import InvalidInputError
 from server.private.identity import parse_id_number
@@ -49,6 +49,7 @@ BATCH = 200
 _details = cast(Table, MemberDetailsRow.__table__)
 _evidence = cast(Table, EvidenceRow.__table__)
 _identities = cast(Table, MemberIdentityRow.__table__)
+_copies = cast(Table, RedactedCopyRow.__table__)
 
 
 @dataclass(frozen=True)
@@ -71,12 +72,15 @@ class SealedTable:
         return [self.table.c[name] for name in names]
 
 
-#: Every sealed column of the private store.  Evidence is bound to its
-#: commitment (:func:`server.private.evidence.store_evidence`), a member's
-#: details to the member id (:func:`server.private.members.sealed_details`).
+#: Every sealed column of the private store.  Evidence and its redacted
+#: copies are bound to their commitments
+#: (:func:`server.private.evidence.store_evidence`,
+#: :func:`server.private.redacted.store_redacted`), a member's details to the
+#: member id (:func:`server.private.members.sealed_details`).
 SEALED_TABLES = (
     SealedTable(_details, _details.c.member_id, DETAIL_COLUMNS, "member_id"),
     SealedTable(_evidence, _evidence.c.id, ("content", "filename"), "commitment"),
+    SealedTable(_copies, _copies.c.id, ("pages",), "commitment"),
 )
 
 #: ``progress(table, rows_done)`` after each batch.

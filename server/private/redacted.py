@@ -8,7 +8,9 @@ frames them, with a fresh 32-byte salt and the commitment
 
     SHA-256("mutualog/redacted/v1" || salt || framed pages)
 
-that the claim's ``claim.noticed`` entry carries, in document order.  Until
+that the claim's ``claim.noticed`` entry carries, in document order.  The
+framed pages are stored sealed under the instance's data key
+(:mod:`server.private.sealing`), bound to the copy's commitment.  Until
 the notice is published the operator may replace a copy; after it, the
 copy is what the log commits to and stays.  Erasing a claim's evidence
 erases its copies too (:func:`erase_redacted`, in the same transaction).
@@ -26,6 +28,7 @@ from sqlalchemy import Connection, Engine, Table, delete, insert, select, update
 
 from server.models import RedactedCopyRow
 from server.private._tx import private_transaction
+from server.private.sealing import sealer_of
 from verifiable.pool.evidence import SALT_SIZE
 from verifiable.pool.redacted import frame_pages, redacted_commitment, unframe_pages
 
@@ -111,7 +114,7 @@ def store_redacted(
                 position=position,
                 commitment=commitment,
                 salt=salt,
-                pages=framed,
+                pages=sealer_of(engine).seal(_copies.name, "pages", commitment.hex(), framed),
                 page_count=len(pages),
                 size=len(framed),
                 created=now,
@@ -149,7 +152,9 @@ def redacted_pages(engine: Engine, claim_id: str, position: int) -> RedactedPage
         ).one_or_none()
     if row is None or row.pages is None or row.salt is None:
         return None
-    return RedactedPages(_copy(row), bytes(row.salt), unframe_pages(bytes(row.pages)))
+    key = bytes(row.commitment).hex()
+    framed = sealer_of(engine).open(_copies.name, "pages", key, row.pages)
+    return RedactedPages(_copy(row), bytes(row.salt), unframe_pages(framed))
 
 
 def erase_redacted(conn: Connection, claim_id: str, now: datetime) -> int:

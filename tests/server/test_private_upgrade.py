@@ -70,7 +70,8 @@ def old(engine: Engine, tmp_path: Path, clock: FixedClock) -> Iterator[OldInstan
     with app.app_context():
         current_pool().leave(voting.outsider)
     app.extensions["mutualog"].engine.dispose()
-    assert unseal_all(engine, sealer_of(engine)) == 3 * len(voting.usernames) + 2
+    # Its redacted copies too, if any: their table goes with migration 0009.
+    assert unseal_all(engine, sealer_of(engine)) >= 3 * len(voting.usernames) + 2
     downgrade(engine, "0008")
     with engine.begin() as conn:
         conn.execute(text("DELETE FROM member_identities"))
