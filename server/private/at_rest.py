@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Column, Engine, Table, insert, select, update
+from sqlalchemy import Column, Connection, Engine, Table, func, insert, select, update
 
 from server.models import EvidenceRow, MemberDetailsRow, MemberIdentityRow, RedactedCopyRow
 from server.private._tx import private_transaction
@@ -96,55 +96,64 @@ def _as_bytes(value: bytes | str) -> bytes:
     return value.encode("utf-8") if isinstance(value, str) else bytes(value)
 
 
-def _resealed(sealer: Sealer, spec: SealedTable, row: Any, counts: Counter[str]) -> dict[str, Any]:
-    """The row's columns that are not under the current key, sealed under it."""
-    current = sealer.current_key_id()
-    key = spec.row_key(row)
-    changes: dict[str, Any] = {}
-    for column in spec.columns:
-        value = getattr(row, column)
-        if value is None:
-            continue
-        value = _as_bytes(value)
-        name = spec.table.name
-        if not is_sealed(value):
-            counts["sealed"] += 1
-            changes[column] = sealer.seal(name, column, key, value)
-        elif sealed_key_id(value) != current:
-            counts["resealed"] += 1
-            changes[column] = sealer.seal(name, column, key, sealer.open(name, column, key, value))
-    return changes
+#: How much of a stored value tells what it is: the header and the key id.
+_HEAD = 7
+
+
+def _head(column: Column[Any]) -> Any:
+    # substr() counts bytes of a BLOB (SQLite) and of a bytea (PostgreSQL):
+    # a batch reads a few bytes of each value, not megabytes of documents.
+    return func.substr(column, 1, _HEAD).label(f"{column.name}__head")
+
+
+def _stale(head: bytes | str | None, current: bytes) -> bool:
+    """Whether a value beginning ``head`` is not sealed under ``current``."""
+    return head is not None and sealed_key_id(_as_bytes(head)) != current
+
+
+def _reseal_value(
+    conn: Connection, sealer: Sealer, spec: SealedTable, row: Any, column: str
+) -> str:
+    """Seal one value under the current key in place; what it was."""
+    table, name, key = spec.table, spec.table.name, spec.row_key(row)
+    where = spec.order == getattr(row, spec.order.name)
+    # In the batch's own transaction: the value is still the one whose head was read.
+    value = _as_bytes(cast(bytes | str, conn.scalar(select(table.c[column]).where(where))))
+    was = "sealed" if not is_sealed(value) else "resealed"
+    opened = sealer.open(name, column, key, value)
+    conn.execute(
+        update(table).where(where).values({column: sealer.seal(name, column, key, opened)})
+    )
+    return was
 
 
 def _reseal_table(
     engine: Engine, sealer: Sealer, spec: SealedTable, counts: Counter[str], progress: Progress
 ) -> None:
-    table, order = spec.table, spec.order
-    selected = spec.selected()
+    order = spec.order
+    keys = dict.fromkeys((order, spec.table.c[spec.key_column]))
+    heads = [_head(spec.table.c[column]) for column in spec.columns]
     after: Any = None
     done = 0
     while True:
         with private_transaction(engine) as conn:
-            query = select(*selected).order_by(order).limit(BATCH)
+            current = sealer.current_key_id()
+            query = select(*keys, *heads).order_by(order).limit(BATCH)
             if after is not None:
                 query = query.where(order > after)
             rows = conn.execute(query).all()
             for row in rows:
-                changes = _resealed(sealer, spec, row, counts)
-                if changes:
-                    conn.execute(
-                        update(table).where(order == getattr(row, order.name)).values(**changes)
-                    )
+                for column in spec.columns:
+                    if _stale(getattr(row, f"{column}__head"), current):
+                        counts[_reseal_value(conn, sealer, spec, row, column)] += 1
         if not rows:
             return
         after = getattr(rows[-1], order.name)
         done += len(rows)
-        progress(table.name, done)
+        progress(spec.table.name, done)
 
 
-def reseal(
-    engine: Engine, sealer: Sealer, progress: Progress = lambda _t, _n: None
-) -> Counter[str]:
+def reseal(engine: Engine, sealer: Sealer, progress: Progress = _quiet) -> Counter[str]:
     """Seal every stored value under the current key; counts of values
     ``sealed`` (were plaintext) and ``resealed`` (were under another key)."""
     counts: Counter[str] = Counter()
@@ -157,15 +166,18 @@ def census(engine: Engine) -> Counter[str]:
     """How many stored values are plaintext (``"plaintext"``) and how many
     under each key id (its hex), over every sealed column."""
     counts: Counter[str] = Counter()
-    for spec in SEALED_TABLES:
-        with engine.connect() as conn:
+    with engine.connect() as conn:
+        for spec in SEALED_TABLES:
             for column in spec.columns:
-                values = conn.execute(
-                    select(spec.table.c[column]).where(spec.table.c[column].is_not(None))
-                ).scalars()
-                for value in values:
+                head = _head(spec.table.c[column])
+                rows = conn.execute(
+                    select(head, func.count())
+                    .where(spec.table.c[column].is_not(None))
+                    .group_by(head)
+                ).all()
+                for value, count in rows:
                     kid = sealed_key_id(_as_bytes(value))
-                    counts["plaintext" if kid is None else kid.hex()] += 1
+                    counts["plaintext" if kid is None else kid.hex()] += count
     return counts
 
 

@@ -114,20 +114,24 @@ class Sealer:
         self._keys: dict[bytes, AESGCM] = {}
         self._current = b""
 
-    def _refresh(self) -> None:
+    def _stat(self) -> tuple[int, int, int] | None:
         try:
             info = os.stat(self.path)
-            stamp: tuple[int, int, int] | None = (info.st_ino, info.st_mtime_ns, info.st_size)
         except OSError:
-            stamp = None
+            return None
+        return (info.st_ino, info.st_mtime_ns, info.st_size)
+
+    def _refresh(self) -> None:
+        stamp = self._stat()
         if stamp is not None and stamp == self._stamp:
             return
         with self._lock:
             keys = instance_keys(self.instance, PRIVATE_KEY_FILE, SealingKeyError, _WHAT)
             self._keys = {key_id(key): AESGCM(key) for key in keys}
             self._current = key_id(keys[0])
-            info = os.stat(self.path)
-            self._stamp = (info.st_ino, info.st_mtime_ns, info.st_size)
+            # The stamp from before the read (once the file exists): a file
+            # replaced during the read differs from it and is read again.
+            self._stamp = stamp if stamp is not None else self._stat()
 
     def current_key_id(self) -> bytes:
         """The id of the key new values are sealed under."""
