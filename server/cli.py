@@ -95,7 +95,8 @@ def cli(ctx: click.Context, instance: Path | None, database_url: str | None) -> 
 )
 @click.pass_context
 def init(ctx: click.Context, origin: str | None) -> None:
-    """Create the instance folder, the database and the log key; print the verifier key."""
+    """Create the instance folder, the database, the log key and the private
+    store's data key; print the verifier key."""
     overrides = dict(ctx.obj or {})
     if origin is not None:
         overrides["MUTUALOG_ORIGIN"] = origin
@@ -123,6 +124,10 @@ def init(ctx: click.Context, origin: str | None) -> None:
     Sequencer(engine, signer, settings.origin, _utc_now).ensure_checkpoint()
     click.echo(f"created log {settings.origin} in {settings.instance}", err=True)
     click.echo(f"private key: {settings.key_file} (keep it secret; back it up)", err=True)
+    # Made now rather than at the first join, so the first backup holds it.
+    data_key = Sealer(settings.instance)
+    data_key.current_key_id()
+    click.echo(f"private-data key: {data_key.path} (back it up apart from the database)", err=True)
     click.echo(vkey)
 
 

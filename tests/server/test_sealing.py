@@ -93,6 +93,16 @@ def test_an_engine_without_the_key_cannot_reach_the_private_store(sqlite_url: st
         engine.dispose()
 
 
+def test_init_makes_the_data_key_with_the_instance(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    instance = tmp_path / "instance"
+    assert main(["--instance", str(instance), "init", "--origin", "example.org/p"]) == 0
+    path = instance / PRIVATE_KEY_FILE
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert str(path) in capsys.readouterr().err
+
+
 # --- in the pool ------------------------------------------------------------------
 
 
