@@ -17,6 +17,7 @@ from server.pool.concerned import guard
 from server.pool.core import PoolCore, checked, require
 from server.pool.errors import PoolInputError, PoolRefusedError
 from server.pool.notice_facts import NoticeDetails, notice_facts
+from server.pool.redaction import notice_commitments
 from server.private.evidence import Upload, discard_evidence, store_evidence
 from server.private.identity import age_band_on, age_on
 from server.private.members import member_details
@@ -183,6 +184,7 @@ class Claims:
                 age_band=view.band,
                 category=view.category,
                 objections_until=at + timedelta(days=view.rules.objection_days),
+                redacted=notice_commitments(core, view),
             )
             if details is not None:
                 facts = notice_facts(state, view, details)

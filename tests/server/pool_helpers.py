@@ -26,6 +26,7 @@ from server.private.key_files import replace_key_file
 from server.private.members import MemberDetails
 from server.private.sealing import PRIVATE_KEY_FILE, SealingKeyError
 from tests.server.identities import id_number, mobile
+from tests.server.redaction_files import redact_all
 
 if TYPE_CHECKING:
     from werkzeug.test import TestResponse
@@ -117,6 +118,7 @@ def build_voting_pool(app: Flask, clock: FixedClock, members: int = 7) -> Voting
         claim = pool.file_claim(
             claimant, "cancer", 5_000_000, clock().date(), [Upload(PDF, "application/pdf", "a.pdf")]
         )
+        redact_all(pool, claim)
         pool.publish_notice(claim, "A member aged 18-39 asks for aid for cancer.")
         clock.advance(days=3)
         panel = pool.draw_panel(claim)

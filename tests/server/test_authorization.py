@@ -127,6 +127,7 @@ def _build(folder: Path) -> Pool:
             spare = [m for m in members[2:] if m not in this_panel | other_panel][1]
             upload = Upload(PDF, "application/pdf", "a.pdf")
             noticed = pool.file_claim(spare, "cancer", 5_000_000, clock().date(), [upload])
+            redact_all(pool, noticed)
             pool.publish_notice(noticed, "A member aged 18-39 asks for aid for cancer.")
             # -- pool: more claims, for the operator pages --
             # A claim at each stage an operator form acts on, filed by members
@@ -142,19 +143,22 @@ def _build(folder: Path) -> Pool:
             pdf = Upload(PDF, "application/pdf", "a.pdf")
             text = "A member aged 18-39 asks for aid for cancer."
             objected = pool.file_claim(free[0], "cancer", 5_000_000, clock().date(), [pdf])
+            redact_all(pool, objected)
             pool.publish_notice(objected, text)
             pool.file_objection(objected, free[1], "The amount looks high.")
             soon = datetime.fromtimestamp(clock().timestamp() + 1, clock().tzinfo)
             quick = {"claim.objection_days": 0, "panel.voting_days": 1}
             pool.change_rules(quick, soon, "Faster reviews.")
             clock.advance(seconds=2)
-            pool.file_claim(free[1], "cancer", 5_000_000, clock().date(), [pdf])  # to notice
+            to_notice = pool.file_claim(free[1], "cancer", 5_000_000, clock().date(), [pdf])
+            redact_all(pool, to_notice)
             late = next(iter(add_members(pool, 1, "late", clock())))
             pool.file_claim(late, "stroke", 100_000, clock().date(), [pdf])  # waiting period
             drawable, approved, closable = [
                 pool.file_claim(m, "cancer", 5_000_000, clock().date(), [pdf]) for m in free[2:5]
             ]
             for noticed_now in (drawable, approved, closable):
+                redact_all(pool, noticed_now)
                 pool.publish_notice(noticed_now, text)
             for voted in (approved, closable):
                 for juror in pool.draw_panel(voted).jurors:

@@ -59,6 +59,7 @@ from tests.server.pool_helpers import (
     sign_in,
     text_of,
 )
+from tests.server.redaction_files import redact_all
 from verifiable.log.bodies import AgeBand, ClaimFiled, LeaveReason
 from verifiable.log.entry import parse_entry
 
@@ -387,6 +388,7 @@ def test_a_claim_takes_the_band_of_the_day_of_diagnosis(
     for claim, band in ((early, before), (on_the_day, after)):
         filed = pool.state().claim(claim)
         assert filed is not None and filed.band is band
+        redact_all(pool, claim)
         notice = pool.publish_notice(claim, "A member asks for aid for cancer.")
         assert notice.age_band is band
         assert notice.amount == min(asked, filed.rules.cap(band) or 0)

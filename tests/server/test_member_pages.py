@@ -375,6 +375,7 @@ def _file(member: str, clock: FixedClock) -> str:
     claim = pool.file_claim(
         member, "cancer", 1_000_000, clock().date(), [Upload(PDF, "application/pdf")]
     )
+    redact_all(pool, claim)
     pool.publish_notice(claim, "A member aged 18-39 asks for aid for cancer.")
     return claim
 

@@ -16,6 +16,7 @@ storing nothing.
 from __future__ import annotations
 
 import html
+import io
 import re
 import shutil
 from collections.abc import Iterator
@@ -50,6 +51,7 @@ from tests.server.pool_helpers import (
     sign_in,
     text_of,
 )
+from tests.server.redaction_files import clean_pdf, redact_all
 from tests.server.test_authorization import state_of
 from verifiable.log.bodies import (
     Choice,
@@ -158,6 +160,7 @@ def test_a_claim_through_the_operator_pages(app: Flask, engine: Engine, clock: F
     claim = file_claim(app, clock, claimant)
     c = _Case(app, engine, clock, sign_in(app, OPERATOR), claim)
     _the_claim_is_shown(c)
+    _the_redacted_copy(c)
     _the_notice(c)
     _an_objection_answered(c, objector)
     _the_draw(c)
@@ -195,6 +198,24 @@ def _the_claim_is_shown(c: _Case) -> None:
         f'attachment; filename="claim-{claim}-document-1.pdf"'
     )
     assert download.headers["Content-Type"] == "application/pdf"
+
+
+def _the_redacted_copy(c: _Case) -> None:
+    """No notice without the panel's redacted copies; the operator uploads
+    one and sees its page image (tests/server/test_operator_evidence.py
+    has the refusals)."""
+    app, engine, op, claim, page = c.app, c.engine, c.op, c.claim, c.page
+    fields = {"claim": claim, "text": "A member aged 18-39 asks for aid for cancer."}
+    before = state_of(app, engine)
+    early = publish(op, "/operator/actions/notice", fields, page)
+    assert_refused(app, engine, early, 409, "needs a redacted copy of every evidence", before)
+    copy = (io.BytesIO(clean_pdf()), "redacted.pdf", "application/pdf")
+    data = {"csrf_token": csrf(op, page), "claim": claim, "document": "1", "copy": copy}
+    assert op.post("/operator/redacted", data=data).status_code == 302
+    case = text_of(op.get(page))
+    assert f"/operator/claims/{claim}/redacted/1/1.png" in case
+    image = op.get(f"/operator/claims/{claim}/redacted/1/1.png")
+    assert image.status_code == 200 and image.data.startswith(b"\x89PNG")
 
 
 def _the_notice(c: _Case) -> None:
@@ -344,6 +365,8 @@ def test_markup_in_text_fields_is_published_as_text(
 ) -> None:
     started = start_pool(app, clock, members=4)
     claim = file_claim(app, clock, started.members[0])
+    with app.app_context():
+        redact_all(current_pool(), claim)
     op = sign_in(app, OPERATOR)
     page = f"/operator/claims/{claim}"
     assert_done(
@@ -451,9 +474,12 @@ def _build(folder: Path) -> Built:
         noticed = file_claim(app, clock, members[2])
         with app.app_context():
             pool = current_pool()
+            redact_all(pool, filed)
+            redact_all(pool, voting)
             pool.publish_notice(voting, "A member aged 18-39 asks for aid for cancer.")
             clock.advance(days=3)
             pool.draw_panel(voting)
+            redact_all(pool, noticed)
             pool.publish_notice(noticed, "A member aged 18-39 asks for aid for cancer.")
             objection = pool.file_objection(noticed, members[3], "Looks high.")
             late = add_members(pool, 1, "late", clock())

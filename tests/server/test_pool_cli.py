@@ -26,6 +26,7 @@ from server.private.evidence import Upload
 from server.private.members import member_details
 from tests.clock import FixedClock
 from tests.server.pool_helpers import PDF, RULES, add_members, make_pool_app
+from tests.server.redaction_files import CLEAN_TEXT, clean_pdf, pdf, redact_all, text_stream
 from tests.server.test_authorization import state_of
 from verifiable.log.bodies import (
     Choice,
@@ -93,11 +94,13 @@ def _build(folder: Path) -> Built:
             ]
             filed, noticed, drawable, closable = claims
             for claim in (drawable, closable):
+                redact_all(pool, claim)
                 pool.publish_notice(claim, "A member aged 18-39 asks for aid for cancer.")
             clock.advance(days=3)
             panel = pool.draw_panel(closable)
             for juror in panel.jurors:
                 pool.seal_vote(closable, 1, juror, Choice.APPROVE, "The records are clear.")
+            redact_all(pool, noticed)
             pool.publish_notice(noticed, "A member aged 18-39 asks for aid for cancer.")
             objection = pool.file_objection(noticed, members[5], "Looks high.")
             late = next(iter(add_members(pool, 1, "late", clock())))
@@ -162,6 +165,29 @@ def run(instance: Instance, capsys: pytest.CaptureFixture[str], *argv: str) -> t
 # --- commands that go through -------------------------------------------------------
 
 
+def _redact_through_the_command(
+    built: Built, instance: Instance, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``pool redact``: a copy still holding an ID number is refused (exit 2,
+    nothing stored); a clean one is stored, its page images written out."""
+    size = len(instance.entries())
+    leaky = instance.folder / "leaky.pdf"
+    leaky.write_bytes(pdf([text_stream([CLEAN_TEXT, "ID 110105199003070025"], "1 g")]))
+    code, out, err = run(instance, capsys, "redact", built.filed, "1", str(leaky))
+    assert code == 2 and out == "" and "text, page 1" in err and "110105" not in err
+    clean = instance.folder / "clean.pdf"
+    clean.write_bytes(clean_pdf(2))
+    pages = instance.folder / "pages"
+    code, out, err = run(
+        instance, capsys, "redact", built.filed, "1", str(clean), "--pages-to", str(pages)
+    )
+    assert (code, err) == (0, "") and "2 page(s), commitment" in out
+    assert sorted(p.name for p in pages.iterdir()) == [
+        f"claim-{built.filed}-document-1-page-{n}.png" for n in (1, 2)
+    ]
+    assert len(instance.entries()) == size  # a copy appends nothing
+
+
 def test_a_claim_through_the_commands(
     built: Built, instance: Instance, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -176,9 +202,12 @@ def test_a_claim_through_the_commands(
 
     text_file = instance.folder / "notice.txt"
     text_file.write_text("A member aged 18-39 asks for aid for cancer.\r\n", encoding="utf-8")
-    code, out, err = run(
-        instance, capsys, "notice", built.filed, "--text-file", str(text_file), "--amount", "300"
-    )
+    notice = ("notice", built.filed, "--text-file", str(text_file), "--amount", "300")
+    # No notice before the panel's redacted copies: refused, nothing appended.
+    code, out, err = run(instance, capsys, *notice)
+    assert code == 2 and "redacted copy of every evidence document" in err
+    _redact_through_the_command(built, instance, capsys)
+    code, out, err = run(instance, capsys, *notice)
     assert (code, err) == (0, "")
     assert out.startswith(f"noticed claim {built.filed}: aid proposed 300 fen")
     notice = instance.last()

@@ -28,6 +28,7 @@ from tests.server.pool_helpers import (
     make_pool_app,
     row_counts,
 )
+from tests.server.redaction_files import redact_all
 from verifiable.errors import RuleViolation
 from verifiable.log.bodies import (
     AgeBand,
@@ -176,6 +177,7 @@ def test_the_whole_workflow_replays(
     second = pool.file_claim(
         voting.outsider, "stroke", 200_000, clock().date(), [Upload(PDF, "application/pdf")]
     )
+    redact_all(pool, second)
     pool.publish_notice(second, "A member aged 18-39 asks for aid for stroke.")
     objection = pool.file_objection(second, voting.jurors[0], "The dates look wrong.")
     pool.answer(second, objection, "The hospital confirmed the dates.")

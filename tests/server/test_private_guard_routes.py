@@ -52,6 +52,7 @@ from tests.server.pool_helpers import (
     sign_in,
     text_of,
 )
+from tests.server.redaction_files import redact_all
 from tests.server.test_authorization import State, state_of
 from verifiable.log.bodies import AgeBand, Choice
 from verifiable.log.notice_facts import HospitalGrade
@@ -204,8 +205,10 @@ def _build(folder: Path) -> Pool:
                 pool.file_claim(m, "cancer", 5_000_000, clock().date(), [pdf]) for m in claimants
             ]
             filed, noticed, rejected, voting = claims
+            redact_all(pool, filed)
             notice = "A member aged 18-39 asks for aid for cancer."
             for claim in (rejected, voting):
+                redact_all(pool, claim)
                 pool.publish_notice(claim, notice)
             clock.advance(days=3)
             panel = pool.draw_panel(rejected)
@@ -215,6 +218,7 @@ def _build(folder: Path) -> Pool:
             pool.close_voting(rejected)
             drawn = pool.draw_panel(voting)
             # Three days ago: its objection window is open two days ago.
+            redact_all(pool, noticed)
             pool.publish_notice(noticed, notice)
             objection = pool.file_objection(noticed, jurors[5], "The amount looks high.")
     finally:

@@ -27,6 +27,7 @@ from server.private.evidence import Upload
 from tests.clock import FixedClock
 from tests.server.demo_helpers import DemoBuild, clear_environment, demo_app, shared_demo
 from tests.server.pool_helpers import PDF, RULES, add_members, make_pool_app, row_counts
+from tests.server.redaction_files import redact_all
 from tests.server.test_demo_privacy import Needle, Private, private_of, scan
 from verifiable.log.entry import parse_entry
 from verifiable.pool.rules import DEFAULT_RULES
@@ -236,6 +237,7 @@ def test_notice_text_is_escaped_and_the_pages_follow_the_log(
         assert "No notice has been published" in page
         hostile = '<script>alert("x")</script> & <b>bold</b>'
         with app.app_context():
+            redact_all(current_pool(), claim)
             current_pool().publish_notice(claim, hostile)
         before = row_counts(engine)
         page = client.get(f"/pool/claims/{claim}").get_data(as_text=True)
@@ -448,6 +450,7 @@ def _objected_pool(sqlite_url: str, tmp_path: Path) -> tuple[Flask, FixedClock, 
         clock.advance(days=11)
         upload = Upload(PDF, "application/pdf", "a.pdf")
         claim = pool.file_claim(members[0], "cancer", 5_000_000, clock().date(), [upload])
+        redact_all(pool, claim)
         pool.publish_notice(claim, "A member aged 18-39 asks for aid for cancer.")
         objection = pool.file_objection(claim, members[1], "The invoice date looks wrong.")
         pool.answer(claim, objection, "The hospital corrected it; see the second invoice.")

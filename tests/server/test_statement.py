@@ -28,6 +28,7 @@ from server.private.evidence import Upload
 from server.rosters import member_deductions
 from tests.clock import FixedClock
 from tests.server.pool_helpers import PDF, RULES, add_members, served_pool_app, sign_in, text_of
+from tests.server.redaction_files import redact_all
 from verifiable.log.bodies import Choice, PeriodClosed
 from verifiable.pool.rules import DEFAULT_RULES
 
@@ -70,6 +71,7 @@ def build(app: Flask, clock: FixedClock) -> Paid:
         claimant = next(iter(usernames))
         upload = Upload(PDF, "application/pdf", "a.pdf")
         claim = pool.file_claim(claimant, "cancer", 5_000_000, clock().date(), [upload])
+        redact_all(pool, claim)
         pool.publish_notice(claim, "A member aged 18-39 asks for aid for cancer.")
         clock.advance(days=3)
         panel = pool.draw_panel(claim)

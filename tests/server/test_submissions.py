@@ -47,6 +47,7 @@ from tests.server.pool_helpers import (
     sign_in,
     text_of,
 )
+from tests.server.redaction_files import redact_all
 from verifiable.log.entry import parse_entry
 
 SENDS = 6
@@ -91,6 +92,7 @@ def _build(engine: Engine, tmp_path: Path) -> Pool:
             voting = pool.file_claim(
                 members[0], "cancer", 100_000, clock().date(), [Upload(PDF, "application/pdf")]
             )
+            redact_all(pool, voting)
             pool.publish_notice(voting, "A member aged 18-39 asks for aid for cancer.")
             clock.advance(days=3)
             panel = pool.draw_panel(voting)
@@ -98,6 +100,7 @@ def _build(engine: Engine, tmp_path: Path) -> Pool:
             noticed = pool.file_claim(
                 members[1], "stroke", 100_000, clock().date(), [Upload(PDF, "application/pdf")]
             )
+            redact_all(pool, noticed)
             pool.publish_notice(noticed, "A member aged 18-39 asks for aid for a stroke.")
             objector = next(m for m in members if m != members[1])
             claimant = next(m for m in members if m not in (members[0], members[1]))
@@ -296,6 +299,7 @@ def test_a_member_objects_as_often_as_the_rules_allow(sqlite_url: str, tmp_path:
             clock.advance(days=11)
             upload = [Upload(PDF, "application/pdf")]
             claim = pool.file_claim(claimant, "cancer", 100_000, clock().date(), upload)
+            redact_all(pool, claim)
             pool.publish_notice(claim, "A member aged 18-39 asks for aid for cancer.")
         client = sign_in(app, usernames[objector])
         page = f"/claims/{claim}"

@@ -22,6 +22,7 @@ from server.private.evidence import Upload
 from server.storage import LogStore
 from server.witnessing.store import store_cosignature
 from tests.server.pool_helpers import PDF, RULES, add_members, make_pool_app, sign_in, text_of
+from tests.server.redaction_files import redact_all
 from verifiable.log.bodies import PanelDrawn
 from verifiable.log.cosignature import CosignatureSigner
 from verifiable.log.note import Note
@@ -62,6 +63,7 @@ def _ready_claim(
     claimant = next(iter(members))
     upload = Upload(PDF, "application/pdf", "a.pdf")
     claim = pool.file_claim(claimant, "cancer", 5_000_000, clock().date(), [upload])
+    redact_all(pool, claim)
     pool.publish_notice(claim, "A member aged 18-39 asks for aid for cancer.")
     if in_window is not None:
         in_window()
