@@ -82,6 +82,7 @@ from verifiable.log.entry import parse_entry
 from verifiable.log.merkle import CompactTree, hash_leaves
 from verifiable.log.note import Ed25519Signer
 from verifiable.pool.state import ClaimView, Stage
+from verifiable.testonly.notice_facts import NoticeFactsHook
 from verifiable.testonly.simulate import SimConfig, Simulation
 
 __all__ = [
@@ -379,6 +380,8 @@ class DemoBuilder:
             random.Random(self.seed),
             replace(config, rules=witnessed_rules(dict(config.rules), self.witness)),
             evidence=self._store_documents,
+            # Structured notices: facts, a place coarsened, a summary in Chinese.
+            amend=NoticeFactsHook(),
             witnesses=[self.witness],
             origin=self.signer.name,
         )

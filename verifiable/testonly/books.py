@@ -14,10 +14,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Protocol
 
-from verifiable.log.bodies import AgeBand, Choice
+from verifiable.log.bodies import AgeBand, Body, Choice
 from verifiable.pool.rules import Rules
 
 __all__ = [
+    "VOTE_REASONS",
+    "AmendHook",
     "Bag",
     "EvidenceHook",
     "Rng",
@@ -34,6 +36,20 @@ VoteOpening = tuple[Choice, str, bytes]
 EvidenceHook = Callable[[str, str, int, datetime], Sequence[bytes]]
 """``hook(claim_id, member_id, count, time)``: the commitments of the
 ``count`` evidence documents of a claim filed at ``time``, in order."""
+
+AmendHook = Callable[[datetime, Body], Body]
+"""``hook(time, body)``: the body to append at ``time`` in place of
+``body`` (a demo's notices given their structured facts); it sees every
+body, so it may keep what it needs of earlier ones."""
+
+VOTE_REASONS = (
+    "The hospital records match the category and the dates.",
+    "The diagnosis is documented by two independent reports.",
+    "The evidence does not show the covered illness.",
+    "The diagnosis predates the cover; the records are unclear.",
+    "Consistent with the notice and the answered objections.",
+)
+"""The reasons simulated jurors give."""
 
 
 class Rng(Protocol):

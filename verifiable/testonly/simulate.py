@@ -65,6 +65,8 @@ from verifiable.pool.rules import Rules, moment, next_notice
 from verifiable.pool.sortition import draw_panel, juror_pool_root, witnessed_seed
 from verifiable.pool.votes import vote_commitment
 from verifiable.testonly.books import (
+    VOTE_REASONS,
+    AmendHook,
     Bag,
     EvidenceHook,
     Rng,
@@ -78,14 +80,6 @@ from verifiable.testonly.witnesses import cosigned_seed_checkpoint
 
 __all__ = ["EvidenceHook", "Rng", "SimConfig", "Simulation", "VoteOpening", "simulate"]
 
-_REASONS = (
-    "The hospital records match the category and the dates.",
-    "The diagnosis is documented by two independent reports.",
-    "The evidence does not show the covered illness.",
-    "The diagnosis predates the cover; the records are unclear.",
-    "Consistent with the notice and the answered objections.",
-)
-
 _HOUR = timedelta(hours=1)
 _DAY = timedelta(days=1)
 
@@ -98,6 +92,7 @@ class Simulation:
     filed (a demo stores real documents whose salted commitments these
     are); without it they are random.  Either way the same ``rng`` draws
     are made, so the hook changes the commitments and nothing else.
+    ``amend``, if given, may replace each body before it is appended.
 
     ``witnesses`` hold the keys of the rules' ``draw.witnesses``: when the
     rules want K, each panel is seeded by the checkpoint of log ``origin``
@@ -110,12 +105,13 @@ class Simulation:
         config: SimConfig | None = None,
         *,
         evidence: EvidenceHook | None = None,
+        amend: AmendHook | None = None,
         witnesses: Sequence[CosignatureSigner] = (),
         origin: str = "mutualog.example/simulation",
     ) -> None:
         self.rng = rng
         self.cfg = config or SimConfig()
-        self._evidence = evidence
+        self._evidence, self._amend = evidence, amend
         self._witnesses = tuple(witnesses)
         self._origin = origin
         self.stats: Counter[str] = Counter()
@@ -191,6 +187,7 @@ class Simulation:
     def _emit(self, when: datetime, body: Body) -> int:
         self._advance(when)
         self._fix_seeds(when)
+        body = body if self._amend is None else self._amend(when, body)
         seq = self._seq
         data = Entry(FORMAT_VERSION, seq, self._prev, when, body.TYPE, body).to_bytes()
         leaf = leaf_hash(data)
@@ -628,7 +625,7 @@ class Simulation:
         leaning = Choice.APPROVE if claim.merit else Choice.REJECT
         other = Choice.REJECT if claim.merit else Choice.APPROVE
         choice = leaning if self._pct(85) else other
-        reason = _REASONS[self.rng.randrange(len(_REASONS))]
+        reason = VOTE_REASONS[self.rng.randrange(len(VOTE_REASONS))]
         salt = self._hash()
         commitment = vote_commitment(claim.id, claim.round, juror, choice, reason, salt)
         body = VoteSealed(claim=claim.id, round=claim.round, juror=juror, commitment=commitment)

@@ -47,6 +47,14 @@ from tests.client.tamper.forgeries import (
     vote_sealed_twice,
 )
 from tests.client.tamper.honest import Demo, forge_instance, json_report
+from tests.client.tamper.notice_forgeries import (
+    notice_capped_wrong,
+    notice_month_wrong,
+    notice_months_wrong,
+    notice_redacted_short,
+    notice_requested_wrong,
+    notice_waiting_denied,
+)
 from tests.client.tampering import publish
 
 
@@ -87,6 +95,12 @@ RULE_KINDS = [
     RuleKind("rule-change-applied-early", rules_applied_early, "period.fee"),
     RuleKind("refund-unwarranted", refund_unwarranted, "member.refund"),
     RuleKind("claim-band-younger", claim_band_younger, "claim.age_band"),
+    RuleKind("notice-month-not-the-filings", notice_month_wrong, "notice.diagnosed_month"),
+    RuleKind("notice-months-of-membership-inflated", notice_months_wrong, "notice.months_member"),
+    RuleKind("notice-waiting-period-not-met", notice_waiting_denied, "notice.waiting_met"),
+    RuleKind("notice-request-inflated", notice_requested_wrong, "notice.requested"),
+    RuleKind("notice-capped-amount-wrong", notice_capped_wrong, "notice.capped"),
+    RuleKind("notice-redacted-copies-miscounted", notice_redacted_short, "notice.redacted"),
 ]
 
 

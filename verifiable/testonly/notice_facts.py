@@ -1,0 +1,104 @@
+# ruff: noqa: RUF001 -- the summaries are in Chinese, with its punctuation
+"""Structured facts for simulated notices: the demo's notices carry them
+(notice facts v1), through the simulation's ``amend`` hook.
+
+:class:`NoticeFactsHook` watches the bodies a simulation appends (when each
+member joined, what each claim says) and gives each ``claim.noticed`` the
+facts the log fixes, a hospital grade and province drawn for the claim, the
+province coarsened by the one rule
+(:func:`verifiable.log.notice_facts.coarsened_place`), and a plain summary in
+Chinese.  Its draws come from a generator seeded by the claim id, not from
+the simulation's, so the rest of a history is drawn as it would be without it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+from collections import Counter
+from dataclasses import replace
+from datetime import date, datetime
+
+from verifiable.log.bodies import AgeBand, Body, ClaimFiled, ClaimNoticed, MemberJoined
+from verifiable.log.notice_facts import (
+    PROVINCE_POPULATION,
+    HospitalGrade,
+    NoticeFacts,
+    coarsened_place,
+    months_between,
+)
+
+__all__ = ["GRADE_SHARES", "SUMMARIES", "NoticeFactsHook", "draw_grade", "draw_province"]
+
+GRADE_SHARES = {
+    HospitalGrade.TERTIARY_A: 60,
+    HospitalGrade.TERTIARY: 15,
+    HospitalGrade.SECONDARY: 20,
+    HospitalGrade.PRIMARY: 3,
+    HospitalGrade.UNRATED: 2,
+}
+"""Per hundred claims, where serious illness is treated: most in grade-A
+tertiary hospitals (an assumption for the simulation, stated in
+docs/privacy.md, not a published figure)."""
+
+SUMMARIES = (
+    "已核对出院记录与病理报告，诊断与申请一致。",
+    "已向治疗医院核实住院与诊断情况，材料齐全。",
+    "诊断证明、检查报告与费用清单相互吻合，未发现疑点。",
+    "确诊日期在等待期之后，病历记载与申请的疾病类别一致。",
+)
+"""The demo's investigation summaries: plain, naming no one."""
+
+
+def draw_province(rng: random.Random) -> str:
+    """A province, weighted by its population."""
+    codes = list(PROVINCE_POPULATION)
+    return rng.choices(codes, weights=[PROVINCE_POPULATION[c] for c in codes])[0]
+
+
+def draw_grade(rng: random.Random) -> HospitalGrade:
+    """A hospital grade, weighted by :data:`GRADE_SHARES`."""
+    grades = list(GRADE_SHARES)
+    return rng.choices(grades, weights=[GRADE_SHARES[g] for g in grades])[0]
+
+
+class NoticeFactsHook:
+    """An ``amend`` hook of :class:`verifiable.testonly.simulate.Simulation`."""
+
+    def __init__(self) -> None:
+        self._joined: dict[str, tuple[datetime, AgeBand]] = {}
+        self._filed: dict[str, tuple[ClaimFiled, datetime, AgeBand]] = {}
+        self._sharing: Counter[tuple[AgeBand, str, int, int]] = Counter()
+
+    def __call__(self, when: datetime, body: Body) -> Body:
+        if isinstance(body, MemberJoined):
+            self._joined[body.member] = (when, body.age_band)
+        elif isinstance(body, ClaimFiled):
+            joined, band = self._joined[body.member]
+            band = body.age_band or band
+            self._filed[body.claim] = (body, joined, band)
+            self._sharing[_cell(band, body.category, body.diagnosed)] += 1
+        elif isinstance(body, ClaimNoticed) and body.facts is None:
+            return self._noticed(body)
+        return body
+
+    def _noticed(self, body: ClaimNoticed) -> ClaimNoticed:
+        filed, joined, band = self._filed[body.claim]
+        rng = random.Random(hashlib.sha256(bytes.fromhex(body.claim)).digest())
+        province = draw_province(rng)
+        sharing = self._sharing[_cell(band, filed.category, filed.diagnosed)]
+        facts = NoticeFacts(
+            diagnosed_month=f"{filed.diagnosed.year:04d}-{filed.diagnosed.month:02d}",
+            months_member=months_between(joined.date(), filed.diagnosed),
+            waiting_met=True,
+            hospital_grade=draw_grade(rng),
+            requested=filed.amount,
+            # The simulation proposes the request within the cap.
+            capped=body.amount,
+            place=coarsened_place(province, sharing),
+        )
+        return replace(body, facts=facts, summary=rng.choice(SUMMARIES))
+
+
+def _cell(band: AgeBand, category: str, diagnosed: date) -> tuple[AgeBand, str, int, int]:
+    return band, category, diagnosed.year, diagnosed.month
