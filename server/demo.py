@@ -58,6 +58,7 @@ from typing import cast
 
 from sqlalchemy import Engine, Table, insert, update
 
+from server.demo_redacted import DemoRedaction
 from server.log_index import stored_index
 from server.models import AccountRow, MemberDetailsRow, MemberIdentityRow
 from server.pool_figures import claim_cases
@@ -72,6 +73,7 @@ from server.private.passwords import Passwords
 from server.private.sealing import sealer_of
 from server.private.throttle import RequestLimits
 from server.private.votes import PrivateVote, save_sealed_vote, set_sealed_seq
+from server.private_guard import PrivateIdentity
 from server.storage import LogStore
 from server.witnessing.store import add_witness, store_cosignature
 from verifiable.errors import MutualogError
@@ -368,9 +370,15 @@ class DemoBuilder:
     #: The members who left.
     _left: set[str] = field(default_factory=set)
     _identities: DemoIdentities = field(init=False)
+    _redaction: DemoRedaction = field(init=False)
 
     def __post_init__(self) -> None:
         self._identities = DemoIdentities(self.seed, DEMO_START.date() + timedelta(days=self.days))
+        self._redaction = DemoRedaction(self.engine, self._identity, _pdf, self.salts)
+
+    def _identity(self, member_id: str) -> PrivateIdentity:
+        person = self._identities.details(member_id, *self._bands[member_id])
+        return PrivateIdentity(person.name, person.id_number, person.phone)
 
     def simulate(self) -> list[bytes]:
         """Generate the history, storing each claim's evidence documents
@@ -380,8 +388,9 @@ class DemoBuilder:
             random.Random(self.seed),
             replace(config, rules=witnessed_rules(dict(config.rules), self.witness)),
             evidence=self._store_documents,
-            # Structured notices: facts, a place coarsened, a summary in Chinese.
-            amend=NoticeFactsHook(),
+            # Structured notices: facts, a place coarsened, a summary in Chinese,
+            # and the redacted copies of their documents, as jurors see them.
+            amend=self._redaction.after(NoticeFactsHook()),
             witnesses=[self.witness],
             origin=self.signer.name,
         )
@@ -406,6 +415,7 @@ class DemoBuilder:
         self, claim_id: str, member_id: str, count: int, filed: datetime
     ) -> list[bytes]:
         person = self._identities.details(member_id, *self._bands[member_id])
+        self._redaction.filed(claim_id, member_id, count)
         uploads = demo_documents(claim_id, person, count, filed, self.seed)
         return store_evidence(self.engine, claim_id, uploads, filed, self.salts)
 
