@@ -25,12 +25,7 @@ from server.private.evidence import evidence_content
 from server.private.members import member_details
 from server.private.sealing import Sealer
 from tests.server.demo_helpers import DemoBuild, clear_environment, shared_demo
-
-
-@dataclass(frozen=True)
-class Needle:
-    what: str
-    data: bytes
+from tests.server.sealing_helpers import Needle
 
 
 @dataclass(frozen=True)
