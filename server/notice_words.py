@@ -73,7 +73,9 @@ _PROVINCES: Mapping[str, object] = {
 
 
 def hospital_grade(code: object) -> str:
-    """A hospital grade in words."""
+    """A hospital grade in words, or withheld."""
+    if code is None:
+        return str(_l("not published: too few claims would share it"))
     key = str(code)
     return str(_GRADES.get(key, key))
 
@@ -102,7 +104,7 @@ def fact_rows(facts: NoticeFacts) -> list[tuple[str, str, str]]:
     return [
         ("diagnosed-month", str(_l("Diagnosed in")), i18n.month(facts.diagnosed_month)),
         ("membership", str(_l("Member for")), f"{months} · {waiting}"),
-        ("hospital", str(_l("Hospital")), hospital_grade(facts.hospital_grade.value)),
+        ("hospital", str(_l("Hospital")), hospital_grade(facts.hospital_grade)),
         ("place", str(_l("Where")), place(facts.place)),
         ("requested", str(_l("Amount requested")), i18n.yuan(facts.requested)),
         ("capped", str(_l("Within the plan's cap")), i18n.yuan(facts.capped)),

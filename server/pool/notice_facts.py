@@ -5,10 +5,11 @@ The operator says three things: the grade of the treating hospital, its
 province, and a summary of the investigation.  Everything else is the log's:
 the month of the diagnosis, the whole months from joining to it, the amount
 requested and the amount the band's cap allows.  The province is coarsened
-before it is published (:func:`verifiable.log.notice_facts.coarsened_place`,
+before it is published, and the grade with it where needed
+(:func:`verifiable.log.notice_facts.coarsened`,
 the one rule, over the claims of the log), so what the operator typed is
-never what the log must hold; :func:`published_place` tells the preview
-which place the notice will carry.
+never what the log must hold; the preview shows which place and grade
+the notice will carry.
 """
 
 from __future__ import annotations
@@ -20,12 +21,12 @@ from verifiable.log.notice_facts import (
     PROVINCE_REGION,
     HospitalGrade,
     NoticeFacts,
-    coarsened_place,
+    coarsened,
     months_between,
 )
 from verifiable.pool.state import ClaimView, PoolState
 
-__all__ = ["NoticeDetails", "notice_facts", "published_place", "sharing_claims"]
+__all__ = ["NoticeDetails", "notice_facts", "published", "sharing_claims"]
 
 
 @dataclass(frozen=True)
@@ -54,28 +55,33 @@ def sharing_claims(state: PoolState, view: ClaimView) -> int:
     )
 
 
-def published_place(state: PoolState, view: ClaimView, province: str) -> str | None:
-    """The place the notice of ``view`` publishes for a hospital in
-    ``province``: the province, its region, or none."""
-    if province not in PROVINCE_REGION:
-        detail = f"notice.facts.place: {province!r} is not a GB/T 2260 mainland province code"
+def published(
+    state: PoolState, view: ClaimView, details: NoticeDetails
+) -> tuple[str | None, HospitalGrade | None]:
+    """The place and grade the notice of ``view`` publishes for the
+    operator's ``details``: as given, or coarsened."""
+    if details.province not in PROVINCE_REGION:
+        detail = (
+            f"notice.facts.place: {details.province!r} is not a GB/T 2260 mainland province code"
+        )
         raise PoolInputError(detail, "input.malformed", detail=detail)
-    return coarsened_place(province, sharing_claims(state, view))
+    return coarsened(details.province, details.grade, sharing_claims(state, view))
 
 
 def notice_facts(state: PoolState, view: ClaimView, details: NoticeDetails) -> NoticeFacts:
-    """The facts of ``view``'s notice: the operator's grade and (coarsened)
-    province, the rest from the log."""
+    """The facts of ``view``'s notice: the operator's grade and province
+    (coarsened), the rest from the log."""
     member = state.member(view.member)
     # A claim gets its notice only while its claimant is a member (the
     # rulebook's claim.member at filing; leaving ends the claim's course).
     joined = member.joined.date() if member is not None else view.diagnosed
+    place, grade = published(state, view, details)
     return NoticeFacts(
         diagnosed_month=f"{view.diagnosed.year:04d}-{view.diagnosed.month:02d}",
         months_member=months_between(joined, view.diagnosed),
         waiting_met=not view.waiting,
-        hospital_grade=details.grade,
+        hospital_grade=grade,
         requested=view.requested,
         capped=min(view.requested, view.rules.cap(view.band) or 0),
-        place=published_place(state, view, details.province),
+        place=place,
     )

@@ -27,7 +27,7 @@ ORIGIN = "localhost/mutualog/demo"
 KEY_SEED = bytes(range(32))
 WITNESS_SEED = bytes(range(32, 64))
 MEMBERS = 1000
-SNAPSHOT_SHA256 = "729ac00f5d65f83c12095ac18fefa09546b37b9ac85d5e3e13270adad759ba6a"
+SNAPSHOT_SHA256 = "c2f4f8e00ecd3b798ba467747ca9a0bf97ce617bcf963f252796ec433251eb85"
 SNAPSHOT_SIZE = 3_543_040
 VERIFIER_KEY = "localhost/mutualog/demo+f89c717d+AQOhB7/zzhC+HXDdGOdLwJln5NYwm6UNXx3chmQSVTG4"
 

@@ -16,6 +16,7 @@ from sqlalchemy import Engine
 from server.auth import accounts_service
 from server.cli import main
 from server.db import make_engine, upgrade
+from server.notice_words import fact_rows, place
 from server.pool.notice_facts import NoticeDetails
 from server.pool_app import current_pool
 from server.private.accounts import Role
@@ -34,7 +35,7 @@ from tests.server.pool_helpers import (
 from tests.server.redaction_files import redact_all
 from tests.server.test_authorization import state_of
 from verifiable.log.bodies import ClaimNoticed
-from verifiable.log.notice_facts import HospitalGrade
+from verifiable.log.notice_facts import HospitalGrade, NoticeFacts
 
 OPERATOR = "boss"
 NOTICE = "一位 18-39 岁会员申请癌症互助金。"
@@ -107,8 +108,9 @@ def test_the_operator_previews_then_publishes_the_facts(pool: Pool) -> None:
     page = text_of(preview)
     assert preview.status_code == 200, page
     # Three claims of a band, a category and a month: Guangdong would single
-    # one out, and so would South China; no place is published.
-    assert "tertiary hospital, grade A" in page
+    # one out, and so would South China, and so would the grade; neither is
+    # published.
+    assert "tertiary hospital, grade A" not in page
     assert "not published: too few claims would share it" in page
     assert SUMMARY in page and "Guangdong" not in page
     assert state_of(pool.app, pool.engine) == before
@@ -120,7 +122,7 @@ def test_the_operator_previews_then_publishes_the_facts(pool: Pool) -> None:
     assert body.summary == SUMMARY
     facts = body.facts
     assert facts is not None
-    assert facts.hospital_grade is HospitalGrade.TERTIARY_A and facts.place is None
+    assert facts.hospital_grade is None and facts.place is None
     assert (facts.months_member, facts.waiting_met) == (1, True)
     assert (facts.requested, facts.capped) == (50_000_000, 30_000_000)
 
@@ -168,7 +170,7 @@ def test_the_command_takes_the_facts(pool: Pool, capsys: pytest.CaptureFixture[s
     assert code == 0, err
     assert "place published: withheld" in out
     body = _notice(pool, claim)
-    assert body.facts is not None and body.facts.hospital_grade is HospitalGrade.SECONDARY
+    assert body.facts is not None and body.facts.hospital_grade is None
 
 
 @pytest.mark.parametrize(
@@ -202,17 +204,17 @@ def test_the_public_and_member_pages_show_the_facts_in_both_languages(pool: Pool
     _published(pool, claim)
     client = pool.app.test_client()
     english = text_of(client.get(f"/pool/claims/{claim}"))
-    for words in ("tertiary hospital, grade A", "1 month before the diagnosis",
+    for words in ("Hospital", "1 month before the diagnosis",
                   "waiting period met", "¥500,000.00", "¥300,000.00", SUMMARY,
                   "not published: too few claims would share it"):  # fmt: skip
         assert words in english, words
     client.set_cookie("lang", "zh_CN")
     chinese = text_of(client.get(f"/pool/claims/{claim}"))
-    for words in ("三级甲等医院", "确诊前入会 1 个月", "已过等待期", "¥300,000.00", "不公开"):
+    for words in ("确诊前入会 1 个月", "已过等待期", "¥300,000.00", "不公开"):
         assert words in chinese, words
     claimant = sign_in(pool.app, pool.usernames[pool.claimants[claim]])
     mine = text_of(claimant.get(f"/claims/{claim}"))
-    assert "tertiary hospital, grade A" in mine and SUMMARY in mine
+    assert "1 month before the diagnosis" in mine and SUMMARY in mine
 
 
 def test_a_notice_without_facts_shows_as_before(pool: Pool) -> None:
@@ -243,7 +245,7 @@ def test_the_jurors_case_file_holds_what_is_judged_and_not_who(pool: Pool) -> No
     assert details is not None and details.claimant is not None
     juror = sign_in(pool.app, pool.usernames[panel.jurors[0]])
     page = text_of(juror.get(f"/juror/claims/{claim}"))
-    for words in ("tertiary hospital, grade A", "1 month before the diagnosis", SUMMARY,
+    for words in ("1 month before the diagnosis", SUMMARY,
                   objection, answer, "What the panel approves on",
                   "after the waiting period of 10 days", "more than 50% of the votes approve",
                   "the cap of the claimant's age band, ¥300,000.00"):  # fmt: skip
@@ -253,4 +255,24 @@ def test_the_jurors_case_file_holds_what_is_judged_and_not_who(pool: Pool) -> No
         assert private not in page
     juror.set_cookie("lang", "zh_CN")
     chinese = text_of(juror.get(f"/juror/claims/{claim}"))
-    assert "评审团依据什么同意" in chinese and "三级甲等医院" in chinese
+    assert "评审团依据什么同意" in chinese and "确诊前入会 1 个月" in chinese
+
+
+@pytest.mark.parametrize(
+    ("language", "words"),
+    [
+        ("en", ["tertiary hospital, grade A", "Guangdong", "14 months before the diagnosis"]),
+        ("zh-CN", ["三级甲等医院", "广东", "确诊前入会 14 个月", "2026年3月"]),
+    ],
+)
+def test_a_province_and_a_grade_in_words(pool: Pool, language: str, words: list[str]) -> None:
+    """Where a notice publishes them (a pool with enough claims of the
+    combination): the province and the grade in the page's language."""
+    facts = NoticeFacts("2026-03", 14, True, HospitalGrade.TERTIARY_A, 1_000, 1_000, "44")
+    with pool.app.test_request_context("/", headers={"Accept-Language": language}):
+        pool.app.preprocess_request()
+        shown = " ".join(value for _id, _label, value in fact_rows(facts))
+        region = place("south")
+    for word in words:
+        assert word in shown, word
+    assert region == ("South China" if language == "en" else "华南")

@@ -6,9 +6,9 @@ prose: the month of the diagnosis, how long the claimant had been a member
 then and whether the waiting period was met, the grade of the hospital and
 where it is, the amount requested and the amount the cap allows.  The log
 can never be erased, so every field is coarse: a month rather than a day,
-a province or a region (never a hospital's name or city), or no place at
-all where a place would single out too few claimants
-(:func:`coarsened_place`; docs/privacy.md, "The notice's facts").
+a province or a region (never a hospital's name or city), or no place
+(nor grade) at all where they would single out too few claimants
+(:func:`coarsened`; docs/privacy.md, "The notice's facts").
 
 This module reads and writes the object and knows the places; whether the
 facts agree with the filing is the rulebook's check
@@ -38,13 +38,14 @@ from verifiable.log.fields import (
 
 __all__ = [
     "FACTS",
+    "GRADE_SHARES",
     "NOTICE_K",
     "PROVINCE_POPULATION",
     "PROVINCE_REGION",
     "HospitalGrade",
     "NoticeFacts",
     "Region",
-    "coarsened_place",
+    "coarsened",
     "expected_sharing",
     "months_between",
     "place_region",
@@ -96,7 +97,6 @@ _REQUIRED = (
     "diagnosed_month",
     "months_member",
     "waiting_met",
-    "hospital_grade",
     "requested",
     "capped",
 )
@@ -135,7 +135,7 @@ PROVINCE_POPULATION: Mapping[str, int] = MappingProxyType(
         "61": 3953, "62": 2502, "63": 592, "64": 720, "65": 2585,
     }
 )  # fmt: skip
-"""Each province's population, the weights of :func:`coarsened_place`."""
+"""Each province's population, the weights of :func:`coarsened`."""
 
 NOTICE_K = 5
 """The fewest claims a published place may be expected to stand for
@@ -158,29 +158,50 @@ def expected_sharing(place: str, claims: int) -> float:
     return claims * people / _TOTAL
 
 
-def coarsened_place(province: str, claims: int, k: int = NOTICE_K) -> str | None:
-    """The place a notice publishes for a hospital in ``province``, given
-    ``claims``, the number of claims in the log of the notice's age band
-    and category diagnosed in its month (this one included): the province
-    where at least ``k`` of them are expected there, else its region where
-    at least ``k`` are expected in the region, else none.  It reads only
-    what the log and the census show, so anyone can recompute it, and it
-    never reveals more than a count of public claims does."""
-    if expected_sharing(province, claims) >= k:
-        return province
+GRADE_SHARES: Mapping[HospitalGrade, int] = MappingProxyType(
+    {
+        HospitalGrade.TERTIARY_A: 60,
+        HospitalGrade.TERTIARY: 15,
+        HospitalGrade.SECONDARY: 20,
+        HospitalGrade.PRIMARY: 3,
+        HospitalGrade.UNRATED: 2,
+    }
+)
+"""Per hundred serious-illness claims, the grade of the treating hospital:
+most in grade-A tertiary hospitals.  An assumption of the rule, stated in
+docs/privacy.md, not a published figure; it only makes the rule withhold a
+rare grade sooner than a common one."""
+
+
+def coarsened(
+    province: str, grade: HospitalGrade, claims: int, k: int = NOTICE_K
+) -> tuple[str | None, HospitalGrade | None]:
+    """The place and grade a notice publishes for a hospital of ``grade`` in
+    ``province``, given ``claims``, the number of claims in the log of the
+    notice's age band and category diagnosed in its month (this one
+    included): the first of (province, grade), (region, grade), (no place,
+    grade), (no place, no grade) whose expected share of those claims, by
+    population and by :data:`GRADE_SHARES`, is at least ``k``; the last
+    where none is.  It reads only what the log shows and fixed weights, so
+    anyone can recompute it."""
     region = PROVINCE_REGION[province].value
-    return region if expected_sharing(region, claims) >= k else None
+    share = GRADE_SHARES[grade] / sum(GRADE_SHARES.values())
+    for place in (province, region):
+        if expected_sharing(place, claims) * share >= k:
+            return place, grade
+    return (None, grade) if claims * share >= k else (None, None)
 
 
 @dataclass(frozen=True)
 class NoticeFacts:
     """The facts of a notice.  Money in fen; ``place`` is a province code,
-    a region's token, or ``None`` (withheld)."""
+    a region's token, or ``None`` (withheld); ``hospital_grade`` is
+    ``None`` where it is withheld too."""
 
     diagnosed_month: str
     months_member: int
     waiting_met: bool
-    hospital_grade: HospitalGrade
+    hospital_grade: HospitalGrade | None
     requested: int
     capped: int
     place: str | None = None
@@ -193,9 +214,12 @@ class NoticeFacts:
     @classmethod
     def from_json(cls, value: object, where: str) -> NoticeFacts:
         place: object = None
-        if isinstance(value, dict) and "place" in value:
-            place = value["place"]
-            value = {k: v for k, v in value.items() if k != "place"}
+        grade: HospitalGrade | None = None
+        if isinstance(value, dict) and ("place" in value or "hospital_grade" in value):
+            place = value.get("place")
+            if "hospital_grade" in value:
+                grade = read_enum(value["hospital_grade"], f"{where}.hospital_grade", HospitalGrade)
+            value = {k: v for k, v in value.items() if k not in ("place", "hospital_grade")}
         raw = read_object(value, where, _REQUIRED)
         month = raw["diagnosed_month"]
         if not isinstance(month, str) or not _MONTH.fullmatch(month):
@@ -213,9 +237,7 @@ class NoticeFacts:
                 raw["months_member"], f"{where}.months_member", high=_MAX_MONTHS
             ),
             waiting_met=read_bool(raw["waiting_met"], f"{where}.waiting_met"),
-            hospital_grade=read_enum(
-                raw["hospital_grade"], f"{where}.hospital_grade", HospitalGrade
-            ),
+            hospital_grade=grade,
             requested=read_fen(raw["requested"], f"{where}.requested", positive=True),
             capped=read_fen(raw["capped"], f"{where}.capped", positive=True),
             place=place,
@@ -232,12 +254,13 @@ class NoticeFacts:
             "diagnosed_month": self.diagnosed_month,
             "months_member": self.months_member,
             "waiting_met": self.waiting_met,
-            "hospital_grade": self.hospital_grade.value,
             "requested": self.requested,
             "capped": self.capped,
         }
         if self.place is not None:
             out["place"] = self.place
+        if self.hospital_grade is not None:
+            out["hospital_grade"] = self.hospital_grade.value
         return out
 
 

@@ -6,7 +6,7 @@
 member joined, what each claim says) and gives each ``claim.noticed`` the
 facts the log fixes, a hospital grade and province drawn for the claim, the
 province coarsened by the one rule
-(:func:`verifiable.log.notice_facts.coarsened_place`), and a plain summary in
+(:func:`verifiable.log.notice_facts.coarsened`), and a plain summary in
 Chinese.  Its draws come from a generator seeded by the claim id, not from
 the simulation's, so the rest of a history is drawn as it would be without it.
 """
@@ -21,25 +21,15 @@ from datetime import date, datetime
 
 from verifiable.log.bodies import AgeBand, Body, ClaimFiled, ClaimNoticed, MemberJoined
 from verifiable.log.notice_facts import (
+    GRADE_SHARES,
     PROVINCE_POPULATION,
     HospitalGrade,
     NoticeFacts,
-    coarsened_place,
+    coarsened,
     months_between,
 )
 
-__all__ = ["GRADE_SHARES", "SUMMARIES", "NoticeFactsHook", "draw_grade", "draw_province"]
-
-GRADE_SHARES = {
-    HospitalGrade.TERTIARY_A: 60,
-    HospitalGrade.TERTIARY: 15,
-    HospitalGrade.SECONDARY: 20,
-    HospitalGrade.PRIMARY: 3,
-    HospitalGrade.UNRATED: 2,
-}
-"""Per hundred claims, where serious illness is treated: most in grade-A
-tertiary hospitals (an assumption for the simulation, stated in
-docs/privacy.md, not a published figure)."""
+__all__ = ["SUMMARIES", "NoticeFactsHook", "draw_grade", "draw_province"]
 
 SUMMARIES = (
     "已核对出院记录与病理报告，诊断与申请一致。",
@@ -82,20 +72,27 @@ class NoticeFactsHook:
             return self._noticed(body)
         return body
 
+    @staticmethod
+    def rng_of(claim: str) -> random.Random:
+        """The generator of claim ``claim``'s province, grade and summary,
+        drawn in that order."""
+        return random.Random(hashlib.sha256(bytes.fromhex(claim)).digest())
+
     def _noticed(self, body: ClaimNoticed) -> ClaimNoticed:
         filed, joined, band = self._filed[body.claim]
-        rng = random.Random(hashlib.sha256(bytes.fromhex(body.claim)).digest())
-        province = draw_province(rng)
+        rng = self.rng_of(body.claim)
+        province, grade = draw_province(rng), draw_grade(rng)
         sharing = self._sharing[_cell(band, filed.category, filed.diagnosed)]
+        place, shown = coarsened(province, grade, sharing)
         facts = NoticeFacts(
             diagnosed_month=f"{filed.diagnosed.year:04d}-{filed.diagnosed.month:02d}",
             months_member=months_between(joined.date(), filed.diagnosed),
             waiting_met=True,
-            hospital_grade=draw_grade(rng),
+            hospital_grade=shown,
             requested=filed.amount,
             # The simulation proposes the request within the cap.
             capped=body.amount,
-            place=coarsened_place(province, sharing),
+            place=place,
         )
         return replace(body, facts=facts, summary=rng.choice(SUMMARIES))
 

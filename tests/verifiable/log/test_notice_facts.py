@@ -15,7 +15,7 @@ from verifiable.log.notice_facts import (
     HospitalGrade,
     NoticeFacts,
     Region,
-    coarsened_place,
+    coarsened,
     expected_sharing,
     months_between,
     place_region,
@@ -139,12 +139,22 @@ def test_every_mainland_province_has_a_region() -> None:
 
 
 def test_coarsening_goes_province_region_none() -> None:
-    """Guangdong holds 8.9% of the population, the south region 13.2%."""
-    assert coarsened_place("44", 60) == "44"  # 5.4 expected in Guangdong
-    assert coarsened_place("44", 50) == "south"  # 4.5 there, 6.6 in the region
-    assert coarsened_place("44", 30) is None  # 4.0 in the region
-    assert coarsened_place("54", 1000) == "southwest"  # Tibet: 2.6 of 1000
-    assert coarsened_place("54", 2000, k=1) == "54"
+    """Guangdong holds 8.9% of the population, the south region 13.2%;
+    a grade-A tertiary hospital 60% of the claims, a primary one 3%."""
+    a, primary = HospitalGrade.TERTIARY_A, HospitalGrade.PRIMARY
+    assert coarsened("44", a, 100) == ("44", a)  # 5.4 expected in Guangdong
+    assert coarsened("44", a, 80) == ("south", a)  # 4.3 there, 6.3 in the region
+    assert coarsened("44", a, 30) == (None, a)  # 2.4 in the region, 18 in all
+    assert coarsened("44", primary, 100) == (None, None)  # 3 in all
+    assert coarsened("54", a, 2000) == ("southwest", a)  # Tibet: 3.1 of 2000
+    assert coarsened("54", a, 2000, k=1) == ("54", a)
+
+
+def test_a_withheld_grade_is_left_out() -> None:
+    facts = {k: v for k, v in FACTS.items() if k not in ("place", "hospital_grade")}
+    body = _notice(facts=facts)
+    assert body.facts is not None and body.facts.hospital_grade is None
+    assert body.to_json()["facts"] == facts
 
 
 def test_expected_sharing_sums_to_the_claims() -> None:
