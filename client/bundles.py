@@ -18,6 +18,7 @@ pinned key (``checkpoint``) and be the checkpoint ``sync`` stored
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -33,6 +34,8 @@ from verifiable.log.fields import format_date
 from verifiable.log.note import Note
 from verifiable.pool.claim_check import check_claim
 from verifiable.pool.deduction import check_deduction
+from verifiable.pool.proven import open_bundle
+from verifiable.pool.redacted_check import check_redacted_opening
 
 __all__ = [
     "BundleError",
@@ -227,13 +230,24 @@ def verify_deduction(
     return report
 
 
-def verify_claim(state: StateDir, path: Path, bundle: Bundle, claim: str) -> BundleReport:
-    """``verify-claim``, offline."""
+def verify_claim(
+    state: StateDir,
+    path: Path,
+    bundle: Bundle,
+    claim: str,
+    openings: Sequence[Mapping[str, object]] = (),
+) -> BundleReport:
+    """``verify-claim``, offline; with ``openings``, each redacted copy's
+    opening checked against the claim's notice."""
     report, synced, _ = _report("verify-claim", state, path, bundle)
     pin = state.load_pin(report.origin)
     if pin is None:  # pragma: no cover - _synced checked it
         raise StateError(f"{report.origin} is not pinned")
     findings = check_claim(bundle, pin.verifier(), report.origin, claim)
+    if openings:
+        proven, _opened = open_bundle(bundle, pin.verifier(), report.origin)
+        if proven is not None:
+            findings += [check_redacted_opening(proven, claim, o) for o in openings]
     findings.insert(1 if findings and findings[0].name == "checkpoint" else 0, synced)
     report.findings = findings
     stage = next((f.detail.split()[-1] for f in findings if f.name == "stage"), None)

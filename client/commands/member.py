@@ -348,15 +348,43 @@ def verify_deduction_command(
     return _finish(report, as_json, lines)
 
 
+def _openings(files: tuple[Path, ...]) -> list[dict[str, object]]:
+    """The redacted copies' openings, as the claimant downloaded them."""
+    openings = []
+    for file in files:
+        try:
+            data = json.loads(file.read_bytes())
+        except (OSError, ValueError) as e:
+            message = f"{file}: not a JSON file ({e})"
+            raise click.BadParameter(message, param_hint="--redacted") from e
+        if not isinstance(data, dict):
+            raise click.BadParameter(f"{file}: not an opening", param_hint="--redacted")
+        openings.append(data)
+    return openings
+
+
 @click.command("verify-claim")
 @click.argument("claim", type=ID)
+@click.option(
+    "--redacted",
+    "redacted_files",
+    multiple=True,
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A redacted copy's file from your claim's page: check it is what the panel was shown.",
+)
 @_bundle_options("claim")
 @click.pass_context
 def verify_claim_command(
-    ctx: click.Context, claim: str, bundle_file: Path | None, as_json: bool
+    ctx: click.Context,
+    claim: str,
+    redacted_files: tuple[Path, ...],
+    bundle_file: Path | None,
+    as_json: bool,
 ) -> int:
     """Check, offline, one claim's whole history: notice, objections, panels,
-    votes, decisions and payout."""
+    votes, decisions and payout; with --redacted, the redacted copies the
+    panel was shown."""
+    openings = _openings(redacted_files)
     path = _find_bundle(ctx, bundle_file, lambda s, o: claim_path(s, o, claim))
-    report = verify_claim(state_of(ctx), path, read_bundle(path), claim)
+    report = verify_claim(state_of(ctx), path, read_bundle(path), claim, openings)
     return _finish(report, as_json, [heading(_("claim"), claim)])

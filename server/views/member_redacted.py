@@ -2,7 +2,7 @@
 on the ``member`` blueprint (registered by importing this module from
 :mod:`server.app`, as :mod:`server.views.member` is at its size limit):
 the page images the panel is shown, and each copy's opening (salt and
-pages, JSON) for ``mutualog verify-redacted`` to check against the
+pages, JSON) for ``mutualog verify-claim --redacted`` to check against the
 commitment in the claim's notice.  404 to anyone but the
 claimant, as for the documents themselves.
 """

@@ -5,7 +5,7 @@ A page image is a PNG the server drew from pixels alone
 shows it where a PDF would not open) or, with ``?download=1``, as an
 attachment under a generated name.  The claimant also gets the copy's
 opening (:func:`opening_response`): the salt and the pages, as JSON, which
-``mutualog verify-redacted`` checks against the log's notice.  Who may ask
+``mutualog verify-claim --redacted`` checks against the log's notice.  Who may ask
 is the caller's to check.  The context processor gives templates
 ``redacted_copies(claim_id)``: the copies by document position.
 """
