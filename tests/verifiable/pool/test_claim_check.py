@@ -22,6 +22,7 @@ from verifiable.log.bodies import (
     PanelDrawn,
 )
 from verifiable.log.bundle import Bundle, SeedProof
+from verifiable.log.notice_facts import HospitalGrade, NoticeFacts
 from verifiable.pool.claim_check import check_claim
 
 
@@ -117,6 +118,10 @@ def _notice(f: Callable[[Any], dict[str, object]]) -> Change:
     return change
 
 
+#: Facts a notice of the example pool cannot have: a month long before it.
+_FACTS = NoticeFacts("2001-01", 0, True, HospitalGrade.TERTIARY_A, 1_000, 1_000)
+
+
 def _joined_band() -> tuple[int, dict[str, object]]:
     p = pool()
     member = p.index.claims[C].filed.member
@@ -188,6 +193,12 @@ FORGED: list[tuple[str, Change, str]] = [
         "notice",
     ),
     ("claimant's band", _joined_band, "notice"),
+    ("notice facts' month", _notice(lambda b: {"facts": _FACTS}), "notice"),
+    (
+        "notice redacted copies",
+        _notice(lambda b: {"redacted": tuple(bytes([n]) * 32 for n in range(32))}),
+        "notice",
+    ),
     ("filing's band", _filing_band, "notice"),
     ("answer", _objection_answer, "objections"),
     ("missed quorum tally", _redraw_decision, "decision"),
