@@ -120,6 +120,8 @@ def test_the_operator_previews_then_publishes_the_facts(pool: Pool) -> None:
     assert done.status_code == 302, text_of(done)
     body = _notice(pool, claim)
     assert body.summary == SUMMARY
+    shown = text_of(client.get(f"/operator/claims/{claim}"))
+    assert SUMMARY in shown and "1 month before the diagnosis" in shown
     facts = body.facts
     assert facts is not None
     assert facts.hospital_grade is None and facts.place is None
