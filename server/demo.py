@@ -98,6 +98,7 @@ __all__ = [
     "demo_config",
     "demo_documents",
     "demo_witness_key",
+    "pdf_file",
     "witnessed_rules",
 ]
 
@@ -257,6 +258,13 @@ def _pdf(title: str, lines: Sequence[str], author: str) -> bytes:
         b"<< /Length %d >>\nstream\n" % len(text) + text + b"endstream",
         b"<< /Title (" + title.encode("ascii") + b") /Author <" + who.encode("ascii") + b"> >>",
     ]
+    return pdf_file(objects, info=6)
+
+
+def pdf_file(objects: Sequence[bytes], info: int | None = None) -> bytes:
+    """A PDF file of ``objects`` (numbered from 1, the catalog first) with
+    its cross-reference table; ``info`` the number of the document
+    information object, if any."""
     out = bytearray(b"%PDF-1.4\n")
     offsets = []
     for number, body in enumerate(objects, start=1):
@@ -265,7 +273,8 @@ def _pdf(title: str, lines: Sequence[str], author: str) -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 6 0 R >>\n" % (len(objects) + 1)
+    trailer = b" /Info %d 0 R" % info if info is not None else b""
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\n" % (len(objects) + 1, trailer)
     out += b"startxref\n%d\n%%%%EOF\n" % xref
     return bytes(out)
 

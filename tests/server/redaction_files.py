@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 
 from PIL import Image, PngImagePlugin
 
+from server.demo import pdf_file
 from server.pool_service import PoolService
 from server.private.evidence import Upload
 
@@ -84,25 +85,15 @@ def pdf(
         b" ".join(b"%d 0 R" % k for k in kids),
         len(kids),
     )
-    trailer_info = b""
+    info_object = None
     if info:
         objects.append(
             b"<< "
             + b" ".join(b"/" + k.encode() + b" " + _utf16(v) for k, v in info.items())
             + b" >>"
         )
-        trailer_info = b" /Info %d 0 R" % len(objects)
-    out = bytearray(b"%PDF-1.6\n")
-    offsets = []
-    for number, body in enumerate(objects, start=1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\n" % (len(objects) + 1, trailer_info)
-    out += b"startxref\n%d\n%%%%EOF\n" % xref
-    return bytes(out)
+        info_object = len(objects)
+    return pdf_file(objects, info_object)
 
 
 def clean_pdf(pages: int = 1) -> bytes:
