@@ -122,3 +122,21 @@ def test_the_copy_is_previewed_fixed_by_the_notice_and_shown_to_the_claimant(
     pages = [base64.b64decode(p) for p in opening["pages"]]
     verify_redacted(notice.redacted[0], bytes.fromhex(opening["salt"]), pages)
     assert claimant.get(f"/claims/{claim}/redacted/1/1.png").data == pages[0]
+
+
+def test_erasing_the_evidence_erases_its_redacted_copies(
+    app: Flask, engine: Engine, clock: FixedClock
+) -> None:
+    claim, username, _ = _filed(app, clock)
+    with app.app_context():
+        pool = current_pool()
+        pool.upload_redacted(claim, 1, Upload(clean_pdf(), "application/pdf"))
+        notice = pool.publish_notice(claim, "A member aged 18-39 asks for aid.")
+        pool.erase_evidence(claim, "On the claimant's request.", None)
+        assert pool.redacted_pages(claim, 1) is None
+    claimant = sign_in(app, username)
+    assert claimant.get(f"/claims/{claim}/redacted/1/1.png").status_code == 404
+    assert claimant.get(f"/claims/{claim}/redacted/1.json").status_code == 404
+    # The commitment stays in the log, and now reveals nothing.
+    assert notice.redacted is not None
+    assert "erased with the evidence" in text_of(claimant.get(f"/claims/{claim}"))
