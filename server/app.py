@@ -25,6 +25,7 @@ from server.errors import register_error_handlers
 from server.i18n import init_app as init_i18n
 from server.notifications import init_notifications
 from server.pool_app import init_pool
+from server.private.key_check import refuse_lost_keys
 from server.private.sealing import Sealer
 from server.proxies import init_proxies
 from server.security import init_security
@@ -41,6 +42,7 @@ from server.views.public import public
 from server.views.signin import signin
 from server.views.tiles import tiles
 from server.web_errors import register_unrouted_errors
+from verifiable.errors import MutualogError
 
 __all__ = ["create_app"]
 
@@ -63,6 +65,12 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     # The private store's data key comes from the instance folder, read
     # (or made) when first needed.
     engine = make_engine(settings.database_url, Sealer(settings.instance))
+    # An old instance whose key file was lost must not start with a new one.
+    try:
+        refuse_lost_keys(engine, settings.instance)
+    except MutualogError:
+        engine.dispose()
+        raise
     context = LogContext(settings, engine)
     app.extensions[EXTENSION] = context
     clock = init_auth(app, context.engine)

@@ -30,6 +30,7 @@ from server.keys import create_key_file, load_log_signer
 from server.mail import notify
 from server.pool_cli import pool
 from server.private.accounts import Accounts, Role, check_password, normalize_username
+from server.private.key_check import refuse_lost_keys
 from server.private.passwords import Passwords
 from server.private.sealing import Sealer
 from server.private.throttle import RequestLimits
@@ -65,6 +66,8 @@ def _engine(ctx: click.Context, settings: Settings) -> Engine:
     engine = make_engine(settings.database_url, Sealer(settings.instance))
     # Connections closed now, not by the garbage collector at exit.
     ctx.call_on_close(engine.dispose)
+    # An old instance whose key file was lost must not go on with a new one.
+    refuse_lost_keys(engine, settings.instance)
     return engine
 
 

@@ -5,8 +5,10 @@ migrates the database, seals every name, ID number, phone, document and
 file name still stored in plaintext, and stores the keyed hash of the ID
 number of each active member who joined before migration 0008.
 ``rotate-key`` puts a fresh data key in ``private-data.key``, seals every
-value again under it and then drops the old key.  ``status`` counts the
-stored values by key.  Each works in batches with its progress on stderr;
+value again under it and then drops the old key.  ``rehash-identities``
+hashes the active members' ID numbers again under a new identity key (for a
+lost or a rotated ``identity-hash.key``).  ``status`` counts the stored
+values by key.  Each works in batches with its progress on stderr;
 each can be interrupted and run again, and a second run finds nothing to
 do.  A key that is missing or wrong, or an ID number two members share,
 is one line on stderr and exit status 2 (docs/operations.md).
@@ -16,17 +18,23 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from typing import cast
 
 import click
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Table, delete
 
 from server.app import create_app
+from server.config import load_settings
 from server.context import EXTENSION, LogContext
+from server.db import make_engine
 from server.db import upgrade as migrate
-from server.private.at_rest import census, fill_identity_hashes, reseal
-from server.private.identity_key import identity_key
+from server.models import MemberIdentityRow
+from server.private._tx import private_transaction
+from server.private.at_rest import Fill, census, fill_identity_hashes, reseal
+from server.private.identity_key import IDENTITY_KEY_FILE, IdentityKeyError, identity_key
+from server.private.key_check import refuse_lost_data_key
 from server.private.key_files import new_key, replace_key_file
-from server.private.sealing import SealingKeyError, sealer_of
+from server.private.sealing import Sealer, SealingKeyError, sealer_of
 from server.storage import LogStore
 from verifiable.errors import MutualogError
 from verifiable.log.bodies import MemberLeft
@@ -35,6 +43,7 @@ from verifiable.log.entry import parse_entry
 __all__ = ["IdentityConflictError", "private"]
 
 _CHUNK = 5000
+_identities = cast(Table, MemberIdentityRow.__table__)
 
 
 class IdentityConflictError(MutualogError):
@@ -100,6 +109,10 @@ def upgrade_command(ctx: click.Context) -> None:
         _progress,
     )
     click.echo(f"{fill.filled:,} keyed hashes stored")
+    _refuse_conflicts(fill)
+
+
+def _refuse_conflicts(fill: Fill) -> None:
     if fill.conflicts:
         pairs = ", ".join(f"{member} (held by {holder})" for member, holder in fill.conflicts)
         raise IdentityConflictError(
@@ -135,6 +148,39 @@ def rotate_key_command(ctx: click.Context) -> None:
     replace_key_file(sealer.path, keys[:1], SealingKeyError, "private-data key")
     kid = sealer.current_key_id().hex()
     click.echo(f"rotated: {sealer.path} holds the new key only (key id {kid})")
+
+
+@private.command("rehash-identities")
+@click.pass_context
+def rehash_identities_command(ctx: click.Context) -> None:
+    """Hash every active member's ID number again under a new identity key.
+
+    For a lost ``identity-hash.key``, or to rotate it.  Stop the servers
+    first (docs/operations.md).  Interrupted, run it again.
+    """
+    settings = load_settings(ctx.obj or {})
+    engine = make_engine(settings.database_url, Sealer(settings.instance))
+    ctx.call_on_close(engine.dispose)
+    # The identity key may be gone (that is what this is for); the data key,
+    # which opens the ID numbers, may not.
+    refuse_lost_data_key(engine, settings.instance)
+    migrate(engine)
+    with private_transaction(engine) as conn:
+        dropped = conn.execute(delete(_identities)).rowcount
+    path = settings.instance / IDENTITY_KEY_FILE
+    replace_key_file(path, [new_key()], IdentityKeyError, "identity key")
+    click.echo(f"{dropped:,} keyed hashes dropped; a new identity key is in {path}", err=True)
+    left = _left_members(engine)
+    fill = fill_identity_hashes(
+        engine,
+        sealer_of(engine),
+        identity_key(settings.instance),
+        left.__contains__,
+        datetime.now(UTC),
+        _progress,
+    )
+    click.echo(f"{fill.filled:,} keyed hashes stored")
+    _refuse_conflicts(fill)
 
 
 @private.command("status")

@@ -52,6 +52,7 @@ __all__ = [
     "SealingKeyError",
     "is_sealed",
     "key_id",
+    "sealed_header",
     "sealed_key_id",
     "sealer_of",
 ]
@@ -84,6 +85,11 @@ class SealedDataError(SealingError):
 def key_id(key: bytes) -> bytes:
     """The 4-byte id a key's sealed values carry."""
     return hashlib.sha256(b"mutualog/private-data-key-id\x00" + key).digest()[:_KEY_ID]
+
+
+def sealed_header() -> bytes:
+    """The bytes every sealed value begins with (what SQL can look for)."""
+    return _HEADER
 
 
 def is_sealed(value: bytes) -> bool:
