@@ -60,6 +60,8 @@ __all__ = [
     "PrivateIdentity",
     "find_private",
     "id_number_valid",
+    "is_separator",
+    "member_needles",
 ]
 
 #: Folded names shorter than this are not looked for (one character would
@@ -122,7 +124,8 @@ class _Folded:
     gap: tuple[bool, ...]
 
 
-def _is_separator(c: str) -> bool:
+def is_separator(c: str) -> bool:
+    """Whether folding drops ``c`` (and counts it as a boundary)."""
     return c.isspace() or c in _SEPARATORS or unicodedata.category(c) == "Cf"
 
 
@@ -133,7 +136,7 @@ def _fold(text: str) -> _Folded:
     dropped = False
     for i, ch in enumerate(text):
         for c in unicodedata.normalize("NFKD", ch).casefold():
-            if _is_separator(c):
+            if is_separator(c):
                 dropped = True
                 continue
             chars.append(c)
@@ -227,7 +230,7 @@ def _without_prefix(phone: str) -> str:
     return phone
 
 
-def _members(f: _Folded, concerned: Iterable[PrivateIdentity]) -> Iterator[Found]:
+def _needles(concerned: Iterable[PrivateIdentity]) -> Iterator[tuple[str, IdentifierKind, bool]]:
     for who in concerned:
         values = (
             (_folded(who.name), IdentifierKind.NAME, MIN_NAME, False),
@@ -236,7 +239,20 @@ def _members(f: _Folded, concerned: Iterable[PrivateIdentity]) -> Iterator[Found
         )
         for needle, kind, least, phone in values:
             if len(needle) >= least:
-                yield from _occurrences(f, needle, kind, phone)
+                yield needle, kind, phone
+
+
+def member_needles(concerned: Iterable[PrivateIdentity]) -> list[str]:
+    """The identifiers of the members ``concerned`` as :func:`find_private`
+    looks for them (folded, without separators): for a caller that must
+    find candidates in a large text fast before asking :func:`find_private`
+    about each (a file's bytes, :mod:`server.redaction`)."""
+    return [needle for needle, _, _ in _needles(concerned)]
+
+
+def _members(f: _Folded, concerned: Iterable[PrivateIdentity]) -> Iterator[Found]:
+    for needle, kind, phone in _needles(concerned):
+        yield from _occurrences(f, needle, kind, phone)
 
 
 def find_private(

@@ -49,7 +49,14 @@ from PIL import Image, ImageOps
 
 from server.private.errors import InvalidInputError
 from server.private.evidence import Upload
-from server.private_guard import Found, IdentifierKind, PrivateIdentity, find_private
+from server.private_guard import (
+    Found,
+    IdentifierKind,
+    PrivateIdentity,
+    find_private,
+    is_separator,
+    member_needles,
+)
 
 __all__ = [
     "MAX_COPY_BYTES",
@@ -167,34 +174,53 @@ def _limit(limit: Limit, message: str, most: int = 0) -> RedactionError:
 
 # --- the file's bytes ---------------------------------------------------------------
 
-# Runs of printable ASCII and UTF-8 (two- and three-byte sequences), and of
-# UTF-16 in both byte orders (ASCII or CJK code units): where a name, ID
-# number or phone can sit in a file's bytes.  Runs shorter than 4 bytes hold
-# no identifier the guard looks for.
-_ASCII_UTF8 = re.compile(rb"(?:[\x20-\x7e]|[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}){4,}")
-_UTF16BE = re.compile(rb"(?:\x00[\x20-\x7e]|[\x30-\x9f][\x00-\xff]){2,}")
-_UTF16LE = re.compile(rb"(?:[\x20-\x7e]\x00|[\x00-\xff][\x30-\x9f]){2,}")
+# A file's bytes are searched for the claimant's own identifiers in the
+# spellings text takes in files: ASCII and Latin-1, UTF-8, UTF-16 in both
+# byte orders and alignments, and PDF hex strings.  Each decoding is made
+# whole (a codec, at C speed; an undecodable byte becomes U+FFFD, which is
+# no separator, so no match spans it), then a regular expression finds the
+# places where an identifier may stand, its characters with the separators
+# the guard drops between them; :func:`find_private` decides on each place.
 _HEX_STRING = re.compile(rb"<([0-9A-Fa-f\s]{4,})>")
 _STREAM = re.compile(rb"stream\r?\n")
-# Joins runs: not a separator the guard drops, and not a letter or digit,
-# so a match never spans two runs.
-_JOIN = "\x00"
+_DROPPED = "".join(c for c in map(chr, range(0xD800)) if is_separator(c)) + "".join(
+    c for c in map(chr, range(0xE000, 0x10000)) if is_separator(c)
+)
+_GAP = "[" + re.escape(_DROPPED) + "]*"
+#: Characters on each side of a candidate that find_private sees.
+_MARGIN = 8
 
 
-def _runs(blob: bytes) -> str:
-    parts = [m.group().decode("utf-8", "replace") for m in _ASCII_UTF8.finditer(blob)]
-    for pattern, codec in ((_UTF16BE, "utf-16-be"), (_UTF16LE, "utf-16-le")):
-        for m in pattern.finditer(blob):
-            run = m.group()
-            parts.append(run[: len(run) // 2 * 2].decode(codec, "replace"))
+def _spellings(c: str) -> str:
+    """A character of a folded identifier and its case and full-width forms."""
+    forms = {c, c.upper()}
+    for f in list(forms):
+        if f.isascii() and f.isalnum():
+            forms.add(chr(ord(f) + 0xFEE0))
+    return "[" + re.escape("".join(sorted(forms))) + "]"
+
+
+def _candidates(concerned: Sequence[PrivateIdentity]) -> re.Pattern[str] | None:
+    needles = member_needles(concerned)
+    if not needles:
+        return None
+    return re.compile("|".join(_GAP.join(map(_spellings, n)) for n in needles))
+
+
+def _decodings(blob: bytes) -> Iterator[str]:
+    yield blob.decode("latin-1")
+    yield blob.decode("utf-8", "replace")
+    for shift in (0, 1):
+        part = blob[shift : shift + (len(blob) - shift) // 2 * 2]
+        yield part.decode("utf-16-be", "replace")
+        yield part.decode("utf-16-le", "replace")
     for m in _HEX_STRING.finditer(blob):
         digits = re.sub(rb"\s", b"", m.group(1))
         raw = bytes.fromhex(digits[: len(digits) // 2 * 2].decode("ascii"))
         if raw.startswith(b"\xfe\xff"):
-            parts.append(raw[2:].decode("utf-16-be", "replace"))
+            yield raw[2:].decode("utf-16-be", "replace")
         else:
-            parts.append(raw.decode("utf-8", "replace"))
-    return _JOIN.join(parts)
+            yield raw.decode("utf-8", "replace")
 
 
 def _inflated(data: bytes) -> Iterator[bytes]:
@@ -227,12 +253,17 @@ def scan_bytes(
 ) -> None:
     """Refuse ``data`` if its bytes (and, for a PDF, its inflated streams)
     spell an identifier of a member ``concerned``."""
+    pattern = _candidates(concerned)
+    if pattern is None:
+        return
     blobs = [data, *(_inflated(data) if data.startswith(b"%PDF-") else ())]
     for blob in blobs:
-        source = _Text(place, _runs(blob))
-        found = find_private(source.text, concerned, shapes=False)
-        if found is not None:
-            raise _refuse_found(found, source)
+        for text in _decodings(blob):
+            for m in pattern.finditer(text):
+                window = text[max(0, m.start() - _MARGIN) : m.end() + _MARGIN]
+                found = find_private(window, concerned, shapes=False)
+                if found is not None:
+                    raise _refuse_found(found, _Text(place, window))
 
 
 # --- what a PDF or an image states ----------------------------------------------------
@@ -267,7 +298,7 @@ def _info_text(value: object) -> str | None:
         if value.startswith((b"UNICODE\x00", b"ASCII\x00\x00\x00")):  # EXIF UserComment
             body = value[8:]
             return body.decode("utf-16-be" if value[0] == ord("U") else "latin-1", "replace")
-        return value.decode("utf-8", "replace") + _JOIN + value.decode("utf-16-le", "replace")
+        return value.decode("utf-8", "replace") + "\ufffd" + value.decode("utf-16-le", "replace")
     if isinstance(value, tuple) and all(isinstance(v, int) for v in value):
         return _info_text(bytes(v & 0xFF for v in value))  # XP* tags: UTF-16LE bytes
     return None
