@@ -42,7 +42,9 @@ from server.demo import demo_config
 from verifiable.log.bodies import AgeBand, ClaimFiled, ClaimNoticed
 from verifiable.log.entry import parse_entry
 from verifiable.log.notice_facts import (
+    GRADE_SHARES,
     NOTICE_K,
+    PROVINCE_POPULATION,
     HospitalGrade,
     coarsened,
 )
@@ -103,11 +105,15 @@ def pool_claims(members: int, seed: int) -> list[Claim]:
             drawn.append((filed, diagnosed, band, rng.choices(categories, weights)[0]))
     drawn.sort(key=lambda c: c[0])
     sharing: Counter[tuple[AgeBand, str, str]] = Counter()
+    provinces, grades = list(PROVINCE_POPULATION), list(GRADE_SHARES)
+    people = [PROVINCE_POPULATION[c] for c in provinces]
+    shares = [GRADE_SHARES[g] for g in grades]
     out = []
     for _, diagnosed, band, category in drawn:
         month = f"{diagnosed.year:04d}-{diagnosed.month:02d}"
         sharing[band, category, month] += 1
-        province, grade = draw_province(rng), draw_grade(rng)
+        province = rng.choices(provinces, weights=people)[0]
+        grade = rng.choices(grades, weights=shares)[0]
         place, shown = coarsened(province, grade, sharing[band, category, month])
         out.append(Claim(band, category, month, grade, province, shown, place))
     return out
@@ -127,8 +133,7 @@ def demo_claims(members: int, seed: int) -> list[Claim]:
         elif isinstance(body, ClaimNoticed) and body.facts is not None:
             facts = body.facts
             # The hook's own draws for the claim, before coarsening.
-            rng = hook.rng_of(body.claim)
-            province, grade = draw_province(rng), draw_grade(rng)
+            province, grade = draw_province(body.claim), draw_grade(body.claim)
             out.append(
                 Claim(
                     body.age_band,

@@ -7,15 +7,16 @@ member joined, what each claim says) and gives each ``claim.noticed`` the
 facts the log fixes, a hospital grade and province drawn for the claim, the
 province coarsened by the one rule
 (:func:`verifiable.log.notice_facts.coarsened`), and a plain summary in
-Chinese.  Its draws come from a generator seeded by the claim id, not from
-the simulation's, so the rest of a history is drawn as it would be without it.
+Chinese.  Its draws come from the claim id (a hash of it and of what is
+drawn), not from the simulation's generator, so the rest of a history is
+drawn as it would be without it.
 """
 
 from __future__ import annotations
 
 import hashlib
-import random
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 
@@ -40,16 +41,28 @@ SUMMARIES = (
 """The demo's investigation summaries: plain, naming no one."""
 
 
-def draw_province(rng: random.Random) -> str:
-    """A province, weighted by its population."""
+def _draw(claim: str, what: str, weights: Sequence[int]) -> int:
+    """An index into ``weights`` drawn with them, from claim ``claim``'s id
+    and ``what`` is drawn: the same for the same claim, every time."""
+    digest = hashlib.sha256(f"{claim}/{what}".encode()).digest()
+    point = int.from_bytes(digest[:8], "big") % sum(weights)
+    for index, weight in enumerate(weights):
+        if point < weight:
+            return index
+        point -= weight
+    raise AssertionError("unreachable: point < sum(weights)")
+
+
+def draw_province(claim: str) -> str:
+    """Claim ``claim``'s hospital's province, weighted by population."""
     codes = list(PROVINCE_POPULATION)
-    return rng.choices(codes, weights=[PROVINCE_POPULATION[c] for c in codes])[0]
+    return codes[_draw(claim, "province", [PROVINCE_POPULATION[c] for c in codes])]
 
 
-def draw_grade(rng: random.Random) -> HospitalGrade:
-    """A hospital grade, weighted by :data:`GRADE_SHARES`."""
+def draw_grade(claim: str) -> HospitalGrade:
+    """Claim ``claim``'s hospital's grade, weighted by :data:`GRADE_SHARES`."""
     grades = list(GRADE_SHARES)
-    return rng.choices(grades, weights=[GRADE_SHARES[g] for g in grades])[0]
+    return grades[_draw(claim, "grade", [GRADE_SHARES[g] for g in grades])]
 
 
 class NoticeFactsHook:
@@ -72,16 +85,9 @@ class NoticeFactsHook:
             return self._noticed(body)
         return body
 
-    @staticmethod
-    def rng_of(claim: str) -> random.Random:
-        """The generator of claim ``claim``'s province, grade and summary,
-        drawn in that order."""
-        return random.Random(hashlib.sha256(bytes.fromhex(claim)).digest())
-
     def _noticed(self, body: ClaimNoticed) -> ClaimNoticed:
         filed, joined, band = self._filed[body.claim]
-        rng = self.rng_of(body.claim)
-        province, grade = draw_province(rng), draw_grade(rng)
+        province, grade = draw_province(body.claim), draw_grade(body.claim)
         sharing = self._sharing[_cell(band, filed.category, filed.diagnosed)]
         place, shown = coarsened(province, grade, sharing)
         facts = NoticeFacts(
@@ -94,7 +100,8 @@ class NoticeFactsHook:
             capped=body.amount,
             place=place,
         )
-        return replace(body, facts=facts, summary=rng.choice(SUMMARIES))
+        summary = SUMMARIES[_draw(body.claim, "summary", [1] * len(SUMMARIES))]
+        return replace(body, facts=facts, summary=summary)
 
 
 def _cell(band: AgeBand, category: str, diagnosed: date) -> tuple[AgeBand, str, int, int]:
