@@ -200,12 +200,21 @@ def test_a_file_name_is_stored_clean_and_shown_clean_even_if_stored_before(
 # --- one evidence response for every role --------------------------------------------
 
 
-def test_every_role_gets_the_same_evidence_response_numbered_from_1(
+def test_a_juror_is_never_served_the_documents_as_filed(app: Flask, voting: VotingPool) -> None:
+    # The panel reads the redacted copies' page images only (server/views/juror_documents.py).
+    juror = sign_in(app, voting.usernames[voting.jurors[0]])
+    page = juror.get(f"/juror/claims/{voting.claim}").get_data(as_text=True)
+    assert "/evidence/" not in page
+    for number in ("1", "2"):
+        response = juror.get(f"/juror/claims/{voting.claim}/evidence/{number}")
+        assert response.status_code == 404 and PDF not in response.data
+
+
+def test_claimant_and_operator_get_the_same_evidence_response_numbered_from_1(
     app: Flask, voting: VotingPool
 ) -> None:
     clients = {
         "claimant": (sign_in(app, voting.usernames[voting.claimant]), "/claims"),
-        "juror": (sign_in(app, voting.usernames[voting.jurors[0]]), "/juror/claims"),
         "operator": (sign_in(app, OPERATOR), "/operator/claims"),
     }
     headers = set()
