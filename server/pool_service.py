@@ -241,6 +241,9 @@ class PoolService:
     def notice_facts(self, claim_id: str, details: NoticeDetails) -> NoticeFacts:
         return self._claims.notice_facts(claim_id, details)
 
+    def redacted_for_notice(self, claim_id: str) -> tuple[bytes, ...]:
+        return self._claims.redacted_for_notice(claim_id)
+
     def file_objection(
         self, claim_id: str, member_id: str, text: str, submission: Submission | None = None
     ) -> int:

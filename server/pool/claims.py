@@ -204,6 +204,14 @@ class Claims:
             state = core.state()
             return notice_facts(state, require(state, claim_id), details)
 
+    def redacted_for_notice(self, claim_id: str) -> tuple[bytes, ...]:
+        """The commitments ``claim_id``'s notice would carry now; the refusal
+        ``notice.redacted_missing`` while a document has no redacted copy
+        (the preview says so before the operator confirms)."""
+        core = self._core
+        with core.lock:
+            return notice_commitments(core, require(core.state(), claim_id))
+
     def file_objection(
         self, claim_id: str, member_id: str, text: str, submission: Submission | None = None
     ) -> int:

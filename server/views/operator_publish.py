@@ -130,13 +130,16 @@ def notice() -> Page:
     rows = [(_("Claim"), claim_id, True), (_("Aid proposed"), i18n.yuan(amount), False)]
     details = _notice_details(form)
     extra: list[tuple[str, str, str]] = []
-    if details is not None:
-        try:
+    try:
+        # Refused here already, not only at the confirm step, while a
+        # document has no redacted copy for the panel.
+        current_pool().redacted_for_notice(claim_id)
+        if details is not None:
             facts = current_pool().notice_facts(claim_id, details)
-        except MutualogError as e:
-            return _claim_page(claim_id, _status(e), _refusal(e), notice=form)
-        rows += [(label, value, False) for _id, label, value in fact_rows(facts)]
-        extra.append(("summary", _("Investigation summary"), details.summary))
+            rows += [(label, value, False) for _id, label, value in fact_rows(facts)]
+            extra.append(("summary", _("Investigation summary"), details.summary))
+    except MutualogError as e:
+        return _claim_page(claim_id, _status(e), _refusal(e), notice=form)
     return _preview(
         _("Publish this notice?"),
         url_for("operator.notice_confirmed"),

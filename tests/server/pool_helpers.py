@@ -22,6 +22,7 @@ from server.keys import create_key_file
 from server.pool_app import current_pool
 from server.pool_service import PoolService
 from server.private.evidence import Upload
+from server.private.identity_key import IDENTITY_KEY_FILE, IdentityKeyError
 from server.private.key_files import replace_key_file
 from server.private.members import MemberDetails
 from server.private.sealing import PRIVATE_KEY_FILE, SealingKeyError
@@ -37,6 +38,8 @@ ORIGIN = "example.org/mutualog/test"
 SEED = bytes(range(32))
 #: The private store's data key of every test pool (server.private.sealing).
 DATA_KEY = bytes(range(32, 64))
+#: The key of the ID numbers' hashes of every test pool (server.private.identity_key).
+IDENTITY_KEY = bytes(range(64, 96))
 PASSWORD = "correct horse battery"
 PDF = b"%PDF-1.4 a discharge summary"
 
@@ -62,6 +65,11 @@ def make_pool_app(engine: Engine, tmp_path: Path, clock: FixedClock) -> Flask:
         # copies a built pool's database into a new instance opens its
         # sealed values.  (Left alone if the test's engine made one first.)
         replace_key_file(data_key, [DATA_KEY], SealingKeyError, "test data key")
+    id_key = instance / IDENTITY_KEY_FILE
+    if not id_key.exists():
+        # Likewise: a copied database's keyed hashes must still match, or
+        # the instance refuses to start (server/private/key_check.py).
+        replace_key_file(id_key, [IDENTITY_KEY], IdentityKeyError, "test identity key")
     return create_app(
         {
             "MUTUALOG_INSTANCE": instance,

@@ -140,3 +140,24 @@ def test_erasing_the_evidence_erases_its_redacted_copies(
     # The commitment stays in the log, and now reveals nothing.
     assert notice.redacted is not None
     assert "erased with the evidence" in text_of(claimant.get(f"/claims/{claim}"))
+
+
+@pytest.mark.parametrize(
+    ("headers", "says"),
+    [
+        ({}, "needs a redacted copy of every evidence document"),
+        (ZH, "每份证明材料都须先有脱敏副本"),
+    ],
+)
+def test_the_notice_preview_already_refuses_a_claim_without_its_copies(
+    app: Flask, engine: Engine, clock: FixedClock, headers: dict[str, str], says: str
+) -> None:
+    claim, _, _ = _filed(app, clock)
+    op = sign_in(app, OPERATOR)
+    page = f"/operator/claims/{claim}"
+    fields = {"csrf_token": csrf(op, page), "claim": claim, "text": "A member asks for aid."}
+    before = state_of(app, engine)
+    response = op.post("/operator/actions/notice", data=fields, headers=headers)
+    assert response.status_code == 409 and says in text_of(response)
+    assert "Publish this notice?" not in text_of(response)
+    assert state_of(app, engine) == before

@@ -207,7 +207,8 @@ def _the_redacted_copy(c: _Case) -> None:
     app, engine, op, claim, page = c.app, c.engine, c.op, c.claim, c.page
     fields = {"claim": claim, "text": "A member aged 18-39 asks for aid for cancer."}
     before = state_of(app, engine)
-    early = publish(op, "/operator/actions/notice", fields, page)
+    # Refused at the first step already, before any preview.
+    early = op.post("/operator/actions/notice", data={"csrf_token": csrf(op, page), **fields})
     assert_refused(app, engine, early, 409, "needs a redacted copy of every evidence", before)
     copy = (io.BytesIO(clean_pdf()), "redacted.pdf", "application/pdf")
     data = {"csrf_token": csrf(op, page), "claim": claim, "document": "1", "copy": copy}
