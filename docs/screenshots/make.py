@@ -49,8 +49,10 @@ SHOTS = [
     ("dashboard", "member", "/dashboard"),
     ("statement", "member", "/dashboard/periods/{period}"),
     ("juror", "juror", "/juror"),
+    ("case", "juror", "/juror/claims/{voting}"),
     ("receipt", "juror", "{receipt}"),
     ("operator", "operator", "/operator/"),
+    ("operator-claim", "operator", "/operator/claims/{voting}"),
     ("log", "public", "/log"),
     ("register", "public", "/register"),
     ("reset", "public", "/reset"),
@@ -113,6 +115,10 @@ def _shoot(browser: object, url: str, passwords: dict[str, str], voting: str) ->
             # After the juror's landing page, which shows the vote waiting.
             values["receipt"] = cast_vote(page, url, voting)
         page.goto(url + path.format(**values))
+        # Images load lazily: bring each into view so the picture shows it.
+        for image in page.locator("img[loading=lazy]").all():
+            image.scroll_into_view_if_needed()
+        page.wait_for_load_state("networkidle")
         height = min(MAX_HEIGHT, int(page.evaluate("document.documentElement.scrollHeight")))
         png = page.screenshot(
             full_page=True, clip={"x": 0, "y": 0, "width": PHONE["width"], "height": height}

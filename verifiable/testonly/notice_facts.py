@@ -30,7 +30,7 @@ from verifiable.log.notice_facts import (
     months_between,
 )
 
-__all__ = ["SUMMARIES", "NoticeFactsHook", "draw_grade", "draw_province"]
+__all__ = ["SUMMARIES", "NoticeFactsHook", "draw_grade", "draw_province", "notice_text"]
 
 SUMMARIES = (
     "已核对出院记录与病理报告，诊断与申请一致。",
@@ -39,6 +39,25 @@ SUMMARIES = (
     "确诊日期在等待期之后，病历记载与申请的疾病类别一致。",
 )
 """The demo's investigation summaries: plain, naming no one."""
+
+#: The demo's notices speak Chinese, as its members do: the words of the
+#: pages' catalog for each age band and illness category.
+_BANDS_ZH = {"0-17": "18 岁以下", "18-39": "18–39 岁", "40-59": "40–59 岁"}
+_CATEGORIES_ZH = {
+    "cancer": "恶性肿瘤（癌症）",
+    "heart_attack": "急性心肌梗死",
+    "stroke": "脑中风",
+    "organ_transplant": "重大器官移植",
+    "kidney_failure": "肾衰竭",
+    "coronary_bypass": "冠状动脉搭桥手术",
+    "other_serious": "其他重大疾病",
+}
+
+
+def notice_text(band: AgeBand, category: str) -> str:
+    """The demo's one-line notice of a claim, in Chinese."""
+    words = _CATEGORIES_ZH.get(category, category)
+    return f"一位{_BANDS_ZH[band.value]}的会员因{words}申请互助。"
 
 
 def _draw(claim: str, what: str, weights: Sequence[int]) -> int:
@@ -101,7 +120,8 @@ class NoticeFactsHook:
             place=place,
         )
         summary = SUMMARIES[_draw(body.claim, "summary", [1] * len(SUMMARIES))]
-        return replace(body, facts=facts, summary=summary)
+        text = notice_text(band, filed.category)
+        return replace(body, text=text, facts=facts, summary=summary)
 
 
 def _cell(band: AgeBand, category: str, diagnosed: date) -> tuple[AgeBand, str, int, int]:
