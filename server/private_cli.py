@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import cast
 
 import click
@@ -30,7 +31,7 @@ from server.db import make_engine
 from server.db import upgrade as migrate
 from server.models import MemberIdentityRow
 from server.private._tx import private_transaction
-from server.private.at_rest import Fill, census, fill_identity_hashes, reseal
+from server.private.at_rest import census, fill_identity_hashes, reseal
 from server.private.identity_key import IDENTITY_KEY_FILE, IdentityKeyError, identity_key
 from server.private.key_check import refuse_lost_data_key
 from server.private.key_files import new_key, replace_key_file
@@ -98,21 +99,23 @@ def upgrade_command(ctx: click.Context) -> None:
     sealer = sealer_of(engine)
     click.echo(f"sealing under the data key in {sealer.path}...", err=True)
     _report(reseal(engine, sealer, _progress))
+    _fill_hashes(engine, settings.instance)
+
+
+def _fill_hashes(engine: Engine, instance: Path) -> None:
+    """Store the keyed hash of every active member's ID number that has none;
+    members sharing an ID number with an active member are refused by name."""
     left = _left_members(engine)
     click.echo("storing the keyed hashes of ID numbers that have none...", err=True)
     fill = fill_identity_hashes(
         engine,
-        sealer,
-        identity_key(settings.instance),
+        sealer_of(engine),
+        identity_key(instance),
         left.__contains__,
         datetime.now(UTC),
         _progress,
     )
     click.echo(f"{fill.filled:,} keyed hashes stored")
-    _refuse_conflicts(fill)
-
-
-def _refuse_conflicts(fill: Fill) -> None:
     if fill.conflicts:
         pairs = ", ".join(f"{member} (held by {holder})" for member, holder in fill.conflicts)
         raise IdentityConflictError(
@@ -170,17 +173,7 @@ def rehash_identities_command(ctx: click.Context) -> None:
     path = settings.instance / IDENTITY_KEY_FILE
     replace_key_file(path, [new_key()], IdentityKeyError, "identity key")
     click.echo(f"{dropped:,} keyed hashes dropped; a new identity key is in {path}", err=True)
-    left = _left_members(engine)
-    fill = fill_identity_hashes(
-        engine,
-        sealer_of(engine),
-        identity_key(settings.instance),
-        left.__contains__,
-        datetime.now(UTC),
-        _progress,
-    )
-    click.echo(f"{fill.filled:,} keyed hashes stored")
-    _refuse_conflicts(fill)
+    _fill_hashes(engine, settings.instance)
 
 
 @private.command("status")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import cast
 
-from sqlalchemy import Engine, Table, func, inspect, literal, select
+from sqlalchemy import Engine, LargeBinary, Table, func, inspect, literal, select
 
 from server.models import MemberIdentityRow
 from server.private.at_rest import SEALED_TABLES
@@ -30,12 +30,22 @@ _identities = cast(Table, MemberIdentityRow.__table__)
 
 
 def _holds_sealed(engine: Engine) -> bool:
-    present = set(inspect(engine).get_table_names())
+    inspector = inspect(engine)
+    present = set(inspector.get_table_names())
     with engine.connect() as conn:
         for spec in SEALED_TABLES:
             if spec.table.name not in present:
                 continue
+            # Only binary columns hold sealed values: before migration 0010
+            # they were text, and PostgreSQL compares no text with bytes.
+            binary = {
+                c["name"]
+                for c in inspector.get_columns(spec.table.name)
+                if isinstance(c["type"], LargeBinary)
+            }
             for name in spec.columns:
+                if name not in binary:
+                    continue
                 column = spec.table.c[name]
                 head = func.substr(column, 1, len(sealed_header()))
                 found = conn.scalar(
