@@ -27,7 +27,7 @@ from verifiable.log.note import (
     sign_note,
 )
 
-__all__ = ["checkpoint_cases", "key_name_cases", "note_cases", "note_mutations"]
+__all__ = ["checkpoint_cases", "key_name_cases", "note_cases", "note_mutations", "witness_cases"]
 
 Case = dict[str, Any]
 
@@ -209,3 +209,24 @@ def note_mutations(rng: random.Random, case: Case) -> list[Case]:
 def _bad_key_id(vkey: str) -> str:
     name, key_id, rest = vkey.split("+", 2)
     return f"{name}+{int(key_id, 16) ^ 1:08x}+{rest}"
+
+
+def witness_cases(rng: random.Random, case: Case) -> list[Case]:
+    """K-of-N witness policies over an honest checkpoint: K from 0 to one
+    more than the witnesses, a policy naming a witness twice, and clocks
+    around the newest cosignature's time, past and within the skew."""
+    _, lines = _split(case)
+    times = [int.from_bytes(base64.b64decode(line.rpartition(" ")[2])[4:12]) for line in lines[1:]]
+    newest = max(times, default=rng.getrandbits(40))
+    keys = case["witnesses"]
+    out = []
+    for required in range(len(keys) + 2):
+        for now in (newest - 61, newest - 60, newest + rng.randint(0, 10**6)):
+            out.append(
+                {**case, "kind": "witnesses", "policy_witnesses": keys, "required": required}
+                | {"now": str(now), "mutation": "policy"}
+            )
+    if keys:
+        twice = {"policy_witnesses": [keys[0], keys[0]], "required": 1, "now": str(newest)}
+        out.append({**case, "kind": "witnesses", **twice, "mutation": "policy"})
+    return out

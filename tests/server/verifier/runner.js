@@ -3,7 +3,7 @@
 // verifier's modules and comes back as {name, verdict, value}, for the test
 // to compare with what verifiable/ says of the same case.
 
-import { checkCheckpoint, checkConsistency, checkInclusion } from "/js/checks.js";
+import { checkCheckpoint, checkConsistency, checkInclusion, checkWitnesses } from "/js/checks.js";
 import { cosignatureVerifier } from "/js/cosignature.js";
 import { decodeBase64, fromHex, toHex } from "/js/encoding.js";
 import { verdict } from "/js/errors.js";
@@ -58,6 +58,13 @@ const RUNNERS = {
     const cp = signed.checkpoint;
     const cosigned = signed.cosignatures.map((s) => [s.name, s.timestamp.toString()]);
     return outcome(finding, [cp.origin, cp.size.toString(), toHex(cp.rootHash), cp.extensions, cosigned]);
+  },
+  async witnesses(c) {
+    const [opened, signed] = await checkCheckpoint(base64(c.note), c.vkey, c.origin, c.witnesses);
+    if (!opened.ok) return outcome(opened);
+    const finding = await checkWitnesses(signed, c.policy_witnesses, c.required, BigInt(c.now));
+    if (finding === null) return { name: "witnesses", verdict: "ok", value: "no policy" };
+    return outcome(finding, finding.detail);
   },
 };
 

@@ -31,6 +31,7 @@ from tests.server.verifier.note_cases import (
     key_name_cases,
     note_cases,
     note_mutations,
+    witness_cases,
 )
 from tests.server.verifier.verifier_harness import python_outcome, run_in_page
 
@@ -40,8 +41,9 @@ if TYPE_CHECKING:
 Case = dict[str, Any]
 
 #: Changes that may leave a valid case, held to agreement only: a bare tree
-#: size (see merkle_cases) and a key name with an odd character.
-AGREEMENT_ONLY = {"size", "odd key name"}
+#: size (see merkle_cases), a key name with an odd character, a witness
+#: policy and a clock.
+AGREEMENT_ONLY = {"size", "odd key name", "policy"}
 
 
 def _merkle(rng: random.Random, count: int, max_size: int) -> list[Case]:
@@ -61,6 +63,8 @@ def _notes(rng: random.Random, count: int) -> list[Case]:
     out = honest + key_name_cases(rng)
     for case in honest:
         out += note_mutations(rng, case)
+        if case["kind"] == "checkpoint":
+            out += witness_cases(rng, case)
     return out
 
 
@@ -94,6 +98,9 @@ def test_generated_notes_agree(verifier_page: Page) -> None:
     # A signature under 32 random bytes, a curve point or not, is refused by
     # the signature check itself, not taken for a browser without Ed25519.
     assert seen["forged", "verification"] == 20
+    # Enough witnesses, too few, one from the future, a bad policy, none.
+    assert seen["policy", "ok"] and seen["policy", "verification"]
+    assert seen["policy", "malformed"]
     # Python's str.isspace and JavaScript's \s differ; both sides follow Python.
     assert seen["odd key name", "ok"] and seen["odd key name", "malformed"]
 

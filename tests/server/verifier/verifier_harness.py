@@ -36,6 +36,7 @@ from verifiable.log.merkle import (
     verify_inclusion,
 )
 from verifiable.log.note import Ed25519Verifier, Verifier, open_note
+from verifiable.log.witness_policy import WitnessPolicy
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -156,6 +157,17 @@ def _checkpoint(c: Case) -> tuple[str, object]:
     ]
 
 
+def _witnesses(c: Case) -> tuple[str, object]:
+    # Run after the case's checkpoint opened (python_outcome): its own refusals
+    # are the policy's.
+    log = Ed25519Verifier.from_vkey(c["vkey"])
+    witnesses = [CosignatureVerifier.from_vkey(v) for v in c["witnesses"]]
+    signed = open_checkpoint(base64.b64decode(c["note"]), log, c["origin"], witnesses)
+    policy_keys = [CosignatureVerifier.from_vkey(v) for v in c["policy_witnesses"]]
+    policy = WitnessPolicy.of(policy_keys, c["required"])
+    return "witnesses", "no policy" if policy is None else policy.verify(signed, now=int(c["now"]))
+
+
 _PYTHON: dict[str, Callable[[Case], tuple[str, object]]] = {
     "inclusion": _inclusion,
     "consistency": _consistency,
@@ -163,12 +175,18 @@ _PYTHON: dict[str, Callable[[Case], tuple[str, object]]] = {
     "hashes": _hashes,
     "note": _note,
     "checkpoint": _checkpoint,
+    "witnesses": _witnesses,
 }
 _NAMES = {"note": "signature"}
 
 
 def python_outcome(case: Case) -> Outcome:
     """What ``verifiable/`` says of ``case``, in the shape ``runner.js`` gives."""
+    if case["kind"] == "witnesses":
+        # Two checks, as a page runs them: the policy only on an opened checkpoint.
+        opened = python_outcome({**case, "kind": "checkpoint"})
+        if opened["verdict"] != "ok":
+            return opened
     name = _NAMES.get(case["kind"], case["kind"])
     try:
         name, value = _PYTHON[case["kind"]](case)
