@@ -27,7 +27,14 @@ from verifiable.log.note import (
     sign_note,
 )
 
-__all__ = ["checkpoint_cases", "key_name_cases", "note_cases", "note_mutations", "witness_cases"]
+__all__ = [
+    "checkpoint_cases",
+    "ed25519_edge_cases",
+    "key_name_cases",
+    "note_cases",
+    "note_mutations",
+    "witness_cases",
+]
 
 Case = dict[str, Any]
 
@@ -230,3 +237,49 @@ def witness_cases(rng: random.Random, case: Case) -> list[Case]:
         twice = {"policy_witnesses": [keys[0], keys[0]], "required": 1, "now": str(newest)}
         out.append({**case, "kind": "witnesses", **twice, "mutation": "policy"})
     return out
+
+
+# --- where Ed25519 implementations are known to differ ---------------------------
+
+_P = 2**255 - 19
+_L = 2**252 + 27742317777372353535851937790883648493
+_IDENTITY = (1).to_bytes(32, "little")
+#: Points of small order (2, 4, 8, 8) and y = 1 written as p + 1, not reduced.
+_ODD_POINTS = [
+    (_P - 1).to_bytes(32, "little"),
+    bytes(32),
+    bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05"),
+    bytes.fromhex("c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"),
+    (_P + 1).to_bytes(32, "little"),
+]
+
+
+def _signed_by(name: str, public: bytes, text: str, signature: bytes) -> Case:
+    key_id = compute_key_id(name, ALG_ED25519, public)
+    vkey = f"{name}+{key_id:08x}+{encode_base64(bytes([ALG_ED25519]) + public)}"
+    line = encode_base64(key_id.to_bytes(4, "big") + signature)
+    note = f"{text}\n\u2014 {name} {line}\n".encode()
+    return {"kind": "note", "note": _b64(note), "vkeys": [vkey], "witnesses": []}
+
+
+def ed25519_edge_cases(rng: random.Random) -> list[Case]:
+    """Signatures on which Ed25519 libraries have been seen to disagree
+    (small-order and unreduced points, S not below the group order), for
+    the browser's WebCrypto and OpenSSL under ``cryptography`` to agree on.
+    ``mutation`` is ``"ed25519 edge"``: held to agreement, not refusal."""
+    out = []
+    for _ in range(4):
+        text = _text(rng)
+        # The identity point as key and R, S = 0: [S]B = R + [k]A for any text.
+        out.append(_signed_by("edge", _IDENTITY, text, _IDENTITY + bytes(32)))
+        for point in _ODD_POINTS:
+            out.append(_signed_by("edge", point, text, _IDENTITY + bytes(32)))
+            out.append(_signed_by("edge", _IDENTITY, text, point + bytes(32)))
+        key = Ed25519PrivateKey.from_private_bytes(rng.randbytes(32))
+        public = key.public_key().public_bytes_raw()
+        good = key.sign(text.encode("utf-8"))
+        out.append(_signed_by("edge", public, text, good))
+        # The same signature with S + L: the same point equation, S unreduced.
+        s_plus_l = int.from_bytes(good[32:], "little") + _L
+        out.append(_signed_by("edge", public, text, good[:32] + s_plus_l.to_bytes(32, "little")))
+    return [{**case, "mutation": "ed25519 edge"} for case in out]
