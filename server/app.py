@@ -42,7 +42,6 @@ from server.views.public import public
 from server.views.signin import signin
 from server.views.tiles import tiles
 from server.web_errors import register_unrouted_errors
-from verifiable.errors import MutualogError
 
 __all__ = ["create_app"]
 
@@ -68,9 +67,10 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     # An old instance whose key file was lost must not start with a new one.
     try:
         refuse_lost_keys(engine, settings.instance)
-    except MutualogError:
+    finally:
+        # The check's connections closed: a later refusal at start-up
+        # leaves none open, and workers forked after this get their own.
         engine.dispose()
-        raise
     context = LogContext(settings, engine)
     app.extensions[EXTENSION] = context
     clock = init_auth(app, context.engine)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import cast
 
 from sqlalchemy import Engine, LargeBinary, Table, func, inspect, literal, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from server.models import MemberIdentityRow
 from server.private.at_rest import SEALED_TABLES
@@ -83,7 +84,15 @@ def refuse_lost_keys(engine: Engine, instance: Path) -> None:
         value is stored.
     :raises IdentityKeyError: ``identity-hash.key`` is missing and a keyed
         hash is stored.
+
+    A database that cannot be reached (not set up yet, or down) is not
+    looked at: the server then answers 503 until it can be, and a command
+    fails on it with its own error.
     """
+    try:
+        inspect(engine).get_table_names()
+    except SQLAlchemyError:
+        return
     refuse_lost_data_key(engine, instance)
     id_key = instance / IDENTITY_KEY_FILE
     if not id_key.exists() and _holds_hashes(engine):
