@@ -37,6 +37,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 )
 
 from verifiable.errors import MalformedError, VerificationError
+from verifiable.log.ed25519_points import weak_public_key
 
 __all__ = [
     "ALG_ED25519",
@@ -185,6 +186,11 @@ class VerifierKey:
     def __post_init__(self) -> None:
         check_key_name(self.name, "verifier key name")
         _check_algorithm(self.algorithm, self.public_key, f"verifier key {self.name}")
+        # A key under which a chosen text "verifies" is refused before any signature.
+        if (weak := weak_public_key(self.public_key)) is not None:
+            raise MalformedError(
+                f"verifier key {self.name}: not a usable Ed25519 public key: {weak}"
+            )
 
     @property
     def key_id(self) -> int:

@@ -15,6 +15,7 @@ import {
   equalBytes,
   sha256,
 } from "./encoding.js";
+import { weakPublicKey } from "./ed25519_points.js";
 import { MalformedError, UnsupportedError, VerificationError } from "./errors.js";
 
 export const ALG_ED25519 = 0x01;
@@ -98,6 +99,11 @@ export async function parseVerifierKey(text) {
     );
   }
   checkAlgorithm(raw[0], raw.subarray(1), `verifier key ${name}`);
+  // A key under which a chosen text "verifies" is refused before any signature.
+  const weak = weakPublicKey(raw.subarray(1));
+  if (weak !== null) {
+    throw new MalformedError(`verifier key ${name}: not a usable Ed25519 public key: ${weak}`);
+  }
   return { name, algorithm: raw[0], publicKey: raw.slice(1), keyId };
 }
 

@@ -241,7 +241,7 @@ def test_open_note_reports_a_bad_cosignature() -> None:
         (lambda: CosignatureSigner("w+1", bytes(32)), "'w\\+1'"),
         (
             lambda: CosignatureVerifier.from_vkey(
-                Ed25519Verifier(WITNESS.name, bytes(32)).to_vkey()
+                Ed25519Verifier(WITNESS.name, WITNESS.public_key).to_vkey()
             ),
             "witness key witness.example.com/w1: signature type 0x01, expected 0x04",
         ),
