@@ -6,7 +6,8 @@ whole session (see ``browser_helpers``).
     demo --members 500 --port PORT`` in the session's tmp folder, stopped by
     its pid at the end.
 ``browser``
-    Debian's Chromium, launched once through Playwright.
+    Debian's Chromium, launched once through Playwright (``tests/conftest.py``:
+    the verifier's equivalence tests share it).
 ``visitors``
     :class:`Visitors`: one context and page per (role, language, screen),
     reused by every test that asks for the same.
@@ -29,8 +30,6 @@ from typing import TYPE_CHECKING
 import pytest
 
 from tests.browser.browser_helpers import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     DemoServer,
     Visitors,
     cast_vote,
@@ -51,19 +50,6 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer]:
         yield server
     finally:
         stop(server)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Browser]:
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture(scope="session")

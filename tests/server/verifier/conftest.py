@@ -16,23 +16,20 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser.browser_helpers import CHROMIUM, CHROMIUM_ARGS, require_browser
 from tests.server.verifier.verifier_harness import LoopbackFiles
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import Browser, Page
 
 
 @pytest.fixture(scope="session")
-def verifier_page() -> Iterator[Page]:
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with LoopbackFiles() as files, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+def verifier_page(browser: Browser) -> Iterator[Page]:
+    # The run's one browser (tests/conftest.py): Playwright's synchronous
+    # API refuses a second driver while the browser suite's is open.
+    with LoopbackFiles() as files:
+        page = browser.new_page()
         try:
-            page = browser.new_page()
             page.goto(f"{files.url}/runner.js")
             yield page
         finally:
-            browser.close()
+            page.close()
