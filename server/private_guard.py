@@ -9,7 +9,12 @@ accepted (:mod:`server.log_texts` calls it, last, on every such text):
 (a) any string shaped like a mainland resident ID number (GB 11643-1999:
     17 digits and a check character, ``0``-``9`` or ``X``, whose digits
     7-14 are a real calendar date and whose last character is the
-    ISO 7064 MOD 11-2 check of the first 17);
+    ISO 7064 MOD 11-2 check of the first 17), or like one of the
+    15-digit numbers of the first generation (GB 11643-1989), still
+    valid on many old records: a mainland province's code, then six
+    digits, then a real date of the 1900s as ``YYMMDD``, then three
+    digits (they carry no check character, so the date and the province
+    are what keep an ordinary 15-digit number clear);
 (b) any mainland mobile number: ``1``, then ``3``-``9``, then nine digits,
     maybe after ``+86`` or ``0086``;
 (c) the name, ID number and phone of each member the text concerns (the
@@ -51,6 +56,7 @@ from datetime import date
 from enum import StrEnum
 
 from server.private.identity import check_character
+from verifiable.log.notice_facts import PROVINCE_REGION
 
 __all__ = [
     "MIN_NAME",
@@ -62,6 +68,7 @@ __all__ = [
     "id_number_valid",
     "is_separator",
     "member_needles",
+    "old_id_number_valid",
 ]
 
 #: Folded names shorter than this are not looked for (one character would
@@ -77,6 +84,7 @@ _SEPARATORS = frozenset(
     "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63"  # hyphens, dashes, minus
 )
 _ID_SHAPE = re.compile(r"[0-9]{17}[0-9x]")  # folded: X is x
+_OLD_ID_SHAPE = re.compile(r"[1-8][0-9]{14}")
 _PHONE_SHAPE = re.compile(r"1[3-9][0-9]{9}")
 _PHONE_PREFIXES = ("+86", "0086")
 
@@ -199,9 +207,29 @@ def id_number_valid(number: str) -> bool:
     return check_character(number[:17]).lower() == number[17]
 
 
+def old_id_number_valid(number: str) -> bool:
+    """Whether ``number`` (15 digits) is shaped like a first-generation
+    mainland ID number (GB 11643-1989): the code of a mainland province
+    first, and characters 7-12 a real date of the 1900s (``YYMMDD``)."""
+    if not _OLD_ID_SHAPE.fullmatch(number) or number[:2] not in PROVINCE_REGION:
+        return False
+    try:
+        date(1900 + int(number[6:8]), int(number[8:10]), int(number[10:12]))
+    except ValueError:
+        return False
+    return True
+
+
+def _valid(kind: IdentifierKind, pattern: re.Pattern[str], number: str) -> bool:
+    if kind is IdentifierKind.PHONE:
+        return True
+    return id_number_valid(number) if pattern is _ID_SHAPE else old_id_number_valid(number)
+
+
 def _shapes(f: _Folded) -> Iterator[Found]:
     for pattern, kind in (
         (_ID_SHAPE, IdentifierKind.ID_NUMBER),
+        (_OLD_ID_SHAPE, IdentifierKind.ID_NUMBER),
         (_PHONE_SHAPE, IdentifierKind.PHONE),
     ):
         phone = kind is IdentifierKind.PHONE
@@ -211,7 +239,7 @@ def _shapes(f: _Folded) -> Iterator[Found]:
             m = pattern.match(f.chars, start)
             if m is None or not _stands_alone(f, start, m.end(), phone):
                 continue
-            if phone or id_number_valid(m.group()):
+            if _valid(kind, pattern, m.group()):
                 yield Found(f.origin[start], kind)
 
 

@@ -17,6 +17,7 @@ from server.private_guard import (
     PrivateIdentity,
     find_private,
     id_number_valid,
+    old_id_number_valid,
 )
 from verifiable.log.bodies import AgeBand
 
@@ -40,6 +41,28 @@ LATIN = PrivateIdentity("Wang Fang", "ID-member-0007", "+86 1380000")
 
 def full_width(text: str) -> str:
     return "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in text)
+
+
+#: A first-generation number (GB 11643-1989): Beijing's Xicheng, born 31 December 1949.
+OLD_ID = "110105491231002"
+
+
+@pytest.mark.parametrize(
+    ("number", "valid"),
+    [
+        (OLD_ID, True),
+        ("440305000228123", True),  # Shenzhen, 28 February 1900
+        ("440305000229123", False),  # 29 February 1900: 1900 was no leap year
+        ("990105491231002", False),  # 99: no province
+        ("710105491231002", False),  # Taiwan never issued these
+        ("110105491331002", False),  # month 13
+        ("110105490229002", False),  # 29 February 1949
+        ("11010549123100", False),  # 14 digits
+    ],
+)
+def test_first_generation_numbers(number: str, valid: bool) -> None:
+    assert old_id_number_valid(number) is valid
+    assert (find_private(f"number {number} here") is not None) is valid
 
 
 def test_the_check_character_of_the_standard() -> None:
@@ -84,6 +107,8 @@ def test_not_an_id_number(number: str) -> None:
         ("139\u200b1234\u200b5678", Found(0, PHONE)),
         ("手机号码１３９－１２３４－５６７８", Found(4, PHONE)),
         ("a 19912345678 b", Found(2, PHONE)),
+        (f"旧身份证{OLD_ID}", Found(4, ID)),
+        ("old card 110105 491231 002.", Found(9, ID)),
     ],
 )
 def test_shapes_found_wherever_they_stand_alone(text: str, found: Found) -> None:
