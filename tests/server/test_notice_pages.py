@@ -210,10 +210,14 @@ def test_the_public_and_member_pages_show_the_facts_in_both_languages(pool: Pool
                   "waiting period met", "¥500,000.00", "¥300,000.00", SUMMARY,
                   "not published: too few claims would share it"):  # fmt: skip
         assert words in english, words
+    # Each figure once: the facts and the claim's own rows do not repeat each other.
+    assert english.count("Amount requested") == 1
+    assert english.count("diagnosed in") + english.count("Diagnosed in") == 1
     client.set_cookie("lang", "zh_CN")
     chinese = text_of(client.get(f"/pool/claims/{claim}"))
     for words in ("确诊前入会 1 个月", "已过等待期", "¥300,000.00", "不公开"):
         assert words in chinese, words
+    assert chinese.count("申请金额") == 1 and chinese.count("确诊月份") == 1
     claimant = sign_in(pool.app, pool.usernames[pool.claimants[claim]])
     mine = text_of(claimant.get(f"/claims/{claim}"))
     assert "1 month before the diagnosis" in mine and SUMMARY in mine

@@ -299,7 +299,10 @@ def test_each_claim_page_shows_its_tallies_and_links(pool: Pool) -> None:
         page = _page(pool, f"/pool/claims/{view.id}")
         found = re.search(r'id="stage" data-code="([a-z_]+)"', page)
         assert found and found[1] == view.stage.value
-        assert fen(_by_id(page, "requested")) == view.requested
+        # Once the notice has its facts, the amount requested is shown there, once.
+        shown = re.findall(r'id="(?:fact-)?requested"', page)
+        assert len(shown) == 1, view.id
+        assert fen(_by_id(page, shown[0][4:-1])) == view.requested
         for seq, d in decided.get(view.id, []):
             end = "</article>" if d.round else "</p>"
             block = re.search(rf'id="round-{d.round}">(.*?){end}', page, re.S)
