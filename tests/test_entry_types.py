@@ -46,6 +46,8 @@ NOT_NEEDED: dict[str, dict[str, str]] = {
     "log index": {
         "data.erased": "changes no public figure (docs/rules.md, 'Erasures'): the "
         "claims, members, pools and periods the index serves stay as they were",
+        "verifier.published": "the rulebook's state keeps the publications "
+        "(PoolState.pages), which is where the server and audit read the hash in force",
     },
     "claim check": {
         "pool.rules": "read once, into the Rulebook the caller passes in "
@@ -59,11 +61,16 @@ NOT_NEEDED: dict[str, dict[str, str]] = {
         "(override.target)",
         "data.erased": "changes nothing a claim's history is checked against: "
         "the entries and commitments stay in the log",
+        "verifier.published": "no step of any claim: the page's hash is checked by "
+        "audit against the page served (client/verifier_page.py)",
     },
     "simulator": {
         "data.erased": "an honest history has no erasure requests to answer; "
         "the pool service appends erasures and its tests cover them "
         "(tests/server/test_pool_service.py)",
+        "verifier.published": "the hash is of the server's built page "
+        "(server/verifier/build.py), which an in-memory history has none of; the "
+        "server's verifier publish appends it (tests/server/test_verifier_publish.py)",
     },
 }
 

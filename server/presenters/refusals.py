@@ -386,6 +386,8 @@ RULES: Mapping[str, object] = {
         "An erasure of evidence names at most as many documents as the claim was filed with."
     ),
     "erasure.once": _l("Each member's or claim's data is erased once."),
+    "verifier.hash": _l("A published page hash is the SHA-256 of the page's bytes."),
+    "verifier.unchanged": _l("A page hash is published when the page changes, not again."),
 }
 
 

@@ -86,6 +86,7 @@ __all__ = [
     "PeriodClosed",
     "PoolRules",
     "SeedCheckpoint",
+    "VerifierPublished",
     "VoteRevealed",
     "VoteSealed",
     "parse_body",
@@ -595,6 +596,20 @@ class DataErased(Body):
             )
 
 
+@dataclass(frozen=True)
+class VerifierPublished(Body):
+    """The SHA-256 of the verifier page the pool's server serves at
+    ``/verifier``, its length in bytes and the release whose build writes
+    those bytes, so that anyone can compare the page they were served, or a
+    copy they saved, with what the log says it is.  The page holds nothing
+    private, and neither does this entry."""
+
+    TYPE: ClassVar[str] = "verifier.published"
+    sha256: bytes = field(metadata=_m(HASH))
+    size: int = field(metadata=_m(POSITIVE_COUNT))
+    build: str = field(metadata=_m(TOKEN))
+
+
 BODY_TYPES: Mapping[str, type[Body]] = MappingProxyType(
     {
         cls.TYPE: cls
@@ -618,6 +633,7 @@ BODY_TYPES: Mapping[str, type[Body]] = MappingProxyType(
             PeriodClosed,
             OperatorOverride,
             DataErased,
+            VerifierPublished,
         )
     }
 )

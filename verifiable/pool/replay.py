@@ -55,6 +55,7 @@ from verifiable.log.fields import read_time, sorted_json_text
 from verifiable.log.merkle import CompactTree
 from verifiable.pool.periods import Ledger, check_conservation
 from verifiable.pool.state import OverrideRecord, PoolState
+from verifiable.pool.verifier_page import PagePublication
 
 __all__ = [
     "POOL_ENTRY_TYPES",
@@ -152,6 +153,8 @@ class PoolSummary:
     periods_closed: int
     ledger: Ledger
     overrides: tuple[OverrideRecord, ...]
+    verifier_page: PagePublication | None = None
+    """The verifier page's hash in force: the last ``verifier.published``."""
 
 
 @dataclass(frozen=True)
@@ -178,6 +181,7 @@ def summarize(state: PoolState) -> PoolSummary:
         periods_closed=len(state.closed_periods),
         ledger=state.ledger,
         overrides=tuple(state.overrides),
+        verifier_page=state.pages.latest,
     )
 
 

@@ -18,8 +18,8 @@ fixed, ``apply`` asks its caller for the log's root hash at that size through
 ``log_root_at`` (:mod:`verifiable.pool.replay` supplies it from a compact tree).
 
 The handlers live in :mod:`verifiable.pool.members`,
-:mod:`verifiable.pool.claims`, :mod:`verifiable.pool.panels` and
-:mod:`verifiable.pool.periods`.
+:mod:`verifiable.pool.claims`, :mod:`verifiable.pool.panels`,
+:mod:`verifiable.pool.periods` and :mod:`verifiable.pool.verifier_page`.
 """
 
 from __future__ import annotations
@@ -59,6 +59,7 @@ from verifiable.pool.members import Member, Membership
 from verifiable.pool.panels import Votes
 from verifiable.pool.periods import Ledger, PeriodFigures, Periods
 from verifiable.pool.rules import Rulebook, RuleChange, Rules
+from verifiable.pool.verifier_page import VerifierPages
 
 __all__ = [
     "ClaimView",
@@ -202,6 +203,7 @@ class PoolState:
         "erasures",
         "members",
         "overrides",
+        "pages",
         "rulebook",
     )
 
@@ -212,6 +214,7 @@ class PoolState:
         self.members = Membership()
         self.overrides: list[OverrideRecord] = []
         self.erasures: dict[tuple[ErasedKind, str], ErasureRecord] = {}
+        self.pages = VerifierPages()
         self._s: _Started | None = None
         # Before genesis every type but pool.rules is refused by _genesis.
         self._handlers: dict[str, Callable[[int, datetime, Any], None]] = {
@@ -227,6 +230,7 @@ class PoolState:
             "period.closed": self._closed,
             "operator.override": self._override,
             "data.erased": self._erased,
+            "verifier.published": self.pages.publish,
         }
 
     # -- applying -------------------------------------------------------

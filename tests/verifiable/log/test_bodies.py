@@ -123,6 +123,7 @@ VALID: dict[str, dict[str, Any]] = {
         "documents": 2,
         "reason": "Erased at the claimant's request.",
     },
+    "verifier.published": {"sha256": H1, "size": 143_211, "build": "mutualog-0.1.0"},
 }
 
 

@@ -91,6 +91,7 @@ EXAMPLES: list[b.Body] = [
     ),
     b.OperatorOverride(action="note", target="rules", reason="why", details={}),
     b.DataErased(kind=b.ErasedKind.EVIDENCE, subject=CLAIM, documents=1, reason="asked"),
+    b.VerifierPublished(sha256=H, size=1, build="mutualog-0.1.0"),
 ]
 
 
@@ -810,6 +811,9 @@ BODY_STRATEGIES: Mapping[str, st.SearchStrategy[b.Body]] = {
             documents=st.integers(1, b.MAX_EVIDENCE),
             reason=texts(500, multiline=False),
         ),
+    ),
+    "verifier.published": st.builds(
+        b.VerifierPublished, sha256=hashes, size=st.integers(1, 2**53 - 1), build=tokens
     ),
 }
 

@@ -40,6 +40,7 @@ from verifiable.log.bodies import (
     PanelDrawn,
     PeriodClosed,
     PoolRules,
+    VerifierPublished,
     VoteRevealed,
     VoteSealed,
 )
@@ -314,3 +315,12 @@ class PoolBuilder:
 
     def override(self, action: str, target: str, reason: str = "Because.") -> None:
         self.push(OperatorOverride(action=action, target=target, reason=reason, details={}))
+
+    def publish_page(self, page: bytes = b"<!doctype html>verifier") -> VerifierPublished:
+        """Publish the verifier page ``page``'s hash, as the server's
+        ``verifier publish`` does."""
+        body = VerifierPublished(
+            sha256=hashlib.sha256(page).digest(), size=len(page), build="mutualog-0.1.0"
+        )
+        self.push(body)
+        return body

@@ -41,11 +41,13 @@ from verifiable.log.bodies import (
     PanelDrawn,
     PeriodClosed,
     PoolRules,
+    VerifierPublished,
     VoteSealed,
 )
 from verifiable.pool.roster import roster_root
 from verifiable.pool.rules import moment
 from verifiable.pool.sortition import draw_panel
+from verifiable.pool.verifier_page import EMPTY_SHA256
 
 Case = Callable[[PoolBuilder], bytes]
 
@@ -850,6 +852,19 @@ def withdraw_unknown_claim(b: PoolBuilder) -> bytes:
     return b.make(body)
 
 
+def page_hash_of_nothing(b: PoolBuilder) -> bytes:
+    world(b)
+    empty = VerifierPublished(sha256=EMPTY_SHA256, size=1, build="mutualog-0.1.0")
+    return b.make(empty)
+
+
+def page_hash_republished(b: PoolBuilder) -> bytes:
+    world(b)
+    published = b.publish_page()
+    b.tick(days=1)
+    return b.make(published)
+
+
 def vote_on_withdrawn_claim(b: PoolBuilder) -> bytes:
     _, claim = drawn(b)
     juror = b.panel_jurors(claim)[0]
@@ -1339,6 +1354,14 @@ CASES: list[tuple[str, Case, type[MutualogError], str | None, str]] = [
     ),
     ("withdrawing a paid claim", withdraw_paid_claim, V, "override.target", "is paid"),
     ("withdrawing an unknown claim", withdraw_unknown_claim, V, "override.target", "unknown"),
+    ("verifier page hash of no bytes", page_hash_of_nothing, V, "verifier.hash", "e3b0c442"),
+    (
+        "verifier page hash published again",
+        page_hash_republished,
+        V,
+        "verifier.unchanged",
+        "already the one published in entry",
+    ),
 ]
 
 

@@ -1,0 +1,85 @@
+"""The verifier page's published hashes: the rules of ``verifier.published``
+(docs/rules.md, "The verifier page").
+
+The pool's server serves a page, ``/verifier``, that checks a member's
+deduction in the browser.  A page served by the operator it checks proves
+nothing unless it is the page everyone can rebuild and review, so the
+operator publishes its SHA-256 in the log: from then on a served page, or a
+saved copy, whose bytes hash otherwise is not the published one, and every
+auditor and witness sees a change of the hash as an entry.
+
+Like every entry, a publication is the operator's, under the log key; no
+member signs it.  The rules keep it meaningful: the hash is a SHA-256 of
+some bytes (32 bytes, and not the hash of no bytes), and a publication
+changes the hash in force (publishing is done when the page changes, so a
+repeat is an entry that says nothing).  The latest publication is the hash
+in force; :attr:`VerifierPages.latest` is what ``audit`` compares the served
+page with.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+from verifiable.errors import RuleViolation
+from verifiable.log.bodies import Body, VerifierPublished
+
+__all__ = ["EMPTY_SHA256", "PagePublication", "VerifierPages"]
+
+EMPTY_SHA256 = hashlib.sha256(b"").digest()
+"""The SHA-256 of no bytes: the hash of a page that was never read."""
+
+
+@dataclass(frozen=True)
+class PagePublication:
+    """A ``verifier.published`` as the rulebook keeps it."""
+
+    seq: int
+    time: datetime
+    sha256: bytes
+    size: int
+    build: str
+
+
+class VerifierPages:
+    """Every publication of the verifier page's hash, in log order."""
+
+    __slots__ = ("published",)
+
+    def __init__(self) -> None:
+        self.published: list[PagePublication] = []
+
+    @property
+    def latest(self) -> PagePublication | None:
+        """The publication in force: the last one, or ``None``."""
+        return self.published[-1] if self.published else None
+
+    def check(self, seq: int, body: VerifierPublished) -> None:
+        """Raise :class:`RuleViolation` if ``body`` may not be appended as
+        entry ``seq``."""
+        if len(body.sha256) != 32 or body.sha256 == EMPTY_SHA256:
+            raise RuleViolation(
+                "verifier.hash",
+                "a published page hash is the SHA-256 of the page's bytes",
+                seq=seq,
+                expected="32 bytes, not the hash of no bytes",
+                actual=body.sha256.hex() or "no bytes",
+            )
+        latest = self.latest
+        if latest is not None and latest.sha256 == body.sha256:
+            raise RuleViolation(
+                "verifier.unchanged",
+                f"the page hash {body.sha256.hex()} is already the one published "
+                f"in entry {latest.seq}",
+                seq=seq,
+                expected="a hash other than the one in force",
+                actual=body.sha256.hex(),
+            )
+
+    def publish(self, seq: int, time: datetime, body: Body) -> None:
+        """The rulebook's handler: check, then record."""
+        assert isinstance(body, VerifierPublished)
+        self.check(seq, body)
+        self.published.append(PagePublication(seq, time, body.sha256, body.size, body.build))
