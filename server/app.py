@@ -29,6 +29,7 @@ from server.private.key_check import refuse_lost_keys
 from server.private.sealing import Sealer
 from server.proxies import init_proxies
 from server.security import init_security
+from server.tilefiles import catch_up_files
 from server.views import member_redacted  # noqa: F401  (its routes join ``member``)
 from server.views.api import api
 from server.views.bundle_api import bundle_api
@@ -41,6 +42,7 @@ from server.views.pool_api import pool_api
 from server.views.public import public
 from server.views.signin import signin
 from server.views.tiles import tiles
+from server.views.verifier import verifier
 from server.web_errors import register_unrouted_errors
 
 __all__ = ["create_app"]
@@ -67,6 +69,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     # An old instance whose key file was lost must not start with a new one.
     try:
         refuse_lost_keys(engine, settings.instance)
+        catch_up_files(settings, engine, app.logger)
     finally:
         # The check's connections closed: a later refusal at start-up
         # leaves none open, and workers forked after this get their own.
@@ -94,6 +97,7 @@ def create_app(config: Mapping[str, object] | None = None) -> Flask:
     app.register_blueprint(juror)
     app.register_blueprint(operator)
     app.register_blueprint(public)
+    app.register_blueprint(verifier)
     register_error_handlers(app)
     register_unrouted_errors(app)
     return app

@@ -24,7 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from server.app import create_app
-from server.config import PUBLIC_URL, Settings, load_settings
+from server.config import PUBLIC_URL, TILE_DIR, Settings, load_settings
 from server.db import make_engine, upgrade
 from server.keys import create_key_file, load_log_signer
 from server.mail import notify
@@ -40,6 +40,9 @@ from server.serving import serve as serve_with_gunicorn
 from server.serving import served_url
 from server.snapshot import export_tiles, restore, write_snapshot
 from server.storage import LogStore
+from server.tilefiles import TileFiles, tile_files
+from server.verifier.cli import build as build_verifier_page
+from server.verifier_cli import verifier
 from server.witnessing.cli import witness
 from verifiable.errors import MalformedError, MutualogError
 from verifiable.log.bodies import BODY_TYPES, Body, parse_body
@@ -198,6 +201,34 @@ def export_tiles_command(ctx: click.Context, directory: Path) -> None:
     click.echo(f"exported tree size {checkpoint.size} to {directory}")
 
 
+@cli.group()
+def tiles() -> None:
+    """The log's files kept for a web server in $MUTUALOG_TILE_DIR."""
+
+
+@tiles.command("sync")
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="The folder. Default: $MUTUALOG_TILE_DIR.",
+)
+@click.pass_context
+def tiles_sync(ctx: click.Context, directory: Path | None) -> None:
+    """Bring the checkpoint, tiles and entry bundles in the folder up to the
+    database, removing temporary files a killed writer left."""
+    settings = _settings(ctx)
+    files = TileFiles(directory) if directory is not None else tile_files(settings)
+    if files is None:
+        raise InputError(f"no tile folder: set {TILE_DIR} or give --dir")
+    published = files.publish(_engine(ctx, settings), clean=True)
+    click.echo(
+        f"{files.directory}: tiles of tree size {published.tiles_size}, checkpoint of "
+        f"{'none yet' if published.checkpoint_size is None else published.checkpoint_size}, "
+        f"{published.written} files written"
+    )
+
+
 @cli.command()
 @click.argument("file", type=click.File("rb"))
 @click.pass_context
@@ -212,7 +243,9 @@ def append(ctx: click.Context, file: BinaryIO) -> None:
     items = list(_read_items(file, getattr(file, "name", "input")))
     if not items:
         raise InputError("no entries to append: the file has no lines")
-    sequencer = Sequencer(_engine(ctx, settings), signer, signer.name, _utc_now)
+    sequencer = Sequencer(
+        _engine(ctx, settings), signer, signer.name, _utc_now, files=tile_files(settings)
+    )
     first = size = 0
     for start in range(0, len(items), APPEND_BATCH):
         result = sequencer.append(items[start : start + APPEND_BATCH])
@@ -371,6 +404,8 @@ cli.add_command(pool)
 cli.add_command(private)
 cli.add_command(notify)
 cli.add_command(witness)
+cli.add_command(verifier)
+verifier.add_command(build_verifier_page)
 
 
 def _utc_now() -> datetime:

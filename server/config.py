@@ -42,6 +42,7 @@ __all__ = [
     "KEY_FILE",
     "ORIGIN",
     "PUBLIC_URL",
+    "TILE_DIR",
     "ConfigError",
     "Settings",
     "load_settings",
@@ -52,6 +53,9 @@ DATABASE_URL = "MUTUALOG_DATABASE_URL"
 ORIGIN = "MUTUALOG_ORIGIN"
 KEY_FILE = "MUTUALOG_KEY_FILE"
 PUBLIC_URL = "MUTUALOG_PUBLIC_URL"
+#: A folder the sequencer keeps the log's files in, for a web server to
+#: serve (server.tilefiles); unset, no files are written.
+TILE_DIR = "MUTUALOG_TILE_DIR"
 
 DEFAULT_INSTANCE = "instance"
 DEFAULT_DATABASE_FILE = "mutualog.db"
@@ -79,6 +83,7 @@ class Settings:
     key_file: Path
     origin: str | None
     public_url: str = DEFAULT_PUBLIC_URL
+    tile_dir: Path | None = None
 
     def require_origin(self) -> str:
         if self.origin is None:
@@ -145,10 +150,12 @@ def load_settings(
         except MalformedError as e:
             raise ConfigError(f"{e} (the origin is also the log key's name)") from e
     public_url = check_public_url(_pick(PUBLIC_URL, overrides, environ) or DEFAULT_PUBLIC_URL)
+    tile_text = _pick(TILE_DIR, overrides, environ)
     return Settings(
         instance=instance,
         database_url=database_url,
         key_file=key_file,
         origin=origin,
         public_url=public_url,
+        tile_dir=Path(tile_text).absolute() if tile_text else None,
     )

@@ -22,6 +22,7 @@ from server.errors import ServiceUnavailableError
 from server.keys import load_log_signer
 from server.pool_service import PoolService
 from server.private.identity_key import identity_key
+from server.tilefiles import tile_files
 
 __all__ = ["POOL_EXTENSION", "PoolHolder", "current_pool", "init_pool"]
 
@@ -50,7 +51,11 @@ class PoolHolder:
         settings = self._context.settings
         signer = load_log_signer(settings)
         service = PoolService(
-            self._context.engine, signer, self._clock, partial(identity_key, settings.instance)
+            self._context.engine,
+            signer,
+            self._clock,
+            partial(identity_key, settings.instance),
+            tile_files(settings),
         )
         service.state()  # replay the stored log now, not inside a request's append
         return service

@@ -42,6 +42,7 @@ from server.private.submissions import Submission
 from server.private_guard import PrivateIdentity
 from server.sequencer import Sequencer
 from server.storage import LogStore
+from server.tilefiles import TileFiles
 from verifiable.log.bodies import (
     AgeBand,
     Choice,
@@ -81,7 +82,8 @@ class PoolService:
     """The pool's operations over the log in ``engine``, signed by ``signer``.
 
     ``clock`` returns the current aware time; ``identity_key`` the key of
-    the ID numbers' hash (without it, joining is refused).  Safe to share between the
+    the ID numbers' hash (without it, joining is refused); ``files`` the
+    folder of the log's files, kept up to date after each append.  Safe to share between the
     threads of one process; several processes may each have one.  Each
     method is its room's (the docstrings there say more).
     """
@@ -93,7 +95,8 @@ class PoolService:
         clock: Callable[[], datetime],
         identity_key: Callable[[], bytes] | None = None,
     ) -> None:
-        self._core = core = PoolCore(engine, signer, clock, identity_key)
+        self._core = core = PoolCore(engine, signer, clock, identity_key, files)
+        files: TileFiles | None = None,
         self._members = Members(core)
         self._claims = Claims(core)
         self._voting = Voting(core)

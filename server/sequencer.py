@@ -20,7 +20,8 @@ one batch at a time.  Inside it the sequencer
    (:class:`verifiable.log.merkle.CompactTree`) and stores the entries and every
    complete subtree they finish;
 5. signs a C2SP checkpoint for the new size and stores it;
-6. commits.
+6. commits; then, when it keeps the log's files in a folder
+   (:mod:`server.tilefiles`), brings them up to the committed log.
 
 Everything is in the one transaction, so a failure or a crash at any point
 leaves the log exactly as the last commit left it: no entry without its
@@ -31,11 +32,13 @@ docs/storage.md has the full argument.
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from server.db import write_transaction
 from server.storage import (
@@ -45,6 +48,7 @@ from server.storage import (
     _latest_checkpoint,
     _read_head,
 )
+from server.tilefiles import TileFiles
 from verifiable.errors import MalformedError, MutualogError
 from verifiable.log.bodies import BODY_TYPES, Body
 from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
@@ -67,6 +71,8 @@ Validator = Callable[[Sequence[Entry], LogHead], None]
 """The rulebook's hook: given the batch's entries, built and numbered, and
 the head of the log before them, return ``None`` to accept or raise (a
 :class:`verifiable.errors.RuleViolation`) to refuse the whole batch."""
+
+_log = logging.getLogger(__name__)
 
 Within = Callable[[Connection, int], None]
 """The caller's own statements in an append's transaction, given the
@@ -111,6 +117,7 @@ class Sequencer:
     ``clock`` returns the current time as an aware ``datetime``.  Holds no
     state between appends — the head is read under the lock every time — so
     any number of sequencers, in any number of processes, may share a log.
+    With ``files``, each commit is followed by a publish of the log's files.
     """
 
     def __init__(
@@ -120,12 +127,14 @@ class Sequencer:
         origin: str,
         clock: Callable[[], datetime],
         validate: Validator | None = None,
+        files: TileFiles | None = None,
     ) -> None:
         self._engine = engine
         self._signer = signer
         self._origin = origin
         self._clock = clock
         self._validate = validate
+        self._files = files
 
     def __repr__(self) -> str:
         # The signer's repr hides its seed, but a key has no business in a log
@@ -166,6 +175,7 @@ class Sequencer:
             _insert(conn, head.size, data, leaf_hashes, finished)
             note = self._sign(tree.size, tree.root())
             _insert_checkpoint(conn, tree.size, note)
+        self._publish()
         return AppendResult(first_seq=head.size, size=tree.size, checkpoint=note)
 
     def ensure_checkpoint(self) -> bytes:
@@ -179,7 +189,19 @@ class Sequencer:
                 return existing
             note = self._sign(head.size, head.tree().root())
             _insert_checkpoint(conn, head.size, note)
-            return note
+        self._publish()
+        return note
+
+    def _publish(self) -> None:
+        """The files after a commit.  The append stands whatever happens
+        here, so a failure is logged, not raised: the files stay as they
+        were, whole and consistent, until the next publish catches up."""
+        if self._files is None:
+            return
+        try:
+            self._files.publish(self._engine)
+        except (OSError, SQLAlchemyError, MutualogError) as e:
+            _log.error("log files in %s not brought up to date: %s", self._files.directory, e)
 
     def _now(self, previous: datetime | None) -> datetime:
         now = self._clock()

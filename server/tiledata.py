@@ -7,10 +7,21 @@ snapshot or in an exported folder is byte for byte the same.
 
 from __future__ import annotations
 
+import gzip
+
 from server.storage import LogStore
 from verifiable.log.tiles import TILE_HEIGHT, TILE_WIDTH, TileCoord, encode_bundle, tile_bytes
 
-__all__ = ["StorageInconsistencyError", "available_width", "read_tile"]
+__all__ = [
+    "GZIP_MIN",
+    "StorageInconsistencyError",
+    "available_width",
+    "gzipped_bundle",
+    "read_tile",
+]
+
+#: Below this many bytes an entry bundle gains nothing from compression.
+GZIP_MIN = 512
 
 
 class StorageInconsistencyError(RuntimeError):
@@ -45,6 +56,16 @@ def read_tile(store: LogStore, tile: TileCoord, size: int) -> bytes | None:
     hashes = store.level_hashes(TILE_HEIGHT * tile.level, start, stop)
     _check_count(tile, len(hashes))
     return tile_bytes(hashes)
+
+
+def gzipped_bundle(data: bytes) -> bytes | None:
+    """The gzip encoding of an entry bundle served to clients that accept
+    it (tlog-tiles: SHOULD), or ``None`` for a bundle too small to gain.
+    ``mtime`` 0: the same bundle always compresses to the same bytes, so
+    the tile folder's ``.gz`` file and the read path's answer are one."""
+    if len(data) < GZIP_MIN:
+        return None
+    return gzip.compress(data, compresslevel=6, mtime=0)
 
 
 def _check_count(tile: TileCoord, got: int) -> None:

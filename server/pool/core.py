@@ -33,6 +33,7 @@ from server.log_index import CATCH_UP_CHUNK, stored_index
 from server.pool.errors import PoolInputError, PoolRefusedError, PoolUnavailableError
 from server.sequencer import AppendResult, Sequencer, Within
 from server.storage import LogHead, LogStore, StoredLogError
+from server.tilefiles import TileFiles
 from verifiable.errors import MalformedError, MutualogError
 from verifiable.log.bodies import Body, parse_body
 from verifiable.log.entry import Entry, parse_entry
@@ -66,6 +67,7 @@ class PoolCore:
         signer: Ed25519Signer,
         clock: Callable[[], datetime],
         identity_key: Callable[[], bytes] | None = None,
+        files: TileFiles | None = None,
     ) -> None:
         self.engine = engine
         self.store = LogStore(engine)
@@ -76,7 +78,7 @@ class PoolCore:
         self._pinned: datetime | None = None
         self._fed = 0
         self.sequencer = Sequencer(
-            engine, signer, signer.name, self._append_clock, validate=self._validate
+            engine, signer, signer.name, self._append_clock, validate=self._validate, files=files
         )
 
     def identity_key(self) -> bytes:

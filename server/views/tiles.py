@@ -23,14 +23,12 @@ too (a partial tile narrower than the tree's is still served).
 
 from __future__ import annotations
 
-import gzip
-
 from flask import Blueprint, Response, request
 
 from server.context import current_log
 from server.errors import NotFoundError
 from server.snapshot import plan_snapshot, snapshot_chunks, snapshot_name
-from server.tiledata import read_tile
+from server.tiledata import gzipped_bundle, read_tile
 from server.witnessing.store import (
     cosigned_checkpoint,
     required_witnesses,
@@ -59,8 +57,6 @@ PARTIAL_TILE_CACHE = "public, max-age=60"
 SNAPSHOT_CACHE = "public, max-age=60"
 
 _OCTETS = "application/octet-stream"
-# Below this an entry bundle gains nothing from compression.
-_GZIP_MIN = 512
 
 tiles = Blueprint("tiles", __name__)
 
@@ -69,9 +65,8 @@ def compress(response: Response, data: bytes) -> None:
     """Send ``data`` gzipped in ``response`` if the client accepts it and it
     is worth it; either way the answer varies with ``Accept-Encoding``."""
     response.vary.add("Accept-Encoding")
-    if len(data) >= _GZIP_MIN and request.accept_encodings.quality("gzip") > 0:
-        # mtime=0: the same bytes always compress to the same bytes.
-        response.set_data(gzip.compress(data, compresslevel=6, mtime=0))
+    if request.accept_encodings.quality("gzip") > 0 and (packed := gzipped_bundle(data)):
+        response.set_data(packed)
         response.headers["Content-Encoding"] = "gzip"
 
 

@@ -1,11 +1,12 @@
 """A writer process for the concurrency and crash tests (run as a script).
 
     python append_worker.py URL KEY_FILE ORIGIN --worker W [--run R]
-        [--entries N] [--max-batch B] [--seed S]
+        [--entries N] [--max-batch B] [--seed S] [--tile-dir DIR]
 
 Migrates the database (concurrent starts must be safe), then appends
 member.joined entries in random batch sizes 1..B until N are appended
-(forever if N is 0).  The member id of the worker's n-th entry in run R is
+(forever if N is 0), publishing the log's files into DIR after each
+append if given.  The member id of the worker's n-th entry in run R is
 ``W`` (8 hex digits), ``R`` (8) and ``n`` (16), so every entry of every
 worker and every run is unique and can be traced back to its ack.
 
@@ -28,6 +29,7 @@ from pathlib import Path
 from server.db import make_engine, upgrade
 from server.keys import load_signer
 from server.sequencer import Sequencer
+from server.tilefiles import TileFiles
 from verifiable.log.bodies import AgeBand, MemberJoined
 
 
@@ -45,12 +47,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entries", type=int, default=0)
     parser.add_argument("--max-batch", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--tile-dir", type=Path)
     args = parser.parse_args(argv)
 
     rng = random.Random(args.seed)
     engine = make_engine(args.url)
     upgrade(engine)
-    sequencer = Sequencer(engine, load_signer(args.key), args.origin, lambda: datetime.now(UTC))
+    files = None if args.tile_dir is None else TileFiles(args.tile_dir)
+    sequencer = Sequencer(
+        engine, load_signer(args.key), args.origin, lambda: datetime.now(UTC), files=files
+    )
     print("ready", flush=True)
     n = 0
     while args.entries == 0 or n < args.entries:

@@ -1,0 +1,291 @@
+"""The log's files kept up to date in a folder, for a static web server or a
+CDN to serve: ``checkpoint``, hash tiles ``tile/<L>/<N>[.p/<W>]`` and entry
+bundles ``tile/entries/<N>[.p/<W>]``, named as C2SP tlog-tiles names them
+and holding exactly the bytes the read path serves (:func:`server.tiledata.read_tile`).
+
+Tessera's way: the sequencer leaves files behind after each append and any
+web server answers the read path from them.  :meth:`TileFiles.publish`
+brings the folder up to the database's committed state; the sequencer calls
+it after each commit, the server at start-up and ``mutualog-server tiles
+sync`` on demand.
+
+Atomic for readers and safe after a crash (docs/storage.md, "The tile
+directory"):
+
+* every file is written to a temporary name in its own folder (a dot name
+  no tile path has, so no location of the web server serves it), fsynced,
+  renamed over its final name, and the folders are fsynced: a reader sees a
+  whole old file or a whole new one, never part of one;
+* tiles and bundles first, the checkpoint last, so the checkpoint never
+  names a tree whose tiles are not all there;
+* a full tile is written once and never replaced (its bytes never change);
+* one publisher at a time, under an exclusive ``flock`` on ``.lock`` in the
+  folder, and each reads the database only once it holds the lock: what it
+  reads is at least what the previous holder read, so the checkpoint never
+  goes back to a smaller tree, whichever worker's append comes back first.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
+
+from server.config import Settings
+from server.snapshot import CHECKPOINT_PATH
+from server.storage import LogStore
+from server.tiledata import gzipped_bundle, read_tile
+from server.witnessing.store import served_checkpoint
+from verifiable.errors import MalformedError, MutualogError
+from verifiable.log.checkpoint import Checkpoint
+from verifiable.log.note import Note
+from verifiable.log.tiles import TILE_HEIGHT, TILE_WIDTH, TileCoord, new_bundles, new_tiles
+
+__all__ = [
+    "LOCK_NAME",
+    "SIZE_NAME",
+    "TEMP_PREFIX",
+    "Published",
+    "TileDirError",
+    "TileFiles",
+    "catch_up_files",
+    "tile_files",
+]
+
+#: Temporary files start with this: no tile path has a part starting with a dot.
+TEMP_PREFIX = ".tmp-"
+LOCK_NAME = ".lock"
+#: The tree size all of whose tiles are in the folder (may be ahead of the
+#: checkpoint file's while witnesses have not cosigned the newest).
+SIZE_NAME = ".tiles-size"
+
+
+class TileDirError(MutualogError):
+    """The tile folder holds a checkpoint that is not this log's, or one that
+    cannot be read: it was not written here, and is not overwritten."""
+
+
+@dataclass(frozen=True)
+class Published:
+    """What a publish left: tiles of trees up to ``tiles_size``, the
+    checkpoint of ``checkpoint_size`` (``None``: none served yet), and how
+    many files it wrote."""
+
+    tiles_size: int
+    checkpoint_size: int | None
+    written: int
+
+
+def _size_of(note: bytes, where: Path) -> tuple[str, int]:
+    try:
+        checkpoint = Checkpoint.from_text(Note.from_bytes(note).text)
+    except MalformedError as e:
+        raise TileDirError(f"{where}: not a checkpoint ({e}); empty the folder") from e
+    return checkpoint.origin, checkpoint.size
+
+
+def _partial_tiles(size: int) -> Iterator[TileCoord]:
+    """The partial tiles and bundle of a tree of ``size`` (its full ones are
+    full in every larger tree too)."""
+    level = 0
+    while count := size >> (TILE_HEIGHT * level):
+        if count % TILE_WIDTH:
+            yield TileCoord(level, count >> TILE_HEIGHT, count % TILE_WIDTH)
+            if level == 0:
+                yield TileCoord.entry_bundle(count >> TILE_HEIGHT, count % TILE_WIDTH)
+        level += 1
+
+
+class TileFiles:
+    """The log's files in ``directory`` (made if missing)."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    def __repr__(self) -> str:
+        return f"TileFiles({str(self.directory)!r})"
+
+    def publish(self, engine: Engine, *, clean: bool = False) -> Published:
+        """Bring the folder up to the committed log in ``engine``: every tile
+        and bundle of the newest tree, the partial ones of the served
+        checkpoint's tree, then the checkpoint ``/checkpoint`` serves.
+
+        With ``clean``, first removes the temporary files a killed
+        publisher left.  Raises :class:`TileDirError` for a folder holding
+        another log's checkpoint; ``OSError`` and database errors pass through, leaving
+        the folder as consistent as before (a later publish finishes it).
+        """
+        self.directory.mkdir(parents=True, exist_ok=True)
+        with self._locked():
+            if clean:
+                self._remove_temporary()
+            return self._publish(LogStore(engine), engine)
+
+    def _remove_temporary(self) -> None:
+        """Remove what killed publishers left: under the lock no temporary
+        file is anyone's work in progress.  (A walk of the whole folder,
+        so only on demand; such files are never served meanwhile.)"""
+        for folder, _, names in os.walk(self.directory):
+            for name in names:
+                if name.startswith(TEMP_PREFIX):
+                    (Path(folder) / name).unlink(missing_ok=True)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        fd = os.open(self.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+    def _publish(self, store: LogStore, engine: Engine) -> Published:
+        # The served checkpoint before the newest: an append between the two
+        # reads can only make the newest larger, so tiles cover what is served.
+        served = served_checkpoint(engine)
+        latest = store.latest_checkpoint()
+        origin, on_disk = self._checkpoint_on_disk()
+        if latest is None:
+            return Published(0, on_disk, 0)
+        latest_origin, size = _size_of(latest, self.directory / CHECKPOINT_PATH)
+        if origin is not None and origin != latest_origin:
+            raise TileDirError(
+                f"{self.directory / CHECKPOINT_PATH} is a checkpoint of {origin!r}, "
+                f"not of this log ({latest_origin!r}); empty the folder"
+            )
+        done = self._tiles_size(on_disk)
+        writer = _Writer(self.directory)
+        if done is None or done > size:
+            # Nothing known here (a first publish, or files of an older run):
+            # full tiles already present are compared rather than trusted.
+            coords = [*new_tiles(0, size), *new_bundles(0, size)]
+            writer.write_tiles(store, coords, size, check_full=True)
+        elif done < size:
+            coords = [*new_tiles(done, size), *new_bundles(done, size)]
+            writer.write_tiles(store, coords, size, check_full=False)
+        if served is not None and served.size < size:
+            writer.write_tiles(store, list(_partial_tiles(served.size)), served.size)
+        writer.sync_folders()
+        if done != size:
+            writer.write(self.directory / SIZE_NAME, f"{size}\n".encode())
+        published = on_disk
+        if served is not None and (on_disk is None or served.size >= on_disk):
+            path = self.directory / CHECKPOINT_PATH
+            if on_disk != served.size or path.read_bytes() != served.note:
+                writer.write(path, served.note)
+            published = served.size
+        writer.sync_folders()
+        return Published(size, published, writer.written)
+
+    def _checkpoint_on_disk(self) -> tuple[str | None, int | None]:
+        path = self.directory / CHECKPOINT_PATH
+        try:
+            note = path.read_bytes()
+        except FileNotFoundError:
+            return None, None
+        return _size_of(note, path)
+
+    def _tiles_size(self, on_disk: int | None) -> int | None:
+        """The tree size whose tiles are all here: the size file's, or the
+        checkpoint's if that file is gone; ``None`` if neither is known."""
+        try:
+            text = (self.directory / SIZE_NAME).read_text("ascii").strip()
+        except (FileNotFoundError, UnicodeDecodeError):
+            return on_disk
+        if not text.isdigit():
+            return on_disk
+        return int(text)
+
+
+class _Writer:
+    """Writes files atomically, and remembers which folders to fsync."""
+
+    def __init__(self, root: Path) -> None:
+        self._root = root
+        self._folders: set[Path] = set()
+        self.written = 0
+
+    def write_tiles(
+        self, store: LogStore, coords: list[TileCoord], size: int, *, check_full: bool = False
+    ) -> None:
+        for coord in coords:
+            path = self._root / coord.path()
+            if not coord.is_partial and path.exists() and not check_full:
+                continue  # written whole before, and a full tile never changes
+            data = read_tile(store, coord, size)
+            if data is None:
+                raise MutualogError(f"{coord}: missing from storage at tree size {size}")
+            packed = gzipped_bundle(data) if coord.is_entry_bundle else None
+            gz = path.with_name(path.name + ".gz")
+            if check_full and not coord.is_partial and _same(path, data, gz, packed):
+                continue
+            if packed is not None:
+                # Before the bundle itself: nginx's gzip_static finds it beside it.
+                self.write(gz, packed)
+            self.write(path, data)
+
+    def write(self, path: Path, data: bytes) -> None:
+        folder = path.parent
+        if folder not in self._folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            # A folder made here is an entry in its parent's: fsynced too.
+            self._folders.update(p for p in folder.parents if self._root in (p, *p.parents))
+        fd, temp = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX)
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+                f.flush()
+                os.fsync(f.fileno())
+            os.chmod(temp, 0o644)
+            os.replace(temp, path)
+        except BaseException:
+            Path(temp).unlink(missing_ok=True)
+            raise
+        self._folders.add(folder)
+        self.written += 1
+
+    def sync_folders(self) -> None:
+        """fsync every folder written in, so the renames are on disk before
+        anything that depends on them (the checkpoint) is renamed."""
+        for folder in sorted(self._folders, key=lambda p: -len(p.parts)):
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        self._folders.clear()
+
+
+def _same(path: Path, data: bytes, gz: Path, packed: bytes | None) -> bool:
+    """Whether a tile file (and its ``.gz``, if it has one) holds these bytes."""
+    try:
+        return path.read_bytes() == data and (packed is None or gz.read_bytes() == packed)
+    except FileNotFoundError:
+        return False
+
+
+def tile_files(settings: Settings) -> TileFiles | None:
+    """The instance's tile folder, or ``None`` when ``MUTUALOG_TILE_DIR`` is not set."""
+    return None if settings.tile_dir is None else TileFiles(settings.tile_dir)
+
+
+def catch_up_files(settings: Settings, engine: Engine, log: logging.Logger) -> None:
+    """The start-up step: bring the tile folder, if there is one, up to the
+    database, which a crash between a commit and its files' publish left
+    ahead of it.  A database not reachable yet is left alone (the next
+    append publishes); a folder of another log stops the start."""
+    files = tile_files(settings)
+    if files is None:
+        return
+    try:
+        files.publish(engine)
+    except (OSError, SQLAlchemyError) as e:
+        log.error("log files in %s not brought up to date: %s", files.directory, e)

@@ -1,0 +1,212 @@
+"""The log's files kept in a folder (server.tilefiles): the bytes the read
+path serves, written after each append, never going back, caught up after a
+crash, and nothing written when the option is off."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from server import create_app
+from server.cli import main
+from server.config import load_settings
+from server.db import make_engine
+from server.keys import create_key_file
+from server.sequencer import Sequencer
+from server.snapshot import CHECKPOINT_PATH, export_tiles
+from server.storage import LogStore
+from server.tilefiles import SIZE_NAME, TEMP_PREFIX, TileDirError, TileFiles
+from tests.clock import FixedClock
+from tests.server.test_crash import ORIGIN, SEED, WORKER
+from tests.server.tile_dir_check import check_tile_dir, checkpoint_size
+from verifiable.log.bodies import MemberJoined
+from verifiable.log.note import Ed25519Signer, Ed25519Verifier
+
+Items = list[tuple[str, MemberJoined]]
+
+
+def files_of(directory: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(directory).as_posix(): p.read_bytes()
+        for p in directory.rglob("*")
+        if p.is_file() and not p.name.startswith(".")
+    }
+
+
+def test_off_by_default(tmp_path: Path) -> None:
+    assert load_settings({"MUTUALOG_INSTANCE": tmp_path}, environ={}).tile_dir is None
+    settings = load_settings({"MUTUALOG_TILE_DIR": "tiles"}, environ={})
+    assert settings.tile_dir == Path("tiles").absolute()
+
+
+def test_each_append_leaves_the_files_the_read_path_serves(
+    engine: Engine,
+    signer: Ed25519Signer,
+    verifier: Ed25519Verifier,
+    clock: FixedClock,
+    members: Callable[..., Items],
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "tiles"
+    sequencer = Sequencer(engine, signer, signer.name, clock, files=TileFiles(folder))
+    sequencer.ensure_checkpoint()
+    assert checkpoint_size((folder / CHECKPOINT_PATH).read_bytes()) == 0
+    n = 0
+    # Batches that fill tiles exactly, cross them, and grow a level-1 tile.
+    for count in (1, 254, 1, 300, 256, 700, 3):
+        sequencer.append(members(count, n))
+        n += count
+        assert check_tile_dir(folder, engine) == n
+    assert (folder / "tile/0/001").is_file() and (folder / "tile/1/000.p/5").is_file()
+    # A partial tile of an older tree stays, as the read path still serves it.
+    assert (folder / "tile/entries/000.p/255").is_file()
+    # The same bytes as export-tiles writes for the tree, bundles' .gz aside.
+    exported = tmp_path / "exported"
+    export_tiles(LogStore(engine), exported, verifier, verifier.name)
+    mine = files_of(folder)
+    for name, data in files_of(exported).items():
+        assert mine[name] == data, name
+    assert gzip.decompress(mine["tile/entries/000.gz"]) == mine["tile/entries/000"]
+    assert not any(p.name.startswith(TEMP_PREFIX) for p in folder.rglob("*"))
+
+
+def test_a_crash_before_the_publish_is_caught_up_at_start(
+    engine: Engine,
+    signer: Ed25519Signer,
+    clock: FixedClock,
+    members: Callable[..., Items],
+    database_url: str,
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "tiles"
+    with_files = Sequencer(engine, signer, signer.name, clock, files=TileFiles(folder))
+    with_files.append(members(300))
+    # Commits whose publish never ran (the writer died in between), and a
+    # temporary file a killed publisher left.
+    Sequencer(engine, signer, signer.name, clock).append(members(500, 300))
+    (folder / "tile/0" / f"{TEMP_PREFIX}x").write_bytes(b"half a tile")
+    assert check_tile_dir(folder, engine) == 300
+    instance = tmp_path / "instance"
+    create_key_file(instance / "log.key", signer.name, SEED)
+    config = {
+        "MUTUALOG_INSTANCE": instance,
+        "MUTUALOG_DATABASE_URL": database_url,
+        "MUTUALOG_TILE_DIR": folder,
+        "TESTING": True,
+    }
+    create_app(config)  # the start-up step
+    assert check_tile_dir(folder, engine) == 800
+    # The command removes the leftovers too.
+    Sequencer(engine, signer, signer.name, clock).append(members(10, 800))
+    argv = ["--instance", str(instance), "--database-url", database_url, "tiles", "sync"]
+    assert main([*argv, "--dir", str(folder)]) == 0
+    assert check_tile_dir(folder, engine) == 810
+    assert not any(p.name.startswith(TEMP_PREFIX) for p in folder.rglob("*"))
+
+
+def test_a_lost_size_file_or_a_damaged_full_tile_is_repaired(
+    engine: Engine,
+    signer: Ed25519Signer,
+    clock: FixedClock,
+    members: Callable[..., Items],
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "tiles"
+    files = TileFiles(folder)
+    Sequencer(engine, signer, signer.name, clock).append(members(600))
+    (folder / "tile/0").mkdir(parents=True)
+    (folder / "tile/0/001").write_bytes(b"not this log's tile")
+    # Without a checkpoint or size file nothing here is trusted.
+    assert files.publish(engine).tiles_size == 600
+    assert check_tile_dir(folder, engine) == 600
+    (folder / SIZE_NAME).unlink()
+    assert files.publish(engine).written == 0  # the checkpoint's size is enough
+
+
+def test_a_folder_of_another_log_is_refused(
+    engine: Engine,
+    signer: Ed25519Signer,
+    clock: FixedClock,
+    members: Callable[..., Items],
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "tiles"
+    folder.mkdir()
+    other = Ed25519Signer("example.org/other", bytes(32))
+    Sequencer(engine, signer, signer.name, clock).append(members(3))
+    note = LogStore(engine).latest_checkpoint()
+    assert note is not None
+    (folder / CHECKPOINT_PATH).write_bytes(note.replace(signer.name.encode(), other.name.encode()))
+    with pytest.raises(TileDirError, match="not of this log"):
+        TileFiles(folder).publish(engine)
+    (folder / CHECKPOINT_PATH).write_bytes(b"garbage\n")
+    with pytest.raises(TileDirError, match="not a checkpoint"):
+        TileFiles(folder).publish(engine)
+
+
+def test_a_failed_publish_does_not_fail_the_append(
+    engine: Engine,
+    signer: Ed25519Signer,
+    clock: FixedClock,
+    members: Callable[..., Items],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    blocked = tmp_path / "a-file"
+    blocked.write_bytes(b"")
+    sequencer = Sequencer(engine, signer, signer.name, clock, files=TileFiles(blocked))
+    assert sequencer.append(members(2)).size == 2
+    assert "not brought up to date" in caplog.text
+
+
+def test_several_writers_never_take_the_checkpoint_back(database_url: str, tmp_path: Path) -> None:
+    """Four processes append at once, each publishing after its commits;
+    a reader polling the checkpoint file sees its size only grow, and each
+    size it saw has all its tiles there."""
+    key = tmp_path / "log.key"
+    create_key_file(key, ORIGIN, SEED)
+    folder = tmp_path / "tiles"
+    argv = [sys.executable, str(WORKER), database_url, str(key), ORIGIN, f"--tile-dir={folder}"]
+    seen: list[int] = []
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(FileNotFoundError):
+                seen.append(checkpoint_size((folder / CHECKPOINT_PATH).read_bytes()))
+
+    reader = threading.Thread(target=poll)
+    reader.start()
+    env = os.environ | {"PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    try:
+        procs = [
+            subprocess.Popen(
+                [*argv, f"--worker={w}", "--entries=600", "--max-batch=60", f"--seed={w}"],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for w in range(4)
+        ]
+        for proc in procs:
+            _, err = proc.communicate(timeout=600)
+            assert proc.returncode == 0, err
+    finally:
+        stop.set()
+        reader.join()
+    assert seen and seen == sorted(seen), "the checkpoint file went back"
+    engine = make_engine(database_url)
+    try:
+        assert check_tile_dir(folder, engine) == 2400
+    finally:
+        engine.dispose()
