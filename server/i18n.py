@@ -90,6 +90,7 @@ AREAS = (
     "privacy",
     "evidence",
     "notices",
+    "verifier",
 )
 TRANSLATIONS = Path(__file__).parent / "translations"
 

@@ -1,0 +1,127 @@
+// What the page checks, in order, without touching the page itself: the
+// checkpoint's signature, the witness policy, the consistency with the
+// checkpoint this phone accepted before (refused when the new one does not
+// extend it), then the bundle's or the receipt's own checks (verify.js).
+// A finding here has the shape of verify.js's: {name, status, detail,
+// expected, found, where}, status "ok" | "FAIL" | "pending" | "skip"; the
+// page's own findings may add `words`, a key of the page's words shown in
+// place of the English detail.
+
+import { checkCheckpoint, checkConsistency, checkWitnesses } from "../js/checks.js";
+import { encodeUtf8, fromHex, toHex } from "../js/encoding.js";
+import { MalformedError } from "../js/errors.js";
+import { parseVerifierKey } from "../js/note.js";
+
+export const BUNDLE_TYPE = "mutualog.bundle/v1";
+export const RECEIPT_TYPE = "mutualog.vote-receipt/v1";
+
+function finding(name, status, detail = "", words = "") {
+  return { name, status, detail, expected: "", found: "", where: "", words };
+}
+
+// A checks.js finding ({name, ok, detail, error}) in the report's shape. A
+// browser without Ed25519 gives no verdict: "pending", never "FAIL".
+export function fromCheck(f) {
+  if (f.ok) return finding(f.name, "ok", f.detail);
+  return finding(f.name, f.error === "unsupported" ? "pending" : "FAIL", f.detail);
+}
+
+// The verdict of a list of findings: the first failed check, else the
+// first that cannot be done yet, else VERIFIED.
+export function verdictOf(findings) {
+  const failed = findings.find((f) => f.status === "FAIL");
+  if (failed) return { verdict: "FAILED", check: failed.name };
+  const pending = findings.find((f) => f.status === "pending");
+  if (pending) return { verdict: "PENDING", check: pending.name };
+  return { verdict: "VERIFIED", check: "" };
+}
+
+// The log a verifier key names: a checkpoint's key is named by its origin.
+export async function trustFromKey(text) {
+  const key = await parseVerifierKey(text.trim());
+  return { origin: key.name, verifierKey: text.trim() };
+}
+
+// A chosen or fetched document: a bundle or a vote receipt, read as JSON.
+export function readDocument(text) {
+  let obj;
+  try {
+    obj = JSON.parse(text);
+  } catch (e) {
+    throw new MalformedError(`not JSON: ${e.message}`);
+  }
+  if (obj === null || typeof obj !== "object" || Array.isArray(obj)) {
+    throw new MalformedError("not a JSON object");
+  }
+  if (obj.type !== BUNDLE_TYPE && obj.type !== RECEIPT_TYPE) {
+    throw new MalformedError(`type: expected ${BUNDLE_TYPE} or ${RECEIPT_TYPE}`);
+  }
+  if (typeof obj.checkpoint !== "string") throw new MalformedError("checkpoint: missing");
+  return { kind: obj.type === BUNDLE_TYPE ? "bundle" : "receipt", obj, text };
+}
+
+// A consistency proof carried by a bundle, from the tree of `size` leaves
+// to the bundle's checkpoint, or null.
+export function carriedProof(doc, size) {
+  const list = doc.kind === "bundle" && Array.isArray(doc.obj.consistency) ? doc.obj.consistency : [];
+  const found = list.find((p) => p && String(p.size) === size && Array.isArray(p.proof));
+  return found ? found.proof.map((h) => fromHex(String(h))) : null;
+}
+
+async function consistencyStep(stored, presented, proofFor) {
+  if (stored === null) return { found: finding("consistency", "ok", "", "consistency.first"), accept: true };
+  const oldSize = BigInt(stored.size);
+  const newSize = BigInt(presented.size);
+  if (newSize === oldSize) {
+    if (stored.root === presented.root) {
+      return { found: finding("consistency", "ok", "", "consistency.same"), accept: false };
+    }
+    const detail = `size ${newSize}: root ${presented.root}, accepted before ${stored.root}`;
+    return { found: finding("consistency", "FAIL", detail), refused: true };
+  }
+  if (newSize < oldSize) {
+    const detail = `the tree of size ${newSize} is smaller than the one accepted before, of size ${oldSize}`;
+    return { found: finding("consistency", "FAIL", detail), refused: true };
+  }
+  const proof = await proofFor(stored.size, presented.size);
+  if (proof === null) {
+    return { found: finding("consistency", "skip", "", "consistency.offline"), accept: false };
+  }
+  const f = fromCheck(await checkConsistency(oldSize, newSize, proof, fromHex(stored.root), fromHex(presented.root)));
+  return f.status === "ok" ? { found: f, accept: true } : { found: f, refused: f.status === "FAIL" };
+}
+
+// The log's steps for a checkpoint note `noteText` under `trust`:
+// {findings, accepted (the checkpoint to store, or null), refused (null, or
+// {stored, presented}: the new one does not extend the stored one)}.
+// `proofFor(oldSize, newSize)` resolves to a consistency proof, or null when
+// none can be had (offline, and the file carries none).
+export async function checkLog(trust, noteText, now, proofFor) {
+  const findings = [];
+  const [cp, signed] = await checkCheckpoint(encodeUtf8(noteText), trust.verifierKey, trust.origin, trust.witnesses);
+  findings.push(fromCheck(cp));
+  if (!cp.ok) return { findings, accepted: null, refused: null, presented: null };
+  const witnesses = await checkWitnesses(signed, trust.witnesses, trust.required, now);
+  if (witnesses !== null) findings.push(fromCheck(witnesses));
+  const presented = {
+    size: signed.checkpoint.size.toString(),
+    root: toHex(signed.checkpoint.rootHash),
+    note: noteText,
+  };
+  if (witnesses !== null && !witnesses.ok) return { findings, accepted: null, refused: null, presented };
+  const step = await consistencyStep(trust.checkpoint, presented, proofFor);
+  findings.push(step.found);
+  return {
+    findings,
+    accepted: step.accept ? presented : null,
+    refused: step.refused ? { stored: trust.checkpoint, presented } : null,
+    presented,
+  };
+}
+
+// The findings of the log's steps followed by the document's own, each
+// check once: the first report of a name is kept.
+export function merged(first, second) {
+  const names = new Set(first.map((f) => f.name));
+  return [...first, ...second.filter((f) => !names.has(f.name))];
+}
