@@ -7,7 +7,8 @@
 //   range throws MalformedError. Its fields carry the Python dataclass's
 //   names (join_bands, quorum_bp, ...) and the values its accessors give:
 //   bands and tokens as strings, caps as {band, cap}, witnesses as
-//   cosignature verifiers (cosignature.js) with their key string in `vkey`.
+//   cosignature verifiers (cosignature.js) with their key string in `vkey`
+//   and their key ID also as `key_id`, the Python name.
 //   Reading rules is async, since a witness key's ID is a SHA-256.
 // - Rulebook: which Rules are in force at a given time, and whether a new
 //   pool.rules entry may join the schedule.
@@ -176,7 +177,8 @@ async function readWitnesses(value, where) {
       throw new MalformedError(`${where}[${i}]: expected a verifier key string, got ${describe(items[i])}`);
     }
     try {
-      keys.push(Object.freeze({ ...(await cosignatureVerifier(items[i])), vkey: items[i] }));
+      const verifier = await cosignatureVerifier(items[i]);
+      keys.push(Object.freeze({ ...verifier, key_id: verifier.keyId, vkey: items[i] }));
     } catch (e) {
       if (e instanceof MalformedError) throw new MalformedError(`${where}[${i}]: ${e.message}`);
       throw e;
@@ -249,6 +251,12 @@ function freezeDeep(value) {
 // A BigInt result back to a Number where it is exact.
 export function exact(n) {
   return n >= BigInt(-MAX_SAFE_INT) && n <= BigInt(MAX_SAFE_INT) ? Number(n) : n;
+}
+
+// Python's floor division of BigInts (BigInt's own `/` truncates toward zero).
+export function floorDiv(a, b) {
+  const q = a / b;
+  return (a % b !== 0n) && ((a < 0n) !== (b < 0n)) ? q - 1n : q;
 }
 
 function big(value, what) {
@@ -351,7 +359,7 @@ export class Rules {
 
   // Revealed votes a panel of `panel` jurors needs: more than quorum_bp/10,000.
   quorum(panel) {
-    return exact((big(panel, "quorum") * BigInt(this.quorum_bp)) / 10_000n + 1n);
+    return exact(floorDiv(big(panel, "quorum") * BigInt(this.quorum_bp), 10_000n) + 1n);
   }
 
   // More than threshold_bp/10,000 of the `valid` votes approve.
@@ -359,9 +367,9 @@ export class Rules {
     return big(approvals, "approvals") * 10_000n > BigInt(this.threshold_bp) * big(valid, "valid votes");
   }
 
-  // The management fee on `aid` fen, rounded down to the fen (aid >= 0).
+  // The management fee on `aid` fen, rounded down to the fen.
   fee(aid) {
-    return exact((big(aid, "aid") * BigInt(this.fee_rate_bp)) / 10_000n);
+    return exact(floorDiv(big(aid, "aid") * BigInt(this.fee_rate_bp), 10_000n));
   }
 
   // `share` held to share.cap_per_claim_fen for each of the `claims` paid.

@@ -7,8 +7,23 @@ async (cases) => {
   const errors = await import("/js/errors.js");
   const encoding = await import("/js/encoding.js");
   const rules = await import("/js/rules.js");
+  const periods = await import("/js/periods.js");
+  const roster = await import("/js/roster.js");
+  const sortition = await import("/js/sortition.js");
+  const hex = (s) => (/^(?:[0-9a-f]{2})*$/.test(s) ? encoding.fromHex(s) : s);
+
+  // A probe's value, or the refusal's class in its place.
+  async function refusal(f) {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof errors.MalformedError) return "malformed";
+      throw e;
+    }
+  }
 
   function normal(value) {
+    if (value === undefined) return null;
     if (value === null || typeof value === "boolean" || typeof value === "string") return value;
     if (typeof value === "number" || typeof value === "bigint") return String(value);
     if (value instanceof Uint8Array) return encoding.toHex(value);
@@ -39,6 +54,54 @@ async (cases) => {
   }
 
   const RUNNERS = {
+    roster: (c) => roster.rosterRoot(c.ids, c.hint),
+    membership: (c) => roster.verifyRosterMembership(c.member, c.index, c.size, c.proof.map(hex), hex(c.root)),
+    paid: (c) => roster.paidClaimsRoot(c.paid),
+    async figures(c) {
+      const r = await rules.rulesFromJson(c.rules);
+      const args = [c.period, c.paid, c.refunds, c.surplus_in, hex(c.roster_root), c.roster_size, r];
+      return periods.periodFigures(...args);
+    },
+    ledger(c) {
+      let ledger = new periods.Ledger();
+      for (const body of c.closed) ledger = ledger.add(body);
+      periods.checkConservation(ledger);
+      return [ledger.collected, ledger.aid, ledger.fees, ledger.refunds, ledger.surplus];
+    },
+    draw: (c) => sortition.drawPanel(hex(c.seed), c.claim, c.round, c.appeal, c.pool, c.size, c.excluded),
+    async candidates(c) {
+      const out = [];
+      for await (const index of sortition.candidateIndices(hex(c.seed), c.claim, c.round, c.appeal, c.pool_size)) {
+        if (out.length === c.take) break;
+        out.push(index);
+      }
+      return out;
+    },
+    async value(c) {
+      const out = [];
+      for (const n of c.counters) {
+        out.push(await refusal(() => sortition.drawValue(hex(c.seed), c.claim, c.round, c.appeal, BigInt(n))));
+      }
+      return out;
+    },
+    async accept(c) {
+      const out = [];
+      for (const s of c.sizes) {
+        const row = [];
+        for (const v of c.values) row.push(await refusal(() => sortition.acceptIndex(BigInt(v), BigInt(s))));
+        out.push(row);
+      }
+      return out;
+    },
+    seed(c) {
+      const cosignatures = c.cosignatures.map((x) => ({
+        key_id: x.key_id,
+        timestamp: BigInt(x.timestamp),
+        signature: hex(x.signature),
+      }));
+      return sortition.witnessedSeed(hex(c.root), cosignatures);
+    },
+    jury: (c) => sortition.jurorPoolRoot(c.ids),
     async rulebook(c) {
       const book = new rules.Rulebook();
       for (const e of c.entries) {

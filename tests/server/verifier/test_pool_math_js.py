@@ -18,6 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.server.verifier.pool_math_cases import (
+    draw_cases,
+    figure_cases,
+    python_outcome,
+    roster_cases,
+)
 from tests.server.verifier.pool_math_page import run_pool_math
 from tests.server.verifier.rules_cases import python_rules_outcome, rulebook_cases
 
@@ -51,3 +57,20 @@ def test_rulebooks_agree(verifier_page: Page) -> None:
 def test_thousands_of_rulebooks_agree(verifier_page: Page) -> None:
     seen = _agree(verifier_page, rulebook_cases(random.Random(2718), 3000), python_rules_outcome)
     assert seen["honest", "ok"] > 1000
+
+
+def _pool_math(rng: random.Random, count: int) -> list[Case]:
+    return roster_cases(rng, count) + figure_cases(rng, count) + draw_cases(rng, count)
+
+
+def test_rosters_figures_and_draws_agree(verifier_page: Page) -> None:
+    seen = _agree(verifier_page, _pool_math(random.Random(1515), 60), python_outcome)
+    assert seen["honest", "ok"] > 200
+    assert seen["proof byte", "verification"] and seen["bad amount", "malformed"]
+    assert seen["too few", "verification"] and seen["off by one fen", "verification"]
+
+
+@pytest.mark.slow
+def test_thousands_of_rosters_figures_and_draws_agree(verifier_page: Page) -> None:
+    seen = _agree(verifier_page, _pool_math(random.Random(5151), 1000), python_outcome)
+    assert seen["honest", "ok"] > 3000
