@@ -11,7 +11,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from queue import Empty, Queue
 from typing import IO, Protocol
@@ -36,10 +36,10 @@ def _reader(stream: IO[str], lines: Queue[str]) -> None:
 
 
 def _run_and_kill(
-    url: str, key: Path, run: int, rng: random.Random, stderr: Path
+    url: str, key: Path, run: int, rng: random.Random, stderr: Path, extra: Sequence[str] = ()
 ) -> list[tuple[int, int, int, int]]:
-    """Start a writer, SIGKILL it at a random moment, return its acks as
-    (first n, count, first seq, size)."""
+    """Start a writer (with ``extra`` arguments), SIGKILL it at a random
+    moment, return its acks as (first n, count, first seq, size)."""
     argv = [
         sys.executable,
         str(WORKER),
@@ -50,6 +50,7 @@ def _run_and_kill(
         f"--run={run}",
         f"--max-batch={MAX_BATCH}",
         f"--seed={run}",
+        *extra,
     ]
     lines: Queue[str] = Queue()
     with (

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -14,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, inspect
 
 from server import create_app
 from server.cli import main
@@ -26,7 +27,7 @@ from server.snapshot import CHECKPOINT_PATH, export_tiles
 from server.storage import LogStore
 from server.tilefiles import SIZE_NAME, TEMP_PREFIX, TileDirError, TileFiles
 from tests.clock import FixedClock
-from tests.server.test_crash import ORIGIN, SEED, WORKER
+from tests.server.test_crash import ORIGIN, SEED, WORKER, _run_and_kill
 from tests.server.tile_dir_check import check_tile_dir, checkpoint_size
 from verifiable.log.bodies import MemberJoined
 from verifiable.log.note import Ed25519Signer, Ed25519Verifier
@@ -210,3 +211,37 @@ def test_several_writers_never_take_the_checkpoint_back(database_url: str, tmp_p
         assert check_tile_dir(folder, engine) == 2400
     finally:
         engine.dispose()
+
+
+@pytest.mark.slow
+def test_kill_9_mid_append_leaves_no_wrong_file(database_url: str, tmp_path: Path) -> None:
+    """A writer publishing after each append, killed at random moments 25
+    times: after each kill every file in the folder is a tile of the log
+    (or a dot-named temporary no tile path names), the checkpoint file's
+    tiles are all there and its size never went back; a sync then brings
+    the folder to the database's size."""
+    key = tmp_path / "log.key"
+    create_key_file(key, ORIGIN, SEED)
+    folder = tmp_path / "tiles"
+    rng = random.Random(20261207)
+    engine = make_engine(database_url)
+    sizes: list[int] = []
+    leftovers = 0
+    try:
+        for run in range(25):
+            _run_and_kill(
+                database_url, key, run, rng, tmp_path / "stderr.txt", [f"--tile-dir={folder}"]
+            )
+            if not inspect(engine).has_table("checkpoints"):
+                continue
+            sizes.append(check_tile_dir(folder, engine) or 0)
+            assert sizes == sorted(sizes), "the checkpoint file went back"
+            leftovers += any(p.name.startswith(TEMP_PREFIX) for p in folder.rglob("*"))
+        size = LogStore(engine).size()
+        assert size > 0 and sizes[-1] <= size
+        TileFiles(folder).publish(engine, clean=True)
+        assert check_tile_dir(folder, engine) == size
+        assert not any(p.name.startswith(TEMP_PREFIX) for p in folder.rglob("*"))
+    finally:
+        engine.dispose()
+    print(f"{len(sizes)} kills checked, {leftovers} left a temporary file")
