@@ -10,6 +10,8 @@ async (cases) => {
   const periods = await import("/js/periods.js");
   const roster = await import("/js/roster.js");
   const sortition = await import("/js/sortition.js");
+  const votes = await import("/js/votes.js");
+  const witnessed = await import("/js/witnessed.js");
   const hex = (s) => (/^(?:[0-9a-f]{2})*$/.test(s) ? encoding.fromHex(s) : s);
 
   // A probe's value, or the refusal's class in its place.
@@ -102,6 +104,30 @@ async (cases) => {
       return sortition.witnessedSeed(hex(c.root), cosignatures);
     },
     jury: (c) => sortition.jurorPoolRoot(c.ids),
+    async reveal(c) {
+      const sealed = Object.freeze({ ...c.sealed, commitment: hex(c.sealed.commitment) });
+      const revealed = Object.freeze({ ...c.revealed, salt: hex(c.revealed.salt) });
+      await votes.checkReveal(sealed, revealed, { seq: 7 });
+      const r = revealed;
+      return votes.voteCommitment(r.claim, r.round, r.juror, r.choice, r.reason, r.salt);
+    },
+    async witnessed(c) {
+      const r = await rules.rulesFromJson(c.rules);
+      let w = null;
+      if (c.witnessed !== null) {
+        const cp = c.witnessed.checkpoint;
+        w = Object.freeze({
+          checkpoint: Object.freeze({ origin: cp.origin, size: BigInt(cp.size), root_hash: hex(cp.root_hash), extensions: [] }),
+          cosignatures: c.witnessed.cosignatures.map((x) =>
+            Object.freeze({ name: x.name, key_id: x.key_id, timestamp: BigInt(x.timestamp), signature: hex(x.signature) }),
+          ),
+          proof: c.witnessed.proof.map(hex),
+          text: c.witnessed.text,
+        });
+      }
+      const rootAt = c.root === null ? null : async () => hex(c.root);
+      return witnessed.checkWitnessed(c.seq, w, c.seed_size, r, rootAt);
+    },
     async rulebook(c) {
       const book = new rules.Rulebook();
       for (const e of c.entries) {

@@ -26,6 +26,8 @@ from tests.server.verifier.pool_math_cases import (
 )
 from tests.server.verifier.pool_math_page import run_pool_math
 from tests.server.verifier.rules_cases import python_rules_outcome, rulebook_cases
+from tests.server.verifier.vote_cases import python_outcome as vote_outcome
+from tests.server.verifier.vote_cases import reveal_cases, witnessed_cases
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -74,3 +76,20 @@ def test_rosters_figures_and_draws_agree(verifier_page: Page) -> None:
 def test_thousands_of_rosters_figures_and_draws_agree(verifier_page: Page) -> None:
     seen = _agree(verifier_page, _pool_math(random.Random(5151), 1000), python_outcome)
     assert seen["honest", "ok"] > 3000
+
+
+def _votes(rng: random.Random, count: int) -> list[Case]:
+    return reveal_cases(rng, count) + witnessed_cases(rng, count)
+
+
+def test_votes_and_witnessed_draws_agree(verifier_page: Page) -> None:
+    seen = _agree(verifier_page, _votes(random.Random(1516), 150), vote_outcome)
+    assert seen["honest", "ok"] > 140
+    assert seen["salt", "verification"] and seen["refused", "malformed"]
+    assert seen["order", "verification"] and seen["signature", "verification"]
+
+
+@pytest.mark.slow
+def test_thousands_of_votes_and_witnessed_draws_agree(verifier_page: Page) -> None:
+    seen = _agree(verifier_page, _votes(random.Random(6151), 1500), vote_outcome)
+    assert seen["honest", "ok"] > 1400
