@@ -21,8 +21,10 @@ progress:
    member's private details (a Chinese name, an 18-digit resident ID
    number with its check digit, a mobile number; synthetic, from the
    seed and the member id) in the private store;
-3. :meth:`DemoBuilder.finish` replays the stored log through the pool
-   service, checks that the history holds every kind of case
+3. :meth:`DemoBuilder.finish` publishes the verifier page's hash through
+   the pool service (``verifier.published``, the operator's first deploy
+   step, so that ``mutualog audit`` of the demo checks the page it
+   serves), replays the stored log, checks that the history holds every kind of case
    (:data:`DEMO_CASES`), keeps privately the openings of the votes sealed
    on the claims still voting (so the operator can close them), and
    creates three accounts: an operator, a member with a history of
@@ -75,6 +77,7 @@ from server.private.throttle import RequestLimits
 from server.private.votes import PrivateVote, save_sealed_vote, set_sealed_seq
 from server.private_guard import PrivateIdentity
 from server.storage import LogStore
+from server.verifier_publish import publish_page
 from server.witnessing.store import add_witness, store_cosignature
 from verifiable.errors import MutualogError
 from verifiable.log.bodies import AgeBand, MemberJoined, MemberLeft, VoteSealed
@@ -482,6 +485,9 @@ class DemoBuilder:
     def finish(self, service: PoolService, now: datetime) -> tuple[ClaimView, list[DemoAccount]]:
         """Keep the sealed votes' openings, create the demo accounts; returns
         the claim open for voting and the accounts."""
+        # The operator's first deploy step: the page's hash in the log, so
+        # that audit can compare the served page with it.
+        publish_page(service)
         state = service.state()
         cases = claim_cases(stored_index(service.engine).catch_up(state.size), state)
         missing = [case for case in DEMO_CASES if not cases.get(case)]

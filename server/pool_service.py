@@ -56,11 +56,13 @@ from verifiable.log.bodies import (
     PanelDrawn,
     PeriodClosed,
     PoolRules,
+    VerifierPublished,
 )
 from verifiable.log.fields import ShapeValue
 from verifiable.log.note import Ed25519Signer
 from verifiable.log.notice_facts import NoticeFacts
 from verifiable.pool.state import ClaimView, PoolState
+from verifiable.pool.verifier_page import PagePublication
 
 __all__ = [
     "MAX_ERASURE_REASON",
@@ -94,9 +96,9 @@ class PoolService:
         signer: Ed25519Signer,
         clock: Callable[[], datetime],
         identity_key: Callable[[], bytes] | None = None,
+        files: TileFiles | None = None,
     ) -> None:
         self._core = core = PoolCore(engine, signer, clock, identity_key, files)
-        files: TileFiles | None = None,
         self._members = Members(core)
         self._claims = Claims(core)
         self._voting = Voting(core)
@@ -194,6 +196,13 @@ class PoolService:
         details: Mapping[str, ShapeValue] | None = None,
     ) -> int:
         return self._governance.override(action, target, reason, details)
+
+    def publish_verifier(self, page: bytes, build: str) -> VerifierPublished | None:
+        return self._governance.publish_verifier(page, build)
+
+    def verifier_page(self) -> PagePublication | None:
+        """The verifier page's hash in force: the last ``verifier.published``."""
+        return self._core.state().pages.latest
 
     # -- members -------------------------------------------------------------
 

@@ -9,6 +9,7 @@ latest rulebook, its time after every change already scheduled.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from datetime import date, datetime
 
@@ -16,7 +17,7 @@ from server.pool.concerned import concerned_members, guard
 from server.pool.core import PoolCore, checked, whole_seconds
 from server.pool.errors import PoolInputError, PoolRefusedError
 from verifiable.errors import MalformedError
-from verifiable.log.bodies import OperatorOverride, PeriodClosed, PoolRules
+from verifiable.log.bodies import OperatorOverride, PeriodClosed, PoolRules, VerifierPublished
 from verifiable.log.fields import ShapeValue, format_time, read_shape
 from verifiable.log.texts import OVERRIDE_REASON, OVERRIDE_TARGET, RULES_REASON
 from verifiable.pool.rules import Rules
@@ -150,3 +151,20 @@ class Governance:
             guard(core, target, OVERRIDE_TARGET, concerned)
             guard(core, reason, OVERRIDE_REASON, concerned)
             return core.one(body, at)
+
+    def publish_verifier(self, page: bytes, build: str) -> VerifierPublished | None:
+        """Publish the SHA-256 of the verifier page ``page`` (built by the
+        release ``build``), unless it is already the hash in force: then
+        append nothing and return ``None``, so publishing is idempotent."""
+        core = self._core
+        with core.lock:
+            state = core.state()
+            digest = hashlib.sha256(page).digest()
+            latest = state.pages.latest
+            if latest is not None and latest.sha256 == digest:
+                return None
+            body = checked(
+                VerifierPublished(sha256=digest, size=len(page), build=build), "verifier"
+            )
+            core.one(body, core.now(state))
+            return body
