@@ -103,6 +103,9 @@ STRINGS: dict[str, str] = {
         "Not checked offline: the file carries no proof from the checkpoint this phone "
         "accepted before."
     ),
+    "synced.nothing": N_(
+        "Nothing to compare with: this phone has not accepted a checkpoint of this log yet."
+    ),
     "bundle.unavailable": N_("The checks of the bundle are not in this version of the page."),
     "footer.saved": N_(
         "You can save this page and open it later as a file: it then checks files you choose, "

@@ -9,6 +9,7 @@
 
 import { checkCheckpoint, checkConsistency, checkWitnesses } from "../js/checks.js";
 import { encodeUtf8, fromHex, toHex } from "../js/encoding.js";
+import { parseCheckpoint } from "../js/checkpoint.js";
 import { MalformedError } from "../js/errors.js";
 import { parseVerifierKey } from "../js/note.js";
 
@@ -91,23 +92,26 @@ async function consistencyStep(stored, presented, proofFor) {
   return f.status === "ok" ? { found: f, accept: true } : { found: f, refused: f.status === "FAIL" };
 }
 
-// The log's steps for a checkpoint note `noteText` under `trust`:
-// {findings, accepted (the checkpoint to store, or null), refused (null, or
-// {stored, presented}: the new one does not extend the stored one)}.
-// `proofFor(oldSize, newSize)` resolves to a consistency proof, or null when
-// none can be had (offline, and the file carries none).
+// What `mutualog sync` checks, on the log's witnessed checkpoint
+// `noteText` under `trust`: "signature", "witnesses" (when the policy asks
+// for any) and "consistency" with the checkpoint this phone accepted before.
+// Resolves to {findings, accepted (the checkpoint to store, or null),
+// refused (null, or {stored, presented}: the new one does not extend the
+// stored one), presented}. `proofFor(oldSize, newSize)` resolves to a
+// consistency proof, or null when none can be had.
 export async function checkLog(trust, noteText, now, proofFor) {
   const findings = [];
-  const [cp, signed] = await checkCheckpoint(encodeUtf8(noteText), trust.verifierKey, trust.origin, trust.witnesses);
+  const [cp, signed] = await checkCheckpoint(
+    encodeUtf8(noteText), trust.verifierKey, trust.origin, trust.witnesses, "signature");
   findings.push(fromCheck(cp));
   if (!cp.ok) return { findings, accepted: null, refused: null, presented: null };
-  const witnesses = await checkWitnesses(signed, trust.witnesses, trust.required, now);
-  if (witnesses !== null) findings.push(fromCheck(witnesses));
   const presented = {
     size: signed.checkpoint.size.toString(),
     root: toHex(signed.checkpoint.rootHash),
     note: noteText,
   };
+  const witnesses = await checkWitnesses(signed, trust.witnesses, trust.required, now);
+  if (witnesses !== null) findings.push(fromCheck(witnesses));
   if (witnesses !== null && !witnesses.ok) return { findings, accepted: null, refused: null, presented };
   const step = await consistencyStep(trust.checkpoint, presented, proofFor);
   findings.push(step.found);
@@ -117,6 +121,38 @@ export async function checkLog(trust, noteText, now, proofFor) {
     refused: step.refused ? { stored: trust.checkpoint, presented } : null,
     presented,
   };
+}
+
+// The client's "synced": the document's checkpoint `noteText` is the
+// checkpoint of reference (the witnessed one just checked, or offline the
+// one this phone accepted): the same size and root, or, at another size,
+// proven consistent with it. Its signature is verify.js's "checkpoint"
+// check; here it is only read. Resolves to {found, refused}.
+export async function checkSynced(reference, noteText, proofFor) {
+  let cp;
+  try {
+    cp = parseCheckpoint(noteText.slice(0, noteText.indexOf("\n\n") + 1));
+  } catch (e) {
+    if (!(e instanceof MalformedError)) throw e;
+    return { found: finding("synced", "FAIL", e.message), refused: null };
+  }
+  const doc = { size: cp.size.toString(), root: toHex(cp.rootHash), note: noteText };
+  if (reference === null) return { found: finding("synced", "skip", "", "synced.nothing"), refused: null };
+  if (doc.size === reference.size) {
+    if (doc.root === reference.root) {
+      return { found: finding("synced", "ok", `size ${doc.size}, root ${doc.root}`), refused: null };
+    }
+    const detail = `size ${doc.size}: root ${doc.root}, the log's ${reference.root}`;
+    return { found: finding("synced", "FAIL", detail), refused: { stored: reference, presented: doc } };
+  }
+  const [older, newer] = BigInt(doc.size) < BigInt(reference.size) ? [doc, reference] : [reference, doc];
+  const proof = await proofFor(older.size, newer.size);
+  if (proof === null) return { found: finding("synced", "skip", "", "consistency.offline"), refused: null };
+  const f = fromCheck(
+    await checkConsistency(BigInt(older.size), BigInt(newer.size), proof, fromHex(older.root), fromHex(newer.root)),
+  );
+  const found = { ...f, name: "synced" };
+  return { found, refused: f.status === "FAIL" ? { stored: reference, presented: doc } : null };
 }
 
 // The findings of the log's steps followed by the document's own, each

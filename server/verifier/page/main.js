@@ -3,8 +3,8 @@
 // the same for everyone; what differs is only what the browser holds.
 
 import { checkDocument } from "./documents.js";
-import { carriedProof, checkLog, merged, readDocument, trustFromKey, verdictOf } from "./flow.js";
-import { browserLanguage, language, setLanguage, t, translatePage } from "./i18n.js";
+import { carriedProof, checkLog, checkSynced, merged, readDocument, trustFromKey, verdictOf } from "./flow.js";
+import { browserLanguage, language, setLanguage, t, translatePage, yuan } from "./i18n.js";
 import { forgetTrust, loadLanguage, loadTrust, newTrust, saveLanguage, saveTrust } from "./storage.js";
 import { byId, showError, showMessage, showResult, showTrust, showWorking } from "./ui.js";
 import { fromHex } from "../js/encoding.js";
@@ -20,7 +20,7 @@ let storageWorks = true;
 let lastOutcome = null;
 let scanning = null;
 
-async function getJson(path) {
+async function getText(path) {
   const response = await fetch(path, { credentials: "omit", cache: "no-store" });
   if (!response.ok) {
     let message = `${response.status}`;
@@ -50,7 +50,7 @@ function setTrust(next) {
 async function firstUse() {
   showMessage("pin-message", "");
   try {
-    const log = JSON.parse(await getJson("/api/v1/log"));
+    const log = JSON.parse(await getText("/api/v1/log"));
     const key = await trustFromKey(String(log.verifier_key));
     if (key.origin !== log.origin) throw new Error(`key ${key.origin}, origin ${log.origin}`);
     const witnesses = (log.witnesses || []).map((w) => String(w.verifier_key));
@@ -114,79 +114,115 @@ function showMode() {
   for (const name of ["deduction", "claim", "file"]) byId(`by-${name}`).hidden = mode() !== name;
 }
 
-// The document to check, as the member asked for it: fetched from the
-// pool's bundle API, or read from a chosen file.
-async function takeDocument() {
+// What the member asked to check, read from the form: {request} or
+// {missing: the words saying what is missing}.
+function asked() {
   const m = mode();
   if (m === "file") {
     const file = byId("file").files[0];
-    if (!file) return { missing: "what.need_file" };
-    return { doc: readDocument(await file.text()), request: { mode: m } };
+    return file ? { request: { mode: m, file } } : { missing: "what.need_file" };
   }
   if (m === "claim") {
     const claim = byId("claim").value.trim().toLowerCase();
-    if (!MEMBER.test(claim)) return { missing: "what.need_claim" };
-    const text = await getJson(`/api/v1/bundles/claim/${claim}`).catch((e) => ({ failed: e.message }));
-    return typeof text === "string" ? { doc: readDocument(text), request: { mode: m, claim } } : text;
+    return MEMBER.test(claim) ? { request: { mode: m, claim } } : { missing: "what.need_claim" };
   }
   const member = byId("member").value.trim().toLowerCase();
   const period = byId("period").value.trim();
   if (!MEMBER.test(member) || !PERIOD.test(period)) return { missing: "what.need_fields" };
-  const query = new URLSearchParams({ member, period });
   const sample = byId("sample").value.replace(/\s/g, "").toLowerCase();
-  if (sample) query.set("sample", sample);
-  const text = await getJson(`/api/v1/bundles/deduction?${query}`).catch((e) => ({ failed: e.message }));
-  return typeof text === "string" ? { doc: readDocument(text), request: { mode: m, member, period } } : text;
+  return { request: { mode: m, member, period, sample } };
 }
 
-// A consistency proof from the stored size: the file's own, else the
-// pool's server when there is one and it answers, else none.
+// The document: a chosen file, or the bundle the pool's API builds at the
+// size of the log's checkpoint just checked, as `fetch` does after `sync`.
+async function takeDocument(request, size) {
+  if (request.mode === "file") return readDocument(await request.file.text());
+  const at = new URLSearchParams(size ? { size } : {});
+  if (request.mode === "claim") {
+    return readDocument(await getText(`/api/v1/bundles/claim/${request.claim}?${at}`));
+  }
+  const query = new URLSearchParams({ member: request.member, period: request.period });
+  if (request.sample) query.set("sample", request.sample);
+  if (size) query.set("size", size);
+  return readDocument(await getText(`/api/v1/bundles/deduction?${query}`));
+}
+
+// A consistency proof from the pool's server, or null when there is none
+// (a saved page, no network, a refusal).
+async function serverProof(oldSize, newSize) {
+  if (!served) return null;
+  try {
+    const body = JSON.parse(await getText(`/api/v1/proof/consistency?old=${oldSize}&new=${newSize}`));
+    return body.proof.map((h) => fromHex(String(h)));
+  } catch {
+    return null;
+  }
+}
+
+// For the document's checkpoint: the proof the file carries to its own
+// size, else the server's.
 function proofSource(doc) {
-  return async (oldSize, newSize) => {
-    const carried = carriedProof(doc, oldSize);
-    if (carried) return carried;
-    if (!served) return null;
-    try {
-      const body = JSON.parse(await getJson(`/api/v1/proof/consistency?old=${oldSize}&new=${newSize}`));
-      return body.proof.map((h) => fromHex(String(h)));
-    } catch {
-      return null;
-    }
-  };
+  const size = doc.obj.checkpoint.split("\n")[1];
+  return async (oldSize, newSize) => (newSize === size && carriedProof(doc, oldSize)) || serverProof(oldSize, newSize);
+}
+
+// The log's witnessed checkpoint, as the pool serves it at /checkpoint; null
+// when the page is a saved file or the network is out.
+async function witnessedCheckpoint() {
+  if (!served) return null;
+  try {
+    const response = await fetch("/checkpoint", { credentials: "omit", cache: "no-store" });
+    return response.ok ? await response.text() : null;
+  } catch {
+    return null;
+  }
+}
+
+function finish(findings, extra) {
+  lastOutcome = { ...verdictOf(findings), findings, refused: null, share: null, size: "", ...extra };
+  showResult(lastOutcome);
 }
 
 async function check() {
   showMessage("what-message", "");
   if (trust === null) return showMessage("what-message", t("what.need_pin"), "error");
-  let taken;
-  try {
-    taken = await takeDocument();
-  } catch (e) {
-    return showError(t("result.not_a_file", { detail: e.message }));
-  }
-  if (taken.missing) return showMessage("what-message", t(taken.missing), "error");
-  if (taken.failed) return showError(t("result.fetch_failed", { detail: taken.failed }));
+  const { request, missing } = asked();
+  if (missing) return showMessage("what-message", t(missing), "error");
   showWorking();
-  const { doc, request } = taken;
   try {
     const now = Math.floor(Date.now() / 1000);
-    const log = await checkLog(trust, doc.obj.checkpoint, now, proofSource(doc));
-    let findings = log.findings;
-    let share = null;
-    if (!log.refused && findings.every((f) => f.status !== "FAIL")) {
-      const own = await checkDocument(doc, trust, request);
-      findings = merged(findings, own.findings);
-      share = own.share ?? null;
+    let reference = trust.checkpoint;
+    let logFindings = [];
+    const note = await witnessedCheckpoint();
+    if (note === null && request.mode !== "file") {
+      return showError(t("result.fetch_failed", { detail: "/checkpoint" }));
     }
-    if (log.accepted) setTrust({ ...trust, checkpoint: log.accepted });
-    lastOutcome = {
-      ...verdictOf(findings),
-      findings,
-      refused: log.refused,
-      share,
-      size: log.presented ? log.presented.size : "",
-    };
-    showResult(lastOutcome);
+    if (note !== null) {
+      const log = await checkLog(trust, note, now, serverProof);
+      if (log.accepted) setTrust({ ...trust, checkpoint: log.accepted });
+      logFindings = log.findings;
+      const size = log.presented ? log.presented.size : "";
+      if (log.refused || log.findings.some((f) => f.status === "FAIL")) {
+        return finish(logFindings, { refused: log.refused, size });
+      }
+      reference = log.presented;
+    }
+    let doc;
+    try {
+      doc = await takeDocument(request, request.mode === "file" ? "" : reference.size);
+    } catch (e) {
+      const key = request.mode === "file" ? "result.not_a_file" : "result.fetch_failed";
+      return showError(t(key, { detail: e.message }));
+    }
+    const synced = await checkSynced(reference, doc.obj.checkpoint, proofSource(doc));
+    const own = await checkDocument(doc, trust, request);
+    const at = own.findings.findIndex((f) => f.name === "checkpoint") + 1;
+    const docFindings = [...own.findings.slice(0, at), synced.found, ...own.findings.slice(at)];
+    finish(merged(logFindings, docFindings), {
+      refused: synced.refused,
+      share: own.share === null || own.share === undefined ? null : yuan(own.share),
+      size: doc.obj.checkpoint.split("\n")[1],
+    });
   } catch (e) {
     showError(t("result.error", { detail: e.message }));
   }

@@ -1,0 +1,219 @@
+"""The verifier page, /verifier, on a phone (390x844) in Chinese and English:
+a member's deduction checked against the demo's log, the same bundle
+checked from a file with the network cut, a checkpoint that does not
+extend the stored one refused with both shown, no serious or critical
+axe-core violation, and no request to another host."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import pytest
+
+from server.verifier.build import page_bytes
+from tests.browser.browser_helpers import (
+    LOCALES,
+    PHONE,
+    DemoServer,
+    overflow,
+    serious_violations,
+    sign_in,
+    small_targets,
+)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+#: The page runs the bundle's own checks once verify.js is part of it;
+#: before, it checks the log's steps and says the rest cannot be done yet.
+BUNDLE_CHECKS = b"const m_js_verify = (() => {" in page_bytes()
+RESULT = '#verdict[data-verdict]:not([data-verdict=""])'
+
+
+@pytest.fixture(scope="module")
+def deduction(browser: Browser, demo: DemoServer) -> tuple[str, str]:
+    """The demo member's id and latest period, from the dashboard's command."""
+    state = sign_in(browser, demo.url, "member", demo.passwords["member"])
+    context = browser.new_context(storage_state=state)  # type: ignore[arg-type]
+    try:
+        page = context.new_page()
+        page.goto(f"{demo.url}/dashboard")
+        command = page.locator("#cmd-fetch").inner_text()
+    finally:
+        context.close()
+    found = re.search(r"--member (\S+) --period (\S+)", command)
+    assert found, command
+    return found.group(1), found.group(2)
+
+
+class Phone:
+    """A fresh phone (its own storage) in ``lang``, recording every request."""
+
+    def __init__(self, browser: Browser, lang: str) -> None:
+        self.context = browser.new_context(viewport=PHONE, locale=LOCALES[lang])  # type: ignore[arg-type]
+        self.page: Page = self.context.new_page()
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.page.on("request", lambda r: self.requests.append(r.url))
+        self.page.on("pageerror", lambda e: self.errors.append(str(e)))
+
+    def open(self, url: str) -> None:
+        response = self.page.goto(url)
+        assert response is not None and response.status == 200
+        self.page.locator("body[data-ready=true]").wait_for()
+
+    def pin_first_use(self) -> None:
+        self.page.locator("#first-use").click()
+        self.page.locator("#forget").wait_for(state="visible")
+
+    def check(self) -> str:
+        self.page.locator("#check").click()
+        self.page.locator(RESULT).wait_for(timeout=60_000)
+        return str(self.page.locator("#verdict").get_attribute("data-verdict"))
+
+    def findings(self) -> dict[str, str]:
+        items = self.page.locator("#findings li")
+        return {
+            str(items.nth(i).get_attribute("data-check")): str(
+                items.nth(i).get_attribute("data-status")
+            )
+            for i in range(items.count())
+        }
+
+    def stored(self) -> dict[str, object]:
+        text = self.page.evaluate("localStorage.getItem('mutualog.verifier.v1')")
+        return dict(json.loads(str(text)))
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def phones(browser: Browser) -> Iterator[list[Phone]]:
+    made: list[Phone] = []
+    yield made
+    for phone in made:
+        phone.close()
+
+
+def _only_own_host(phone: Phone, demo: DemoServer) -> None:
+    own = urlsplit(demo.url).netloc
+    elsewhere = [u for u in phone.requests if urlsplit(u).netloc not in (own, "")]
+    assert not elsewhere, elsewhere
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_an_honest_deduction_is_checked_on_a_phone(
+    browser: Browser,
+    demo: DemoServer,
+    deduction: tuple[str, str],
+    phones: list[Phone],
+    lang: str,
+) -> None:
+    member, period = deduction
+    phone = Phone(browser, lang)
+    phones.append(phone)
+    phone.open(f"{demo.url}/verifier?member={member}&period={period}")
+    page = phone.page
+    assert page.evaluate("document.documentElement.lang") == ("zh-CN" if lang == "zh" else "en")
+    assert page.locator("#member").input_value() == member
+    assert page.locator("#period").input_value() == period
+    first_use = page.locator("#first-use-note").inner_text()
+    assert ("首次使用" in first_use) if lang == "zh" else ("First use" in first_use)
+    phone.pin_first_use()
+    verdict = phone.check()
+    found = phone.findings()
+    for name in ("signature", "witnesses", "consistency", "synced"):
+        assert found.get(name) == "ok", found
+    if BUNDLE_CHECKS:
+        assert verdict == "VERIFIED", found
+        assert {"checkpoint", "inclusion", "roster", "share"} <= set(found)
+        word = page.locator(".verdict-word").inner_text()
+        assert word == ("已核实" if lang == "zh" else "VERIFIED")
+        assert "¥" in page.locator("#verdict .share").inner_text()
+    else:
+        assert verdict == "PENDING" and found["bundle"] == "pending", found
+    names = page.locator("#findings .check-name").all_inner_texts()
+    if lang == "zh":
+        assert "见证方的联署" in names
+    else:
+        assert "the witnesses' cosignatures" in names
+    stored = phone.stored()
+    assert isinstance(stored["checkpoint"], dict) and stored["checkpoint"]["size"]
+    assert overflow(page) == 0
+    assert small_targets(page) == []
+    assert serious_violations(page) == []
+    assert phone.errors == []
+    _only_own_host(phone, demo)
+
+
+def test_with_the_network_cut_a_bundle_file_still_verifies(
+    browser: Browser,
+    demo: DemoServer,
+    deduction: tuple[str, str],
+    phones: list[Phone],
+    tmp_path: Path,
+) -> None:
+    member, period = deduction
+    phone = Phone(browser, "zh")
+    phones.append(phone)
+    phone.open(f"{demo.url}/verifier?member={member}&period={period}")
+    phone.pin_first_use()
+    online = phone.check()
+    checkpoint = phone.stored()["checkpoint"]
+    assert isinstance(checkpoint, dict)
+    url = f"{demo.url}/api/v1/bundles/deduction?member={member}&period={period}"
+    with urllib.request.urlopen(f"{url}&size={checkpoint['size']}", timeout=30) as response:
+        bundle = tmp_path / "deduction.json"
+        bundle.write_bytes(response.read())
+    # From here on nothing leaves the phone.
+    phone.page.route("**/*", lambda route: route.abort())
+    before = len(phone.requests)
+    phone.page.locator("label.mode", has=phone.page.locator("#mode-file")).click()
+    phone.page.locator("#file").set_input_files(str(bundle))
+    phone.page.evaluate("document.getElementById('verdict').dataset.verdict = ''")
+    offline = phone.check()
+    assert offline == online
+    found = phone.findings()
+    assert found["synced"] == "ok", found
+    assert "signature" not in found  # the witnessed checkpoint could not be fetched
+    if BUNDLE_CHECKS:
+        assert offline == "VERIFIED", found
+    tried = phone.requests[before:]
+    assert all(u.startswith(demo.url) for u in tried), tried
+    assert phone.errors == []
+
+
+def test_a_checkpoint_that_does_not_extend_the_stored_one_is_refused(
+    browser: Browser, demo: DemoServer, deduction: tuple[str, str], phones: list[Phone]
+) -> None:
+    member, period = deduction
+    phone = Phone(browser, "en")
+    phones.append(phone)
+    phone.open(f"{demo.url}/verifier?member={member}&period={period}")
+    phone.pin_first_use()
+    trust = phone.stored()
+    # A phone that once accepted a larger tree: the log now shown is not it.
+    planted = {"size": "999999999", "root": "ab" * 32, "note": "a checkpoint seen before\n"}
+    trust["checkpoint"] = planted
+    phone.page.evaluate(
+        "t => localStorage.setItem('mutualog.verifier.v1', JSON.stringify(t))", trust
+    )
+    phone.open(f"{demo.url}/verifier?member={member}&period={period}")
+    assert phone.check() == "FAILED"
+    assert phone.findings()["consistency"] == "FAIL"
+    refused = phone.page.locator("#refused")
+    assert "does not extend" in refused.inner_text()
+    boxes = refused.locator(".checkpoint-text").all_inner_texts()
+    assert len(boxes) == 2
+    assert boxes[0].strip() == planted["note"].strip()
+    assert boxes[1].startswith("localhost/") and "\n— " in boxes[1]
+    assert phone.stored()["checkpoint"] == planted  # the stored one is kept
+    assert serious_violations(phone.page) == []
+    _only_own_host(phone, demo)
