@@ -27,6 +27,8 @@ log must not have every rule skipped.  Only a log of none of those (format
 growth may bring entry types of the log itself) is reported as not replayed.
 An audit that proves entry 0 a ``pool.rules`` entry of a pinned log records
 in the pin that the log is a pool's (:attr:`client.state.PinnedLog.pool`).
+Last, ``verifier page``: the served page (or ``--page``'s copy) against the
+log's published hash (:mod:`client.verifier_page`).
 
 Resuming.  Every few level-0 tiles, and when interrupted, the audit saves
 in the state folder the checkpoint it is checking, the number of entries
@@ -56,6 +58,7 @@ from client.sources import open_source
 from client.stash import EntryStash
 from client.state import AuditProgress, PinnedLog, StateDir, StateError
 from client.sync import InconsistentError, TileProofError, prove_consistent, witness_check
+from client.verifier_page import SavedPage, page_check
 from verifiable.errors import MalformedError, MutualogError, RuleViolation, VerificationError
 from verifiable.findings import Finding
 from verifiable.log.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
@@ -129,6 +132,7 @@ class AuditReport:
     entries: int = 0
     checks: list[Finding] = field(default_factory=list)
     rules: RulesResult | None = None
+    verifier_page: Finding | None = None
     resumed_from: int = 0
     notes: list[str] = field(default_factory=list)
     transfer: dict[str, int] | None = None
@@ -136,7 +140,8 @@ class AuditReport:
     @property
     def ok(self) -> bool:
         rules_ok = self.rules is None or self.rules.status != "failed"
-        return bool(self.checks) and all(c.ok for c in self.checks) and rules_ok
+        page_ok = self.verifier_page is None or not self.verifier_page.failed
+        return bool(self.checks) and all(c.ok for c in self.checks) and rules_ok and page_ok
 
     def to_json(self) -> dict[str, object]:
         out: dict[str, object] = {
@@ -148,6 +153,7 @@ class AuditReport:
             "verified": self.ok,
             "checks": [c.to_json("verdict") for c in self.checks],
             "rules": self.rules.to_json() if self.rules else None,
+            "verifier_page": self.verifier_page.to_json("status") if self.verifier_page else None,
             "resumed_from": self.resumed_from,
             "notes": list(self.notes),
         }
@@ -491,9 +497,11 @@ def audit_log(
     restart: bool = False,
     on_progress: Progress | None = None,
     note: bytes | None = None,
+    page: SavedPage | None = None,
 ) -> AuditReport:
     """Audit the log ``source`` serves (see the module docstring); ``note``
-    is its checkpoint, if already read.
+    is its checkpoint, if already read; ``page`` a saved copy of the
+    verifier page to check instead of the served one.
 
     ``pin`` brings the witness policy, ``synced`` the last checkpoint
     ``sync`` stored, ``state`` the place to save and find a resume point
@@ -536,6 +544,7 @@ def audit_log(
     audit.finish()
     if pin is not None and state is not None and audit.rules and not pin.pool:
         _learn_pool(report, state, pin)
+    report.verifier_page = page_check(source, report.rules.status, report.rules.summary, page)
     return report
 
 

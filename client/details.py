@@ -42,6 +42,7 @@ CHECK_LABELS = (
     NP_("check", "tiles and entries"),
     NP_("check", "snapshot layout"),
     NP_("check", "rules"),
+    NP_("check", "verifier page"),
     # verify-receipt
     NP_("check", "sealed entry"),
     NP_("check", "inclusion"),
@@ -173,6 +174,29 @@ TEMPLATES: tuple[str, ...] = (
     N_("saved audit progress not usable ({error}); started over"),
     N_("saved audit progress of a log without a rulebook not used; started over"),
     N_("entry 0 is the pool's rulebook: the pin now records a pool's log"),
+    # --- audit: the verifier page ---
+    N_("the log has no rulebook: it publishes no verifier page"),
+    N_("the rules replay did not finish: no hash in force to compare a page with"),
+    N_(
+        "a snapshot or folder holds no page: audit the pool server's URL, or give a "
+        "saved copy with --page FILE"
+    ),
+    N_(
+        "the log publishes no hash of a verifier page (no verifier.published entry): "
+        "the page is not checked"
+    ),
+    N_(
+        "the log publishes the page's hash {published} in entry {entry}, but there is no "
+        "page at {where}"
+    ),
+    N_(
+        "the page at {where} hashes to {digest} ({size} bytes), not to the page's hash "
+        "published in entry {entry}: {published} ({published_size} bytes), built by {build}"
+    ),
+    N_(
+        "the page at {where} hashes to {digest} ({size} bytes), the page's hash published "
+        "in entry {entry}, built by {build}"
+    ),
     N_("the pin not updated: {error}"),
     N_("entries kept for a resume not usable: {error}"),
     # --- verify-receipt ---

@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import click
@@ -52,6 +53,9 @@ def _print_report(report: AuditReport) -> None:
     if report.rules is not None:
         status = {"ok": Status.OK, "failed": Status.FAIL, "skipped": Status.SKIP}
         click.echo(check_line("rules", status[report.rules.status], report.rules.detail))
+    page = report.verifier_page
+    if page is not None:
+        click.echo(check_line(page.name, page.status, page.detail))
     for note in report.notes:
         click.echo(_("note: {note}").format(note=detail(note)))
     click.echo(verdict_line("verified" if report.ok else "failed"))
@@ -215,6 +219,13 @@ def _progress_bar(enabled: bool) -> Iterator[Any]:
 @click.option("--example", is_flag=True, help="Audit the example log shipped with mutualog.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--restart", is_flag=True, help="Forget where an interrupted audit stopped.")
+@click.option(
+    "--page",
+    "page_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="A saved copy of the verifier page to check against the log's published hash, "
+    "instead of the page the server serves.",
+)
 @click.pass_context
 def audit(
     ctx: click.Context,
@@ -224,11 +235,13 @@ def audit(
     example: bool,
     as_json: bool,
     restart: bool,
+    page_file: Path | None,
 ) -> int:
     """Audit a whole log from its URL, a snapshot tar or a folder of exported tiles:
-    the signed checkpoint, every tile and bundle, every entry and the chain, and
-    the pool's rules when the log has a rulebook.  Resumes where an interrupted
-    audit of the same log stopped."""
+    the signed checkpoint, every tile and bundle, every entry and the chain, the
+    pool's rules when the log has a rulebook, and the verifier page the server
+    serves (or --page's copy) against the hash the log publishes.  Resumes where
+    an interrupted audit of the same log stopped."""
     if example:
         if source is not None or vkey is not None:
             raise click.UsageError(_("--example takes no SOURCE or --key"))
@@ -244,6 +257,7 @@ def audit(
         # Only a pin and resuming need the state folder; an audit with
         # --key works without one.
         state = None
+    page = (str(page_file), page_file.read_bytes()) if page_file is not None else None
     opened: Fetcher = open_source(source)
     try:
         note = opened.checkpoint()
@@ -266,6 +280,7 @@ def audit(
                     restart=restart,
                     on_progress=bar,
                     note=note,
+                    page=page,
                 )
             except (FetchError, SourceError) as e:
                 raise CannotVerify(f"{detail(str(e))}{_resume_hint(state, origin)}") from e

@@ -71,9 +71,15 @@ def test_url_folder_and_snapshot_give_the_same_report(
         "ok": True,
         "detail": "exactly the log's checkpoint, tiles and bundles",
     }
+    pages = [r.pop("verifier_page") for r in (by_url, by_folder, by_snapshot)]
     for report in (by_url, by_folder, by_snapshot):
         report.pop("source")
     assert by_url == by_folder == by_snapshot
+    # A URL's audit would fetch the page if the log published its hash; a
+    # snapshot or folder holds none.
+    assert [p["status"] for p in pages] == ["skip", "skip", "skip"]
+    assert "publishes no hash of a verifier page" in pages[0]["detail"]
+    assert pages[1]["detail"] == pages[2]["detail"] != pages[0]["detail"]
     assert by_url["verified"] and by_url["size"] == by_url["entries"] == 600
     assert [c["name"] for c in by_url["checks"]] == ["checkpoint", "tiles and entries"]
     assert by_url["rules"]["status"] == "ok"

@@ -332,6 +332,8 @@ and chained
 [ok  ] snapshot layout: exactly the log's checkpoint, tiles and bundles
 [ok  ] rules: 301 entries replayed under the logged rules: 300 members, 0 claims, 0 periods \
 closed, money conserved to the fen
+[skip] verifier page: a snapshot or folder holds no page: audit the pool server's URL, or give a \
+saved copy with --page FILE
 VERIFIED
 """
 
@@ -456,7 +458,9 @@ def test_each_run_has_its_own_language(served_log: tuple[LogInstance, Served]) -
             "\n[ok  ] rules: "
             + (
                 "301 entries replayed under the logged rules: 300 members, 0 claims, "
-                "0 periods closed, money conserved to the fen\nVERIFIED"
+                "0 periods closed, money conserved to the fen\n[skip] verifier page: a snapshot "
+                "or folder holds no page: audit the pool server's URL, or give a saved copy "
+                "with --page FILE\nVERIFIED"
             )
         )
     )

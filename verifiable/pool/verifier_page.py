@@ -14,7 +14,7 @@ some bytes (32 bytes, and not the hash of no bytes), and a publication
 changes the hash in force (publishing is done when the page changes, so a
 repeat is an entry that says nothing).  The latest publication is the hash
 in force; :attr:`VerifierPages.latest` is what ``audit`` compares the served
-page with.
+page, or a saved copy, with (:func:`check_page`, the check ``verifier page``).
 """
 
 from __future__ import annotations
@@ -24,9 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from verifiable.errors import RuleViolation
+from verifiable.findings import Finding, Status
 from verifiable.log.bodies import Body, VerifierPublished
 
-__all__ = ["EMPTY_SHA256", "PagePublication", "VerifierPages"]
+__all__ = ["EMPTY_SHA256", "PAGE_CHECK", "PagePublication", "VerifierPages", "check_page"]
+
+PAGE_CHECK = "verifier page"
+"""The check id of the comparison of a page with the log's hash in force."""
 
 EMPTY_SHA256 = hashlib.sha256(b"").digest()
 """The SHA-256 of no bytes: the hash of a page that was never read."""
@@ -83,3 +87,42 @@ class VerifierPages:
         assert isinstance(body, VerifierPublished)
         self.check(seq, body)
         self.published.append(PagePublication(seq, time, body.sha256, body.size, body.build))
+
+
+def check_page(page: bytes | None, published: PagePublication | None, where: str) -> Finding:
+    """The check ``verifier page``: whether ``page`` (the bytes read from
+    ``where``, a URL or a file; ``None`` if there was no page there) is the
+    page whose hash is in force, ``published``.  Skipped when the log publishes none: the
+    page can then be held to nothing, which the detail says."""
+    if published is None:
+        return Finding(
+            PAGE_CHECK,
+            Status.SKIP,
+            "the log publishes no hash of a verifier page (no verifier.published entry): "
+            "the page is not checked",
+        )
+    expected = f"{published.sha256.hex()} ({published.size} bytes)"
+    if page is None:
+        return Finding.failure(
+            PAGE_CHECK,
+            f"the log publishes the page's hash {published.sha256.hex()} in entry "
+            f"{published.seq}, but there is no page at {where}",
+            expected,
+            "no page",
+            where,
+        )
+    digest = hashlib.sha256(page).hexdigest()
+    if digest != published.sha256.hex():
+        return Finding.failure(
+            PAGE_CHECK,
+            f"the page at {where} hashes to {digest} ({len(page)} bytes), not to the page's hash "
+            f"published in entry {published.seq}: {expected}, built by {published.build}",
+            expected,
+            f"{digest} ({len(page)} bytes)",
+            where,
+        )
+    return Finding.passed(
+        PAGE_CHECK,
+        f"the page at {where} hashes to {digest} ({len(page)} bytes), the page's hash published in "
+        f"entry {published.seq}, built by {published.build}",
+    )

@@ -10,9 +10,10 @@ import pytest
 
 from tests.verifiable.pool.pool_builder import SMALL_POOL_RULES, PoolBuilder
 from verifiable.errors import MalformedError, RuleViolation
+from verifiable.findings import Status
 from verifiable.log.bodies import VerifierPublished, parse_body
 from verifiable.pool.replay import summarize
-from verifiable.pool.verifier_page import EMPTY_SHA256, PagePublication
+from verifiable.pool.verifier_page import EMPTY_SHA256, PagePublication, check_page
 
 PAGE = b"<!doctype html><title>verifier</title>"
 VALID = {"sha256": hashlib.sha256(PAGE).hexdigest(), "size": len(PAGE), "build": "mutualog-0.1.0"}
@@ -107,3 +108,47 @@ def test_before_the_rulebook_it_is_refused_as_every_entry_is() -> None:
     state = PoolState()
     with pytest.raises(RuleViolation, match=r"rules\.genesis"):
         state.apply_body(0, PoolBuilder(SMALL_POOL_RULES).now, body)
+
+
+# --- check_page: the audit's check "verifier page" ---------------------------------------
+
+PUBLISHED = PagePublication(
+    7, PoolBuilder(SMALL_POOL_RULES).now, hashlib.sha256(PAGE).digest(), len(PAGE), "mutualog-0.1.0"
+)
+
+
+def test_the_published_page_passes() -> None:
+    found = check_page(PAGE, PUBLISHED, "https://pool.example/verifier")
+    assert found.status is Status.OK and found.name == "verifier page"
+    assert found.detail == (
+        f"the page at https://pool.example/verifier hashes to {PUBLISHED.sha256.hex()} "
+        f"({len(PAGE)} bytes), the page's hash published in entry 7, built by mutualog-0.1.0"
+    )
+
+
+@pytest.mark.parametrize(
+    "page",
+    [PAGE + b" ", PAGE[:-1], b"", bytes([PAGE[0] ^ 1]) + PAGE[1:]],
+    ids=["appended", "cut", "empty", "one-bit"],
+)
+def test_any_other_bytes_fail(page: bytes) -> None:
+    found = check_page(page, PUBLISHED, "saved.html")
+    assert found.status is Status.FAIL
+    assert found.detail.startswith("the page at saved.html hashes to ")
+    assert "not to the page's hash published in entry 7" in found.detail
+    assert found.expected == f"{PUBLISHED.sha256.hex()} ({len(PAGE)} bytes)"
+    assert found.found == f"{hashlib.sha256(page).hexdigest()} ({len(page)} bytes)"
+    assert found.where == "saved.html"
+
+
+def test_no_page_where_one_is_published_fails() -> None:
+    found = check_page(None, PUBLISHED, "https://pool.example/verifier")
+    assert found.status is Status.FAIL
+    assert found.detail.endswith("but there is no page at https://pool.example/verifier")
+
+
+def test_nothing_published_is_skipped_and_says_so() -> None:
+    for page in (PAGE, None):
+        found = check_page(page, None, "https://pool.example/verifier")
+        assert found.status is Status.SKIP
+        assert "publishes no hash of a verifier page" in found.detail
