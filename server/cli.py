@@ -26,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from server.app import create_app
 from server.config import PUBLIC_URL, TILE_DIR, Settings, load_settings
 from server.db import make_engine, upgrade
+from server.generate_cli import generate
 from server.keys import create_key_file, load_log_signer
 from server.mail import notify
 from server.pool_cli import pool
@@ -39,6 +40,7 @@ from server.sequencer import Sequencer
 from server.serving import serve as serve_with_gunicorn
 from server.serving import served_url
 from server.snapshot import export_tiles, restore, write_snapshot
+from server.state_cli import state
 from server.storage import LogStore
 from server.tilefiles import TileFiles, tile_files
 from server.verifier.cli import build as build_verifier_page
@@ -400,11 +402,13 @@ def demo(ctx: click.Context, host: str, port: int, members: int, seed: int, no_s
         witness.stop()
 
 
+cli.add_command(generate)
 cli.add_command(pool)
 cli.add_command(private)
 cli.add_command(notify)
 cli.add_command(witness)
 cli.add_command(verifier)
+cli.add_command(state)
 verifier.add_command(build_verifier_page)
 
 
