@@ -1,5 +1,7 @@
 """docs/deploy/nginx-mutualog.conf, run: nginx in front of gunicorn with
-MUTUALOG_PROXIES=1, on loopback.  The read path comes from nginx's cache;
+MUTUALOG_PROXIES=1, on loopback (:func:`behind_nginx`, which
+test_nginx_tiles.py uses too).  Without a tile folder the read path comes
+from nginx's cache;
 a burst of sign-in posts from one address is cut at nginx with 429; and the
 application's per-address limit sees each client's own address (members
 connect from addresses of their own in 127/8, all of it loopback)."""
@@ -16,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -103,12 +106,13 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def _nginx_conf(folder: Path, upstream: int, port: int) -> Path:
+def _nginx_conf(folder: Path, upstream: int, port: int, tiles: Path) -> Path:
     site = SITE.read_text()
     for old, new in (
         ("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream};"),
         ("listen 80;", f"listen 127.0.0.1:{port};"),
         ("/var/cache/nginx/mutualog", str(folder / "cache")),
+        ("root /var/lib/mutualog/tiles;", f"root {tiles};"),
     ):
         assert old in site, f"{SITE} no longer has {old!r}"
         site = site.replace(old, new)
@@ -130,27 +134,24 @@ http {{
     return conf
 
 
-@pytest.fixture
-def proxied(tmp_path: Path) -> Iterator[int]:
-    """An initialised instance served by gunicorn behind nginx: nginx's port."""
+@contextmanager
+def behind_nginx(
+    tmp_path: Path, instance: Path, settings: dict[str, str], workers: int = 2
+) -> Iterator[int]:
+    """The instance served by ``gunicorn -w workers`` behind nginx, with
+    MUTUALOG_PROXIES=1 and ``settings``: nginx's port.  The site's tile
+    folder is the instance's MUTUALOG_TILE_DIR if set, else a missing one."""
     if not Path(NGINX).exists():
         message = "nginx not found (apt-get install -y nginx)"
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
-    instance = tmp_path / "instance"
-    assert main(["--instance", str(instance), "init", "--origin", "example.org/nginx"]) == 0
     env = {k: v for k, v in os.environ.items() if not k.startswith("MUTUALOG_")}
-    env |= {
-        "MUTUALOG_INSTANCE": str(instance),
-        "MUTUALOG_PROXIES": "1",
-        "MUTUALOG_SECURE_COOKIES": "false",
-        "MUTUALOG_LOGIN_PER_ADDRESS": "2",
-    }
+    env |= {"MUTUALOG_INSTANCE": str(instance), "MUTUALOG_PROXIES": "1", **settings}
     upstream, port = _free_port(), _free_port()
     gunicorn = Path(sys.executable).parent / "gunicorn"
     app = subprocess.Popen(
-        [str(gunicorn), "-w", "2", "-b", f"127.0.0.1:{upstream}", "server:create_app()"],
+        [str(gunicorn), "-w", str(workers), "-b", f"127.0.0.1:{upstream}", "server:create_app()"],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,
@@ -159,7 +160,8 @@ def proxied(tmp_path: Path) -> Iterator[int]:
     front = None
     try:
         _wait(upstream, app, "gunicorn")
-        conf = _nginx_conf(tmp_path, upstream, port)
+        tiles = Path(settings.get("MUTUALOG_TILE_DIR", tmp_path / "no-tiles"))
+        conf = _nginx_conf(tmp_path, upstream, port, tiles)
         command = [NGINX, "-c", str(conf), "-e", str(tmp_path / "nginx-error.log")]
         if os.geteuid() == 0:
             command += ["-g", "user root;"]
@@ -170,6 +172,16 @@ def proxied(tmp_path: Path) -> Iterator[int]:
         if front is not None:
             _stop(front)
         _stop(app)
+
+
+@pytest.fixture
+def proxied(tmp_path: Path) -> Iterator[int]:
+    """An initialised instance served by gunicorn behind nginx: nginx's port."""
+    instance = tmp_path / "instance"
+    assert main(["--instance", str(instance), "init", "--origin", "example.org/nginx"]) == 0
+    settings = {"MUTUALOG_SECURE_COOKIES": "false", "MUTUALOG_LOGIN_PER_ADDRESS": "2"}
+    with behind_nginx(tmp_path, instance, settings) as port:
+        yield port
 
 
 def test_the_read_path_comes_from_nginxs_cache(proxied: int) -> None:
