@@ -38,17 +38,25 @@ RESULT = '#verdict[data-verdict]:not([data-verdict=""])'
 
 @pytest.fixture(scope="module")
 def deduction(browser: Browser, demo: DemoServer) -> tuple[str, str]:
-    """The demo member's id and latest period, from the dashboard's command."""
+    """The demo member's id and latest period, from the dashboard."""
     state = sign_in(browser, demo.url, "member", demo.passwords["member"])
     context = browser.new_context(storage_state=state)  # type: ignore[arg-type]
     try:
         page = context.new_page()
         page.goto(f"{demo.url}/dashboard")
         command = page.locator("#cmd-fetch").inner_text()
+        link = page.get_by_role("link", name="Check it on this phone")
+        href = str(link.get_attribute("href"))
+        page.goto(f"{demo.url}/dashboard/periods/{href.rsplit('=', 1)[1]}")
+        on_statement = page.get_by_role("link", name="Check it on this phone").get_attribute("href")
     finally:
         context.close()
     found = re.search(r"--member (\S+) --period (\S+)", command)
     assert found, command
+    # The dashboard's "check it yourself" opens the page with both filled in,
+    # beside the commands, which stay; so does the period's statement.
+    assert href == f"/verifier?member={found.group(1)}&period={found.group(2)}"
+    assert on_statement == href
     return found.group(1), found.group(2)
 
 
