@@ -60,6 +60,8 @@ __all__ = [
     "tile_files",
 ]
 
+_log = logging.getLogger(__name__)
+
 #: Temporary files start with this: no tile path has a part starting with a dot.
 TEMP_PREFIX = ".tmp-"
 LOCK_NAME = ".lock"
@@ -137,6 +139,16 @@ class TileFiles:
             for name in names:
                 if name.startswith(TEMP_PREFIX):
                     (Path(folder) / name).unlink(missing_ok=True)
+
+    def publish_after_commit(self, engine: Engine) -> None:
+        """:meth:`publish` after a commit that stands whatever happens here
+        (an append, a cosignature): a failure is logged, not raised; the
+        files stay as they were, whole and consistent, until the next
+        publish catches up."""
+        try:
+            self.publish(engine)
+        except (OSError, SQLAlchemyError, MutualogError) as e:
+            _log.error("log files in %s not brought up to date: %s", self.directory, e)
 
     @contextmanager
     def _locked(self) -> Iterator[None]:

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -26,13 +27,21 @@ from server.sequencer import Sequencer
 from server.snapshot import CHECKPOINT_PATH, export_tiles
 from server.storage import LogStore
 from server.tilefiles import SIZE_NAME, TEMP_PREFIX, TileDirError, TileFiles
+from server.witnessing.store import (
+    add_witness,
+    served_checkpoint,
+    set_required,
+    store_cosignature,
+)
 from tests.clock import FixedClock
 from tests.server.test_crash import ORIGIN, SEED, WORKER, _run_and_kill
 from tests.server.tile_dir_check import check_tile_dir, checkpoint_size
 from verifiable.log.bodies import MemberJoined
-from verifiable.log.note import Ed25519Signer, Ed25519Verifier
+from verifiable.log.cosignature import CosignatureSigner
+from verifiable.log.note import Ed25519Signer, Ed25519Verifier, Note
 
 Items = list[tuple[str, MemberJoined]]
+NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 
 
 def files_of(directory: Path) -> dict[str, bytes]:
@@ -211,6 +220,35 @@ def test_several_writers_never_take_the_checkpoint_back(database_url: str, tmp_p
         assert check_tile_dir(folder, engine) == 2400
     finally:
         engine.dispose()
+
+
+def test_the_checkpoint_file_is_what_checkpoint_serves_under_a_witness_policy(
+    engine: Engine,
+    signer: Ed25519Signer,
+    clock: FixedClock,
+    members: Callable[..., Items],
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "tiles"
+    files = TileFiles(folder)
+    witness = CosignatureSigner("witness.example", bytes([7]) * 32)
+    add_witness(engine, witness.name, "http://127.0.0.1:7380", witness.verifier().to_vkey(), NOW)
+    set_required(engine, 1, NOW)
+    sequencer = Sequencer(engine, signer, signer.name, clock, files=files)
+    sequencer.append(members(300))
+    # Nothing cosigned: no checkpoint file (nginx hands /checkpoint to the
+    # application, which says why), but the tiles are there already.
+    assert check_tile_dir(folder, engine) is None
+    note = LogStore(engine).latest_checkpoint()
+    assert note is not None
+    cosignature = witness.cosign(Note.from_bytes(note).text, 1_800_000_000)
+    store_cosignature(engine, 300, cosignature, NOW)
+    sequencer.append(members(10, 300))
+    served = served_checkpoint(engine)
+    assert served is not None and served.size == 300
+    assert (folder / CHECKPOINT_PATH).read_bytes() == served.note  # with its cosignature
+    assert check_tile_dir(folder, engine) == 300
+    assert (folder / "tile/0/001.p/44").is_file() and (folder / "tile/0/001.p/54").is_file()
 
 
 @pytest.mark.slow
