@@ -112,11 +112,11 @@ STRINGS: dict[str, str] = {
         "without the network."
     ),
     # The checks, by the client's check ids.
-    "check.checkpoint": N_("the log's signature on the checkpoint"),
-    "check.signature": N_("the log's signature on the checkpoint"),
+    "check.checkpoint": N_("the log's signature on the checkpoint of this bundle or receipt"),
+    "check.signature": N_("the log's signature on its current checkpoint"),
     "check.witnesses": N_("the witnesses' cosignatures"),
     "check.consistency": N_("the log extends the checkpoint this phone accepted before"),
-    "check.synced": N_("the checkpoint this phone accepted"),
+    "check.synced": N_("this bundle or receipt is from the log checked above"),
     "check.inclusion": N_("the entries are in the log"),
     "check.rules": N_("the plan's rules"),
     "check.period entry": N_("the period's closing entry"),
