@@ -14,7 +14,9 @@ into another folder.  Then starts, on free loopback ports:
   (its ports and folders changed, nothing else), which serves the
   checkpoint, tiles and bundles from the tile folder;
 * **nginx alone**: the same nginx binary and worker count serving the
-  export-tiles folder as plain static files (``root``, nothing else);
+  export-tiles folder as plain static files (``root`` and the same
+  ``open_file_cache``, nothing else; no ``.gz`` files, so its bundles go
+  out uncompressed);
 * **Flask alone**: the same gunicorn, its read path (server/views/tiles.py)
   asked directly.
 
@@ -141,9 +143,14 @@ def deployed_site(upstream: int, tiles: Path, cache: Path) -> str:
 
 
 def static_site(folder: Path) -> str:
+    """Plain static files, with the deployed site's descriptor cache, so
+    that the ratio measures what the deployment adds (its locations,
+    try_files, gzip_static, headers), not a tuning the baseline lacks."""
     return f"""server {{
     listen 127.0.0.1:@PORT@;
     root {folder};
+    open_file_cache max=10000 inactive=60s;
+    open_file_cache_valid 60s;
     types {{ }}
     default_type application/octet-stream;
 }}"""
