@@ -48,13 +48,12 @@ def weight(page: bytes) -> None:
     print(f"sha256 {hashlib.sha256(page).hexdigest()}")
 
 
-def generate(instance: Path, url: str, members: int) -> None:
+def generate(instance: Path, url: str, members: int, days: int) -> None:
     from server.cli import main
 
     started = time.monotonic()
-    code = main(
-        ["--instance", str(instance), "--database-url", url, "generate", "--members", str(members)]
-    )
+    argv = ["--instance", str(instance), "--database-url", url, "generate"]
+    code = main([*argv, "--members", str(members), "--days", str(days)])
     if code != 0:
         raise SystemExit(f"generate failed with exit {code}")
     print(f"generated {members:,} members in {time.monotonic() - started:.0f} s")
@@ -141,6 +140,8 @@ def time_check(page: bytes, bundle: bytes, vkey: str, throttle: float, runs: int
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--members", type=int, default=1_000_000)
+    # Long enough for the third period, the first with paid claims, to close.
+    parser.add_argument("--days", type=int, default=70)
     parser.add_argument("--instance", type=Path, help="reuse (or keep) this instance")
     parser.add_argument("--database-url", help="its database (default: SQLite in the instance)")
     parser.add_argument("--page", type=Path, help="measure this built page instead")
@@ -162,7 +163,7 @@ def main() -> None:
     instance = args.instance or Path(tempfile.mkdtemp(prefix="mutualog-bench-verifier-"))
     url = args.database_url or f"sqlite:///{instance / 'log.db'}"
     if not (instance / "log.db").exists() and not args.database_url:
-        generate(instance, url, args.members)
+        generate(instance, url, args.members, args.days)
     bundle, vkey, member, period, sample = deduction_bundle(instance, url)
     print(f"member {member}, period {period}, sample {' '.join(sample)}")
     time_check(page, bundle, vkey, args.throttle, args.runs)

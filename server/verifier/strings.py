@@ -59,6 +59,8 @@ STRINGS: dict[str, str] = {
     "what.sample": N_("Claims to check in depth (optional, separated by commas)"),
     "what.claim_id": N_("Claim number"),
     "what.file_label": N_("A bundle or vote receipt file"),
+    "what.choose_file": N_("Choose a file"),
+    "what.no_file": N_("No file chosen yet."),
     "what.file_hint": N_(
         "A file saved from this plan (a bundle, or the receipt of a vote). It is read on this "
         "phone and sent nowhere."

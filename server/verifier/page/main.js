@@ -220,11 +220,26 @@ async function check() {
     const docFindings = [...own.findings.slice(0, at), synced.found, ...own.findings.slice(at)];
     finish(merged(logFindings, docFindings), {
       refused: synced.refused,
+      // ui.js shows it only when verified: a figure from a bundle that failed proves nothing.
       share: own.share === null || own.share === undefined ? null : yuan(own.share),
       size: doc.obj.checkpoint.split("\n")[1],
     });
   } catch (e) {
     showError(t("result.error", { detail: e.message }));
+  }
+}
+
+// The chosen file's name under the button (the browser's own file control,
+// whose words are in the browser's language, is hidden).
+function showFileName() {
+  const file = byId("file").files[0];
+  const line = byId("file-name");
+  if (file) {
+    delete line.dataset.t;
+    line.textContent = file.name;
+  } else {
+    line.dataset.t = "what.no_file";
+    line.textContent = t("what.no_file");
   }
 }
 
@@ -268,6 +283,7 @@ function start() {
     button.addEventListener("click", () => switchLanguage(button.dataset.lang));
   }
   for (const radio of document.querySelectorAll("input[name=mode]")) radio.addEventListener("change", showMode);
+  byId("file").addEventListener("change", showFileName);
   byId("first-use").addEventListener("click", firstUse);
   byId("save-key").addEventListener("click", typedKey);
   byId("scan").addEventListener("click", scan);

@@ -113,7 +113,7 @@ export function showResult(outcome) {
       ? t("result.verified_note")
       : t(`result.${kind}_note`, { check: checkWords(outcome.check) });
   verdict.append(element("p", "verdict-note", note));
-  if (outcome.share !== undefined && outcome.share !== null) {
+  if (outcome.verdict === "VERIFIED" && outcome.share !== undefined && outcome.share !== null) {
     verdict.append(element("p", "share", t("result.share", { amount: outcome.share })));
   }
   if (outcome.size) verdict.append(element("p", "verdict-size", t("result.checkpoint", { size: outcome.size })));
