@@ -13,18 +13,7 @@
 
 import { toHex, equalBytes } from "./encoding.js";
 import { daysDate } from "./fields.js";
-import { dateParts, daysInMonth } from "./dates.js";
-
-// Whole months from `start` to `end` (0 if `end` is earlier): a month is
-// complete on the same day of the month, or on the month's last day where it
-// has no such day (31 January to 28 February is one).
-function monthsBetween(start, end) {
-  const [sy, sm, sd] = dateParts(start);
-  const [ey, em, ed] = dateParts(end);
-  let months = (ey - sy) * 12 + em - sm;
-  if (ed < sd && ed !== daysInMonth(ey, em)) months -= 1;
-  return Math.max(months, 0);
-}
+import { monthsBetween } from "./notice_facts.js";
 
 // A notice's field that the log contradicts: the rule it breaks, what is
 // wrong, what the log gives and what the notice says.

@@ -183,7 +183,7 @@ class SimLog:
     def vkey(self) -> str:
         return self.signer.verifier().to_vkey()
 
-    @cache  # noqa: B019 - a SimLog lives for the test session
+    @cache  # noqa: B019 - a SimLog lives for the whole test run
     def note(self) -> bytes:
         root = root_hash(hash_leaves(self.entries))
         return sign_checkpoint(Checkpoint(self.origin, len(self.entries), root), self.signer)
