@@ -35,6 +35,7 @@ from tests.server.verifier.decode_cases import (
     honest_log,
 )
 from verifiable.log.bodies import PoolRules, VoteRevealed, VoteSealed
+from verifiable.log.bundle import merge_bundles
 from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
 from verifiable.log.entry import Entry, make_entry, parse_entry
 from verifiable.log.merkle import hash_leaves, inclusion_proof, root_hash
@@ -95,7 +96,9 @@ def _case(kind: str, data: bytes, mutation: str = "", **more: object) -> Case:
 
 
 def bundle_cases(rng: random.Random, count: int) -> list[Case]:
-    """``count`` honest bundles, half deduction bundles, half claim bundles."""
+    """``count`` honest bundles, half deduction bundles, half claim bundles;
+    every fourth deduction bundle has claim bundles merged in, as ``fetch
+    deduction`` merges the claims it samples."""
     log = _log()
     periods = [p for p, (seq, _) in log.index.closed.items() if log.index.paid.get(p)]
     out: list[Case] = []
@@ -114,6 +117,12 @@ def bundle_cases(rng: random.Random, count: int) -> list[Case]:
                 roster,
                 rng.sample(claims, min(2, len(claims))),
             )
+            if i % 8 == 6:
+                merged = [
+                    claim_bundle(log.index, log.source, len(log.entries), log.note(), c)
+                    for c in rng.sample(sorted(log.index.claims), 2)
+                ]
+                bundle = merge_bundles(bundle, *merged)
         else:
             claim = rng.choice(sorted(log.index.claims))
             bundle = claim_bundle(log.index, log.source, len(log.entries), log.note(), claim)

@@ -192,7 +192,7 @@ def test_entry_mutations_agree_many(decode_page: Page) -> None:
 
 def test_bundles_parse_alike(decode_page: Page) -> None:
     rng = random.Random(5)
-    honest = bundle_cases(rng, 6)
+    honest = bundle_cases(rng, 8)
     seen = _agree(decode_page, honest)
     assert seen == Counter({("", "ok"): len(honest)})
     mutated = [m for case in honest for m in bundle_mutations(rng, case)]
@@ -203,8 +203,8 @@ def test_bundles_parse_alike(decode_page: Page) -> None:
 @pytest.mark.slow
 def test_bundles_parse_alike_many(decode_page: Page) -> None:
     rng = random.Random(6)
-    honest = bundle_cases(rng, 40)
-    _agree(decode_page, honest + [m for case in honest for m in bundle_mutations(rng, case, 60)])
+    honest = bundle_cases(rng, 20)
+    _agree(decode_page, honest + [m for case in honest for m in bundle_mutations(rng, case, 40)])
 
 
 def test_open_bundle_findings_alike(decode_page: Page) -> None:
