@@ -21,6 +21,7 @@ from tests.browser.browser_helpers import (
     LOCALES,
     PHONE,
     DemoServer,
+    Visitors,
     overflow,
     serious_violations,
     sign_in,
@@ -224,4 +225,38 @@ def test_a_checkpoint_that_does_not_extend_the_stored_one_is_refused(
     assert boxes[1].startswith("localhost/") and "\n— " in boxes[1]
     assert phone.stored()["checkpoint"] == planted  # the stored one is kept
     assert serious_violations(phone.page) == []
+    _only_own_host(phone, demo)
+
+
+def test_a_claim_and_a_vote_receipt_verify(
+    browser: Browser,
+    demo: DemoServer,
+    visitors: Visitors,
+    receipt: str,
+    phones: list[Phone],
+    tmp_path: Path,
+) -> None:
+    phone = Phone(browser, "zh")
+    phones.append(phone)
+    phone.open(f"{demo.url}/verifier?claim={demo.voting_claim}")
+    assert phone.page.locator("#mode-claim").is_checked()
+    phone.pin_first_use()
+    verdict = phone.check()
+    found = phone.findings()
+    assert verdict == "VERIFIED", found
+    assert {"claim filed", "notice", "panel", "stage"} <= set(found)
+    # The juror's receipt, downloaded from the receipt page and chosen as a file.
+    juror = visitors.visit("juror", "zh", "phone").page
+    download = juror.request.get(f"{demo.url}{receipt}.json")
+    assert download.ok
+    kept = tmp_path / "receipt.json"
+    kept.write_bytes(download.body())
+    phone.page.locator("label.mode", has=phone.page.locator("#mode-file")).click()
+    phone.page.locator("#file").set_input_files(str(kept))
+    assert phone.page.locator("#file-name").inner_text() == "receipt.json"
+    verdict = phone.check()
+    found = phone.findings()
+    assert verdict == "VERIFIED", found
+    assert found["synced"] == "ok" and found["commitment"] == "ok", found
+    assert phone.errors == []
     _only_own_host(phone, demo)
