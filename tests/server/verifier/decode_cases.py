@@ -53,7 +53,7 @@ from verifiable.log.bodies import (
 from verifiable.log.bundle import parse_bundle
 from verifiable.log.cosignature import CosignatureSigner
 from verifiable.log.entry import ChainHead, ChainVerifier, Entry, make_entry, parse_entry
-from verifiable.log.fields import MAX_SAFE_INT, format_date
+from verifiable.log.fields import MAX_SAFE_INT, format_date, format_time, read_date
 from verifiable.log.merkle import leaf_hash
 from verifiable.log.note import Ed25519Signer, Ed25519Verifier
 from verifiable.log.notice_facts import HospitalGrade, NoticeFacts
@@ -273,6 +273,25 @@ def _receipt(c: Case) -> object:
     return plain(parse_receipt(_b64(c["data"])))
 
 
+def _dates(c: Case) -> object:
+    epoch = date(1970, 1, 1)
+    days = []
+    for s in c["dates"]:
+        n = (date.fromisoformat(s) - epoch).days
+        days.append([n, format_date(epoch + timedelta(days=n)), s, s])
+    times = []
+    for n in c["times"]:
+        t = _EPOCH + timedelta(seconds=n)
+        times.append([format_time(t), format_date(t.date()), n])
+    read = []
+    for s in c["texts"]:
+        try:
+            read.append(format_date(read_date(s, "date")))
+        except MalformedError:
+            read.append("malformed")
+    return {"days": days, "times": times, "read": read}
+
+
 def _findings(c: Case) -> object:
     f = Findings()
     for op, *args in c["ops"]:
@@ -291,6 +310,7 @@ _PYTHON: dict[str, Callable[[Case], object]] = {
     "receipt": _receipt,
     "seeds": _seeds,
     "findings": _findings,
+    "dates": _dates,
 }
 
 

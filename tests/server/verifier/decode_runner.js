@@ -13,6 +13,7 @@ import { noteVerifier } from "/js/note.js";
 import { openBundle, rulebookOf } from "/js/proven.js";
 import { parseReceipt } from "/js/receipt.js";
 import { Findings } from "/js/findings.js";
+import { dateDays, daysDate, formatDate, formatTime, readDate, readTime, timeDate } from "/js/fields.js";
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -103,6 +104,21 @@ const RUNNERS = {
   },
   async receipt(c) {
     return ["receipt", plain(parseReceipt(bytes(c.data)))];
+  },
+  // The date helpers: each date's day number and back, each time's form,
+  // its date, and the time read back.
+  async dates(c) {
+    const days = c.dates.map((s) => [dateDays(s), daysDate(dateDays(s)), formatDate(s), formatDate(dateDays(s))]);
+    const times = c.times.map((n) => [formatTime(n), timeDate(n), readTime(formatTime(n), "time")]);
+    const read = c.texts.map((s) => {
+      try {
+        return readDate(s, "date");
+      } catch (e) {
+        if (e instanceof MalformedError) return "malformed";
+        throw e;
+      }
+    });
+    return ["dates", { days, times, read }];
   },
   async findings(c) {
     const f = new Findings();

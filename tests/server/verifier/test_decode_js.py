@@ -21,6 +21,7 @@ agree, value for value and refusal for refusal.
 * Receipts: honest vote receipts parse alike and their mutations are
   refused alike.
 * Findings: collected alike (first failure wins, first-seen order).
+* Dates: fields.js's date helpers over the whole calendar Python allows.
 
 The quick tests run a few hundred cases each; the ones marked ``slow`` run
 thousands.  Seeds are fixed, so a failure reproduces.
@@ -32,6 +33,7 @@ import json
 import random
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -53,12 +55,14 @@ from tests.server.verifier.decode_cases import (
 from tests.server.verifier.verifier_harness import JS_DIR
 from verifiable.log.bodies import BODY_TYPES
 from verifiable.log.entry import parse_entry
+from verifiable.log.fields import format_date
 from verifiable.log.merkle import leaf_hash
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 RUNNER = JS_DIR.parents[2] / "tests" / "server" / "verifier" / "decode_runner.js"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -270,3 +274,26 @@ def test_findings_collect_alike(decode_page: Page) -> None:
                 ops.append([op, name, f"detail {len(ops)}"])
         cases.append({"kind": "findings", "ops": ops})
     _agree(decode_page, cases)
+
+
+def test_date_helpers_alike(decode_page: Page) -> None:
+    """dateDays, daysDate, formatDate, formatTime and timeDate against
+    Python's date and datetime, over the whole calendar Python allows."""
+    rng = random.Random(11)
+    first, last = date(1, 1, 1).toordinal(), date(9999, 12, 31).toordinal()
+    ordinals = [first, last, date(1970, 1, 1).toordinal(), date(2000, 2, 29).toordinal()]
+    ordinals += [rng.randint(first, last) for _ in range(300)]
+    dates = [format_date(date.fromordinal(o)) for o in ordinals]
+    low = (datetime(1, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(seconds=1)
+    high = (datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC) - EPOCH) // timedelta(seconds=1)
+    times = [low, high, 0, -1, 86399, 86400, *(rng.randint(low, high) for _ in range(300))]
+    texts = ["2024-02-29", "2023-02-29", "0000-01-01", "9999-12-31", "2024-04-31", "2024-13-01"]
+    texts += [
+        "2024-00-10",
+        "1900-02-29",
+        "2000-02-29",
+        "2024-1-01",
+        "\uff12\uff10\uff12\uff14-01-01",
+    ]
+    case = {"kind": "dates", "dates": dates, "times": times, "texts": texts}
+    _agree(decode_page, [case])
