@@ -24,6 +24,7 @@ from server.cli import main
 from server.config import load_settings
 from server.db import make_engine
 from server.keys import create_key_file
+from server.pool_app import current_pool
 from server.sequencer import Sequencer
 from server.snapshot import CHECKPOINT_PATH, export_tiles
 from server.storage import LogStore
@@ -35,6 +36,7 @@ from server.witnessing.store import (
     store_cosignature,
 )
 from tests.clock import FixedClock
+from tests.server.pool_helpers import RULES, add_members, make_pool_app
 from tests.server.test_crash import ORIGIN, SEED, WORKER, _run_and_kill
 from tests.server.tile_dir_check import check_tile_dir, checkpoint_size
 from verifiable.log.bodies import MemberJoined
@@ -223,6 +225,25 @@ def test_several_writers_never_take_the_checkpoint_back(database_url: str, tmp_p
         assert check_tile_dir(folder, engine) == 2400
     finally:
         engine.dispose()
+
+
+def test_the_pools_appends_publish_the_files(
+    engine: Engine, tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool service's sequencer is given the instance's folder: a pool
+    started and joined through it leaves the files of every append."""
+    folder = tmp_path / "tiles"
+    monkeypatch.setenv("MUTUALOG_TILE_DIR", str(folder))
+    app = make_pool_app(engine, tmp_path, clock)
+    try:
+        with app.app_context():
+            pool = current_pool()
+            pool.start(RULES)
+            add_members(pool, 3, "member", clock())
+        size = LogStore(engine).size()
+        assert size >= 4 and check_tile_dir(folder, engine) == size
+    finally:
+        app.extensions["mutualog"].engine.dispose()
 
 
 def test_the_checkpoint_file_is_what_checkpoint_serves_under_a_witness_policy(
