@@ -10,7 +10,9 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Iterator
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
@@ -248,3 +250,12 @@ def test_the_route_serves_exactly_the_built_bytes_under_its_csp(app: Flask) -> N
     assert "Accept-Language" not in response.headers.get("Vary", "")
     other = app.test_client().get("/verifier", headers={"Accept-Language": "en"})
     assert other.get_data() == response.get_data()
+
+
+def test_the_pages_own_files_ship_with_the_server() -> None:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = data["tool"]["setuptools"]["package-data"]["server"]
+    files = sorted(build.PAGE_DIR.iterdir())
+    assert {f.name for f in files} >= {"main.js", "verifier.html", "verifier.css"}
+    relative = [f.relative_to(ROOT / "server").as_posix() for f in files]
+    assert all(any(fnmatchcase(r, g) for g in globs) for r in relative), relative
