@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import urllib.request
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -27,6 +29,8 @@ from tests.browser.browser_helpers import (
     sign_in,
     small_targets,
 )
+from verifiable.log.checkpoint import Checkpoint
+from verifiable.log.note import Note
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -260,3 +264,35 @@ def test_a_claim_and_a_vote_receipt_verify(
     assert found["synced"] == "ok" and found["commitment"] == "ok", found
     assert phone.errors == []
     _only_own_host(phone, demo)
+
+
+def test_a_later_checkpoint_is_proven_to_extend_the_stored_one(
+    browser: Browser, demo: DemoServer, deduction: tuple[str, str], phones: list[Phone]
+) -> None:
+    # The first checkpoint the demo's log signed, as a phone that checked
+    # back then would have stored it.
+    database = demo.instance / "mutualog.db"
+    with closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)) as conn:
+        size, note = conn.execute(
+            "SELECT size, note FROM checkpoints ORDER BY size LIMIT 1"
+        ).fetchone()
+    checkpoint = Checkpoint.from_text(Note.from_bytes(bytes(note)).text)
+    earlier = {"size": str(size), "root": checkpoint.root_hash.hex(), "note": bytes(note).decode()}
+    member, period = deduction
+    phone = Phone(browser, "en")
+    phones.append(phone)
+    phone.open(f"{demo.url}/verifier?member={member}&period={period}")
+    phone.pin_first_use()
+    trust = phone.stored()
+    trust["checkpoint"] = earlier
+    phone.page.evaluate(
+        "t => localStorage.setItem('mutualog.verifier.v1', JSON.stringify(t))", trust
+    )
+    phone.open(f"{demo.url}/verifier?member={member}&period={period}")
+    assert phone.check() == "VERIFIED"
+    assert phone.findings()["consistency"] == "ok"
+    detail = str(phone.page.locator("[data-check=consistency] .detail-text").text_content())
+    assert f"size {size} -> " in detail
+    stored = phone.stored()["checkpoint"]
+    assert isinstance(stored, dict) and int(stored["size"]) > size
+    assert any("/api/v1/proof/consistency?old=" in u for u in phone.requests)
