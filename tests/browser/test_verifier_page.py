@@ -296,3 +296,44 @@ def test_a_later_checkpoint_is_proven_to_extend_the_stored_one(
     stored = phone.stored()["checkpoint"]
     assert isinstance(stored, dict) and int(stored["size"]) > size
     assert any("/api/v1/proof/consistency?old=" in u for u in phone.requests)
+
+
+def test_a_saved_copy_checks_chosen_files_with_its_own_storage(
+    browser: Browser,
+    demo: DemoServer,
+    deduction: tuple[str, str],
+    phones: list[Phone],
+    tmp_path: Path,
+) -> None:
+    member, period = deduction
+    with urllib.request.urlopen(f"{demo.url}/api/v1/log", timeout=30) as response:
+        log = json.load(response)
+    url = f"{demo.url}/api/v1/bundles/deduction?member={member}&period={period}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        bundle = json.load(response)
+    saved = tmp_path / "verifier.html"
+    saved.write_bytes(page_bytes())
+    honest = tmp_path / "deduction.json"
+    honest.write_text(json.dumps(bundle))
+    proof = bundle["deduction"]["roster_proof"]
+    proof[0] = ("0" if proof[0][0] != "0" else "1") + proof[0][1:]
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(bundle))
+    phone = Phone(browser, "zh")
+    phones.append(phone)
+    phone.open(saved.as_uri())
+    page = phone.page
+    # No server behind a saved copy: no first use; the key is typed.
+    assert page.locator("#first-use").is_hidden()
+    page.locator("#typed-key").fill(str(log["verifier_key"]))
+    page.locator("#save-key").click()
+    page.locator("#forget").wait_for(state="visible")
+    page.locator("label.mode", has=page.locator("#mode-file")).click()
+    page.locator("#file").set_input_files(str(honest))
+    assert phone.check() == "VERIFIED", phone.findings()
+    assert phone.findings()["synced"] == "skip"  # nothing stored to compare with
+    page.locator("#file").set_input_files(str(tampered))
+    assert phone.check() == "FAILED"
+    assert phone.findings()["roster"] == "FAIL"
+    assert "您在本期的会员名单上" in page.locator(".verdict-note").inner_text()
+    assert all(u.startswith("file://") for u in phone.requests), phone.requests
