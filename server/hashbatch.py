@@ -39,7 +39,8 @@ class _Request:
 
     def __init__(self, keys: Sequence[Subtree]) -> None:
         self.keys = keys
-        self.done = threading.Event()
+        # Only a request that waits needs an event (a lone caller's never does).
+        self.done: threading.Event | None = None
         self.result: Found | None = None
         self.error: BaseException | None = None
         self.lead = False
@@ -55,7 +56,7 @@ class HashBatcher:
     """Serves ``fetch(keys)`` calls from many threads with as few calls of
     ``fetch_many`` (one query for a list of keys) as they allow."""
 
-    def __init__(self, fetch_many: Callable[[list[Subtree]], Found]) -> None:
+    def __init__(self, fetch_many: Callable[[Sequence[Subtree]], Found]) -> None:
         self._fetch_many = fetch_many
         self._lock = threading.Lock()
         self._queue: deque[_Request] = deque()
@@ -68,9 +69,11 @@ class HashBatcher:
         with self._lock:
             self._queue.append(request)
             lead = not self._running
+            if not lead:
+                done = request.done = threading.Event()
             self._running = True
         if not lead:
-            request.done.wait()
+            done.wait()
             if not request.lead:
                 return request.outcome()
         # The leader's request is first in the queue: the queue is empty
@@ -84,14 +87,16 @@ class HashBatcher:
             if self._queue:
                 head = self._queue[0]
                 head.lead = True
+                assert head.done is not None  # queued while a query ran
                 head.done.set()
             else:
                 self._running = False
         return request.outcome()
 
     def _serve(self, batch: list[_Request]) -> None:
+        keys: Sequence[Subtree]
         if len(batch) == 1:
-            keys = list(batch[0].keys)
+            keys = batch[0].keys
         else:
             keys = list(dict.fromkeys(key for request in batch for key in request.keys))
         try:
@@ -99,8 +104,10 @@ class HashBatcher:
         except BaseException as e:  # every waiter gets the failure, none hangs
             for request in batch:
                 request.error = e
-                request.done.set()
+                if request.done is not None:
+                    request.done.set()
             return
         for request in batch:
             request.result = found
-            request.done.set()
+            if request.done is not None:
+                request.done.set()

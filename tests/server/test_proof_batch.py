@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import pytest
 from sqlalchemy import Engine, delete
@@ -77,7 +77,7 @@ def test_many_threads_share_queries_and_get_their_own_proofs(
     calls = 0
     fetch_now = batched._fetch_now
 
-    def slow_fetch(keys: list[Subtree]) -> dict[tuple[int, int], bytes]:
+    def slow_fetch(keys: Sequence[Subtree]) -> dict[tuple[int, int], bytes]:
         nonlocal calls
         calls += 1
         time.sleep(0.002)  # a round trip, during which others queue up
@@ -105,7 +105,7 @@ def test_a_failing_query_fails_every_waiter() -> None:
     gate = threading.Event()
     calls = 0
 
-    def fetch_many(keys: list[Subtree]) -> dict[tuple[int, int], bytes]:
+    def fetch_many(keys: Sequence[Subtree]) -> dict[tuple[int, int], bytes]:
         nonlocal calls
         calls += 1
         gate.wait(5)
