@@ -166,6 +166,7 @@ def test_a_client_syncs_and_audits_through_nginx_from_the_files(
         status, headers, _ = _get(port, "/checkpoint/latest")
         assert status == 200 and "x-cache-status" in headers
         (tiles / "tile/0/.tmp-abc").write_bytes(b"half a tile")
+        (tiles / ".tiles-size").write_text(f"{size}\n")  # true, and only written when ahead
         for hidden in ("/tile/0/.tmp-abc", "/.lock", "/.tiles-size", "/tile/entries/000.gz"):
             assert (tiles / hidden[1:]).exists(), hidden
             status, headers, body = _get(port, hidden)
@@ -173,6 +174,7 @@ def test_a_client_syncs_and_audits_through_nginx_from_the_files(
             assert status == 404 and body != (tiles / hidden[1:]).read_bytes(), hidden
             assert "etag" not in headers and "last-modified" not in headers, hidden
     (tiles / "tile/0/.tmp-abc").unlink()
+    (tiles / ".tiles-size").unlink()
     engine = make_engine(database_url)
     try:
         assert LogStore(engine).size() == size

@@ -126,7 +126,7 @@ def test_a_crash_before_the_publish_is_caught_up_at_start(
     assert not any(p.name.startswith(TEMP_PREFIX) for p in folder.rglob("*"))
 
 
-def test_a_lost_size_file_or_a_damaged_full_tile_is_repaired(
+def test_a_folder_without_a_checkpoint_is_rebuilt_and_damage_repaired(
     engine: Engine,
     signer: Ed25519Signer,
     clock: FixedClock,
@@ -141,8 +141,9 @@ def test_a_lost_size_file_or_a_damaged_full_tile_is_repaired(
     # Without a checkpoint or size file nothing here is trusted.
     assert files.publish(engine).tiles_size == 600
     assert check_tile_dir(folder, engine) == 600
-    (folder / SIZE_NAME).unlink()
-    assert files.publish(engine).written == 0  # the checkpoint's size is enough
+    # The checkpoint file says the size: no size file, and nothing to redo.
+    assert not (folder / SIZE_NAME).exists()
+    assert files.publish(engine).written == 0
 
 
 def test_a_folder_of_another_log_is_refused(
