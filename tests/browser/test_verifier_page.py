@@ -30,7 +30,9 @@ from tests.browser.browser_helpers import (
     small_targets,
 )
 from verifiable.log.checkpoint import Checkpoint
+from verifiable.log.cosignature import CosignatureSigner
 from verifiable.log.note import Note
+from verifiable.log.trust_text import TrustText
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -337,3 +339,61 @@ def test_a_saved_copy_checks_chosen_files_with_its_own_storage(
     assert phone.findings()["roster"] == "FAIL"
     assert "您在本期的会员名单上" in page.locator(".verdict-note").inner_text()
     assert all(u.startswith("file://") for u in phone.requests), phone.requests
+
+
+def test_a_trust_text_pins_the_witnesses_and_k(
+    browser: Browser,
+    demo: DemoServer,
+    deduction: tuple[str, str],
+    phones: list[Phone],
+) -> None:
+    """An auditor's trust text, pasted, pins the key, the witnesses and K as
+    first use does, and every checkpoint is held to them; a witness that did
+    not cosign fails 'witnesses'; a text that does not read is refused and
+    nothing is stored; a bare key pins no witness, and the page says so."""
+    member, period = deduction
+    with urllib.request.urlopen(f"{demo.url}/api/v1/log", timeout=30) as response:
+        log = json.load(response)
+    witness = str(log["witnesses"][0]["verifier_key"])
+    origin, key = str(log["origin"]), str(log["verifier_key"])
+    honest = TrustText(origin, key, (witness,), 1).to_text()
+    stranger = CosignatureSigner("another-witness.example", bytes(range(32))).verifier()
+    absent = TrustText(origin, key, (stranger.to_vkey(),), 1).to_text()
+    url = f"{demo.url}/verifier?member={member}&period={period}"
+
+    def pasted(lang: str, text: str) -> Phone:
+        phone = Phone(browser, lang)
+        phones.append(phone)
+        phone.open(url)
+        phone.page.locator("#typed-key").fill(text)
+        phone.page.locator("#save-key").click()
+        phone.page.locator("#pin-message:not([hidden])").wait_for()
+        return phone
+
+    phone = pasted("en", honest)
+    assert phone.stored()["witnesses"] == [witness] and phone.stored()["required"] == 1
+    assert "Witnesses required: 1 of 1." in phone.page.locator("#pin-status").inner_text()
+    assert phone.check() == "VERIFIED", phone.findings()
+    assert phone.findings()["witnesses"] == "ok"
+    assert overflow(phone.page) == 0 and small_targets(phone.page) == []
+    assert serious_violations(phone.page) == []
+
+    phone = pasted("zh", absent)
+    assert phone.check() == "FAILED"
+    found = phone.findings()
+    assert found["signature"] == "ok" and found["witnesses"] == "FAIL", found
+
+    for lang, words in (("en", "cannot be read, and nothing was saved"), ("zh", "无法读取")):
+        phone = pasted(lang, honest.replace("required 1", "required 2"))
+        message = phone.page.locator("#pin-message").inner_text()
+        assert words in message and "2 witnesses required, but 1" in message, message
+        assert phone.page.evaluate("localStorage.getItem('mutualog.verifier.v1')") is None
+        assert phone.page.locator("#forget").is_hidden()
+
+    phone = pasted("en", key)
+    assert phone.stored()["witnesses"] == [] and phone.stored()["required"] == 0
+    assert "no witness is pinned" in phone.page.locator("#pin-message").inner_text()
+    assert "No witness is pinned" in phone.page.locator("#pin-status").inner_text()
+    for p in phones:
+        assert p.errors == []
+        _only_own_host(p, demo)

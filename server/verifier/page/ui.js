@@ -40,6 +40,8 @@ export function showTrust(trust, storageWorks) {
     status.append(element("p", "", t("pin.pinned", { origin: trust.origin, key })));
     if (trust.required > 0) {
       status.append(element("p", "", t("pin.witnesses", { required: trust.required, count: trust.witnesses.length })));
+    } else {
+      status.append(element("p", "note", t("pin.no_witness")));
     }
     if (trust.checkpoint) {
       const cp = trust.checkpoint;
