@@ -39,7 +39,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server.verifier.strings import STRINGS
-from verifiable.errors import MutualogError
 
 __all__ = [
     "ENTRY",
@@ -77,9 +76,8 @@ _FORBIDDEN = (
 )
 
 
-class BuildError(MutualogError):
-    """A source file the build refuses, named with its line: a defect of
-    the release, never of anyone's input."""
+class BuildError(Exception):
+    """A source file the build refuses, named with its line."""
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,6 @@ from sqlalchemy import Engine
 
 from server.config import load_settings
 from server.db import make_engine, upgrade
-from server.tilefiles import tile_files
 from server.witnessing.store import (
     add_witness,
     list_witnesses,
@@ -95,12 +94,7 @@ def remove(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def policy(ctx: click.Context, required: int) -> None:
     """Serve at /checkpoint only checkpoints REQUIRED of the witnesses cosigned."""
-    engine = _engine(ctx)
-    set_required(engine, required, _now())
-    files = tile_files(load_settings(ctx.obj or {}))
-    if files is not None:
-        # A lower K may serve a newer checkpoint now (a file never goes back).
-        files.publish_after_commit(engine)
+    set_required(_engine(ctx), required, _now())
     click.echo(f"policy: {required} witnesses required")
 
 
@@ -123,8 +117,7 @@ def policy(ctx: click.Context, required: int) -> None:
 @click.pass_context
 def run(ctx: click.Context, interval: float, timeout: float, once: bool) -> None:
     """Submit each new checkpoint to every witness, until interrupted."""
-    files = tile_files(load_settings(ctx.obj or {}))
-    gatherer = Gatherer(_engine(ctx), _now, timeout=timeout, files=files)
+    gatherer = Gatherer(_engine(ctx), _now, timeout=timeout)
     if once:
         try:
             futures = gatherer.round(wait=True)
