@@ -568,7 +568,7 @@ def _page(load: Load, client: Client, kind: str, statement: str) -> None:
 
 def _claim(load: Load, client: Client) -> None:
     form = client.form("/claims/new", "/claims/new")
-    values = {"amount": "1000", "diagnosed": load.people.today}
+    values = {"amount": "1000", "diagnosed": load.people.today, "medical_consent": "y"}
     if "category" in form.choices:
         values["category"] = form.choices["category"][0]
     load.record.timed("claim", client.post, form, values, {"evidence": png()})
@@ -730,7 +730,7 @@ def prepare(port: int, people: Cast, operator: str) -> list[str]:
         client = Client(port, member_address())
         client.sign_in(username, password)
         form = client.form("/claims/new", "/claims/new")
-        values = {"amount": "1000", "diagnosed": people.today}
+        values = {"amount": "1000", "diagnosed": people.today, "medical_consent": "y"}
         values["category"] = form.choices.get("category", [""])[0]
         status, _, where = client.post(form, values, {"evidence": png()})
         # The member had no claim: the dashboard now lists this one.

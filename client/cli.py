@@ -6,7 +6,7 @@ a damaged state folder).  No input gives a traceback.
 
 Here are the command group and :func:`main`; the commands are in
 :mod:`client.commands`, one module a group of them: :mod:`~client.commands.log`
-(``trust``, ``sync``, ``audit``), :mod:`~client.commands.member`
+(``trust``, ``export-trust``, ``sync``, ``audit``), :mod:`~client.commands.member`
 (``verify-receipt``, ``fetch``, ``verify-deduction``, ``verify-claim``) and
 :mod:`~client.commands.witness`; what they share is
 :mod:`~client.commands.common`.
@@ -52,6 +52,7 @@ def cli(ctx: click.Context, state_dir: Path | None) -> None:
 
 for _command in (
     log.trust,
+    log.export_trust,
     log.sync,
     log.audit,
     member.verify_receipt,

@@ -85,7 +85,7 @@ from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
 from verifiable.log.cosignature import CosignatureSigner
 from verifiable.log.entry import parse_entry
 from verifiable.log.merkle import CompactTree, hash_leaves
-from verifiable.log.note import Ed25519Signer
+from verifiable.log.note import Ed25519Signer, Note
 from verifiable.pool.state import ClaimView, Stage
 from verifiable.testonly.notice_facts import NoticeFactsHook
 from verifiable.testonly.simulate import SimConfig, Simulation
@@ -457,6 +457,16 @@ class DemoBuilder:
         add_witness(self.engine, DEMO_WITNESS, _WITNESS_URL, vkey, last)
         store_cosignature(self.engine, checkpoint.size, cosignature, last)
 
+    def _cosign_latest(self, now: datetime) -> None:
+        """The demo witness's cosignature of the log's latest checkpoint, the
+        one over the page's publication: as for the stored history, a demo
+        built and not served has nobody else to give it."""
+        note = LogStore(self.engine).latest_checkpoint()
+        assert note is not None  # the page was just published
+        checkpoint = Checkpoint.from_text(Note.from_bytes(note).text)
+        cosignature = self.witness.cosign(checkpoint.to_text(), int(now.timestamp()))
+        store_cosignature(self.engine, checkpoint.size, cosignature, now)
+
     def _store_identities(self) -> None:
         """Every member's private details, and the keyed hash of each active
         member's ID number, in one transaction."""
@@ -488,6 +498,7 @@ class DemoBuilder:
         # The operator's first deploy step: the page's hash in the log, so
         # that audit can compare the served page with it.
         publish_page(service)
+        self._cosign_latest(now)
         state = service.state()
         cases = claim_cases(stored_index(service.engine).catch_up(state.size), state)
         missing = [case for case in DEMO_CASES if not cases.get(case)]

@@ -42,12 +42,16 @@ GENERATED_ORIGIN = "localhost/mutualog/generated"
     help="Members who join over the simulated days (half of them founders).",
 )
 @click.option("--days", default=60, show_default=True, type=click.IntRange(1, 3650))
-@click.option("--claims-per-day", default=20, show_default=True, type=click.IntRange(0, 100_000))
+@click.option(
+    "--claims-per-day",
+    default=20,
+    show_default=True,
+    type=click.IntRange(0, 100_000),
+    help="Claims filed a day, each through notice, panel, votes and decision.",
+)
 @click.option("--seed", default=2024, show_default=True, type=int, help="The simulation's seed.")
 @click.pass_context
-def generate(
-    ctx: click.Context, members: int, days: int, claims_per_day: int | None, seed: int
-) -> None:
+def generate(ctx: click.Context, members: int, days: int, claims_per_day: int, seed: int) -> None:
     """Generate an honest pool of MEMBERS members into an empty instance's log."""
     settings = load_settings(ctx.obj or {})
     settings.instance.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -59,8 +63,7 @@ def generate(
         origin = settings.origin or GENERATED_ORIGIN
         create_key_file(settings.key_file, origin, os.urandom(32))
     signer = load_log_signer(settings)
-    claims = None if claims_per_day is None else claims_per_day * 100
-    config = large_pool_config(members, days=days, claims_per_day=claims)
+    config = large_pool_config(members, days=days, claims_per_day=claims_per_day * 100)
     simulation = BulkSimulation(random.Random(seed), config)
     began = time.perf_counter()
 

@@ -37,12 +37,17 @@ from server.log_texts import log_text
 from server.notifications import MAX_EMAIL, InvalidEmailError, check_email
 from server.presenters.refusals import refusal
 from server.private.errors import InvalidInputError
-from server.private.evidence import ALLOWED_TYPES, MAX_DOCUMENT_SIZE, MAX_DOCUMENTS
+from server.private.evidence import ALLOWED_TYPES, MAX_DOCUMENT_SIZE, MAX_DOCUMENTS, Upload
+from server.private.identity import age_on
 from server.private.members import MAX_NAME, MemberDetails
 from server.private.submissions import TOKEN_PATTERN, new_token
 from verifiable.log.texts import APPEAL_REASON, OBJECTION
 
+#: Under this age a member's data is processed only with a guardian's consent (PIPL Art. 31).
+GUARDIAN_AGE = 14
+
 __all__ = [
+    "GUARDIAN_AGE",
     "MAX_AMOUNT_FEN",
     "MAX_TEXT",
     "AppealForm",
@@ -157,10 +162,26 @@ class JoinForm(FlaskForm):
         description=_l("Kept privately, to reach you about a claim; never logged."),
         render_kw={"autocomplete": "tel", "inputmode": "tel", "maxlength": 32},
     )
+    guardian = BooleanField(
+        _l(
+            "I am the parent or legal guardian of this child, and I consent to the pool "
+            "processing the child's name, ID number and phone, and later the medical "
+            "information of any claim, for the child's membership."
+        ),
+        description=_l(
+            "Needed when the member is under 14 (PIPL Art. 31): the guardian joins for the child."
+        ),
+    )
 
     def __init__(self, today: date) -> None:
         super().__init__()
         self._today = today
+
+    def under_14(self) -> bool:
+        """Whether the ID number's birth date makes the member younger than 14
+        today (after validation)."""
+        born = self.details().born
+        return born is not None and age_on(born, self._today) < GUARDIAN_AGE
 
     def details(self) -> MemberDetails:
         """The details as the private store takes them (after validation)."""
@@ -176,6 +197,15 @@ class JoinForm(FlaskForm):
             except InvalidInputError as e:
                 field = self[e.field]
                 field.errors = [*field.errors, refusal(e)]
+                return False
+            if self.under_14() and not self.guardian.data:
+                self.guardian.errors = [
+                    *self.guardian.errors,
+                    _(
+                        "By the birth date in this ID number the member is under 14: a parent "
+                        "or guardian joins for the child and ticks this box."
+                    ),
+                ]
                 return False
         return ok
 
@@ -220,6 +250,25 @@ class ClaimForm(FlaskForm):
         ),
         render_kw={"accept": ",".join(sorted(ALLOWED_TYPES))},
     )
+    medical_consent = BooleanField(
+        _l(
+            "I consent, separately, to the operator processing the medical information in "
+            "these documents to review my claim, and to a panel of members seeing the "
+            "redacted copies the operator makes of them."
+        ),
+        validators=[
+            DataRequired(
+                _l(
+                    "Tick the box to consent to the processing of your medical information: "
+                    "a claim cannot be reviewed without it."
+                )
+            )
+        ],
+        description=_l(
+            "Medical information is sensitive personal information (PIPL Art. 28-29). "
+            "Only the operator sees the documents; the panel sees only redacted copies."
+        ),
+    )
     submission = submission_field()
 
     def __init__(self, categories: tuple[str, ...], today: date) -> None:
@@ -227,6 +276,25 @@ class ClaimForm(FlaskForm):
         self.category.choices = [SelectChoice(c, category(c)) for c in categories]
         self._today = today
         self.fen = 0
+
+    def uploads(self) -> list[Upload] | None:
+        """The documents, read; ``None`` (with the field's error) for one over
+        the size limit."""
+        uploads = []
+        for n, upload in enumerate(self.evidence.data, start=1):
+            content = upload.stream.read(MAX_DOCUMENT_SIZE + 1)
+            if len(content) > MAX_DOCUMENT_SIZE:
+                self.evidence.errors = [
+                    *self.evidence.errors,
+                    _(
+                        "Document %(n)d is larger than %(size)d MiB.",
+                        n=n,
+                        size=MAX_DOCUMENT_SIZE // (1024 * 1024),
+                    ),
+                ]
+                return None
+            uploads.append(Upload(content, upload.mimetype or "", upload.filename or None))
+        return uploads
 
     def validate_amount(self, field: StringField) -> None:
         try:

@@ -495,3 +495,29 @@ class WitnessLeaseRow(Base):
     expires: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
 
     __table_args__ = (CheckConstraint("id = 1", name="witness_lease_one_row"),)
+
+
+# --- migration 0011: consents ---
+
+
+class ConsentRow(Base):
+    """A consent an account gave, as PIPL asks it recorded
+    (:mod:`server.private.consents`): the separate consent to process
+    medical information before a claim is filed (Art. 29), a guardian's
+    consent before a child under 14 joins (Art. 31).  ``wording`` is the
+    exact sentence the person ticked, in ``lang``; ``claim_id`` the claim
+    filed under it, once filed.  Private: never on the log."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    account_id: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    kind: Mapped[str] = mapped_column(String(16), nullable=False)
+    wording: Mapped[str] = mapped_column(String(1000), nullable=False)
+    lang: Mapped[str] = mapped_column(String(16), nullable=False)
+    given: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    claim_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+
+    __table_args__ = (
+        CheckConstraint("kind IN ('medical', 'guardian')", name="consents_kind_known"),
+    )

@@ -4,6 +4,9 @@
 migrates the database, seals every name, ID number, phone, document and
 file name still stored in plaintext, and stores the keyed hash of the ID
 number of each active member who joined before migration 0008.
+``consents USERNAME`` lists the consents an account gave (PIPL: the
+separate consent to process medical information, a guardian's consent
+for a child), with the sentence ticked, its language and time.
 ``rotate-key`` puts a fresh data key in ``private-data.key``, seals every
 value again under it and then drops the old key.  ``rehash-identities``
 hashes the active members' ID numbers again under a new identity key (for a
@@ -22,16 +25,17 @@ from pathlib import Path
 from typing import cast
 
 import click
-from sqlalchemy import Engine, Table, delete
+from sqlalchemy import Engine, Table, delete, select
 
 from server.app import create_app
 from server.config import load_settings
 from server.context import EXTENSION, LogContext
 from server.db import make_engine
 from server.db import upgrade as migrate
-from server.models import MemberIdentityRow
+from server.models import AccountRow, MemberIdentityRow
 from server.private._tx import private_transaction
 from server.private.at_rest import census, fill_identity_hashes, reseal
+from server.private.consents import consents_of
 from server.private.identity_key import IDENTITY_KEY_FILE, IdentityKeyError, identity_key
 from server.private.key_check import refuse_lost_data_key
 from server.private.key_files import new_key, replace_key_file
@@ -187,3 +191,24 @@ def status_command(ctx: click.Context) -> None:
         what = "plaintext" if kid == "plaintext" else f"key {kid}"
         mark = " (current)" if kid == current else ""
         click.echo(f"{count:,}\t{what}{mark}")
+
+
+@private.command("consents")
+@click.argument("username")
+@click.pass_context
+def consents_command(ctx: click.Context, username: str) -> None:
+    """List the consents USERNAME gave: when, which, in which language,
+    for which claim, and the sentence ticked."""
+    engine = _context(ctx).engine
+    with engine.connect() as conn:
+        account = conn.execute(
+            select(AccountRow.id).where(AccountRow.username == username.lower())
+        ).scalar()
+    if account is None:
+        raise click.UsageError(f"no account named {username!r}")
+    given = consents_of(engine, account)
+    if not given:
+        click.echo(f"{username} has given no consent recorded here", err=True)
+    for c in given:
+        claim = f"\tclaim {c.claim_id}" if c.claim_id else ""
+        click.echo(f"{c.given.isoformat()}\t{c.kind.value}\t{c.lang}{claim}\t{c.wording}")

@@ -32,13 +32,11 @@ docs/storage.md has the full argument.
 from __future__ import annotations
 
 import hashlib
-import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Connection, Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from server.db import write_transaction
 from server.storage import (
@@ -71,8 +69,6 @@ Validator = Callable[[Sequence[Entry], LogHead], None]
 """The rulebook's hook: given the batch's entries, built and numbered, and
 the head of the log before them, return ``None`` to accept or raise (a
 :class:`verifiable.errors.RuleViolation`) to refuse the whole batch."""
-
-_log = logging.getLogger(__name__)
 
 Within = Callable[[Connection, int], None]
 """The caller's own statements in an append's transaction, given the
@@ -193,15 +189,8 @@ class Sequencer:
         return note
 
     def _publish(self) -> None:
-        """The files after a commit.  The append stands whatever happens
-        here, so a failure is logged, not raised: the files stay as they
-        were, whole and consistent, until the next publish catches up."""
-        if self._files is None:
-            return
-        try:
-            self._files.publish(self._engine)
-        except (OSError, SQLAlchemyError, MutualogError) as e:
-            _log.error("log files in %s not brought up to date: %s", self._files.directory, e)
+        if self._files is not None:
+            self._files.publish_after_commit(self._engine)
 
     def _now(self, previous: datetime | None) -> datetime:
         now = self._clock()

@@ -27,6 +27,7 @@ from typing import Any, cast
 from sqlalchemy import Connection, Engine, Table, func, insert, select
 
 from server.db import is_sqlite, raw_read_connection, read_connection, write_transaction
+from server.hashbatch import HashBatcher
 from server.models import CheckpointRow, EntryRow, SubtreeHashRow
 from verifiable.errors import MalformedError, MutualogError, VerificationError
 from verifiable.log.checkpoint import Checkpoint
@@ -291,11 +292,33 @@ class LogStore:
     """Read access to a stored log, and bulk loading of an empty one.
 
     Safe to share between threads; each call checks out its own connection.
+    Proofs and roots read their hashes through a :class:`HashBatcher` when
+    ``batched`` (the default on PostgreSQL, where the round trip is the cost;
+    SQLite answers in-process, and its threads read in parallel), so the
+    proofs threads ask for at the same time share one query.
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, batched: bool | None = None) -> None:
         self._engine = engine
         self._sqlite = is_sqlite(engine)
+        if batched is None:
+            batched = not self._sqlite
+        self._batcher = HashBatcher(self._fetch_now) if batched else None
+
+    def _fetch_now(self, subtrees: Sequence[Subtree]) -> dict[tuple[int, int], bytes]:
+        with raw_read_connection(self._engine) as conn:
+            return _fetch_hashes_raw(conn, self._sqlite, subtrees)
+
+    def _fetch(self, subtrees: Sequence[Subtree]) -> dict[tuple[int, int], bytes]:
+        """The stored hashes of ``subtrees`` in one query, shared with other
+        threads' when batched."""
+        if self._batcher is not None:
+            return self._batcher.fetch(subtrees)
+        return self._fetch_now(subtrees)
+
+    def _raw_size(self) -> int:
+        with raw_read_connection(self._engine) as conn:
+            return _raw_size(conn)
 
     def size(self) -> int:
         """Size of the latest checkpoint (0 for a log with none)."""
@@ -384,28 +407,35 @@ class LogStore:
 
         Raises :class:`MalformedError` for arguments no tree allows and
         :class:`NotInLogError` for a ``size`` beyond the log."""
-        # The hot read path: one statement on the driver's connection.
-        with raw_read_connection(self._engine) as conn:
-            reader = _SizedReader(conn, self._sqlite, size, "inclusion proof for leaf ", index)
-            proof = inclusion_proof_from(reader, index, size)
-            reader.check_size()
+        # The hot read path: one statement, on the driver's connection.
+        reader = _SizedReader(self, size, "inclusion proof for leaf ", index)
+        proof = inclusion_proof_from(reader, index, size)
+        reader.check_size()
         return proof
+
+    def leaf_and_inclusion_proof(self, index: int, size: int) -> tuple[bytes, list[bytes]]:
+        """Entry ``index``'s leaf hash and :meth:`inclusion_proof`, read in
+        the same query (the API's answer in one round trip)."""
+        reader = _SizedReader(self, size, "inclusion proof for leaf ", index)
+        if type(index) is int and 0 <= index < size:
+            reader.also(Subtree(0, index))
+        proof = inclusion_proof_from(reader, index, size)
+        reader.check_size()
+        return reader.extra(), proof
 
     def consistency_proof(self, old: int, new: int) -> list[bytes]:
         """RFC 9162 §2.1.4.1 consistency proof between tree sizes ``old`` and
         ``new`` (``0 < old <= new``; :class:`NotInLogError` past the log)."""
-        with raw_read_connection(self._engine) as conn:
-            reader = _SizedReader(conn, self._sqlite, new, "consistency proof from size ", old)
-            proof = consistency_proof_from(reader, old, new)
-            reader.check_size()
+        reader = _SizedReader(self, new, "consistency proof from size ", old)
+        proof = consistency_proof_from(reader, old, new)
+        reader.check_size()
         return proof
 
     def root_hash(self, size: int) -> bytes:
         """RFC 9162 tree hash of the first ``size`` entries."""
-        with raw_read_connection(self._engine) as conn:
-            reader = _SizedReader(conn, self._sqlite, size, "root hash", "")
-            root = root_hash_from(reader, size)
-            reader.check_size()
+        reader = _SizedReader(self, size, "root hash", "")
+        root = root_hash_from(reader, size)
+        reader.check_size()
         return root
 
     def load(self, entries: Iterable[bytes], checkpoint_note: bytes) -> None:
@@ -460,8 +490,8 @@ class LogStore:
 
 
 class _SizedReader:
-    """A HashReader, on a driver connection, for a result about the tree of
-    ``size`` entries.
+    """A HashReader for a result about the tree of ``size`` entries, reading
+    through ``store``'s one-query fetch.
 
     Each read also fetches leaf ``size - 1``, which is stored exactly when the
     log has reached ``size`` (entries and their checkpoint commit together):
@@ -470,15 +500,29 @@ class _SizedReader:
     name of the result in errors (joined only when one is raised).
     """
 
-    __slots__ = ("_checked", "_conn", "_detail", "_size", "_sqlite", "_what")
+    __slots__ = ("_checked", "_detail", "_extra", "_found_extra", "_size", "_store", "_what")
 
-    def __init__(self, conn: Any, sqlite: bool, size: int, what: str, detail: object) -> None:
-        self._conn = conn
-        self._sqlite = sqlite
+    def __init__(self, store: LogStore, size: int, what: str, detail: object) -> None:
+        self._store = store
         self._size = size
         self._what = what
         self._detail = detail
         self._checked = False
+        self._extra: Subtree | None = None
+        self._found_extra: bytes | None = None
+
+    def also(self, key: Subtree | None) -> None:
+        """Read ``key`` too, in the first read (:meth:`extra` returns it)."""
+        self._extra = key
+
+    def extra(self) -> bytes:
+        """The hash of the key given to :meth:`also`, read with the result."""
+        if self._found_extra is None:
+            # The result needed no read (a tree of one leaf): read it alone.
+            assert self._extra is not None
+            self.read_hashes([])
+        assert self._found_extra is not None
+        return self._found_extra
 
     def _where(self) -> str:
         return f"{self._what}{self._detail}"
@@ -486,19 +530,24 @@ class _SizedReader:
     def _beyond(self) -> NotInLogError:
         return NotInLogError(
             f"{self._where()}: tree size {self._size} is beyond the log's size "
-            f"{_raw_size(self._conn)}"
+            f"{self._store._raw_size()}"
         )
 
     def read_hashes(self, subtrees: Sequence[Subtree]) -> list[bytes]:
         guard = Subtree(0, self._size - 1)
-        found = _fetch_hashes_raw(self._conn, self._sqlite, [*subtrees, guard])
+        extra = self._extra
+        keys = [*subtrees, guard] if extra is None else [*subtrees, guard, extra]
+        found = self._store._fetch(keys)
         self._checked = True
         if guard not in found:
             raise self._beyond()
         try:
+            if extra is not None:
+                self._found_extra = found[extra]
+                self._extra = None
             return [found[key] for key in subtrees]
         except KeyError:
-            missing = next(key for key in subtrees if key not in found)
+            missing = next(key for key in keys if key not in found)
             raise StoredLogError(
                 f"{self._where()}: stored log has leaf {self._size - 1} but lacks the "
                 f"subtree at level {missing[0]}, index {missing[1]}"
@@ -506,5 +555,5 @@ class _SizedReader:
 
     def check_size(self) -> None:
         """For results that needed no read (an empty proof, the empty root)."""
-        if not self._checked and type(self._size) is int and self._size > _raw_size(self._conn):
+        if not self._checked and type(self._size) is int and self._size > self._store._raw_size():
             raise self._beyond()

@@ -60,11 +60,13 @@ __all__ = [
     "tile_files",
 ]
 
+_log = logging.getLogger(__name__)
+
 #: Temporary files start with this: no tile path has a part starting with a dot.
 TEMP_PREFIX = ".tmp-"
 LOCK_NAME = ".lock"
-#: The tree size all of whose tiles are in the folder (may be ahead of the
-#: checkpoint file's while witnesses have not cosigned the newest).
+#: The tree size all of whose tiles are in the folder, written only while
+#: it is ahead of the checkpoint file's (witnesses have not cosigned the newest).
 SIZE_NAME = ".tiles-size"
 
 
@@ -138,6 +140,16 @@ class TileFiles:
                 if name.startswith(TEMP_PREFIX):
                     (Path(folder) / name).unlink(missing_ok=True)
 
+    def publish_after_commit(self, engine: Engine) -> None:
+        """:meth:`publish` after a commit that stands whatever happens here
+        (an append, a cosignature): a failure is logged, not raised; the
+        files stay as they were, whole and consistent, until the next
+        publish catches up."""
+        try:
+            self.publish(engine)
+        except (OSError, SQLAlchemyError, MutualogError) as e:
+            _log.error("log files in %s not brought up to date: %s", self.directory, e)
+
     @contextmanager
     def _locked(self) -> Iterator[None]:
         fd = os.open(self.directory / LOCK_NAME, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
@@ -174,7 +186,9 @@ class TileFiles:
         if served is not None and served.size < size:
             writer.write_tiles(store, list(_partial_tiles(served.size)), served.size)
         writer.sync_folders()
-        if done != size:
+        if done != size and (served is None or served.size < size):
+            # Only while the checkpoint file will not say it: one file fewer
+            # to write and fsync in the usual case.
             writer.write(self.directory / SIZE_NAME, f"{size}\n".encode())
         published = on_disk
         if served is not None and (on_disk is None or served.size >= on_disk):
@@ -194,15 +208,15 @@ class TileFiles:
         return _size_of(note, path)
 
     def _tiles_size(self, on_disk: int | None) -> int | None:
-        """The tree size whose tiles are all here: the size file's, or the
-        checkpoint's if that file is gone; ``None`` if neither is known."""
+        """The tree size whose tiles are all here: the larger of the size
+        file's and the checkpoint's; ``None`` if neither is known."""
         try:
             text = (self.directory / SIZE_NAME).read_text("ascii").strip()
         except (FileNotFoundError, UnicodeDecodeError):
             return on_disk
         if not text.isdigit():
             return on_disk
-        return int(text)
+        return int(text) if on_disk is None else max(int(text), on_disk)
 
 
 class _Writer:
@@ -234,10 +248,11 @@ class _Writer:
 
     def write(self, path: Path, data: bytes) -> None:
         folder = path.parent
-        if folder not in self._folders:
+        if folder not in self._folders and not folder.is_dir():
+            made = [p for p in (folder, *folder.parents) if not p.exists()]
             folder.mkdir(parents=True, exist_ok=True)
             # A folder made here is an entry in its parent's: fsynced too.
-            self._folders.update(p for p in folder.parents if self._root in (p, *p.parents))
+            self._folders.update(p.parent for p in made)
         fd, temp = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX)
         try:
             with os.fdopen(fd, "wb") as f:

@@ -9,14 +9,16 @@ publishing is idempotent and a deploy script may run it every time.
 
 from __future__ import annotations
 
+import hashlib
 import re
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 
-from server.pool_service import PoolService
+from server.pool_service import PoolService, PoolUnavailableError
 from server.verifier.build import page_bytes
 from verifiable.pool.verifier_page import PagePublication
 
-__all__ = ["build_name", "publish_page"]
+__all__ = ["PageStatus", "build_name", "page_status", "publish_page"]
 
 _NOT_TOKEN = re.compile(r"[^a-z0-9_.-]+")
 
@@ -39,3 +41,28 @@ def publish_page(service: PoolService, page: bytes | None = None) -> tuple[PageP
     latest = service.verifier_page()
     assert latest is not None  # just published, or already the one in force
     return latest, appended is not None
+
+
+@dataclass(frozen=True)
+class PageStatus:
+    """The page this server serves beside the hash the log publishes, for
+    the public log page and the operator."""
+
+    published: PagePublication | None
+    served: str
+    """The SHA-256 of the page this server serves, in hex."""
+
+    @property
+    def matches(self) -> bool:
+        """Whether the served page is the published one."""
+        return self.published is not None and self.published.sha256.hex() == self.served
+
+
+def page_status(service: PoolService) -> PageStatus | None:
+    """The served page and the hash in force; ``None`` while the pool's
+    state cannot be read (the page then shows no verdict on the page)."""
+    try:
+        published = service.verifier_page()
+    except PoolUnavailableError:
+        return None
+    return PageStatus(published, hashlib.sha256(page_bytes()).hexdigest())

@@ -37,7 +37,8 @@ from client.sync import SyncReport, open_stored, sync_log
 from verifiable.errors import MutualogError
 from verifiable.findings import Status
 
-__all__ = ["audit", "sync", "trust"]
+__all__ = ["audit", "export_trust", "sync", "trust"]
+from verifiable.log.trust_text import TrustText
 
 
 def size_line(size: int | None, root: str) -> str:
@@ -151,6 +152,20 @@ def trust(
 
 
 # --- sync ----------------------------------------------------------------------
+
+@click.command("export-trust")
+@click.argument("origin")
+@click.pass_context
+def export_trust(ctx: click.Context, origin: str) -> int:
+    """Print what is pinned for ORIGIN (its key, witnesses and K) as a trust text
+    (mutualog trust v1), for an auditor to publish: the verifier page reads it,
+    pasted or from a QR code."""
+    pin = pinned(state_of(ctx), origin)
+    witnesses = tuple(w.vkey for w in pin.witnesses)
+    text = TrustText(pin.origin, pin.verifier_key, witnesses, pin.witnesses_required).to_text()
+    click.echo(text, nl=False)
+    return EXIT_VERIFIED
+
 
 
 def _print_sync(report: SyncReport) -> None:

@@ -8,7 +8,9 @@ it on a free loopback port (the browser suite's harness,
 ``tests/browser/browser_helpers.py``), drives Debian's Chromium
 (/usr/bin/chromium) with Playwright, and writes one PNG per page here.  The
 juror casts their vote on the open claim (after their landing page is
-taken, with the vote waiting) to reach the receipt page.  Each
+taken, with the vote waiting) to reach the receipt page.  The member's
+"check it on this phone" opens the verifier page, taken with the
+deduction verified and with a tampered copy of its bundle refused.  Each
 picture is the whole page, cut at :data:`MAX_HEIGHT` pixels, and, when
 Pillow is installed, reduced to a palette of :data:`COLOURS` colours so
 that it stays small.
@@ -126,6 +128,64 @@ def _shoot(browser: object, url: str, passwords: dict[str, str], voting: str) ->
         target = HERE / f"{name}.png"
         target.write_bytes(_small(png))
         print(f"{target.relative_to(ROOT)}: {target.stat().st_size // 1024} KB, {height} px tall")
+    _shoot_verifier(browser, url, member)
+
+
+def _shoot_verifier(browser: object, url: str, member: object) -> None:
+    """The verifier page on a phone that has not used it before, opened
+    from the member's dashboard: the honest deduction verified, then the
+    same bundle with one hash of the roster proof changed, chosen as a file."""
+    import json
+
+    from playwright.sync_api import Browser, Page
+
+    assert isinstance(browser, Browser) and isinstance(member, Page)
+    member.goto(f"{url}/dashboard")
+    link = str(member.locator("a[href^='/verifier?']").first.get_attribute("href"))
+    context = browser.new_context(
+        locale=LOCALES["zh"],
+        viewport=PHONE,  # type: ignore[arg-type]
+        is_mobile=True,
+        has_touch=True,
+    )
+    page = context.new_page()
+    page.goto(url + link)
+    page.locator("#first-use").click()
+    page.locator("#forget").wait_for(state="visible")
+    result = '#verdict[data-verdict]:not([data-verdict=""])'
+    page.locator("#check").click()
+    page.locator(result).wait_for(timeout=120_000)
+    _save(page, "verifier-verified")
+    size = json.loads(page.evaluate("localStorage.getItem('mutualog.verifier.v1')"))
+    answer = page.request.get(
+        f"{url}/api/v1/bundles/deduction?{link.split('?', 1)[1]}&size={size['checkpoint']['size']}"
+    )
+    bundle = json.loads(answer.body())
+    proof = bundle["deduction"]["roster_proof"]
+    proof[0] = ("0" if proof[0][0] != "0" else "1") + proof[0][1:]
+    with tempfile.TemporaryDirectory() as folder:
+        tampered = Path(folder) / "deduction.json"
+        tampered.write_text(json.dumps(bundle, sort_keys=True, separators=(",", ":")))
+        page.locator("label.mode", has=page.locator("#mode-file")).click()
+        page.locator("#file").set_input_files(str(tampered))
+        page.locator("#check").click()
+        page.locator(result).wait_for(timeout=120_000)
+    _save(page, "verifier-failed")
+    context.close()
+
+
+def _save(page: object, name: str) -> None:
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    page.evaluate("window.scrollTo(0, 0)")
+    height = min(MAX_HEIGHT, int(page.evaluate("document.documentElement.scrollHeight")))
+    png = page.screenshot(
+        full_page=True, clip={"x": 0, "y": 0, "width": PHONE["width"], "height": height}
+    )
+    target = HERE / f"{name}.png"
+    target.write_bytes(_small(png))
+    print(f"{target.relative_to(ROOT)}: {target.stat().st_size // 1024} KB, {height} px tall")
 
 
 if __name__ == "__main__":

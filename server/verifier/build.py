@@ -39,6 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from server.verifier.strings import STRINGS
+from verifiable.errors import MutualogError
 
 __all__ = [
     "ENTRY",
@@ -76,8 +77,9 @@ _FORBIDDEN = (
 )
 
 
-class BuildError(Exception):
-    """A source file the build refuses, named with its line."""
+class BuildError(MutualogError):
+    """A source file the build refuses, named with its line: a defect of
+    the release, never of anyone's input."""
 
 
 @dataclass(frozen=True)

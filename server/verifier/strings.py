@@ -32,6 +32,10 @@ STRINGS: dict[str, str] = {
     "pin.none": N_("This phone does not know the log's key yet."),
     "pin.pinned": N_("This phone trusts the log %(origin)s, key %(key)s."),
     "pin.witnesses": N_("Witnesses required: %(required)s of %(count)s."),
+    "pin.no_witness": N_(
+        "No witness is pinned: a log that shows this phone a view of its own would not be "
+        "noticed here. An auditor's trust text names the witnesses; paste or scan it to pin them."
+    ),
     "pin.stored": N_("Last checkpoint accepted on this phone: size %(size)s, root %(root)s."),
     "pin.first_use": N_("Use this plan's key (first use)"),
     "pin.first_use_note": N_(
@@ -39,9 +43,12 @@ STRINGS: dict[str, str] = {
         "is today. If an auditor or the members' association publishes the key, type it or "
         "scan it instead, and compare."
     ),
-    "pin.typed_label": N_("The log's verifier key"),
-    "pin.typed_hint": N_("It looks like name+1a2b3c4d+AbC…, as an auditor publishes it."),
-    "pin.save": N_("Trust this key"),
+    "pin.typed_label": N_("The log's verifier key, or an auditor's trust text"),
+    "pin.typed_hint": N_(
+        "A key looks like name+1a2b3c4d+AbC…; a trust text begins with the line "
+        "“mutualog trust v1” and names the key, the witnesses and how many must sign."
+    ),
+    "pin.save": N_("Trust this log"),
     "pin.scan": N_("Scan a QR code"),
     "pin.scan_stop": N_("Stop scanning"),
     "pin.forget": N_("Forget this log"),
@@ -49,6 +56,11 @@ STRINGS: dict[str, str] = {
     "pin.bad_key": N_("This is not a verifier key: %(detail)s"),
     "pin.fetch_failed": N_("The plan's server did not answer: %(detail)s"),
     "pin.saved": N_("Saved: this phone now trusts this log."),
+    "pin.saved_key_only": N_(
+        "Saved: this phone now trusts this log's key. A key alone names no witness, so no "
+        "witness is pinned."
+    ),
+    "pin.bad_text": N_("This trust text cannot be read, and nothing was saved: %(detail)s"),
     # What to check.
     "what.heading": N_("2. What to check"),
     "what.deduction": N_("My deduction"),
@@ -59,6 +71,8 @@ STRINGS: dict[str, str] = {
     "what.sample": N_("Claims to check in depth (optional, separated by commas)"),
     "what.claim_id": N_("Claim number"),
     "what.file_label": N_("A bundle or vote receipt file"),
+    "what.choose_file": N_("Choose a file"),
+    "what.no_file": N_("No file chosen yet."),
     "what.file_hint": N_(
         "A file saved from this plan (a bundle, or the receipt of a vote). It is read on this "
         "phone and sent nowhere."
@@ -112,11 +126,11 @@ STRINGS: dict[str, str] = {
         "without the network."
     ),
     # The checks, by the client's check ids.
-    "check.checkpoint": N_("the log's signature on the checkpoint"),
-    "check.signature": N_("the log's signature on the checkpoint"),
+    "check.checkpoint": N_("the log's signature on the checkpoint of this bundle or receipt"),
+    "check.signature": N_("the log's signature on its current checkpoint"),
     "check.witnesses": N_("the witnesses' cosignatures"),
     "check.consistency": N_("the log extends the checkpoint this phone accepted before"),
-    "check.synced": N_("the checkpoint this phone accepted"),
+    "check.synced": N_("this bundle or receipt is from the log checked above"),
     "check.inclusion": N_("the entries are in the log"),
     "check.rules": N_("the plan's rules"),
     "check.period entry": N_("the period's closing entry"),

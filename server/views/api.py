@@ -11,6 +11,8 @@ parameters — and every refusal is a JSON error (:mod:`server.errors`):
 from __future__ import annotations
 
 import base64
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, Response, jsonify
@@ -18,6 +20,7 @@ from flask import Blueprint, Response, jsonify
 from server.context import current_log
 from server.errors import BadParameterError, NotFoundError
 from server.openapi import openapi_document
+from server.storage import NotInLogError
 from server.views.params import (
     CONSISTENCY_NEW,
     CONSISTENCY_OLD,
@@ -60,6 +63,17 @@ def _leaf_hash(index: int) -> bytes:
 def _check_tree_size(name: str, size: int, tree_size: int) -> None:
     if size > tree_size:
         raise BadParameterError(f"{name} {size} is larger than the log, whose size is {tree_size}")
+
+
+@contextmanager
+def _within_log(name: str, size: int) -> Iterator[None]:
+    """Answers a read about a tree size beyond the log as :func:`_check_tree_size`
+    does: the read itself checks the size, so the common case costs no query."""
+    try:
+        yield
+    except NotInLogError:
+        _check_tree_size(name, size, _tree_size())
+        raise
 
 
 @api.get("/openapi.json")
@@ -115,22 +129,25 @@ def inclusion() -> Response:
     if ("index" in query) == ("leaf_hash" in query):
         raise BadParameterError("give exactly one of the query parameters 'index' and 'leaf_hash'")
     store = current_log().store
-    tree_size = _tree_size()
-    _check_tree_size("size", size, tree_size)
     if "index" in query:
         index = ENTRY_INDEX.parse(query["index"])
         if index >= size:
             raise BadParameterError(f"index {index} is not below size {size}")
-        hashed = _leaf_hash(index)
+        # The leaf, the proof and the check that the log has reached size:
+        # one query.
+        with _within_log("size", size):
+            hashed, proof = store.leaf_and_inclusion_proof(index, size)
     else:
         text = LEAF_HASH.parse(query["leaf_hash"])
         hashed = bytes.fromhex(text)
+        _check_tree_size("size", size, _tree_size())
         found = store.find_leaf(hashed)
         if found is None or found >= size:
             where = "the log" if found is None else f"the tree of size {size}"
             raise NotFoundError(f"no entry with leaf hash {hashed.hex()} in {where}")
         index = found
-    proof = store.inclusion_proof(index, size)
+        with _within_log("size", size):
+            proof = store.inclusion_proof(index, size)
     return _json(
         {
             "index": index,
@@ -149,6 +166,6 @@ def consistency() -> Response:
     new = CONSISTENCY_NEW.parse(required(query, "new"))
     if old > new:
         raise BadParameterError(f"old size {old} is larger than new size {new}")
-    _check_tree_size("new", new, _tree_size())
-    proof = current_log().store.consistency_proof(old, new)
+    with _within_log("new", new):
+        proof = current_log().store.consistency_proof(old, new)
     return _json({"old": old, "new": new, "proof": [h.hex() for h in proof]}, cache=_FOREVER)

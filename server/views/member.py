@@ -14,7 +14,8 @@ large).  A refused request appends nothing and stores nothing.
 from __future__ import annotations
 
 import re
-from datetime import date
+from contextlib import AbstractContextManager, nullcontext
+from datetime import date, datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -46,8 +47,9 @@ from server.presenters.claim import (
 from server.presenters.commands import deduction_commands, deduction_rows, verify_commands
 from server.presenters.member import next_deduction, over_cap, page_count, shares_points, statement
 from server.presenters.refusals import refusal
+from server.private.consents import ConsentKind, attach_claim, consent_given
 from server.private.errors import AlreadyJoinedError, AlreadyMemberError, InvalidInputError
-from server.private.evidence import MAX_DOCUMENT_SIZE, EvidenceDocument, Upload, list_evidence
+from server.private.evidence import EvidenceDocument, list_evidence
 from server.private.identity import china_date
 from server.private.submissions import AlreadySubmittedError, Submission, SubmissionKind
 from server.rosters import log_index, member_deductions
@@ -209,6 +211,12 @@ def _active_member() -> tuple[str, MemberView]:
     return member_id, view
 
 
+def _consent(kind: ConsentKind, wording: str, at: datetime) -> AbstractContextManager[int]:
+    account = current_account()
+    assert account is not None
+    return consent_given(current_log().engine, account.id, kind, wording, i18n.locale_code(), at)
+
+
 @member.route("/join", methods=["GET", "POST"])
 @member_required
 @keeps_input
@@ -231,8 +239,14 @@ def join() -> Page:
     form = JoinForm(china_date(pool.now()))
     if not form.validate_on_submit():
         return render_template("member/join.html", form=form), 400 if form.is_submitted() else 200
+    guardian = str(form.guardian.label.text)
     try:
-        member_id = pool.join(account.id, form.details())
+        with (
+            _consent(ConsentKind.GUARDIAN, guardian, pool.now())
+            if form.under_14()
+            else nullcontext()
+        ):
+            member_id = pool.join(account.id, form.details())
     except AlreadyJoinedError:
         abort(403, description=_("This account has already joined the pool; nothing was changed."))
     except (AlreadyMemberError, PoolRefusedError) as e:  # a taken ID number, an age not covered
@@ -303,26 +317,6 @@ def _render_claim_form(form: ClaimForm, view: MemberView, member_id: str, status
     return render_template("member/claim_new.html", form=form, cap=cap, band=band), status
 
 
-def _uploads(form: ClaimForm) -> list[Upload] | None:
-    """The form's documents, read; ``None`` (with the field's error) for one
-    over the size limit."""
-    uploads = []
-    for n, upload in enumerate(form.evidence.data, start=1):
-        content = upload.stream.read(MAX_DOCUMENT_SIZE + 1)
-        if len(content) > MAX_DOCUMENT_SIZE:
-            add_error(
-                form.evidence,
-                _(
-                    "Document %(n)d is larger than %(size)d MiB.",
-                    n=n,
-                    size=MAX_DOCUMENT_SIZE // (1024 * 1024),
-                ),
-            )
-            return None
-        uploads.append(Upload(content, upload.mimetype or "", upload.filename or None))
-    return uploads
-
-
 @member.route("/claims/new", methods=["GET", "POST"])
 @member_required
 @keeps_input
@@ -359,14 +353,17 @@ def claim_new() -> Page:
             _("A claim is filed within %(days)d days of the diagnosis.", days=rules.filing_days),
         )
         return _render_claim_form(form, view, member_id, 400)
-    uploads = _uploads(form)
+    uploads = form.uploads()
     if uploads is None:
         return _render_claim_form(form, view, member_id, 413)
     submission = Submission(form.submission.data or "", SubmissionKind.CLAIM, member_id)
     try:
-        claim_id = pool.file_claim(
-            member_id, form.category.data or "", form.fen, diagnosed, uploads, submission
-        )
+        # Given before the documents are processed, so recorded first (docs/privacy.md).
+        with _consent(ConsentKind.MEDICAL, str(form.medical_consent.label.text), now) as given:
+            claim_id = pool.file_claim(
+                member_id, form.category.data or "", form.fen, diagnosed, uploads, submission
+            )
+            attach_claim(current_log().engine, given, claim_id)
     except AlreadySubmittedError as e:
         return _sent_before(
             member_id,

@@ -9,7 +9,9 @@
 * ``/pool/rules`` — the rulebook in force in plain words, its log entry and
   its history of changes; ``/pool/faq`` — what the log shows, what stays
   private, how to check;
-* ``/log`` — the latest signed checkpoint and the log's verifier key;
+* ``/log`` — the latest signed checkpoint, the log's verifier key and the
+  verifier page's published hash (with a warning when the page served is
+  not the published one);
 * ``/verify`` — how members, jurors and auditors check all this, with the
   commands filled in for this server (:mod:`server.presenters.commands`).
 
@@ -46,6 +48,7 @@ from server.presenters.public import (
     rules_page,
     words,
 )
+from server.verifier_publish import page_status
 from server.views.pages import entry_body
 from server.views.params import parse_size, query_args
 from server.web_errors import add_html_errors
@@ -210,6 +213,7 @@ def log_page() -> str:
         note=note.decode("utf-8") if note else None,
         checkpoint=checkpoint,
         cosigners=served.cosigners if served is not None else (),
+        page=page_status(current_pool()),
     )
 
 

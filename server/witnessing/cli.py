@@ -27,6 +27,7 @@ from sqlalchemy import Engine
 
 from server.config import load_settings
 from server.db import make_engine, upgrade
+from server.tilefiles import tile_files
 from server.witnessing.store import (
     add_witness,
     list_witnesses,
@@ -94,7 +95,12 @@ def remove(ctx: click.Context, name: str) -> None:
 @click.pass_context
 def policy(ctx: click.Context, required: int) -> None:
     """Serve at /checkpoint only checkpoints REQUIRED of the witnesses cosigned."""
-    set_required(_engine(ctx), required, _now())
+    engine = _engine(ctx)
+    set_required(engine, required, _now())
+    files = tile_files(load_settings(ctx.obj or {}))
+    if files is not None:
+        # A lower K may serve a newer checkpoint now (a file never goes back).
+        files.publish_after_commit(engine)
     click.echo(f"policy: {required} witnesses required")
 
 
@@ -117,7 +123,8 @@ def policy(ctx: click.Context, required: int) -> None:
 @click.pass_context
 def run(ctx: click.Context, interval: float, timeout: float, once: bool) -> None:
     """Submit each new checkpoint to every witness, until interrupted."""
-    gatherer = Gatherer(_engine(ctx), _now, timeout=timeout)
+    files = tile_files(load_settings(ctx.obj or {}))
+    gatherer = Gatherer(_engine(ctx), _now, timeout=timeout, files=files)
     if once:
         try:
             futures = gatherer.round(wait=True)

@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Engine
 
 from server.storage import LogStore
+from server.tilefiles import TileFiles
 from server.witnessing.store import (
     Witness,
     acquire_lease,
@@ -167,7 +168,8 @@ class Gatherer:
     """Submits the log's newest checkpoint to every configured witness.
 
     ``holder`` names this submitter in the lease (host and process id by
-    default); ``timeout`` bounds each HTTP exchange with a witness.
+    default); ``timeout`` bounds each HTTP exchange with a witness; with
+    ``files``, the log's files are published after each cosignature stored.
     """
 
     def __init__(
@@ -178,8 +180,10 @@ class Gatherer:
         timeout: float = 5.0,
         holder: str | None = None,
         lease: timedelta = timedelta(seconds=30),
+        files: TileFiles | None = None,
     ) -> None:
         self._engine = engine
+        self._files = files
         self._store = LogStore(engine)
         self._clock = clock
         self._timeout = timeout
@@ -244,6 +248,9 @@ class Gatherer:
                 if status == 200:
                     cosignature = _cosignature(witness, parsed, data, self._clock())
                     store_cosignature(self._engine, size, cosignature, self._clock())
+                    if self._files is not None:
+                        # /checkpoint may now serve this size, or more lines.
+                        self._files.publish_after_commit(self._engine)
                     _log.info("witness %s cosigned size %d (from size %d)", witness.name, size, old)
                     return Outcome(witness.name, size, "cosigned")
                 if status != 409:

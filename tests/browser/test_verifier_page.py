@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import urllib.request
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -21,11 +23,16 @@ from tests.browser.browser_helpers import (
     LOCALES,
     PHONE,
     DemoServer,
+    Visitors,
     overflow,
     serious_violations,
     sign_in,
     small_targets,
 )
+from verifiable.log.checkpoint import Checkpoint
+from verifiable.log.cosignature import CosignatureSigner
+from verifiable.log.note import Note
+from verifiable.log.trust_text import TrustText
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -38,17 +45,25 @@ RESULT = '#verdict[data-verdict]:not([data-verdict=""])'
 
 @pytest.fixture(scope="module")
 def deduction(browser: Browser, demo: DemoServer) -> tuple[str, str]:
-    """The demo member's id and latest period, from the dashboard's command."""
+    """The demo member's id and latest period, from the dashboard."""
     state = sign_in(browser, demo.url, "member", demo.passwords["member"])
     context = browser.new_context(storage_state=state)  # type: ignore[arg-type]
     try:
         page = context.new_page()
         page.goto(f"{demo.url}/dashboard")
         command = page.locator("#cmd-fetch").inner_text()
+        link = page.get_by_role("link", name="Check it on this phone")
+        href = str(link.get_attribute("href"))
+        page.goto(f"{demo.url}/dashboard/periods/{href.rsplit('=', 1)[1]}")
+        on_statement = page.get_by_role("link", name="Check it on this phone").get_attribute("href")
     finally:
         context.close()
     found = re.search(r"--member (\S+) --period (\S+)", command)
     assert found, command
+    # The dashboard's "check it yourself" opens the page with both filled in,
+    # beside the commands, which stay; so does the period's statement.
+    assert href == f"/verifier?member={found.group(1)}&period={found.group(2)}"
+    assert on_statement == href
     return found.group(1), found.group(2)
 
 
@@ -217,3 +232,168 @@ def test_a_checkpoint_that_does_not_extend_the_stored_one_is_refused(
     assert phone.stored()["checkpoint"] == planted  # the stored one is kept
     assert serious_violations(phone.page) == []
     _only_own_host(phone, demo)
+
+
+def test_a_claim_and_a_vote_receipt_verify(
+    browser: Browser,
+    demo: DemoServer,
+    visitors: Visitors,
+    receipt: str,
+    phones: list[Phone],
+    tmp_path: Path,
+) -> None:
+    phone = Phone(browser, "zh")
+    phones.append(phone)
+    phone.open(f"{demo.url}/verifier?claim={demo.voting_claim}")
+    assert phone.page.locator("#mode-claim").is_checked()
+    phone.pin_first_use()
+    verdict = phone.check()
+    found = phone.findings()
+    assert verdict == "VERIFIED", found
+    assert {"claim filed", "notice", "panel", "stage"} <= set(found)
+    # The juror's receipt, downloaded from the receipt page and chosen as a file.
+    juror = visitors.visit("juror", "zh", "phone").page
+    download = juror.request.get(f"{demo.url}{receipt}.json")
+    assert download.ok
+    kept = tmp_path / "receipt.json"
+    kept.write_bytes(download.body())
+    phone.page.locator("label.mode", has=phone.page.locator("#mode-file")).click()
+    phone.page.locator("#file").set_input_files(str(kept))
+    assert phone.page.locator("#file-name").inner_text() == "receipt.json"
+    verdict = phone.check()
+    found = phone.findings()
+    assert verdict == "VERIFIED", found
+    assert found["synced"] == "ok" and found["commitment"] == "ok", found
+    assert phone.errors == []
+    _only_own_host(phone, demo)
+
+
+def test_a_later_checkpoint_is_proven_to_extend_the_stored_one(
+    browser: Browser, demo: DemoServer, deduction: tuple[str, str], phones: list[Phone]
+) -> None:
+    # The first checkpoint the demo's log signed, as a phone that checked
+    # back then would have stored it.
+    database = demo.instance / "mutualog.db"
+    with closing(sqlite3.connect(f"{database.as_uri()}?mode=ro", uri=True)) as conn:
+        size, note = conn.execute(
+            "SELECT size, note FROM checkpoints ORDER BY size LIMIT 1"
+        ).fetchone()
+    checkpoint = Checkpoint.from_text(Note.from_bytes(bytes(note)).text)
+    earlier = {"size": str(size), "root": checkpoint.root_hash.hex(), "note": bytes(note).decode()}
+    member, period = deduction
+    phone = Phone(browser, "en")
+    phones.append(phone)
+    phone.open(f"{demo.url}/verifier?member={member}&period={period}")
+    phone.pin_first_use()
+    trust = phone.stored()
+    trust["checkpoint"] = earlier
+    phone.page.evaluate(
+        "t => localStorage.setItem('mutualog.verifier.v1', JSON.stringify(t))", trust
+    )
+    phone.open(f"{demo.url}/verifier?member={member}&period={period}")
+    assert phone.check() == "VERIFIED"
+    assert phone.findings()["consistency"] == "ok"
+    detail = str(phone.page.locator("[data-check=consistency] .detail-text").text_content())
+    assert f"size {size} -> " in detail
+    stored = phone.stored()["checkpoint"]
+    assert isinstance(stored, dict) and int(stored["size"]) > size
+    assert any("/api/v1/proof/consistency?old=" in u for u in phone.requests)
+
+
+def test_a_saved_copy_checks_chosen_files_with_its_own_storage(
+    browser: Browser,
+    demo: DemoServer,
+    deduction: tuple[str, str],
+    phones: list[Phone],
+    tmp_path: Path,
+) -> None:
+    member, period = deduction
+    with urllib.request.urlopen(f"{demo.url}/api/v1/log", timeout=30) as response:
+        log = json.load(response)
+    url = f"{demo.url}/api/v1/bundles/deduction?member={member}&period={period}"
+    with urllib.request.urlopen(url, timeout=30) as response:
+        bundle = json.load(response)
+    saved = tmp_path / "verifier.html"
+    saved.write_bytes(page_bytes())
+    honest = tmp_path / "deduction.json"
+    honest.write_text(json.dumps(bundle))
+    proof = bundle["deduction"]["roster_proof"]
+    proof[0] = ("0" if proof[0][0] != "0" else "1") + proof[0][1:]
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps(bundle))
+    phone = Phone(browser, "zh")
+    phones.append(phone)
+    phone.open(saved.as_uri())
+    page = phone.page
+    # No server behind a saved copy: no first use; the key is typed.
+    assert page.locator("#first-use").is_hidden()
+    page.locator("#typed-key").fill(str(log["verifier_key"]))
+    page.locator("#save-key").click()
+    page.locator("#forget").wait_for(state="visible")
+    page.locator("label.mode", has=page.locator("#mode-file")).click()
+    page.locator("#file").set_input_files(str(honest))
+    assert phone.check() == "VERIFIED", phone.findings()
+    assert phone.findings()["synced"] == "skip"  # nothing stored to compare with
+    page.locator("#file").set_input_files(str(tampered))
+    assert phone.check() == "FAILED"
+    assert phone.findings()["roster"] == "FAIL"
+    assert "您在本期的会员名单上" in page.locator(".verdict-note").inner_text()
+    assert all(u.startswith("file://") for u in phone.requests), phone.requests
+
+
+def test_a_trust_text_pins_the_witnesses_and_k(
+    browser: Browser,
+    demo: DemoServer,
+    deduction: tuple[str, str],
+    phones: list[Phone],
+) -> None:
+    """An auditor's trust text, pasted, pins the key, the witnesses and K as
+    first use does, and every checkpoint is held to them; a witness that did
+    not cosign fails 'witnesses'; a text that does not read is refused and
+    nothing is stored; a bare key pins no witness, and the page says so."""
+    member, period = deduction
+    with urllib.request.urlopen(f"{demo.url}/api/v1/log", timeout=30) as response:
+        log = json.load(response)
+    witness = str(log["witnesses"][0]["verifier_key"])
+    origin, key = str(log["origin"]), str(log["verifier_key"])
+    honest = TrustText(origin, key, (witness,), 1).to_text()
+    stranger = CosignatureSigner("another-witness.example", bytes(range(32))).verifier()
+    absent = TrustText(origin, key, (stranger.to_vkey(),), 1).to_text()
+    url = f"{demo.url}/verifier?member={member}&period={period}"
+
+    def pasted(lang: str, text: str) -> Phone:
+        phone = Phone(browser, lang)
+        phones.append(phone)
+        phone.open(url)
+        phone.page.locator("#typed-key").fill(text)
+        phone.page.locator("#save-key").click()
+        phone.page.locator("#pin-message:not([hidden])").wait_for()
+        return phone
+
+    phone = pasted("en", honest)
+    assert phone.stored()["witnesses"] == [witness] and phone.stored()["required"] == 1
+    assert "Witnesses required: 1 of 1." in phone.page.locator("#pin-status").inner_text()
+    assert phone.check() == "VERIFIED", phone.findings()
+    assert phone.findings()["witnesses"] == "ok"
+    assert overflow(phone.page) == 0 and small_targets(phone.page) == []
+    assert serious_violations(phone.page) == []
+
+    phone = pasted("zh", absent)
+    assert phone.check() == "FAILED"
+    found = phone.findings()
+    assert found["signature"] == "ok" and found["witnesses"] == "FAIL", found
+
+    for lang, words in (("en", "cannot be read, and nothing was saved"), ("zh", "无法读取")):
+        phone = pasted(lang, honest.replace("required 1", "required 2"))
+        message = phone.page.locator("#pin-message").inner_text()
+        assert words in message and "2 witnesses required, but 1" in message, message
+        assert phone.page.evaluate("localStorage.getItem('mutualog.verifier.v1')") is None
+        assert phone.page.locator("#forget").is_hidden()
+
+    phone = pasted("en", key)
+    assert phone.stored()["witnesses"] == [] and phone.stored()["required"] == 0
+    assert "no witness is pinned" in phone.page.locator("#pin-message").inner_text()
+    assert "No witness is pinned" in phone.page.locator("#pin-status").inner_text()
+    for p in phones:
+        assert p.errors == []
+        _only_own_host(p, demo)

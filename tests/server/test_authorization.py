@@ -593,6 +593,7 @@ def _form(endpoint: str, app: Flask, pool: Pool, role: str, token: str) -> dict[
             "category": "cancer",
             "amount": "1000.50",
             "diagnosed": pool.now.date().isoformat(),
+            "medical_consent": "y",
             # The test client sends an open file as an upload, and closes it.
             "evidence": document.open("rb"),  # type: ignore[dict-item]
         }

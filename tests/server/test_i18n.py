@@ -574,6 +574,7 @@ def test_an_expired_claim_form_keeps_the_text_and_names_the_files(
             "category": "stroke",
             "amount": "31234.50",
             "diagnosed": clock().date().isoformat(),
+            "medical_consent": "y",
             "evidence": (io.BytesIO(PDF), "discharge.pdf", "application/pdf"),
         },
         headers={"Accept-Language": accept},

@@ -608,6 +608,7 @@ def test_the_claim_form_checks_the_cap_of_the_band_at_diagnosis(
             "category": "cancer",
             "amount": amount,
             "diagnosed": birthday.isoformat(),
+            "medical_consent": "y",
             "evidence": (io.BytesIO(PDF), "report.pdf", "application/pdf"),
         }
         before = row_counts(engine)

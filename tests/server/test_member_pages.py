@@ -10,7 +10,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -87,6 +87,7 @@ def claim_fields(clock: FixedClock, **changes: object) -> dict[str, object]:
         "category": "cancer",
         "amount": "52000.50",
         "diagnosed": clock().date().isoformat(),
+        "medical_consent": "y",
         "evidence": document(),
     }
     return {**fields, **changes}
@@ -470,6 +471,35 @@ BAD: dict[str, tuple[str, str, Fields, bool, int, str]] = {
         "one person holds one membership",
     ),
     "join-twice": ("member0", "/join", _same(JOIN), True, 403, "already joined"),
+    "join-child-no-guardian": (
+        "newbie",
+        "/join",
+        _same({**JOIN, "id_number": id_number("child", born=date(2020, 6, 1))}),
+        True,
+        400,
+        "under 14",
+    ),
+    # The guardian's consent is recorded before the join, and taken back when it is refused.
+    "join-newborn-guardian": (
+        "newbie",
+        "/join",
+        lambda w, clock: {
+            **JOIN,
+            "id_number": id_number("newborn", born=clock().date() - timedelta(days=10)),
+            "guardian": "y",
+        },
+        True,
+        400,
+        "30 days",
+    ),
+    "claim-no-consent": (
+        "member0",
+        "/claims/new",
+        _claim(medical_consent=None),
+        True,
+        400,
+        "consent to the processing of your medical information",
+    ),
     "claim-no-csrf": ("member0", "/claims/new", _claim(), False, 400, "security token"),
     "claim-no-file": ("member0", "/claims/new", _claim(evidence=None), True, 400, "at least one"),
     "claim-exe": (

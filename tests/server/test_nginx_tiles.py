@@ -1,7 +1,8 @@
 """The read path as deployed: nginx in front of gunicorn (several workers)
 with docs/deploy/nginx-mutualog.conf, serving the checkpoint, tiles and
 entry bundles from the folder the sequencer keeps (MUTUALOG_TILE_DIR).
-Appends while it serves; a client then syncs and audits through nginx, and
+Members join through it (appends by the gunicorn workers) while writers
+in other processes append; a client then syncs and audits through nginx, and
 every file nginx serves has the bytes and headers the application gives."""
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ import http.client
 import json
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -21,12 +25,14 @@ from server.db import make_engine
 from server.snapshot import snapshot_order
 from server.storage import LogStore
 from tests.client.harness import LogInstance, member_lines
-from tests.server.test_nginx_site import behind_nginx
+from tests.server.identities import id_number, mobile
+from tests.server.test_nginx_site import _TOKEN, Answer, Browser, behind_nginx
 from tests.server.tile_dir_check import check_tile_dir
 
 pytestmark = pytest.mark.slow
 
 ORIGIN = "example.org/nginx-tiles"
+JOINS = 6
 
 
 def _get(port: int, path: str, gzip: bool = False) -> tuple[int, dict[str, str], bytes]:
@@ -38,6 +44,35 @@ def _get(port: int, path: str, gzip: bool = False) -> tuple[int, dict[str, str],
         return response.status, headers, response.read()
     finally:
         conn.close()
+
+
+def _post(browser: Browser, path: str, form: dict[str, str]) -> Answer:
+    """Post the form at ``path`` with the page's CSRF token, again while the
+    server holds the request back (429, 503: its hashing slots are busy)."""
+    for _ in range(30):
+        token = _TOKEN.search(browser.send("GET", path).body)
+        assert token, f"no CSRF token on {path}"
+        answer = browser.send("POST", path, {"csrf_token": token[1], **form})
+        if answer.status not in (429, 503):
+            return answer
+        time.sleep(float(answer.headers.get("retry-after", "1")))
+    raise AssertionError(f"{path}: held back 30 times")
+
+
+def _join(port: int, n: int) -> int:
+    """Register, sign in and join as member ``n`` through nginx; the status
+    of the page the join leads to."""
+    browser = Browser(port, f"127.0.5.{n + 1}")
+    username, password = f"joiner{n}", "correct horse battery staple"
+    account = {"username": username, "password": password}
+    answer = _post(browser, "/register", account | {"confirm": password})
+    assert answer.status == 302, answer.body[:300]
+    answer = _post(browser, "/login", account)
+    assert answer.status == 302, answer.body[:300]
+    details = {"name": f"Joiner {n}", "id_number": id_number("nginx", n), "phone": mobile(n)}
+    answer = _post(browser, "/join", details)
+    assert answer.status == 302, answer.body[:300]
+    return browser.send("GET", answer.headers["location"]).status
 
 
 def _client(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
@@ -55,7 +90,12 @@ def test_a_client_syncs_and_audits_through_nginx_from_the_files(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     instance, tiles = tmp_path / "instance", tmp_path / "tiles"
-    settings = {"MUTUALOG_DATABASE_URL": database_url, "MUTUALOG_TILE_DIR": str(tiles)}
+    settings = {
+        "MUTUALOG_DATABASE_URL": database_url,
+        "MUTUALOG_TILE_DIR": str(tiles),
+        "MUTUALOG_SECURE_COOKIES": "false",
+        "MUTUALOG_HASH_SLOTS": "8",
+    }
     for name, value in settings.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("MUTUALOG_STATE", str(tmp_path / "state"))
@@ -79,10 +119,16 @@ def test_a_client_syncs_and_audits_through_nginx_from_the_files(
             )
             for path in batches
         ]
-        for writer in writers:
-            _, err = writer.communicate(timeout=300)
-            assert writer.returncode == 0, err
-        size = 1 + 300 + 307 + 314
+        # Members join through nginx, each its own address, three at a time:
+        # appends by the gunicorn workers, each publishing after its commit.
+        try:
+            joined = list(ThreadPoolExecutor(3).map(partial(_join, port), range(JOINS)))
+        finally:
+            for writer in writers:
+                _, err = writer.communicate(timeout=300)
+                assert writer.returncode == 0, err
+        assert joined == [200] * JOINS, joined
+        size = 1 + 300 + 307 + 314 + JOINS
 
         url = f"http://127.0.0.1:{port}"
         _client(capsys, "trust", ORIGIN, vkey)
@@ -91,7 +137,14 @@ def test_a_client_syncs_and_audits_through_nginx_from_the_files(
         assert report["verified"] and report["size"] == report["entries"] == size
 
         # Every file nginx serves: the application's bytes and headers.
-        app = create_app({"MUTUALOG_INSTANCE": instance, **settings, "TESTING": True})
+        app = create_app(
+            {
+                "MUTUALOG_INSTANCE": instance,
+                "MUTUALOG_DATABASE_URL": database_url,
+                "MUTUALOG_TILE_DIR": tiles,
+                "TESTING": True,
+            }
+        )
         flask = app.test_client()
         paths = ["/checkpoint", *(f"/{c.path()}" for c in snapshot_order(size))]
         paths.append("/tile/entries/000.p/1")  # a partial bundle of an older tree
@@ -113,6 +166,7 @@ def test_a_client_syncs_and_audits_through_nginx_from_the_files(
         status, headers, _ = _get(port, "/checkpoint/latest")
         assert status == 200 and "x-cache-status" in headers
         (tiles / "tile/0/.tmp-abc").write_bytes(b"half a tile")
+        (tiles / ".tiles-size").write_text(f"{size}\n")  # true, and only written when ahead
         for hidden in ("/tile/0/.tmp-abc", "/.lock", "/.tiles-size", "/tile/entries/000.gz"):
             assert (tiles / hidden[1:]).exists(), hidden
             status, headers, body = _get(port, hidden)
@@ -120,6 +174,7 @@ def test_a_client_syncs_and_audits_through_nginx_from_the_files(
             assert status == 404 and body != (tiles / hidden[1:]).read_bytes(), hidden
             assert "etag" not in headers and "last-modified" not in headers, hidden
     (tiles / "tile/0/.tmp-abc").unlink()
+    (tiles / ".tiles-size").unlink()
     engine = make_engine(database_url)
     try:
         assert LogStore(engine).size() == size

@@ -252,6 +252,7 @@ def test_forms_sent_six_times_at_once_append_once(
             "category": "cancer",
             "amount": "1000",
             "diagnosed": datetime.now(UTC).date().isoformat(),
+            "medical_consent": "y",
         }
         body, kind = _multipart(form, ("report.pdf", "application/pdf", PDF))
         claims = _answers(_at_once(lambda: claimant.request("/claims/new", body, kind)))

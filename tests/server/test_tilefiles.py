@@ -11,7 +11,9 @@ import random
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -22,17 +24,27 @@ from server.cli import main
 from server.config import load_settings
 from server.db import make_engine
 from server.keys import create_key_file
+from server.pool_app import current_pool
 from server.sequencer import Sequencer
 from server.snapshot import CHECKPOINT_PATH, export_tiles
 from server.storage import LogStore
 from server.tilefiles import SIZE_NAME, TEMP_PREFIX, TileDirError, TileFiles
+from server.witnessing.store import (
+    add_witness,
+    served_checkpoint,
+    set_required,
+    store_cosignature,
+)
 from tests.clock import FixedClock
+from tests.server.pool_helpers import RULES, add_members, make_pool_app
 from tests.server.test_crash import ORIGIN, SEED, WORKER, _run_and_kill
 from tests.server.tile_dir_check import check_tile_dir, checkpoint_size
 from verifiable.log.bodies import MemberJoined
-from verifiable.log.note import Ed25519Signer, Ed25519Verifier
+from verifiable.log.cosignature import CosignatureSigner
+from verifiable.log.note import Ed25519Signer, Ed25519Verifier, Note
 
 Items = list[tuple[str, MemberJoined]]
+NOW = datetime(2026, 12, 7, 8, 0, tzinfo=UTC)
 
 
 def files_of(directory: Path) -> dict[str, bytes]:
@@ -114,7 +126,7 @@ def test_a_crash_before_the_publish_is_caught_up_at_start(
     assert not any(p.name.startswith(TEMP_PREFIX) for p in folder.rglob("*"))
 
 
-def test_a_lost_size_file_or_a_damaged_full_tile_is_repaired(
+def test_a_folder_without_a_checkpoint_is_rebuilt_and_damage_repaired(
     engine: Engine,
     signer: Ed25519Signer,
     clock: FixedClock,
@@ -129,8 +141,9 @@ def test_a_lost_size_file_or_a_damaged_full_tile_is_repaired(
     # Without a checkpoint or size file nothing here is trusted.
     assert files.publish(engine).tiles_size == 600
     assert check_tile_dir(folder, engine) == 600
-    (folder / SIZE_NAME).unlink()
-    assert files.publish(engine).written == 0  # the checkpoint's size is enough
+    # The checkpoint file says the size: no size file, and nothing to redo.
+    assert not (folder / SIZE_NAME).exists()
+    assert files.publish(engine).written == 0
 
 
 def test_a_folder_of_another_log_is_refused(
@@ -169,6 +182,7 @@ def test_a_failed_publish_does_not_fail_the_append(
     assert "not brought up to date" in caplog.text
 
 
+@pytest.mark.slow
 def test_several_writers_never_take_the_checkpoint_back(database_url: str, tmp_path: Path) -> None:
     """Four processes append at once, each publishing after its commits;
     a reader polling the checkpoint file sees its size only grow, and each
@@ -184,6 +198,7 @@ def test_several_writers_never_take_the_checkpoint_back(database_url: str, tmp_p
         while not stop.is_set():
             with contextlib.suppress(FileNotFoundError):
                 seen.append(checkpoint_size((folder / CHECKPOINT_PATH).read_bytes()))
+            time.sleep(0.001)
 
     reader = threading.Thread(target=poll)
     reader.start()
@@ -211,6 +226,54 @@ def test_several_writers_never_take_the_checkpoint_back(database_url: str, tmp_p
         assert check_tile_dir(folder, engine) == 2400
     finally:
         engine.dispose()
+
+
+def test_the_pools_appends_publish_the_files(
+    engine: Engine, tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The pool service's sequencer is given the instance's folder: a pool
+    started and joined through it leaves the files of every append."""
+    folder = tmp_path / "tiles"
+    monkeypatch.setenv("MUTUALOG_TILE_DIR", str(folder))
+    app = make_pool_app(engine, tmp_path, clock)
+    try:
+        with app.app_context():
+            pool = current_pool()
+            pool.start(RULES)
+            add_members(pool, 3, "member", clock())
+        size = LogStore(engine).size()
+        assert size >= 4 and check_tile_dir(folder, engine) == size
+    finally:
+        app.extensions["mutualog"].engine.dispose()
+
+
+def test_the_checkpoint_file_is_what_checkpoint_serves_under_a_witness_policy(
+    engine: Engine,
+    signer: Ed25519Signer,
+    clock: FixedClock,
+    members: Callable[..., Items],
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "tiles"
+    files = TileFiles(folder)
+    witness = CosignatureSigner("witness.example", bytes([7]) * 32)
+    add_witness(engine, witness.name, "http://127.0.0.1:7380", witness.verifier().to_vkey(), NOW)
+    set_required(engine, 1, NOW)
+    sequencer = Sequencer(engine, signer, signer.name, clock, files=files)
+    sequencer.append(members(300))
+    # Nothing cosigned: no checkpoint file (nginx hands /checkpoint to the
+    # application, which says why), but the tiles are there already.
+    assert check_tile_dir(folder, engine) is None
+    note = LogStore(engine).latest_checkpoint()
+    assert note is not None
+    cosignature = witness.cosign(Note.from_bytes(note).text, 1_800_000_000)
+    store_cosignature(engine, 300, cosignature, NOW)
+    sequencer.append(members(10, 300))
+    served = served_checkpoint(engine)
+    assert served is not None and served.size == 300
+    assert (folder / CHECKPOINT_PATH).read_bytes() == served.note  # with its cosignature
+    assert check_tile_dir(folder, engine) == 300
+    assert (folder / "tile/0/001.p/44").is_file() and (folder / "tile/0/001.p/54").is_file()
 
 
 @pytest.mark.slow

@@ -116,3 +116,24 @@ def test_the_command_publishes_the_served_page_then_says_already_published(
     assert len(entries) == 2
     body = parse_entry(entries[1], seq=1).body
     assert body == VerifierPublished(bytes.fromhex(digest), len(page), build_name())
+
+
+def test_the_log_page_shows_the_published_hash_and_warns_of_another_page(
+    app: Flask, clock: FixedClock
+) -> None:
+    pool = current_pool()
+    pool.start(RULES)
+    client = app.test_client()
+    page = client.get("/log").get_data(as_text=True)
+    assert 'id="page-unpublished"' in page and 'href="/verifier"' in page
+    served = hashlib.sha256(page_bytes()).hexdigest()
+    pool.publish_verifier(page_bytes(), "mutualog-0.1.0")
+    page = client.get("/log").get_data(as_text=True)
+    assert f'<code id="page-sha256">{served}</code>' in page
+    assert 'id="page-mismatch"' not in page and 'id="page-unpublished"' not in page
+    # A later publication of other bytes: the page served is no longer it.
+    clock.advance(days=1)
+    pool.publish_verifier(b"<!doctype html>another", "mutualog-0.2.0")
+    page = client.get("/log").get_data(as_text=True)
+    assert 'id="page-mismatch"' in page and served in page
+    assert '<code id="page-build">mutualog-0.2.0</code>' in page

@@ -5,6 +5,8 @@
 - :mod:`~verifiable.log.cosignature` — C2SP tlog-cosignature (witness cosignatures)
 - :mod:`~verifiable.log.checkpoint` — C2SP tlog-checkpoint
 - :mod:`~verifiable.log.witness_policy` — how many witnesses must cosign (K of N)
+- :mod:`~verifiable.log.trust_text` — what to trust (a log, its key, its witnesses, K) as
+  a text an auditor publishes and the verifier page reads
 - :mod:`~verifiable.log.tiles` — C2SP tlog-tiles paths, tiles, entry bundles, authenticated reads
 - :mod:`~verifiable.log.tiledlog` — a whole log read through its tiles and checked: the
   one walk over them (a resumable cursor), for restore, audit and receipts

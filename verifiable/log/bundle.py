@@ -270,14 +270,20 @@ def parse_bundle(data: bytes) -> Bundle:
         raise MalformedError(f"bundle: {len(data)} bytes, at most {MAX_BUNDLE_BYTES} allowed")
     try:
         obj = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+    except (UnicodeDecodeError, RecursionError) as e:
         raise MalformedError(f"bundle: not JSON: {e}") from e
+    except ValueError as e:  # JSONDecodeError, or an integer of more than 4,300 digits
+        raise MalformedError(f"bundle: not JSON: {e}"[:200]) from e
     keys = ("type", "checkpoint", "entries", "consistency", "jurors", "deduction", "claims")
     o = _keys(obj, keys, "bundle")
     if o["type"] != BUNDLE_TYPE:
         raise MalformedError(f"bundle.type: expected {BUNDLE_TYPE!r}, got {o['type']!r:.60}")
     if not isinstance(o["checkpoint"], str) or not o["checkpoint"]:
         raise MalformedError("bundle.checkpoint: expected the checkpoint note as text")
+    try:  # JSON's \ud800 escapes decode to a lone surrogate, which no UTF-8 note holds
+        o["checkpoint"].encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise MalformedError("bundle.checkpoint: not text (a lone surrogate)") from e
     entries = [
         _entry(e, f"bundle.entries[{i}]")
         for i, e in enumerate(_list(o["entries"], "bundle.entries", MAX_BUNDLE_ENTRIES))

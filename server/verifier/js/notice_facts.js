@@ -2,13 +2,15 @@
 // `facts`, notice facts v1; docs/format.md): a port of the decoding part of
 // verifiable/log/notice_facts.py. This module holds only what reading a
 // body needs (the grades, the regions, the provinces' codes and the reader);
-// the rest of the Python module (the populations, the coarsening rule,
-// months_between) belongs with the notice's checks and may be added here.
+// the rest of the Python module (the populations, the coarsening rule)
+// belongs with the notice's checks and may be added here. monthsBetween is
+// here for notice_check.js.
 //
 // The facts are {diagnosed_month, months_member, waiting_met,
 // hospital_grade, requested, capped, place}: the Python dataclass's fields,
 // hospital_grade and place null where withheld.
 
+import { dateParts, daysInMonth } from "./dates.js";
 import { MalformedError } from "./errors.js";
 import { describe, isObject, readBool, readEnum, readFen, readInt, readObject } from "./fields.js";
 
@@ -43,6 +45,17 @@ export function placeRegion(place) {
   if (has(PROVINCE_REGION, place)) return PROVINCE_REGION[place];
   if (REGIONS.includes(place)) return place;
   throw new MalformedError(`${JSON.stringify(place)} is not a province code or a region`);
+}
+
+// Whole months from `start` to `end` ("YYYY-MM-DD"; 0 if `end` is earlier):
+// a month is complete on the same day of the month, or on the month's last
+// day where it has no such day (31 January to 28 February is one).
+export function monthsBetween(start, end) {
+  const [sy, sm, sd] = dateParts(start);
+  const [ey, em, ed] = dateParts(end);
+  let months = (ey - sy) * 12 + em - sm;
+  if (ed < sd && ed !== daysInMonth(ey, em)) months -= 1;
+  return Math.max(months, 0);
 }
 
 // NoticeFacts.from_json. A "place" of null reads as withheld, as Python's

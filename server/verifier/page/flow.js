@@ -12,6 +12,7 @@ import { encodeUtf8, fromHex, toHex } from "../js/encoding.js";
 import { parseCheckpoint } from "../js/checkpoint.js";
 import { MalformedError } from "../js/errors.js";
 import { parseVerifierKey } from "../js/note.js";
+import { TRUST_HEADER, parseTrustText } from "../js/trust_text.js";
 
 export const BUNDLE_TYPE = "mutualog.bundle/v1";
 export const RECEIPT_TYPE = "mutualog.vote-receipt/v1";
@@ -41,6 +42,33 @@ export function verdictOf(findings) {
 export async function trustFromKey(text) {
   const key = await parseVerifierKey(text.trim());
   return { origin: key.name, verifierKey: text.trim() };
+}
+
+// Whether the typed text is meant as a trust text rather than a bare key.
+export function isTrustText(text) {
+  const typed = text.trim();
+  return typed.startsWith(TRUST_HEADER.split(" ").slice(0, 2).join(" ")) || typed.includes("\n");
+}
+
+// What the typed (or scanned) field holds: an auditor's whole trust text
+// (trust_text.js: the key, the witnesses and K), or a bare verifier key,
+// which names no witness (K = 0). Anything on more than one line, or
+// starting as a trust text does, is read as one, so that a damaged text is
+// refused as a text rather than as a key. Resolves to {origin,
+// verifierKey, witnesses, required, whole}; throws MalformedError.
+export async function trustFromTyped(text) {
+  const typed = text.trim();
+  if (isTrustText(typed)) {
+    const trust = await parseTrustText(typed);
+    return {
+      origin: trust.origin,
+      verifierKey: trust.logKey,
+      witnesses: trust.witnesses,
+      required: trust.required,
+      whole: true,
+    };
+  }
+  return { ...(await trustFromKey(typed)), witnesses: [], required: 0, whole: false };
 }
 
 // A chosen or fetched document: a bundle or a vote receipt, read as JSON.

@@ -3,7 +3,7 @@
 // the same for everyone; what differs is only what the browser holds.
 
 import { checkDocument } from "./documents.js";
-import { carriedProof, checkLog, checkSynced, merged, readDocument, trustFromKey, verdictOf } from "./flow.js";
+import { carriedProof, checkLog, checkSynced, isTrustText, merged, readDocument, trustFromKey, trustFromTyped, verdictOf } from "./flow.js";
 import { browserLanguage, language, setLanguage, t, translatePage, yuan } from "./i18n.js";
 import { forgetTrust, loadLanguage, loadTrust, newTrust, saveLanguage, saveTrust } from "./storage.js";
 import { byId, showError, showMessage, showResult, showTrust, showWorking } from "./ui.js";
@@ -61,15 +61,21 @@ async function firstUse() {
   }
 }
 
+// The typed or scanned field: an auditor's trust text pins the key, the
+// witnesses and K, as first use does; a bare key pins no witness, and the
+// page says so. Nothing is stored unless the whole of it reads.
 async function typedKey() {
   showMessage("pin-message", "");
+  const typed = byId("typed-key").value;
+  let read;
   try {
-    const key = await trustFromKey(byId("typed-key").value);
-    setTrust(newTrust(key.origin, key.verifierKey, [], 0));
-    showMessage("pin-message", t("pin.saved"), "ok");
+    read = await trustFromTyped(typed);
   } catch (e) {
-    showMessage("pin-message", t("pin.bad_key", { detail: e.message }), "error");
+    const words = isTrustText(typed) ? "pin.bad_text" : "pin.bad_key";
+    return showMessage("pin-message", t(words, { detail: e.message }), "error");
   }
+  setTrust(newTrust(read.origin, read.verifierKey, read.witnesses, read.required));
+  showMessage("pin-message", t(read.whole ? "pin.saved" : "pin.saved_key_only"), "ok");
 }
 
 function stopScan() {
@@ -95,6 +101,7 @@ async function scan() {
     const timer = setInterval(async () => {
       const codes = await detector.detect(video).catch(() => []);
       if (codes.length) {
+        // A QR code holds a key or a whole trust text, read as if typed.
         byId("typed-key").value = codes[0].rawValue.trim();
         stopScan();
       }
@@ -220,11 +227,26 @@ async function check() {
     const docFindings = [...own.findings.slice(0, at), synced.found, ...own.findings.slice(at)];
     finish(merged(logFindings, docFindings), {
       refused: synced.refused,
+      // ui.js shows it only when verified: a figure from a bundle that failed proves nothing.
       share: own.share === null || own.share === undefined ? null : yuan(own.share),
       size: doc.obj.checkpoint.split("\n")[1],
     });
   } catch (e) {
     showError(t("result.error", { detail: e.message }));
+  }
+}
+
+// The chosen file's name under the button (the browser's own file control,
+// whose words are in the browser's language, is hidden).
+function showFileName() {
+  const file = byId("file").files[0];
+  const line = byId("file-name");
+  if (file) {
+    delete line.dataset.t;
+    line.textContent = file.name;
+  } else {
+    line.dataset.t = "what.no_file";
+    line.textContent = t("what.no_file");
   }
 }
 
@@ -268,6 +290,7 @@ function start() {
     button.addEventListener("click", () => switchLanguage(button.dataset.lang));
   }
   for (const radio of document.querySelectorAll("input[name=mode]")) radio.addEventListener("change", showMode);
+  byId("file").addEventListener("change", showFileName);
   byId("first-use").addEventListener("click", firstUse);
   byId("save-key").addEventListener("click", typedKey);
   byId("scan").addEventListener("click", scan);

@@ -40,6 +40,8 @@ export function showTrust(trust, storageWorks) {
     status.append(element("p", "", t("pin.pinned", { origin: trust.origin, key })));
     if (trust.required > 0) {
       status.append(element("p", "", t("pin.witnesses", { required: trust.required, count: trust.witnesses.length })));
+    } else {
+      status.append(element("p", "note", t("pin.no_witness")));
     }
     if (trust.checkpoint) {
       const cp = trust.checkpoint;
@@ -113,7 +115,7 @@ export function showResult(outcome) {
       ? t("result.verified_note")
       : t(`result.${kind}_note`, { check: checkWords(outcome.check) });
   verdict.append(element("p", "verdict-note", note));
-  if (outcome.share !== undefined && outcome.share !== null) {
+  if (outcome.verdict === "VERIFIED" && outcome.share !== undefined && outcome.share !== null) {
     verdict.append(element("p", "share", t("result.share", { amount: outcome.share })));
   }
   if (outcome.size) verdict.append(element("p", "verdict-size", t("result.checkpoint", { size: outcome.size })));

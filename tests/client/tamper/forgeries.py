@@ -43,6 +43,7 @@ from verifiable.log.bodies import (
     PanelDrawn,
     PeriodClosed,
     PoolRules,
+    VerifierPublished,
     VoteRevealed,
     VoteSealed,
 )
@@ -51,6 +52,7 @@ from verifiable.log.fields import read_shape
 from verifiable.pool.roster import paid_claims_root, roster_root
 from verifiable.pool.rules import DEFAULT_RULES
 from verifiable.pool.sortition import juror_pool_root
+from verifiable.pool.verifier_page import EMPTY_SHA256
 
 Forge = Callable[[Demo], list[Item]]
 ABOVE_ANY_CAP = 30_000_001  # one fen above the largest default cap (¥300,000)
@@ -354,3 +356,18 @@ def objection_repeated(d: Demo) -> list[Item]:
     i = find(e, ClaimObjected)
     again = replace(at(e, i, ClaimObjected), text="The same objection, worded another way.")
     return insert(d.log.items(), i + 1, again)
+
+
+def verifier_hash_of_nothing(d: Demo) -> list[Item]:
+    """The page's published hash replaced by the SHA-256 of no bytes: a
+    publication that holds the page to nothing a member could be served."""
+    e = d.log.decoded
+    i = find(e, VerifierPublished)
+    return put(d.log.items(), i, replace(at(e, i, VerifierPublished), sha256=EMPTY_SHA256))
+
+
+def verifier_hash_republished(d: Demo) -> list[Item]:
+    """The page's hash published a second time, unchanged."""
+    e = d.log.decoded
+    i = find(e, VerifierPublished)
+    return insert(d.log.items(), i + 1, at(e, i, VerifierPublished))

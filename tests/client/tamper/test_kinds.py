@@ -12,6 +12,7 @@ from tests.client.tamper.test_receipt_kinds import JUROR_KINDS
 from tests.client.tamper.test_rule_kinds import RULE_KINDS
 from tests.client.tamper.test_rulebook_kinds import RULEBOOK_KINDS
 from tests.client.tamper.test_sync_kinds import HISTORY_KINDS
+from tests.client.tamper.test_verifier_kinds import PAGE_KINDS
 from tests.client.tamper.test_witness_kinds import WITNESS_KINDS
 
 
@@ -28,6 +29,7 @@ def test_every_kind_is_distinct_and_there_are_enough() -> None:
         JUROR_KINDS,
         HISTORY_KINDS,
         FILE_KINDS,
+        PAGE_KINDS,
     ]
     ids = [k.id for table in tables for k in table]
     ids += ["chain-broken", "snapshot-truncated", "served-tile-altered", "served-tiles-mismatch"]

@@ -42,6 +42,8 @@ from tests.client.tamper.forgeries import (
     sharing_count_wrong,
     surplus_vanished,
     tally_miscounted,
+    verifier_hash_of_nothing,
+    verifier_hash_republished,
     vote_after_window,
     vote_by_non_juror,
     vote_sealed_twice,
@@ -101,6 +103,8 @@ RULE_KINDS = [
     RuleKind("notice-request-inflated", notice_requested_wrong, "notice.requested"),
     RuleKind("notice-capped-amount-wrong", notice_capped_wrong, "notice.capped"),
     RuleKind("notice-redacted-copies-miscounted", notice_redacted_short, "notice.redacted"),
+    RuleKind("verifier-hash-of-nothing", verifier_hash_of_nothing, "verifier.hash"),
+    RuleKind("verifier-hash-republished", verifier_hash_republished, "verifier.unchanged"),
 ]
 
 

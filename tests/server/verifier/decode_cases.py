@@ -28,12 +28,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import fields, is_dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import rfc8785
 
-from verifiable.errors import MalformedError, VerificationError
+from verifiable.errors import MalformedError, MutualogError, VerificationError
 from verifiable.findings import Finding, Findings, Status
 from verifiable.log.bodies import (
     AgeBand,
@@ -42,7 +42,9 @@ from verifiable.log.bodies import (
     ClaimNoticed,
     DataErased,
     ErasedKind,
+    JuryPool,
     OperatorOverride,
+    PanelDrawn,
     PeriodClosed,
     PoolRules,
     SeedCheckpoint,
@@ -51,11 +53,11 @@ from verifiable.log.bodies import (
 from verifiable.log.bundle import parse_bundle
 from verifiable.log.cosignature import CosignatureSigner
 from verifiable.log.entry import ChainHead, ChainVerifier, Entry, make_entry, parse_entry
-from verifiable.log.fields import MAX_SAFE_INT, format_date
+from verifiable.log.fields import MAX_SAFE_INT, format_date, format_time, read_date
 from verifiable.log.merkle import leaf_hash
 from verifiable.log.note import Ed25519Signer, Ed25519Verifier
 from verifiable.log.notice_facts import HospitalGrade, NoticeFacts
-from verifiable.pool.proven import open_bundle
+from verifiable.pool.proven import open_bundle, rulebook_of
 from verifiable.pool.receipt import parse_receipt
 from verifiable.testonly.simulate import SimConfig, Simulation
 
@@ -218,15 +220,76 @@ def _bundle(c: Case) -> object:
 def _open(c: Case) -> object:
     bundle = parse_bundle(_b64(c["data"]))
     proven, findings = open_bundle(bundle, Ed25519Verifier.from_vkey(c["vkey"]), c["origin"])
+    rules = None
+    if proven is not None:
+        f = Findings()
+        book = rulebook_of(proven, f)
+        rules = [
+            [[x.name, x.status.value] for x in f.result()],
+            None if book is None else len(book.changes),
+        ]
     return {
         "findings": [[f.name, f.status.value] for f in findings],
         "entries": None if proven is None else list(proven.entries),
         "checkpoint": None if proven is None else plain(proven.checkpoint),
+        "rules": rules,
     }
+
+
+def _attempt(prove: Callable[[], object]) -> list[object]:
+    try:
+        return ["ok", plain(prove())]
+    except MalformedError:
+        return ["malformed", None]
+    except VerificationError:
+        return ["verification", None]
+    except MutualogError:
+        return ["mutualog", None]
+
+
+def _seeds(c: Case) -> object:
+    bundle = parse_bundle(_b64(c["data"]))
+    proven, _ = open_bundle(bundle, Ed25519Verifier.from_vkey(c["vkey"]), c["origin"])
+    assert proven is not None
+    out: list[object] = []
+    for e in proven.of_type("panel.drawn"):
+        body = e.body
+        assert isinstance(body, PanelDrawn)
+        seed = bytes([body.seed[0] ^ c["flip"]]) + body.seed[1:]
+        out.append(_attempt(partial(proven.prove_seed, body.seed_size, seed)))
+        w = body.witnessed
+        if w is not None:
+            cp = w.checkpoint
+            out.append(_attempt(partial(proven.prove_seed, cp.size, cp.root_hash)))
+    pools = [p.body for p in proven.of_type("jury.pool")]
+    for j in bundle.jurors:
+        pool = next((p for p in pools if isinstance(p, JuryPool) and p.period == j.pool), None)
+        if pool is not None:
+            out.append(_attempt(partial(proven.juror, pool, j.index + c["shift"])))
+    return out
 
 
 def _receipt(c: Case) -> object:
     return plain(parse_receipt(_b64(c["data"])))
+
+
+def _dates(c: Case) -> object:
+    epoch = date(1970, 1, 1)
+    days = []
+    for s in c["dates"]:
+        n = (date.fromisoformat(s) - epoch).days
+        days.append([n, format_date(epoch + timedelta(days=n)), s, s])
+    times = []
+    for n in c["times"]:
+        t = _EPOCH + timedelta(seconds=n)
+        times.append([format_time(t), format_date(t.date()), n])
+    read = []
+    for s in c["texts"]:
+        try:
+            read.append(format_date(read_date(s, "date")))
+        except MalformedError:
+            read.append("malformed")
+    return {"days": days, "times": times, "read": read}
 
 
 def _findings(c: Case) -> object:
@@ -245,7 +308,9 @@ _PYTHON: dict[str, Callable[[Case], object]] = {
     "bundle": _bundle,
     "open": _open,
     "receipt": _receipt,
+    "seeds": _seeds,
     "findings": _findings,
+    "dates": _dates,
 }
 
 

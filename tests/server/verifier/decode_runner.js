@@ -1,13 +1,19 @@
 // Runs the decoding cases of test_decode_js.py in the page: each case goes
-// through the verifier's decoding modules (entry.js and what it reads) and comes back as {name, verdict, value}, the value a plain
+// through the verifier's decoding modules (entry.js, bundle.js, proven.js,
+// receipt.js) and comes back as {name, verdict, value}, the value a plain
 // JSON form of what was decoded (bytes as "hex:...", integers past 2^53 - 1
 // as "int:...", so that Python can build the same form of its own values).
 // The test loads it from a blob, its imports pointed at the page's origin.
 
 import { decodeBase64, fromHex, toHex } from "/js/encoding.js";
-import { MalformedError, VerificationError } from "/js/errors.js";
+import { MalformedError, MutualogError, VerificationError } from "/js/errors.js";
 import { ChainVerifier, parseEntry } from "/js/entry.js";
+import { parseBundle } from "/js/bundle.js";
+import { noteVerifier } from "/js/note.js";
+import { openBundle, rulebookOf } from "/js/proven.js";
+import { parseReceipt } from "/js/receipt.js";
 import { Findings } from "/js/findings.js";
+import { dateDays, daysDate, formatDate, formatTime, readDate, readTime, timeDate } from "/js/fields.js";
 
 const SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
@@ -45,6 +51,74 @@ const RUNNERS = {
     const chain = new ChainVerifier(start);
     for (const data of c.entries) await chain.feed(bytes(data));
     return ["chain", plain(chain.state)];
+  },
+  async bundle(c) {
+    return ["bundle", plain(parseBundle(bytes(c.data)))];
+  },
+  async open(c) {
+    const bundle = parseBundle(bytes(c.data));
+    const verifier = await noteVerifier(c.vkey);
+    const [proven, findings] = await openBundle(bundle, verifier, c.origin);
+    const value = {
+      findings: findings.map((f) => [f.name, f.status]),
+      entries: proven === null ? null : [...proven.entries.keys()],
+      checkpoint: proven === null ? null : plain(proven.checkpoint),
+      rules: null,
+    };
+    if (proven !== null) {
+      const f = new Findings();
+      const book = await rulebookOf(proven, f);
+      value.rules = [f.result().map((x) => [x.name, x.status]), book === null ? null : book.changes.length];
+    }
+    return ["open", value];
+  },
+  // ProvenBundle's proofs on demand: each panel's seed (and witnessed
+  // checkpoint) and each bundled juror, as they are or altered.
+  async seeds(c) {
+    const bundle = parseBundle(bytes(c.data));
+    const [proven] = await openBundle(bundle, await noteVerifier(c.vkey), c.origin);
+    const out = [];
+    const attempt = async (f) => {
+      try {
+        return ["ok", plain(await f())];
+      } catch (e) {
+        if (e instanceof MalformedError) return ["malformed", null];
+        if (e instanceof VerificationError) return ["verification", null];
+        if (e instanceof MutualogError) return ["mutualog", null];
+        throw e;
+      }
+    };
+    for (const e of proven.ofType("panel.drawn")) {
+      const seed = Uint8Array.from(e.body.seed);
+      seed[0] ^= c.flip ? 1 : 0;
+      out.push(await attempt(() => proven.proveSeed(e.body.seed_size, seed)));
+      const w = e.body.witnessed;
+      if (w !== null) out.push(await attempt(() => proven.proveSeed(w.checkpoint.size, w.checkpoint.root_hash)));
+    }
+    const pools = [...proven.ofType("jury.pool")];
+    for (const j of bundle.jurors) {
+      const pool = pools.find((p) => p.body.period === j.pool);
+      if (pool) out.push(await attempt(() => proven.juror(pool.body, j.index + c.shift)));
+    }
+    return ["seeds", out];
+  },
+  async receipt(c) {
+    return ["receipt", plain(parseReceipt(bytes(c.data)))];
+  },
+  // The date helpers: each date's day number and back, each time's form,
+  // its date, and the time read back.
+  async dates(c) {
+    const days = c.dates.map((s) => [dateDays(s), daysDate(dateDays(s)), formatDate(s), formatDate(dateDays(s))]);
+    const times = c.times.map((n) => [formatTime(n), timeDate(n), readTime(formatTime(n), "time")]);
+    const read = c.texts.map((s) => {
+      try {
+        return readDate(s, "date");
+      } catch (e) {
+        if (e instanceof MalformedError) return "malformed";
+        throw e;
+      }
+    });
+    return ["dates", { days, times, read }];
   },
   async findings(c) {
     const f = new Findings();

@@ -448,3 +448,24 @@ def python_outcome(case: Case) -> Case:
     except VerificationError:
         return {"verdict": "verification", "value": None}
     return {"verdict": "ok", "value": normal(value)}
+
+
+def big_cases(rng: random.Random) -> list[Case]:
+    """Large rosters and pools: a roster of 2^15 + 1 ids and a proof in it,
+    a panel of 255 from a pool of 10,000 with a hundred skips."""
+    ids = _ids(rng, (1 << 15) + 1)
+    pool = ids[:10_000]
+    excluded = rng.sample(pool, 100)
+    draw = {
+        "kind": "draw",
+        "seed": rng.randbytes(32).hex(),
+        "claim": _id(rng),
+        "round": 1,
+        "appeal": True,
+        "pool": pool,
+        "size": 255,
+        "excluded": excluded,
+        "mutation": "",
+    }
+    roster: Case = {"kind": "roster", "ids": ids, "hint": len(ids), "mutation": ""}
+    return [roster, *_membership(rng, ids), draw, {"kind": "jury", "ids": pool, "mutation": ""}]

@@ -26,7 +26,7 @@ from verifiable.log.bodies import AgeBand, PoolRules
 from verifiable.log.cosignature import CosignatureSigner
 from verifiable.log.fields import format_date, read_shape
 from verifiable.log.note import Ed25519Signer
-from verifiable.pool.rules import Rulebook, Rules, next_notice
+from verifiable.pool.rules import DEFAULT_RULES, Rulebook, Rules, moment, next_notice
 
 __all__ = ["normal", "python_rules_outcome", "rulebook_cases"]
 
@@ -83,7 +83,9 @@ def normal(value: object) -> object:
 
 # --- mutations of a rule set ----------------------------------------------------
 
-_ODD = [True, False, "7", "", None, [], {}, -1, 0, 1, 2**53 - 1, 2**53 // 3, "18-39", "x"]
+# No null and no float: a pool.rules body holding one is refused as it is
+# decoded, before the rulebook reads it.
+_ODD = [True, False, "7", "", [], {}, -1, 0, 1, 2**53 - 1, 2**53 // 3, "18-39", "x"]
 
 
 def _candidates(rng: random.Random, name: str) -> list[object]:
@@ -210,6 +212,9 @@ def _schedule(rng: random.Random, sets: list[dict[str, object]]) -> list[Case]:
             seq += rng.randint(1, 1000)
             time = max(time, effective) + rng.randint(-86400, 90 * 86400)
             effective = time + rng.choice([1, 86400, rng.randint(2, 60 * 86400)])
+            if rng.random() < 0.25:
+                # In force from exactly a period's moment (the default calendar's).
+                effective = int(moment(next_notice(_at(time), DEFAULT_RULES)).timestamp())
         entries.append({"seq": seq, "time": time, "effective": effective, "rules": rules})
     return entries
 

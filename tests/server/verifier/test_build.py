@@ -10,7 +10,9 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Callable, Iterator
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import pytest
@@ -248,3 +250,41 @@ def test_the_route_serves_exactly_the_built_bytes_under_its_csp(app: Flask) -> N
     assert "Accept-Language" not in response.headers.get("Vary", "")
     other = app.test_client().get("/verifier", headers={"Accept-Language": "en"})
     assert other.get_data() == response.get_data()
+
+
+def test_the_pages_own_files_ship_with_the_server() -> None:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    globs = data["tool"]["setuptools"]["package-data"]["server"]
+    files = sorted(build.PAGE_DIR.iterdir())
+    assert {f.name for f in files} >= {"main.js", "verifier.html", "verifier.css"}
+    relative = [f.relative_to(ROOT / "server").as_posix() for f in files]
+    assert all(any(fnmatchcase(r, g) for g in globs) for r in relative), relative
+
+
+def test_a_clean_clone_builds_the_same_bytes_twice(tmp_path: Path) -> None:
+    if not (ROOT / ".git").exists():
+        pytest.skip("not a git checkout")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
+    digests = [
+        subprocess.run(
+            [sys.executable, "-c", BUILD_TWICE],
+            cwd=clone,
+            check=True,
+            capture_output=True,
+            text=True,
+            env={"PYTHONHASHSEED": seed, "PYTHONPATH": str(clone), "PATH": "/usr/bin:/bin"},
+        ).stdout
+        for seed in ("3", "4")
+    ]
+    assert digests[0] == digests[1] and len(digests[0]) == 64
+    changed = subprocess.run(
+        ["git", "status", "--porcelain", "--", "server/verifier", "server/translations/verifier"],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    if not changed:
+        # This checkout is its last commit there: the same page.
+        assert digests[0] == hashlib.sha256(page_bytes()).hexdigest()

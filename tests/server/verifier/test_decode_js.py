@@ -1,5 +1,5 @@
 """The verifier's decoding layer in JavaScript (findings.js, fields.js,
-bodies.js, entry.js) and ``verifiable/``
+bodies.js, entry.js, bundle.js, proven.js, receipt.js) and ``verifiable/``
 agree, value for value and refusal for refusal.
 
 * Entries: every entry of a witnessed pool's log, with the entries a
@@ -10,7 +10,18 @@ agree, value for value and refusal for refusal.
   UTF-8 byte, a value out of range or of the wrong type) are refused with
   the same error class by both, or accepted by both with the same values;
   entries at the wrong place in the chain are refused alike.
+* Bundles: honest deduction and claim bundles parse to the same structure,
+  mutations of their JSON are refused alike, and opening them gives the
+  same findings (name and status) as Python's, honest or with an entry's
+  proof or bytes altered, a checkpoint signed by another key or of
+  another origin (:mod:`decode_bundles`); the rulebook read from them,
+  with entry 0 missing or a rule change refused, gives the same finding
+  ``rules``; panels' seeds and jurors proven on demand, as they are or
+  altered, give the same answers.
+* Receipts: honest vote receipts parse alike and their mutations are
+  refused alike.
 * Findings: collected alike (first failure wins, first-seen order).
+* Dates: fields.js's date helpers over the whole calendar Python allows.
 
 The quick tests run a few hundred cases each; the ones marked ``slow`` run
 thousands.  Seeds are fixed, so a failure reproduces.
@@ -22,10 +33,18 @@ import json
 import random
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.server.verifier.decode_bundles import (
+    bundle_cases,
+    bundle_mutations,
+    open_cases,
+    receipt_cases,
+    receipt_mutations,
+)
 from tests.server.verifier.decode_cases import (
     Case,
     entry_case,
@@ -36,12 +55,14 @@ from tests.server.verifier.decode_cases import (
 from tests.server.verifier.verifier_harness import JS_DIR
 from verifiable.log.bodies import BODY_TYPES
 from verifiable.log.entry import parse_entry
+from verifiable.log.fields import format_date
 from verifiable.log.merkle import leaf_hash
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 RUNNER = JS_DIR.parents[2] / "tests" / "server" / "verifier" / "decode_runner.js"
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -170,6 +191,69 @@ def test_entry_mutations_agree_many(decode_page: Page) -> None:
     assert sum(seen.values()) > 5000
 
 
+# --- bundles and receipts -------------------------------------------------------------
+
+
+def test_bundles_parse_alike(decode_page: Page) -> None:
+    rng = random.Random(5)
+    honest = bundle_cases(rng, 8)
+    seen = _agree(decode_page, honest)
+    assert seen == Counter({("", "ok"): len(honest)})
+    mutated = [m for case in honest for m in bundle_mutations(rng, case)]
+    seen = _agree(decode_page, mutated)
+    assert sum(n for (_, v), n in seen.items() if v == "malformed") > 100
+
+
+@pytest.mark.slow
+def test_bundles_parse_alike_many(decode_page: Page) -> None:
+    rng = random.Random(6)
+    honest = bundle_cases(rng, 20)
+    _agree(decode_page, honest + [m for case in honest for m in bundle_mutations(rng, case, 40)])
+
+
+def test_open_bundle_findings_alike(decode_page: Page) -> None:
+    rng = random.Random(7)
+    cases = open_cases(rng, bundle_cases(rng, 4))
+    _agree(decode_page, cases)
+    proofs: set[str] = set()
+    for case in cases:
+        if case["kind"] == "seeds":
+            # A witnessed panel's seed is not the log's root at seed_size:
+            # its witnessed checkpoint's root is.
+            proofs.update(v for v, _ in python_outcome(case)["value"])
+            continue
+        findings = python_outcome(case)["value"]["findings"]
+        failed = [name for name, status in findings if status != "ok"]
+        if not case["mutation"]:
+            assert [name for name, _ in findings] == ["checkpoint", "inclusion"] and not failed
+            assert python_outcome(case)["value"]["rules"] == [[["rules", "ok"]], 2]
+        elif case["mutation"] in ("rule change refused", "entry 0 dropped"):
+            assert not failed
+            assert python_outcome(case)["value"]["rules"] == [[["rules", "FAIL"]], None]
+        elif case["mutation"] in ("origin", "other key", "other origin"):
+            assert failed == ["checkpoint"], case["mutation"]
+        else:
+            assert failed == ["inclusion"], case["mutation"]
+    assert proofs == {"ok", "verification", "mutualog"}
+
+
+def test_receipts_parse_alike(decode_page: Page) -> None:
+    rng = random.Random(8)
+    honest = receipt_cases(rng, 10)
+    seen = _agree(decode_page, honest)
+    assert seen == Counter({("", "ok"): len(honest)})
+    mutated = [m for case in honest for m in receipt_mutations(rng, case)]
+    seen = _agree(decode_page, mutated)
+    assert sum(n for (_, v), n in seen.items() if v == "malformed") > 100
+
+
+@pytest.mark.slow
+def test_receipts_parse_alike_many(decode_page: Page) -> None:
+    rng = random.Random(9)
+    honest = receipt_cases(rng, 100)
+    _agree(decode_page, honest + [m for case in honest for m in receipt_mutations(rng, case)])
+
+
 # --- findings ---------------------------------------------------------------------------
 
 
@@ -190,3 +274,26 @@ def test_findings_collect_alike(decode_page: Page) -> None:
                 ops.append([op, name, f"detail {len(ops)}"])
         cases.append({"kind": "findings", "ops": ops})
     _agree(decode_page, cases)
+
+
+def test_date_helpers_alike(decode_page: Page) -> None:
+    """dateDays, daysDate, formatDate, formatTime and timeDate against
+    Python's date and datetime, over the whole calendar Python allows."""
+    rng = random.Random(11)
+    first, last = date(1, 1, 1).toordinal(), date(9999, 12, 31).toordinal()
+    ordinals = [first, last, date(1970, 1, 1).toordinal(), date(2000, 2, 29).toordinal()]
+    ordinals += [rng.randint(first, last) for _ in range(300)]
+    dates = [format_date(date.fromordinal(o)) for o in ordinals]
+    low = (datetime(1, 1, 1, tzinfo=UTC) - EPOCH) // timedelta(seconds=1)
+    high = (datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC) - EPOCH) // timedelta(seconds=1)
+    times = [low, high, 0, -1, 86399, 86400, *(rng.randint(low, high) for _ in range(300))]
+    texts = ["2024-02-29", "2023-02-29", "0000-01-01", "9999-12-31", "2024-04-31", "2024-13-01"]
+    texts += [
+        "2024-00-10",
+        "1900-02-29",
+        "2000-02-29",
+        "2024-1-01",
+        "\uff12\uff10\uff12\uff14-01-01",
+    ]
+    case = {"kind": "dates", "dates": dates, "times": times, "texts": texts}
+    _agree(decode_page, [case])

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.server.verifier.pool_math_cases import (
+    big_cases,
     draw_cases,
     figure_cases,
     python_outcome,
@@ -74,7 +75,8 @@ def test_rosters_figures_and_draws_agree(verifier_page: Page) -> None:
 
 @pytest.mark.slow
 def test_thousands_of_rosters_figures_and_draws_agree(verifier_page: Page) -> None:
-    seen = _agree(verifier_page, _pool_math(random.Random(5151), 1000), python_outcome)
+    rng = random.Random(5151)
+    seen = _agree(verifier_page, _pool_math(rng, 1000) + big_cases(rng), python_outcome)
     assert seen["honest", "ok"] > 3000
 
 

@@ -85,8 +85,14 @@ def test_refuses(obj: dict[str, Any], match: str) -> None:
         (b'{"a": NaN}', "not a JSON number"),
         (b"[" * 100_000, "not JSON"),
         (b" " * (MAX_BUNDLE_BYTES + 1), "at most"),
+        (b'{"type": ' + b"1" * 5000 + b"}", "not JSON"),
+        (
+            b'{"type": "mutualog.bundle/v1", "checkpoint": "\\ud800", "entries": [], '
+            b'"consistency": [], "jurors": [], "deduction": null, "claims": []}',
+            "lone surrogate",
+        ),
     ],
-    ids=["not utf-8", "a list", "NaN", "deep nesting", "too big"],
+    ids=["not utf-8", "a list", "NaN", "deep nesting", "too big", "huge integer", "surrogate"],
 )
 def test_refuses_bytes(data: bytes, match: str) -> None:
     with pytest.raises(MalformedError, match=match):

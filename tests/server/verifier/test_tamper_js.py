@@ -1,0 +1,183 @@
+"""The tamper suite's lies, caught by the verifier page's JavaScript as by the
+client.
+
+Every kind of ``tests/client/tamper`` that ``verify-deduction``,
+``verify-claim`` and ``verify-receipt`` catch (``DEDUCTION_KINDS`` and
+``CLAIM_KINDS`` of ``test_member_kinds.py``, ``DOCTORED_KINDS`` of
+``test_doctored_bundles.py``, ``JUROR_KINDS`` of ``test_receipt_kinds.py``)
+is built as those tests build it, with their fixtures and builders: the
+dishonest server serves its bundles and the member's own ``fetch`` code
+gathers them (:func:`client.bundles.fetch_deduction`, with the client's
+sample), or the doctored bundle is made by the kind.  ``verify.js`` must then
+give the verdict and the findings ``verifiable/`` gives, and fail the check
+the tamper test names.
+
+Two checks of the client are the page's to make, not ``verify.js``'s: that
+the bundle's checkpoint is the one synced (``synced``, and ``fetch``'s
+refusal of a bundle at another size) is made from the checkpoint
+``verify.js`` gives back; and the juror kinds are lies in the log, not in
+the receipt, which only ``verify-receipt --log`` reads (not ported: the
+receipt's own checks pass in both, as they do in the tamper test).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from client.bundles import fetch_claim, fetch_deduction
+from client.fetch import HttpFetcher
+from tests.client.conftest import servers  # noqa: F401 - the tamper fixtures' server pool
+from tests.client.tamper.conftest import demo, earlier, liars, shop  # noqa: F401 - fixtures
+from tests.client.tamper.honest import ORIGIN, Demo
+from tests.client.tamper.lies import Liars, Shop
+from tests.client.tamper.test_doctored_bundles import DOCTORED_KINDS, DoctoredKind
+from tests.client.tamper.test_member_kinds import CLAIM_KINDS, DEDUCTION_KINDS, MemberKind
+from tests.client.tamper.test_receipt_kinds import JUROR_KINDS, JurorKind
+from tests.server.verifier.pool_cases import python_verdict, run_cases
+from verifiable.log.checkpoint import Checkpoint
+from verifiable.log.fields import format_date
+from verifiable.log.note import Note
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page
+
+Kind = MemberKind | DoctoredKind | JurorKind
+KINDS: list[tuple[str, Kind]] = [
+    *(("deduction", k) for k in DEDUCTION_KINDS),
+    *(("claim", k) for k in CLAIM_KINDS),
+    *(("doctored", k) for k in DOCTORED_KINDS),
+    *(("receipt", k) for k in JUROR_KINDS),
+]
+#: The checks of ``verify-receipt`` that read the log (``--log``).
+LOG_CHECKS = {"consistency", "reveal", "tally"}
+#: What the client's deduction sample asks for (``fetch deduction --sample 64``
+#: in the tamper tests).
+SAMPLE = 64
+
+_JS = """async (args) => {
+  const verify = await import('/js/verify.js');
+  const {toHex} = await import('/js/encoding.js');
+  const r = await verify.verifyDeduction(args);
+  const c = r.checkpoint;
+  return c === null ? null : [String(c.size), toHex(c.rootHash)];
+}"""
+
+
+def _size(url: str) -> int:
+    return Checkpoint.from_text(Note.from_bytes(HttpFetcher(url).checkpoint()).text).size
+
+
+def _failed(outcome: dict[str, Any]) -> set[str]:
+    return {name for name, status in outcome["findings"] if status == "FAIL"}
+
+
+def _agreed(page: Page, case: dict[str, Any]) -> dict[str, Any]:
+    js = run_cases(page, [case])[0]
+    py = python_verdict(case)
+    assert js == py, f"JavaScript {js} but Python {py}"
+    return py
+
+
+def _bundle_case(fn: str, text: str, vkey: str, **args: str) -> dict[str, Any]:
+    return {"fn": fn, "args": {"bundleText": text, "verifierKey": vkey, "origin": ORIGIN, **args}}
+
+
+def _member(page: Page, served: Liars, kind: MemberKind, what: str) -> None:
+    """A lie served by a dishonest server: fetched as the member fetches it."""
+    told = served.lie(kind.lie)
+    url = served.url(kind.lie)
+    fetcher = HttpFetcher(url)
+    vkey = served.demo.instance.vkey
+    if what == "deduction":
+        bundle = fetch_deduction(fetcher, _size(url), told.member, told.period, SAMPLE)
+        if told.claim:
+            assert told.claim in bundle.claims
+        case = _bundle_case(
+            "verifyDeduction",
+            bundle.to_bytes().decode(),
+            vkey,
+            member=told.member,
+            period=format_date(told.period),
+        )
+    else:
+        bundle = fetch_claim(fetcher, _size(url), told.claim)
+        case = _bundle_case("verifyClaim", bundle.to_bytes().decode(), vkey, claim=told.claim)
+    outcome = _agreed(page, case)
+    assert outcome["verdict"] == "FAILED"
+    assert kind.check in _failed(outcome), outcome
+    # Signed with the log key and proven: it is the log that lies.
+    assert {"checkpoint", "inclusion"}.isdisjoint(_failed(outcome))
+
+
+def _doctored(page: Page, made: Shop, kind: DoctoredKind, tmp_path: Path) -> None:
+    """A bundle doctored after the fact, beside the log the member synced."""
+    log, bundle = kind.make(made)
+    synced = Checkpoint.from_text(
+        Note.from_bytes((log.export(tmp_path / "export") / "checkpoint").read_bytes()).text
+    )
+    case = _bundle_case(
+        "verifyDeduction",
+        bundle.to_bytes().decode(),
+        made.demo.instance.vkey,
+        member=made.member,
+        period=format_date(made.period),
+    )
+    outcome = _agreed(page, case)
+    given = page.evaluate(_JS, case["args"])
+    assert given is not None, outcome
+    size, root = int(given[0]), given[1]
+    if kind.code == 2:
+        # The client's fetch refuses a bundle at another size; the page,
+        # comparing the checkpoint verify.js gives back, does too.
+        assert size != synced.size
+        return
+    assert size == synced.size
+    failed = _failed(outcome) | ({"synced"} if root != synced.root_hash.hex() else set())
+    assert kind.check in failed, (kind.check, failed)
+
+
+def _receipt(page: Page, honest: Demo, kind: JurorKind) -> None:
+    """The juror's receipt is what the server handed out; the lie is in the log."""
+    case = {
+        "fn": "verifyReceipt",
+        "args": {
+            "receiptText": honest.receipt.read_text(),
+            "verifierKey": honest.instance.vkey,
+            "origin": "",
+        },
+    }
+    outcome = _agreed(page, case)
+    assert outcome["verdict"] == "VERIFIED"
+    assert [name for name, _ in outcome["findings"]] == [
+        "checkpoint",
+        "sealed entry",
+        "inclusion",
+        "commitment",
+    ]
+    assert kind.check in LOG_CHECKS
+
+
+def test_every_kind_is_covered() -> None:
+    counts = (len(DEDUCTION_KINDS), len(CLAIM_KINDS), len(DOCTORED_KINDS), len(JUROR_KINDS))
+    assert len(KINDS) == sum(counts) >= 31, counts
+    assert len({k.id for _, k in KINDS}) == len(KINDS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("what", "kind"), KINDS, ids=[f"{w}-{k.id}" for w, k in KINDS])
+def test_the_page_catches_what_the_client_catches(
+    what: str,
+    kind: Kind,
+    verifier_page: Page,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+) -> None:
+    if isinstance(kind, MemberKind):
+        _member(verifier_page, request.getfixturevalue("liars"), kind, what)
+    elif isinstance(kind, DoctoredKind):
+        _doctored(verifier_page, request.getfixturevalue("shop"), kind, tmp_path)
+    else:
+        _receipt(verifier_page, request.getfixturevalue("demo"), kind)
