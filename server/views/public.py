@@ -48,6 +48,7 @@ from server.presenters.public import (
     rules_page,
     words,
 )
+from server.presenters.trust import trust_publication
 from server.verifier_publish import page_status
 from server.views.pages import entry_body
 from server.views.params import parse_size, query_args
@@ -206,10 +207,18 @@ def log_page() -> str:
     )
     note = served.note if served is not None else None
     checkpoint = Checkpoint.from_text(Note.from_bytes(note).text) if note else None
+    vkey = context.verifier().to_vkey()
+    trust = trust_publication(
+        context.origin,
+        vkey,
+        *trusted_witnesses(context.engine),
+        title=_("The trust text above, as a QR code"),
+    )
     return render_template(
         "public/log.html",
         origin=context.origin,
-        vkey=context.verifier().to_vkey(),
+        vkey=vkey,
+        trust=trust,
         note=note.decode("utf-8") if note else None,
         checkpoint=checkpoint,
         cosigners=served.cosigners if served is not None else (),

@@ -12,6 +12,7 @@ import sqlite3
 import urllib.request
 from collections.abc import Iterator
 from contextlib import closing
+from html import unescape
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -357,6 +358,10 @@ def test_a_trust_text_pins_the_witnesses_and_k(
     witness = str(log["witnesses"][0]["verifier_key"])
     origin, key = str(log["origin"]), str(log["verifier_key"])
     honest = TrustText(origin, key, (witness,), 1).to_text()
+    # The text the pool's public log page publishes to copy (and as a QR code).
+    with urllib.request.urlopen(f"{demo.url}/log", timeout=30) as response:
+        published = re.search(r'<code id="trust-text">([^<]*)</code>', response.read().decode())
+    assert published and unescape(published[1]) == honest
     stranger = CosignatureSigner("another-witness.example", bytes(range(32))).verifier()
     absent = TrustText(origin, key, (stranger.to_vkey(),), 1).to_text()
     url = f"{demo.url}/verifier?member={member}&period={period}"

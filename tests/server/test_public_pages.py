@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import segno
 from click.testing import CliRunner
 from flask import Flask
 from flask.testing import FlaskClient
@@ -30,6 +31,7 @@ from tests.server.pool_helpers import PDF, RULES, add_members, make_pool_app, ro
 from tests.server.redaction_files import redact_all
 from tests.server.test_demo_privacy import Needle, Private, private_of, scan
 from verifiable.log.entry import parse_entry
+from verifiable.log.trust_text import TrustText
 from verifiable.pool.rules import DEFAULT_RULES
 
 PAGES = ("/pool", "/pool/claims", "/pool/rules", "/log", "/verify")
@@ -121,6 +123,42 @@ def test_the_log_page_shows_the_latest_checkpoint_and_key(client: FlaskClient) -
     # The witnesses whose cosignature it carries, by name.
     cosigners = re.search(r'<dd id="cosigners">(.*?)</dd>', page, re.S)
     assert cosigners and "<code>localhost/mutualog/demo-witness</code>" in cosigners[1]
+
+
+def test_the_log_page_publishes_the_trust_text_and_its_qr_code(client: FlaskClient) -> None:
+    """What a member's verifier page pins, in a block to copy and a QR code:
+    the log's origin and key, the witnesses /api/v1/log names and K."""
+    log = client.get("/api/v1/log").get_json()
+    response = client.get("/log")
+    page = response.get_data(as_text=True)
+    text = unescape(_code(page, "trust-text"))
+    trust = TrustText.from_text(text)
+    assert text == trust.to_text()
+    # The policy a member should pin, as /verify's trust command gives it:
+    # no witness while the log asks for none (K = 0).
+    required = log["witnesses_required"]
+    witnesses = tuple(w["verifier_key"] for w in log["witnesses"]) if required else ()
+    assert trust == TrustText(log["origin"], log["verifier_key"], witnesses, required)
+    # The same text as a QR code, an inline SVG drawn with attributes only:
+    # the CSP allows no inline style.
+    svg = re.search(r'<figure class="trust-qr">(<svg .*?</svg>)</figure>', page, re.S)
+    assert svg and 'class="qr"' in svg[1] and "viewBox" in svg[1]
+    assert "style" not in svg[1] and "<script" not in svg[1]
+    assert "<title>The trust text above, as a QR code</title>" in svg[1]
+    assert (
+        segno.make(text, error="m", micro=False).svg_inline(
+            scale=4,
+            border=4,
+            dark="#000",
+            light="#fff",
+            svgclass="qr",
+            lineclass=None,
+            omitsize=True,
+            title="The trust text above, as a QR code",
+        )
+        == svg[1]
+    )
+    assert "unsafe-inline" not in response.headers["Content-Security-Policy"]
 
 
 def test_a_claim_page_shows_its_notice_and_hides_its_claimant(
