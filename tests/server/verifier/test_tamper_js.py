@@ -5,7 +5,8 @@ Every kind of ``tests/client/tamper`` that ``verify-deduction``,
 ``verify-claim`` and ``verify-receipt`` catch (``DEDUCTION_KINDS`` and
 ``CLAIM_KINDS`` of ``test_member_kinds.py``, ``DOCTORED_KINDS`` of
 ``test_doctored_bundles.py``, ``JUROR_KINDS`` of ``test_receipt_kinds.py``)
-is built as those tests build it, with their fixtures and builders: the
+is built as those tests build it, with their builders, wired as their
+conftest wires them (fixtures here, since tests import no conftest): the
 dishonest server serves its bundles and the member's own ``fetch`` code
 gathers them (:func:`client.bundles.fetch_deduction`, with the client's
 sample), or the doctored bundle is made by the kind.  ``verify.js`` must then
@@ -22,6 +23,7 @@ receipt's own checks pass in both, as they do in the tamper test).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,13 +31,13 @@ import pytest
 
 from client.bundles import fetch_claim, fetch_deduction
 from client.fetch import HttpFetcher
-from tests.client.conftest import servers  # noqa: F401 - the tamper fixtures' server pool
-from tests.client.tamper.conftest import demo, earlier, liars, shop  # noqa: F401 - fixtures
-from tests.client.tamper.honest import ORIGIN, Demo
-from tests.client.tamper.lies import Liars, Shop
+from tests.client.harness import Servers
+from tests.client.tamper.honest import ORIGIN, SYNCED_BEHIND, Demo, Synced, build_demo
+from tests.client.tamper.lies import Liars, Shop, tell
 from tests.client.tamper.test_doctored_bundles import DOCTORED_KINDS, DoctoredKind
 from tests.client.tamper.test_member_kinds import CLAIM_KINDS, DEDUCTION_KINDS, MemberKind
 from tests.client.tamper.test_receipt_kinds import JUROR_KINDS, JurorKind
+from tests.client.tampering import publish
 from tests.server.verifier.pool_cases import python_verdict, run_cases
 from verifiable.log.checkpoint import Checkpoint
 from verifiable.log.fields import format_date
@@ -64,6 +66,55 @@ _JS = """async (args) => {
   const c = r.checkpoint;
   return c === null ? null : [String(c.size), toHex(c.rootHash)];
 }"""
+
+
+# --- the tamper suite's logs and servers, as its conftest wires them ----------------
+
+
+@pytest.fixture(scope="module")
+def tamper_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Servers]:
+    running = Servers(tmp_path_factory.mktemp("servers"))
+    try:
+        yield running
+    finally:
+        for served in list(running.running):
+            running.stop(served)
+
+
+@pytest.fixture(scope="module")
+def tamper_demo(tmp_path_factory: pytest.TempPathFactory) -> Demo:
+    return build_demo(tmp_path_factory.mktemp("demo"))
+
+
+@pytest.fixture(scope="module")
+def tamper_liars(
+    tamper_demo: Demo, tamper_servers: Servers, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Liars]:
+    liars = Liars(tamper_demo, tamper_servers, tmp_path_factory.mktemp("liars"))
+    try:
+        yield liars
+    finally:
+        liars.stop()
+
+
+@pytest.fixture(scope="module")
+def tamper_shop(
+    tamper_demo: Demo,
+    tamper_servers: Servers,
+    tamper_liars: Liars,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Shop]:
+    entries = tamper_demo.log.entries[: len(tamper_demo.log.entries) - SYNCED_BEHIND]
+    folder = tmp_path_factory.mktemp("earlier")
+    log = publish(folder / "instance", tamper_demo.log.key_file, entries, tamper_demo.log.signer)
+    earlier = Synced(log, tamper_servers.serve(log))
+    honest = tamper_servers.serve(tamper_demo.instance)
+    told = tell(tamper_demo, [])
+    try:
+        yield Shop(tamper_demo, honest, earlier, tamper_liars, told.member, told.period)
+    finally:
+        tamper_servers.stop(honest)
+        tamper_servers.stop(earlier.served)
 
 
 def _size(url: str) -> int:
@@ -176,8 +227,8 @@ def test_the_page_catches_what_the_client_catches(
     tmp_path: Path,
 ) -> None:
     if isinstance(kind, MemberKind):
-        _member(verifier_page, request.getfixturevalue("liars"), kind, what)
+        _member(verifier_page, request.getfixturevalue("tamper_liars"), kind, what)
     elif isinstance(kind, DoctoredKind):
-        _doctored(verifier_page, request.getfixturevalue("shop"), kind, tmp_path)
+        _doctored(verifier_page, request.getfixturevalue("tamper_shop"), kind, tmp_path)
     else:
-        _receipt(verifier_page, request.getfixturevalue("demo"), kind)
+        _receipt(verifier_page, request.getfixturevalue("tamper_demo"), kind)
