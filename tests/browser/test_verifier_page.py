@@ -402,3 +402,51 @@ def test_a_trust_text_pins_the_witnesses_and_k(
     for p in phones:
         assert p.errors == []
         _only_own_host(p, demo)
+
+
+#: A camera and a QR reader for a phone whose browser has none here: the
+#: stream is a canvas's, and the reader "sees" the text the test sets.
+FAKE_SCANNER = """
+window.BarcodeDetector = class {
+  constructor(options) { this.formats = options.formats; }
+  async detect() { return window.scannedText ? [{ rawValue: window.scannedText }] : []; }
+};
+navigator.mediaDevices.getUserMedia = async () => {
+  const canvas = document.createElement("canvas");
+  canvas.getContext("2d").fillRect(0, 0, 10, 10);
+  return canvas.captureStream(5);
+};
+"""
+
+
+def test_a_scanned_trust_text_pins_the_witnesses(
+    browser: Browser,
+    demo: DemoServer,
+    deduction: tuple[str, str],
+    phones: list[Phone],
+) -> None:
+    """The scan button reads a QR code into the same field: the trust text it
+    holds pins the key, the witnesses and K, and the deduction verifies."""
+    member, period = deduction
+    with urllib.request.urlopen(f"{demo.url}/api/v1/log", timeout=30) as response:
+        log = json.load(response)
+    witness = str(log["witnesses"][0]["verifier_key"])
+    text = TrustText(str(log["origin"]), str(log["verifier_key"]), (witness,), 1).to_text()
+    phone = Phone(browser, "zh")
+    phones.append(phone)
+    phone.page.add_init_script(FAKE_SCANNER)
+    phone.open(f"{demo.url}/verifier?member={member}&period={period}")
+    page = phone.page
+    page.locator("#scan").click()
+    page.locator("#scan-video").wait_for(state="visible")
+    page.evaluate("text => { window.scannedText = text; }", text)
+    # Once a code is read the camera stops and the text is in the field.
+    page.locator("#scan-video").wait_for(state="hidden")
+    assert page.locator("#typed-key").input_value() == text.strip()
+    page.locator("#save-key").click()
+    page.locator("#forget").wait_for(state="visible")
+    assert phone.stored()["witnesses"] == [witness] and phone.stored()["required"] == 1
+    assert phone.check() == "VERIFIED", phone.findings()
+    assert phone.findings()["witnesses"] == "ok"
+    assert phone.errors == []
+    _only_own_host(phone, demo)
