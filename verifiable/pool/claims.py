@@ -23,8 +23,8 @@ can fail.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 
 from verifiable.errors import RuleViolation
@@ -43,8 +43,20 @@ from verifiable.pool.members import Membership
 from verifiable.pool.notice_check import notice_problem
 from verifiable.pool.periods import Periods
 from verifiable.pool.rules import Rules
+from verifiable.pool.store import Codec, Kind, StoredMap, WriteBuffer, seq_key
+from verifiable.pool.store_codecs import TEXT, claim_codec
 
-__all__ = ["AWAITING_PANEL", "Claim", "ClaimBook", "DrawPlan", "Panel", "Stage", "violation"]
+__all__ = [
+    "AWAITING_PANEL",
+    "CLAIMS",
+    "FILED",
+    "Claim",
+    "ClaimBook",
+    "DrawPlan",
+    "Panel",
+    "Stage",
+    "violation",
+]
 
 
 @dataclass(slots=True)
@@ -93,6 +105,25 @@ class Claim:
         """The cap on this claim's aid under its rules (0 if its band lost cover,
         which filing prevents)."""
         return self.rules.cap(self.band) or 0
+
+    def copy(self) -> Claim:
+        """A working copy: its sets, its objections and its panel are its own."""
+        panel = self.panel
+        if panel is not None:
+            panel = replace(panel, sealed=panel.sealed.copy(), revealed=panel.revealed.copy())
+        return replace(
+            self,
+            objections=self.objections.copy(),
+            answered=self.answered.copy(),
+            past_jurors=self.past_jurors.copy(),
+            panel=panel,
+        )
+
+
+CLAIMS: Kind[Claim] = Kind("claim", Codec(*claim_codec(Claim)), Claim.copy)
+"""Every claim by id."""
+FILED: Kind[str] = Kind("filed", TEXT)
+"""Claim ids by the seq of their ``claim.filed`` (key :func:`seq_key`): filing order."""
 
 
 @dataclass(frozen=True)
@@ -153,12 +184,13 @@ def _claim_band(seq: int, body: ClaimFiled, joined: AgeBand) -> AgeBand:
 class ClaimBook:
     """Every claim and the seeds waiting to be fixed."""
 
-    __slots__ = ("armed", "claims", "deadlines", "members", "periods")
+    __slots__ = ("_filed", "armed", "claims", "deadlines", "members", "periods")
 
-    def __init__(self, members: Membership, periods: Periods) -> None:
+    def __init__(self, members: Membership, periods: Periods, buffer: WriteBuffer) -> None:
         self.members = members
         self.periods = periods
-        self.claims: dict[str, Claim] = {}
+        self.claims = StoredMap(buffer, CLAIMS)
+        self._filed = StoredMap(buffer, FILED)
         # Claims whose first-instance seed the end of their objection window
         # fixes (a heap by that time), and those the next entry fixes.
         self.deadlines: list[tuple[datetime, int, str]] = []
@@ -276,21 +308,32 @@ class ClaimBook:
                 format_date(today),
             )
         covered_from = rules.covered_from(member.joined)
-        self.claims[body.claim] = Claim(
-            id=body.claim,
-            member=body.member,
-            band=band,
-            category=body.category,
-            requested=body.amount,
-            diagnosed=body.diagnosed,
-            filed_seq=seq,
-            filed=time,
-            rules=rules,
-            covered_from=covered_from,
-            evidence=len(body.evidence),
-            commitments=body.evidence,
-            joined=member.joined,
+        self._filed.put(seq_key(seq), body.claim)
+        self.claims.put(
+            body.claim,
+            Claim(
+                id=body.claim,
+                member=body.member,
+                band=band,
+                category=body.category,
+                requested=body.amount,
+                diagnosed=body.diagnosed,
+                filed_seq=seq,
+                filed=time,
+                rules=rules,
+                covered_from=covered_from,
+                evidence=len(body.evidence),
+                commitments=body.evidence,
+                joined=member.joined,
+            ),
         )
+
+    def in_filing_order(self) -> Iterator[Claim]:
+        """Every claim, in filing order (one scan of each kind, not a read
+        per claim)."""
+        claims = dict(self.claims.items())
+        for _, claim_id in self._filed.items():
+            yield claims[claim_id]
 
     def noticed(self, seq: int, time: datetime, body: ClaimNoticed) -> None:
         claim = self.require(body.claim, seq)

@@ -15,7 +15,7 @@ only once nothing can fail, so a refused entry leaves no trace.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from verifiable.errors import RuleViolation
@@ -25,8 +25,17 @@ from verifiable.log.merkle import root_hash
 from verifiable.pool.roster import roster_leaf
 from verifiable.pool.rules import Rules
 from verifiable.pool.sortition import juror_pool_root
+from verifiable.pool.store import (
+    Codec,
+    Kind,
+    StoredMap,
+    StoredSequence,
+    StoredSet,
+    WriteBuffer,
+)
+from verifiable.pool.store_codecs import FLAG, TEXT, member_codec
 
-__all__ = ["JurorPool", "Member", "Membership"]
+__all__ = ["GONE", "JURORS", "LAPSED", "MEMBERS", "POOL_IDS", "JurorPool", "Member", "Membership"]
 
 
 @dataclass(slots=True)
@@ -45,35 +54,72 @@ class Member:
     juror: bool = False
     ending: bool = False
 
+    def copy(self) -> Member:
+        """A working copy (the store's own record is never changed)."""
+        return Member(
+            self.id, self.band, self.joined, self.joined_seq, self.leaf, self.juror, self.ending
+        )
 
-@dataclass(slots=True)
+
+MEMBERS: Kind[Member] = Kind("member", Codec(*member_codec(Member)), Member.copy)
+"""Active members by id."""
+GONE: Kind[bool] = Kind("gone", FLAG)
+"""Ids of members who have left (ids are never reused)."""
+JURORS: Kind[bool] = Kind("juror", FLAG)
+"""Ids of the qualified jurors."""
+POOL_IDS: Kind[str] = Kind("pool", TEXT)
+"""The latest juror pool's sorted ids, one record per position."""
+LAPSED: Kind[bool] = Kind("lapsed", FLAG)
+"""Ids in the latest juror pool that are no longer qualified."""
+
+
+@dataclass(frozen=True, slots=True)
+class PoolHead:
+    """What the state itself keeps of the latest ``jury.pool``: its period,
+    root and size (the ids are records of the store)."""
+
+    period: date
+    root: bytes
+    size: int
+
+
 class JurorPool:
     """The latest ``jury.pool``: its period, its sorted ids, and the ids in it
     that are no longer qualified."""
 
-    period: date
-    ids: list[str]
-    root: bytes
-    lapsed: set[str] = field(default_factory=set)
+    __slots__ = ("ids", "lapsed", "period", "root")
+
+    def __init__(self, head: PoolHead, buffer: WriteBuffer) -> None:
+        self.period = head.period
+        self.root = head.root
+        self.ids = StoredSequence(buffer, POOL_IDS, head.size)
+        self.lapsed = StoredSet(buffer, LAPSED)
 
 
 class Membership:
-    """Active members, past ids, qualified jurors and the juror pool."""
+    """Active members, past ids, qualified jurors and the juror pool.
 
-    __slots__ = ("_joined", "_roster", "_sorted", "_version", "active", "gone", "jurors", "pool")
+    The members, past ids, jurors and the pool's ids are records of the
+    state's store; ``head`` (the pool's period, root and size) and
+    ``version`` (how many joins and leaves so far, the key of the roster's
+    cache) are the small part the state object holds."""
 
-    def __init__(self) -> None:
-        self.active: dict[str, Member] = {}
-        self.gone: set[str] = set()
-        self.jurors: set[str] = set()
-        self.pool: JurorPool | None = None
-        self._version = 0
+    __slots__ = ("_buffer", "_roster", "active", "gone", "head", "jurors", "version")
+
+    def __init__(self, buffer: WriteBuffer) -> None:
+        self._buffer = buffer
+        self.active = StoredMap(buffer, MEMBERS)
+        self.gone = StoredSet(buffer, GONE)
+        self.jurors = StoredSet(buffer, JURORS)
+        self.head: PoolHead | None = None
+        self.version = 0
         self._roster: tuple[int, bytes, int] | None = None
-        # The sorted ids of the last roster, and who joined since: the next
-        # roster is these two merged, less who left (a sort of one long sorted
-        # run and a short tail, nearly linear), not a sort from scratch.
-        self._sorted: list[str] = []
-        self._joined: list[str] = []
+
+    @property
+    def pool(self) -> JurorPool | None:
+        """The latest juror pool, or ``None`` before the first."""
+        head = self.head
+        return None if head is None else JurorPool(head, self._buffer)
 
     # -- reading --------------------------------------------------------
 
@@ -95,32 +141,18 @@ class Membership:
         """Member-set root and size over the sorted ids of the active members;
         recomputed only when membership has changed since the last call."""
         cached = self._roster
-        if cached is not None and cached[0] == self._version:
+        if cached is not None and cached[0] == self.version:
             return cached[1], cached[2]
         # roster.roster_root(ids), with each member's leaf hash computed once
         # at joining rather than once per period.
-        active = self.active
-        leaves = [active[i].leaf for i in self._merge_sorted()]
+        leaves = [m.leaf for m in self.active.values()]
         root, size = root_hash(leaves), len(leaves)
-        self._roster = (self._version, root, size)
+        self._roster = (self.version, root, size)
         return root, size
 
     def sorted_roster(self) -> list[str]:
         """The sorted ids of the active members."""
-        return self._merge_sorted().copy()
-
-    def _merge_sorted(self) -> list[str]:
-        active = self.active
-        ids = self._sorted
-        if len(ids) + len(self._joined) != len(active):
-            ids = [i for i in ids if i in active]
-        else:
-            ids = ids.copy()
-        ids.extend(i for i in self._joined if i in active)
-        ids.sort()
-        self._sorted = ids
-        self._joined = []
-        return ids
+        return list(self.active)
 
     # -- members --------------------------------------------------------
 
@@ -143,14 +175,14 @@ class Membership:
             )
 
     def join(self, seq: int, time: datetime, member_id: str, band: AgeBand) -> None:
-        self.active[member_id] = Member(member_id, band, time, seq, roster_leaf(member_id))
-        self._joined.append(member_id)
-        self._version += 1
+        self.active.put(member_id, Member(member_id, band, time, seq, roster_leaf(member_id)))
+        self.version += 1
 
     def leave(self, member_id: str) -> None:
-        member = self.active.pop(member_id)
+        member = self.active[member_id]
+        self.active.delete(member_id)
         self.gone.add(member_id)
-        self._version += 1
+        self.version += 1
         if member.juror:
             self._unqualify(member_id)
 
@@ -197,8 +229,8 @@ class Membership:
     def qualify(self, member: Member) -> None:
         member.juror = True
         self.jurors.add(member.id)
-        if self.pool is not None:
-            self.pool.lapsed.discard(member.id)
+        if self.head is not None:
+            self.pool_lapsed.discard(member.id)
 
     def check_remove(self, seq: int, member_id: str) -> Member:
         member = self.require_active(member_id, "juror.removed", seq, "juror")
@@ -218,14 +250,19 @@ class Membership:
 
     def _unqualify(self, member_id: str) -> None:
         self.jurors.discard(member_id)
-        if self.pool is not None:
-            self.pool.lapsed.add(member_id)
+        if self.head is not None:
+            self.pool_lapsed.add(member_id)
+
+    @property
+    def pool_lapsed(self) -> StoredSet:
+        """The ids of the latest juror pool no longer qualified."""
+        return StoredSet(self._buffer, LAPSED)
 
     # -- the juror pool -------------------------------------------------
 
     def expected_pool(self, period: date) -> JuryPool:
         """The ``jury.pool`` body for ``period`` from the qualified jurors."""
-        ids = sorted(self.jurors)
+        ids = list(self.jurors)
         return JuryPool(period=period, root=juror_pool_root(ids), size=len(ids))
 
     def check_pool(self, seq: int, body: JuryPool, current: date) -> list[str]:
@@ -239,7 +276,7 @@ class Membership:
                 expected=format_date(current),
                 actual=format_date(body.period),
             )
-        if self.pool is not None and self.pool.period == current:
+        if self.head is not None and self.head.period == current:
             raise RuleViolation(
                 "jury.once",
                 f"period {format_date(current)} already has a juror pool",
@@ -247,7 +284,7 @@ class Membership:
                 expected="one pool per period",
                 actual="a second pool",
             )
-        ids = sorted(self.jurors)
+        ids = list(self.jurors)
         if body.size != len(ids):
             raise RuleViolation(
                 "jury.size",
@@ -268,4 +305,7 @@ class Membership:
         return ids
 
     def set_pool(self, body: JuryPool, ids: list[str]) -> None:
-        self.pool = JurorPool(period=body.period, ids=ids, root=body.root)
+        old = self.head.size if self.head is not None else 0
+        StoredSequence(self._buffer, POOL_IDS, old).replace(ids)
+        self.pool_lapsed.clear()
+        self.head = PoolHead(body.period, body.root, len(ids))

@@ -23,7 +23,6 @@ pool: everything collected = aid + fees + refunds + the surplus carried
 
 from __future__ import annotations
 
-import bisect
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,8 +33,11 @@ from verifiable.log.bodies import PeriodClosed
 from verifiable.log.fields import format_date
 from verifiable.pool.roster import paid_claims_root
 from verifiable.pool.rules import Rules, moment, next_notice
+from verifiable.pool.store import Kind, StoredMap, WriteBuffer
+from verifiable.pool.store_codecs import closed_codec
 
 __all__ = [
+    "CLOSED",
     "Ledger",
     "PeriodBook",
     "PeriodFigures",
@@ -192,24 +194,38 @@ def _shown(value: object) -> object:
     return value.hex() if isinstance(value, bytes) else value
 
 
+CLOSED: Kind[tuple[PeriodClosed, datetime]] = Kind("closed", closed_codec())
+"""Every closed period by its date (``YYYY-MM-DD`` sorts as the dates do):
+its ``period.closed`` body and its moment."""
+
+
 class Periods:
     """The calendar and the accounts of every period not yet closed.
 
     ``open`` is the period now accumulating (the one the current time falls
     in); ``due`` are the periods whose moment has passed, oldest first,
-    waiting for their ``period.closed``.
+    waiting for their ``period.closed``.  The closed periods are records of
+    the state's store.
     """
 
-    __slots__ = ("_cum_shares", "_moments", "closed", "due", "ledger", "open")
+    __slots__ = ("_closed", "due", "ledger", "open")
 
-    def __init__(self, genesis: datetime, rules: Rules) -> None:
+    def __init__(self, genesis: datetime, rules: Rules, buffer: WriteBuffer) -> None:
         first = next_notice(genesis, rules)
         self.open = PeriodBook(first, moment(first))
         self.due: deque[PeriodBook] = deque()
-        self.closed: list[PeriodClosed] = []
         self.ledger = Ledger()
-        self._moments: list[datetime] = []
-        self._cum_shares: list[int] = []
+        self._closed = StoredMap(buffer, CLOSED)
+
+    @property
+    def closed(self) -> list[PeriodClosed]:
+        """Every ``period.closed`` so far, oldest first."""
+        return [body for body, _ in self._closed.values()]
+
+    @property
+    def closed_count(self) -> int:
+        """How many periods have closed."""
+        return len(self._closed)
 
     @property
     def current(self) -> date:
@@ -256,10 +272,7 @@ class Periods:
     def shares_since(self, joined: datetime) -> int:
         """The shares charged to a member who joined at ``joined``: the shares of
         every closed period whose moment is after ``joined``."""
-        i = bisect.bisect_right(self._moments, joined)
-        total = self._cum_shares[-1] if self._cum_shares else 0
-        before = self._cum_shares[i - 1] if i else 0
-        return total - before
+        return sum(body.share for body, at in self._closed.values() if at > joined)
 
     def figures(self, book: PeriodBook) -> PeriodFigures:
         """What the ``period.closed`` of a due period must carry."""
@@ -312,8 +325,5 @@ class Periods:
     def commit_close(self, body: PeriodClosed) -> None:
         """Record a ``period.closed`` entry that :meth:`check_close` accepted."""
         book = self.due.popleft()
-        self.closed.append(body)
+        self._closed.put(format_date(book.period), (body, book.moment))
         self.ledger = self.ledger.add(body)
-        self._moments.append(book.moment)
-        previous = self._cum_shares[-1] if self._cum_shares else 0
-        self._cum_shares.append(previous + body.share)

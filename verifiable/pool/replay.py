@@ -36,7 +36,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import NoReturn
@@ -211,10 +211,32 @@ class Replayer:
         self._root_at = self.root_at if check_seeds else None
         self.state = PoolState()
 
+    @classmethod
+    def taken_up(
+        cls, state: PoolState, head: ChainHead, compact_range: Sequence[bytes]
+    ) -> Replayer:
+        """A replayer going on from ``state``, which reflects the log's first
+        ``head.size`` entries, whose Merkle tree's compact range is
+        ``compact_range`` (the hashes of ``merkle.root_subtrees(head.size)``)."""
+        if state.size != head.size:
+            raise VerificationError(
+                f"replay: a state at size {state.size} taken up at size {head.size}"
+            )
+        replayer = cls()
+        replayer.state = state
+        replayer._head, replayer._size = head.head, head.size
+        replayer._range = list(compact_range)
+        return replayer
+
     @property
     def size(self) -> int:
         """Entries accepted so far: the ``seq`` of the next one."""
         return self._size
+
+    @property
+    def compact_range(self) -> tuple[bytes, ...]:
+        """The hashes of ``merkle.root_subtrees(size)``, as a store keeps them."""
+        return tuple(self._range)
 
     @property
     def head(self) -> ChainHead:

@@ -26,13 +26,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
 from verifiable.errors import RuleViolation
 from verifiable.log.bodies import (
-    AgeBand,
     Body,
     ClaimDecided,
     ClaimFiled,
@@ -54,12 +52,15 @@ from verifiable.log.bodies import (
 )
 from verifiable.log.entry import Entry
 from verifiable.log.fields import format_time
-from verifiable.pool.claims import Claim, ClaimBook, RootAt, Stage
-from verifiable.pool.members import Member, Membership
+from verifiable.pool.claims import ClaimBook, RootAt, Stage
+from verifiable.pool.members import Membership
 from verifiable.pool.panels import Votes
 from verifiable.pool.periods import Ledger, PeriodFigures, Periods
+from verifiable.pool.records import OVERRIDES, ErasureRecord, Erasures, OverrideRecord
 from verifiable.pool.rules import Rulebook, RuleChange, Rules
+from verifiable.pool.store import MemoryStore, StateStore, StoredMap, WriteBuffer, seq_key
 from verifiable.pool.verifier_page import VerifierPages
+from verifiable.pool.views import ClaimView, MemberView, claim_view, member_view
 
 __all__ = [
     "ClaimView",
@@ -75,112 +76,6 @@ WITHDRAW = "claim.withdraw"
 """The override action that closes an open claim (target: the claim id)."""
 
 
-@dataclass(frozen=True)
-class OverrideRecord:
-    """An ``operator.override`` as the audit shows it."""
-
-    seq: int
-    time: datetime
-    action: str
-    target: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class ErasureRecord:
-    """A ``data.erased`` as the audit shows it."""
-
-    seq: int
-    time: datetime
-    kind: ErasedKind
-    subject: str
-    documents: int
-    reason: str
-
-
-@dataclass(frozen=True)
-class MemberView:
-    """An active member, read-only."""
-
-    id: str
-    band: AgeBand
-    joined: datetime
-    joined_seq: int
-    juror: bool
-    ending: bool
-
-
-@dataclass(frozen=True)
-class ClaimView:
-    """A claim's public state, read-only."""
-
-    id: str
-    member: str
-    band: AgeBand
-    category: str
-    requested: int
-    filed_seq: int
-    stage: Stage
-    notice_amount: int
-    objections: int
-    round: int
-    appeal: bool
-    jurors: tuple[str, ...]
-    votes_until: datetime | None
-    sealed: int
-    revealed: int
-    outcome: Outcome | None
-    amount: int
-    paid_period: date | None
-    rules: Rules
-    waiting: bool
-    """Diagnosed inside the waiting period: no notice, only an ineligible decision."""
-    objections_until: datetime | None
-    objection_seqs: tuple[int, ...]
-    """The seqs of the ``claim.objected`` entries, in log order."""
-    unanswered: tuple[int, ...]
-    """The seqs of the objections not answered yet, in log order."""
-    evidence: int
-    """Evidence commitments in the ``claim.filed`` entry."""
-    diagnosed: date
-    """The filing's date of diagnosis."""
-
-
-def _member_view(m: Member) -> MemberView:
-    return MemberView(m.id, m.band, m.joined, m.joined_seq, m.juror, m.ending)
-
-
-def _claim_view(c: Claim) -> ClaimView:
-    panel = c.panel
-    return ClaimView(
-        id=c.id,
-        member=c.member,
-        band=c.band,
-        category=c.category,
-        requested=c.requested,
-        filed_seq=c.filed_seq,
-        stage=c.stage,
-        notice_amount=c.notice_amount,
-        objections=len(c.objections),
-        round=c.course.round,
-        appeal=c.course.appeal,
-        jurors=panel.jurors if panel else (),
-        votes_until=panel.votes_until if panel else None,
-        sealed=len(panel.sealed) if panel else 0,
-        revealed=len(panel.revealed) if panel else 0,
-        outcome=c.outcome,
-        amount=c.amount,
-        paid_period=c.paid_period,
-        rules=c.rules,
-        waiting=c.waiting,
-        objections_until=c.objections_until,
-        objection_seqs=tuple(c.objections),
-        unanswered=tuple(s for s in c.objections if s not in c.answered),
-        evidence=c.evidence,
-        diagnosed=c.diagnosed,
-    )
-
-
 class _Started:
     """The parts of the state that exist from the genesis rulebook on."""
 
@@ -193,28 +88,31 @@ class _Started:
 
 
 class PoolState:
-    """The state of the pool after the entries applied so far."""
+    """The state of the pool after the entries applied so far, its records
+    kept in ``store`` (default: a new :class:`MemoryStore`)."""
 
     __slots__ = (
+        "_buffer",
         "_handlers",
+        "_overrides",
         "_s",
         "_size",
         "_time",
         "erasures",
         "members",
-        "overrides",
         "pages",
         "rulebook",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, store: StateStore | None = None) -> None:
+        self._buffer = buffer = WriteBuffer(MemoryStore() if store is None else store)
         self._size = 0
         self._time: datetime | None = None
         self.rulebook = Rulebook()
-        self.members = Membership()
-        self.overrides: list[OverrideRecord] = []
-        self.erasures: dict[tuple[ErasedKind, str], ErasureRecord] = {}
-        self.pages = VerifierPages()
+        self.members = Membership(buffer)
+        self._overrides = StoredMap(buffer, OVERRIDES)
+        self.erasures = Erasures(buffer)
+        self.pages = VerifierPages(buffer)
         self._s: _Started | None = None
         # Before genesis every type but pool.rules is refused by _genesis.
         self._handlers: dict[str, Callable[[int, datetime, Any], None]] = {
@@ -263,6 +161,16 @@ class PoolState:
                 expected=self._size,
                 actual=seq,
             )
+        buffer = self._buffer
+        buffer.begin()
+        try:
+            self._apply(seq, time, body, log_root_at)
+        except BaseException:
+            buffer.rollback()
+            raise
+        buffer.commit()
+
+    def _apply(self, seq: int, time: datetime, body: Body, log_root_at: RootAt | None) -> None:
         started = self._s
         if started is None:
             self._genesis(seq, time, body)
@@ -308,9 +216,15 @@ class PoolState:
                 actual=body.TYPE,
             )
         change = self.rulebook.propose(seq, time, body)
-        periods = Periods(time, change.rules)
+        periods = Periods(time, change.rules, self._buffer)
         self.rulebook.adopt(change)
-        started = self._s = _Started(periods, ClaimBook(self.members, periods))
+        self._start(periods, ClaimBook(self.members, periods, self._buffer))
+        self._size = seq + 1
+        self._time = time
+
+    def _start(self, periods: Periods, book: ClaimBook) -> None:
+        """The parts that exist from genesis on (also :mod:`.state_head`)."""
+        started = self._s = _Started(periods, book)
         claims, votes = started.claims, started.votes
         votes.rules_at = self._rules_at
         # These handlers take (seq, time, body) and are called directly.
@@ -325,8 +239,6 @@ class PoolState:
                 "vote.revealed": votes.revealed,
             }
         )
-        self._size = seq + 1
-        self._time = time
 
     def _rules_at(self, at: datetime) -> Rules:
         rules = self.rulebook.in_force(at)
@@ -398,7 +310,7 @@ class PoolState:
         if claim.outcome is Outcome.INELIGIBLE:
             member = self.members.active.get(claim.member)
             if member is not None:
-                member.ending = True
+                member.ending = True  # a working copy, written back at commit
 
     def _paid(self, seq: int, time: datetime, body: Body) -> None:
         assert isinstance(body, ClaimPaid)
@@ -425,7 +337,8 @@ class PoolState:
         claims = self._started.claims
         if body.action == WITHDRAW:
             claims.withdraw(claims.check_withdraw(seq, body.target))
-        self.overrides.append(OverrideRecord(seq, time, body.action, body.target, body.reason))
+        record = OverrideRecord(seq, time, body.action, body.target, body.reason)
+        self._overrides.put(seq_key(seq), record)
 
     def _erased(self, seq: int, time: datetime, body: Body) -> None:
         assert isinstance(body, DataErased)
@@ -468,11 +381,16 @@ class PoolState:
                 expected="one erasure",
                 actual="a second erasure",
             )
-        self.erasures[key] = ErasureRecord(
-            seq, time, body.kind, body.subject, body.documents, body.reason
+        self.erasures.put(
+            ErasureRecord(seq, time, body.kind, body.subject, body.documents, body.reason)
         )
 
     # -- reading --------------------------------------------------------
+
+    @property
+    def overrides(self) -> tuple[OverrideRecord, ...]:
+        """Every ``operator.override``, in log order."""
+        return tuple(self._overrides.values())
 
     @property
     def size(self) -> int:
@@ -501,7 +419,7 @@ class PoolState:
     def member(self, member_id: str) -> MemberView | None:
         """An active member, or ``None``."""
         m = self.members.active.get(member_id)
-        return _member_view(m) if m else None
+        return member_view(m) if m else None
 
     def has_left(self, member_id: str) -> bool:
         """Whether ``member_id`` was a member and has left."""
@@ -520,12 +438,12 @@ class PoolState:
     def claim(self, claim_id: str) -> ClaimView | None:
         """A claim, or ``None``."""
         c = self._s.claims.claims.get(claim_id) if self._s else None
-        return _claim_view(c) if c else None
+        return claim_view(c) if c else None
 
     def claims(self) -> Iterator[ClaimView]:
         """Every claim, in filing order."""
         if self._s:
-            yield from (_claim_view(c) for c in self._s.claims.claims.values())
+            yield from (claim_view(c) for c in self._s.claims.in_filing_order())
 
     @property
     def current_period(self) -> date | None:
@@ -541,6 +459,11 @@ class PoolState:
     def closed_periods(self) -> tuple[PeriodClosed, ...]:
         """Every ``period.closed`` so far."""
         return tuple(self._s.periods.closed) if self._s else ()
+
+    @property
+    def closed_count(self) -> int:
+        """How many periods have closed."""
+        return self._s.periods.closed_count if self._s else 0
 
     @property
     def ledger(self) -> Ledger:
@@ -572,14 +495,23 @@ class PoolState:
                 expected=f"at or after {format_time(self._time)}",
                 actual=format_time(at),
             )
-        crossed = started.periods.cross(at, self._rules_at, self.members.roster)
-        undo = started.claims.fix_seeds(self._size, at, log_root_at)
+        # What the preview changes is a working copy in the buffer (the
+        # apply's, if one is under way), and on the state object is undone.
+        opened = not self._buffer.open
+        if opened:
+            self._buffer.begin()
         try:
-            yield started
+            crossed = started.periods.cross(at, self._rules_at, self.members.roster)
+            undo = started.claims.fix_seeds(self._size, at, log_root_at)
+            try:
+                yield started
+            finally:
+                if undo is not None:
+                    undo()
+                started.periods.uncross(crossed)
         finally:
-            if undo is not None:
-                undo()
-            started.periods.uncross(crossed)
+            if opened:
+                self._buffer.rollback()
 
     def period_at(self, at: datetime) -> date:
         """The period an entry appended next, at ``at``, falls in: the period

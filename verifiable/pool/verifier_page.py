@@ -26,8 +26,18 @@ from datetime import datetime
 from verifiable.errors import RuleViolation
 from verifiable.findings import Finding, Status
 from verifiable.log.bodies import Body, VerifierPublished
+from verifiable.log.fields import format_time, read_time
+from verifiable.pool.store import Codec, Kind, StoredMap, WriteBuffer, seq_key
+from verifiable.pool.store_codecs import dumps, loads
 
-__all__ = ["EMPTY_SHA256", "PAGE_CHECK", "PagePublication", "VerifierPages", "check_page"]
+__all__ = [
+    "EMPTY_SHA256",
+    "PAGES",
+    "PAGE_CHECK",
+    "PagePublication",
+    "VerifierPages",
+    "check_page",
+]
 
 PAGE_CHECK = "verifier page"
 """The check id of the comparison of a page with the log's hash in force."""
@@ -47,18 +57,37 @@ class PagePublication:
     build: str
 
 
+def _encode(p: PagePublication) -> bytes:
+    return dumps([p.seq, format_time(p.time), p.sha256.hex(), p.size, p.build])
+
+
+def _decode(data: bytes) -> PagePublication:
+    seq, time, sha256, size, build = loads(data, "page publication")
+    return PagePublication(seq, read_time(time, "state"), bytes.fromhex(sha256), size, build)
+
+
+PAGES: Kind[PagePublication] = Kind("page", Codec(_encode, _decode))
+"""Every publication by seq (key :func:`seq_key`), records of the state's store."""
+
+
 class VerifierPages:
     """Every publication of the verifier page's hash, in log order."""
 
-    __slots__ = ("published",)
+    __slots__ = ("_records",)
 
-    def __init__(self) -> None:
-        self.published: list[PagePublication] = []
+    def __init__(self, buffer: WriteBuffer) -> None:
+        self._records = StoredMap(buffer, PAGES)
+
+    @property
+    def published(self) -> list[PagePublication]:
+        """Every publication, in log order (a release or two a year)."""
+        return list(self._records.values())
 
     @property
     def latest(self) -> PagePublication | None:
         """The publication in force: the last one, or ``None``."""
-        return self.published[-1] if self.published else None
+        published = self.published
+        return published[-1] if published else None
 
     def check(self, seq: int, body: VerifierPublished) -> None:
         """Raise :class:`RuleViolation` if ``body`` may not be appended as
@@ -86,7 +115,8 @@ class VerifierPages:
         """The rulebook's handler: check, then record."""
         assert isinstance(body, VerifierPublished)
         self.check(seq, body)
-        self.published.append(PagePublication(seq, time, body.sha256, body.size, body.build))
+        record = PagePublication(seq, time, body.sha256, body.size, body.build)
+        self._records.put(seq_key(seq), record)
 
 
 def check_page(page: bytes | None, published: PagePublication | None, where: str) -> Finding:

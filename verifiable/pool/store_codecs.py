@@ -1,0 +1,269 @@
+"""The bytes of the state's records (:mod:`verifiable.pool.store`).
+
+Each kind of record has an explicit codec to and from compact JSON, with
+times and dates written as the log writes them, hashes in hex, enums as
+their values and log bodies in their canonical JSON form.  A store that
+keeps bytes (the server's database) uses these; the in-memory store keeps
+the objects and never calls them.  Nothing here is pickled: a record reads
+back the same on any version of Python, and a reader can see what it holds.
+
+A claim's rules are written whole (the rules of its filing); decoding keeps
+the last few rulebooks read, so a pool's handful of rulebooks is parsed once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from verifiable.errors import MalformedError
+from verifiable.log.bodies import (
+    AgeBand,
+    Choice,
+    ErasedKind,
+    Outcome,
+    PeriodClosed,
+    VoteSealed,
+    parse_body,
+)
+from verifiable.log.fields import format_date, format_time, read_date, read_time
+from verifiable.pool.claim_machine import Course, Panel, Stage
+from verifiable.pool.rules import Rules
+from verifiable.pool.store import Codec
+
+if TYPE_CHECKING:
+    from verifiable.pool.claims import Claim
+    from verifiable.pool.members import Member
+
+__all__ = [
+    "FLAG",
+    "TEXT",
+    "claim_codec",
+    "dumps",
+    "loads",
+    "member_codec",
+    "rules_from_json",
+]
+
+T = TypeVar("T")
+
+
+def dumps(obj: object) -> bytes:
+    """Compact JSON, keys sorted, UTF-8."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def loads(data: bytes, what: str) -> Any:
+    """The JSON value of a stored record of ``what``."""
+    try:
+        return json.loads(data)
+    except ValueError as e:
+        raise MalformedError(f"state: a stored {what} is not JSON: {e}") from e
+
+
+FLAG: Codec[bool] = Codec(lambda _: b"", lambda _: True)
+"""A key that is present: no value."""
+
+TEXT: Codec[str] = Codec(str.encode, bytes.decode)
+
+
+def _time(value: datetime | None) -> str | None:
+    return None if value is None else format_time(value)
+
+
+def _read_time(value: object) -> datetime | None:
+    return None if value is None else read_time(value, "state")
+
+
+def _date(value: date | None) -> str | None:
+    return None if value is None else format_date(value)
+
+
+def _read_date(value: object) -> date | None:
+    return None if value is None else read_date(value, "state")
+
+
+def member_codec(
+    make: type[Member],
+) -> tuple[Callable[[Member], bytes], Callable[[bytes], Member]]:
+    """The codec of :class:`verifiable.pool.members.Member` (passed in, to
+    keep the import one way)."""
+
+    def encode(m: Member) -> bytes:
+        return dumps(
+            [
+                m.id,
+                m.band.value,
+                format_time(m.joined),
+                m.joined_seq,
+                m.leaf.hex(),
+                m.juror,
+                m.ending,
+            ]
+        )
+
+    def decode(data: bytes) -> Member:
+        i, band, joined, seq, leaf, juror, ending = loads(data, "member")
+        return make(
+            i, AgeBand(band), read_time(joined, "state"), seq, bytes.fromhex(leaf), juror, ending
+        )
+
+    return encode, decode
+
+
+_RULES_KEPT = 16
+_rules_cache: dict[str, Rules] = {}
+
+
+def rules_from_json(text: str) -> Rules:
+    """The rules written as ``text`` (:meth:`Rules.to_json`), parsed once."""
+    rules = _rules_cache.get(text)
+    if rules is None:
+        rules = Rules.from_json(json.loads(text), "state.rules")
+        if len(_rules_cache) >= _RULES_KEPT:
+            _rules_cache.pop(next(iter(_rules_cache)))
+        _rules_cache[text] = rules
+    return rules
+
+
+def _panel_json(p: Panel | None) -> object:
+    if p is None:
+        return None
+    return {
+        "round": p.round,
+        "appeal": p.appeal,
+        "jurors": list(p.jurors),
+        "votes_until": format_time(p.votes_until),
+        "sealed": {j: v.to_json() for j, v in p.sealed.items()},
+        "revealed": {j: c.value for j, c in p.revealed.items()},
+        "approvals": p.approvals,
+        "rejections": p.rejections,
+    }
+
+
+def _panel(obj: Any) -> Panel | None:
+    if obj is None:
+        return None
+    sealed: dict[str, VoteSealed] = {}
+    for juror, vote in obj["sealed"].items():
+        body = parse_body(VoteSealed.TYPE, vote, "state.sealed")
+        assert isinstance(body, VoteSealed)
+        sealed[juror] = body
+    jurors = tuple(obj["jurors"])
+    return Panel(
+        obj["round"],
+        obj["appeal"],
+        jurors,
+        read_time(obj["votes_until"], "state"),
+        frozenset(jurors),
+        sealed,
+        {j: Choice(c) for j, c in obj["revealed"].items()},
+        obj["approvals"],
+        obj["rejections"],
+    )
+
+
+def claim_codec(
+    make: type[Claim],
+) -> tuple[Callable[[Claim], bytes], Callable[[bytes], Claim]]:
+    """The codec of :class:`verifiable.pool.claims.Claim`."""
+
+    def encode(c: Claim) -> bytes:
+        course = c.course
+        return dumps(
+            {
+                "id": c.id,
+                "member": c.member,
+                "band": c.band.value,
+                "category": c.category,
+                "requested": c.requested,
+                "diagnosed": format_date(c.diagnosed),
+                "filed_seq": c.filed_seq,
+                "filed": format_time(c.filed),
+                "rules": json.dumps(c.rules.to_json(), sort_keys=True),
+                "covered_from": format_date(c.covered_from),
+                "course": [
+                    course.stage.value,
+                    course.round,
+                    course.appeal,
+                    course.instance_rounds,
+                    course.appealed,
+                ],
+                "notice_amount": c.notice_amount,
+                "objections_until": _time(c.objections_until),
+                "objections": [[s, m] for s, m in c.objections.items()],
+                "answered": sorted(c.answered),
+                "seed_size": c.seed_size,
+                "seed": None if c.seed is None else c.seed.hex(),
+                "past_jurors": sorted(c.past_jurors),
+                "panel": _panel_json(c.panel),
+                "decided": _time(c.decided),
+                "outcome": None if c.outcome is None else c.outcome.value,
+                "amount": c.amount,
+                "paid_period": _date(c.paid_period),
+                "evidence": c.evidence,
+                "commitments": [h.hex() for h in c.commitments],
+                "joined": _time(c.joined),
+            }
+        )
+
+    def decode(data: bytes) -> Claim:
+        o = loads(data, "claim")
+        stage, rnd, appeal, instance_rounds, appealed = o["course"]
+        diagnosed = _read_date(o["diagnosed"])
+        covered_from = _read_date(o["covered_from"])
+        filed = _read_time(o["filed"])
+        assert diagnosed is not None and covered_from is not None and filed is not None
+        return make(
+            id=o["id"],
+            member=o["member"],
+            band=AgeBand(o["band"]),
+            category=o["category"],
+            requested=o["requested"],
+            diagnosed=diagnosed,
+            filed_seq=o["filed_seq"],
+            filed=filed,
+            rules=rules_from_json(o["rules"]),
+            covered_from=covered_from,
+            course=Course(Stage(stage), rnd, appeal, instance_rounds, appealed),
+            notice_amount=o["notice_amount"],
+            objections_until=_read_time(o["objections_until"]),
+            objections={s: m for s, m in o["objections"]},
+            answered=set(o["answered"]),
+            seed_size=o["seed_size"],
+            seed=None if o["seed"] is None else bytes.fromhex(o["seed"]),
+            past_jurors=set(o["past_jurors"]),
+            panel=_panel(o["panel"]),
+            decided=_read_time(o["decided"]),
+            outcome=None if o["outcome"] is None else Outcome(o["outcome"]),
+            amount=o["amount"],
+            paid_period=_read_date(o["paid_period"]),
+            evidence=o["evidence"],
+            commitments=tuple(bytes.fromhex(h) for h in o["commitments"]),
+            joined=_read_time(o["joined"]),
+        )
+
+    return encode, decode
+
+
+def closed_codec() -> Codec[tuple[PeriodClosed, datetime]]:
+    """A closed period: its ``period.closed`` body and its moment."""
+
+    def encode(value: tuple[PeriodClosed, datetime]) -> bytes:
+        body, at = value
+        return dumps([body.to_json(), format_time(at)])
+
+    def decode(data: bytes) -> tuple[PeriodClosed, datetime]:
+        obj, at = loads(data, "closed period")
+        body = parse_body(PeriodClosed.TYPE, obj, "state.closed")
+        assert isinstance(body, PeriodClosed)
+        return body, read_time(at, "state")
+
+    return Codec(encode, decode)
+
+
+def erased_kind(value: str) -> ErasedKind:
+    """An :class:`ErasedKind` from its value."""
+    return ErasedKind(value)
