@@ -137,8 +137,13 @@ def _claim(g: _Gather, index: LogIndex, claim: str) -> None:
                 continue
             lapses = [s for s in index.lapses.get(member, []) if pool.seq < s < seq]
             if lapses:
-                g.entry(lapses[0])
-                continue
+                # The last lapse shows why the draw skips the juror, or, with
+                # a qualification after it, why the draw takes the juror back.
+                g.entry(lapses[-1])
+                back = [s for s in index.qualified.get(member, []) if lapses[-1] < s < seq]
+                if not back:
+                    continue
+                g.entry(back[-1])
             drawn += 1
         excluded.update(panel.jurors)
 

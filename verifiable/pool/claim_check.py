@@ -20,7 +20,8 @@ under the rules of its filing (docs/rules.md, §4-6):
   (:mod:`verifiable.pool.witnessed`);
 * ``sortition``: the jurors are the draw of :mod:`verifiable.pool.sortition` over
   the pool, each drawn index proven in the pool's tree, the skips justified
-  (claimant, objectors, earlier jurors, jurors lapsed by a logged entry);
+  (claimant, objectors, earlier jurors, jurors lapsed by a logged entry
+  and not qualified again before the draw);
 * ``votes``: sealed by panel jurors once in the window, revealed after it,
   each reveal opening its commitment (:func:`verifiable.pool.votes.check_reveal`);
 * ``decision``: the tally of the reveals, the outcome of quorum and
@@ -84,6 +85,20 @@ CLAIM_TYPES = (
     "claim.paid",
 )
 _LAPSE_TYPES = ("juror.removed", "member.left")
+
+
+def lapsed_jurors(proven: ProvenBundle, pool_seq: int, draw_seq: int) -> set[str]:
+    """The jurors of the pool committed at ``pool_seq`` who are lapsed at the
+    draw at ``draw_seq``, as far as the bundle shows: removed or gone after
+    the pool, and not qualified again since (the rulebook takes a juror
+    qualified again back into the pool's draws, docs/rules.md)."""
+    last: dict[str, tuple[int, bool]] = {}
+    for x in proven.of_type(*_LAPSE_TYPES, "juror.qualified"):
+        if pool_seq < x.seq < draw_seq:
+            member = str(getattr(x.body, "member", ""))
+            if member not in last or last[member][0] < x.seq:
+                last[member] = (x.seq, x.type != "juror.qualified")
+    return {member for member, (_, lapse) in last.items() if lapse}
 
 
 @dataclass
@@ -482,11 +497,7 @@ class _Walker:
         st = self.st
         filed = st.filed.body
         assert isinstance(filed, ClaimFiled)
-        lapsed = {
-            str(getattr(x.body, "member", ""))
-            for x in self.proven.of_type(*_LAPSE_TYPES)
-            if pool_seq < x.seq < e.seq
-        }
+        lapsed = lapsed_jurors(self.proven, pool_seq, e.seq)
         excluded = {filed.member, *st.objections.values(), *st.past_jurors}
         drawn: list[str] = []
         try:

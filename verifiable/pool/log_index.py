@@ -184,6 +184,7 @@ class LogIndex:
     joined: dict[str, tuple[int, datetime]] = field(default_factory=dict)
     left_at: dict[str, datetime] = field(default_factory=dict)
     lapses: dict[str, list[int]] = field(default_factory=dict)
+    qualified: dict[str, list[int]] = field(default_factory=dict)
     rules: list[int] = field(default_factory=list)
     pools: dict[date, JuryPoolRecord] = field(default_factory=dict)
     closed: dict[date, tuple[int, PeriodClosed]] = field(default_factory=dict)
@@ -219,6 +220,7 @@ class LogIndex:
             self.joined[body.member] = (seq, entry.time)
         elif isinstance(body, JurorQualified):
             self._jurors.add(body.member)
+            self.qualified.setdefault(body.member, []).append(seq)
         elif isinstance(body, JurorRemoved | MemberLeft):
             self._jurors.discard(body.member)
             self.lapses.setdefault(body.member, []).append(seq)

@@ -38,6 +38,22 @@ export const CLAIM_TYPES = Object.freeze([
 ]);
 const LAPSE_TYPES = ["juror.removed", "member.left"];
 
+// The jurors of the pool committed at poolSeq who are lapsed at the draw
+// at drawSeq, as far as the bundle shows: removed or gone after the pool,
+// and not qualified again since (lapsed_jurors in claim_check.py).
+function lapsedJurors(proven, poolSeq, drawSeq) {
+  const last = new Map();
+  for (const x of proven.ofType(...LAPSE_TYPES, "juror.qualified")) {
+    if (!(poolSeq < x.seq && x.seq < drawSeq)) continue;
+    const member = String(x.body.member ?? "");
+    const seen = last.get(member);
+    if (seen === undefined || seen.seq < x.seq) {
+      last.set(member, { seq: x.seq, lapse: x.type !== "juror.qualified" });
+    }
+  }
+  return new Set([...last].filter(([, v]) => v.lapse).map(([member]) => member));
+}
+
 // Where the history ends: the stage, the decided amount and the payouts.
 export class ClaimOutcome {
   constructor(claim) {
@@ -416,10 +432,7 @@ class Walker {
   async sortition(e, b, pool, poolSeq) {
     const st = this.st;
     const filed = st.filed.body;
-    const lapsed = new Set();
-    for (const x of this.proven.ofType(...LAPSE_TYPES)) {
-      if (poolSeq < x.seq && x.seq < e.seq) lapsed.add(String(x.body.member ?? ""));
-    }
+    const lapsed = lapsedJurors(this.proven, poolSeq, e.seq);
     const excluded = new Set([filed.member, ...st.objections.values(), ...st.pastJurors]);
     const drawn = [];
     try {
