@@ -30,48 +30,40 @@ in the pin that the log is a pool's (:attr:`client.state.PinnedLog.pool`).
 Last, ``verifier page``: the served page (or ``--page``'s copy) against the
 log's published hash (:mod:`client.verifier_page`).
 
-Resuming.  Every few level-0 tiles, and when interrupted, the audit saves
-in the state folder the checkpoint it is checking, the number of entries
+Resuming.  The rules replay keeps the pool's records in the state folder
+(:mod:`client.audit_store`, an SQLite file) when there is one, and every
+few level-0 tiles, and when interrupted, saves them in one transaction with
+where the walk stands: the checkpoint it is checking, the number of entries
 proven (a multiple of 256), the leaf hash of the last of them (the chain
-head) and the compact range of that prefix (hashes read from authenticated
-tiles).  A re-run proves its own checkpoint consistent with that prefix
-before continuing after it, so a resume point is never taken on trust from
-the server.  The pool's state is not saved, so a resumed audit of a log with
-a rulebook replays the entries before the resume point again (checked
-against the prefix's root, not against tiles).  For a remote log (a
-:class:`~client.fetch.Fetcher` whose ``remote`` is true: a URL), the audit
-keeps the entry bundles it has proven in the state folder
-(``audit-entries.bin``, :mod:`client.stash`; removed when the audit ends), so that this second
-replay reads the disk instead of downloading the log again; a snapshot or
-folder is read again from where it is.
+head), the compact range of that prefix (hashes read from authenticated
+tiles) and the state's small part.  A re-run checks the saved file whole,
+then proves its own checkpoint consistent with that prefix before going on
+from it with the saved state, so a resume point is never taken on trust
+from the server; a file that cannot be used is said so and the audit starts
+afresh.  A log without a rulebook saves nothing: its walk starts over.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from client import audit_store
+from client.audit_store import SavedPoint, SqliteStore
 from client.fetch import Fetcher
 from client.sources import open_source
-from client.stash import EntryStash
 from client.state import AuditProgress, PinnedLog, StateDir, StateError
 from client.sync import InconsistentError, TileProofError, prove_consistent, witness_check
 from client.verifier_page import SavedPage, page_check
 from verifiable.errors import MalformedError, MutualogError, RuleViolation, VerificationError
 from verifiable.findings import Finding
 from verifiable.log.checkpoint import Checkpoint, SignedCheckpoint, open_checkpoint
-from verifiable.log.entry import GENESIS_PREV
+from verifiable.log.entry import GENESIS_PREV, ChainHead
 from verifiable.log.note import Ed25519Verifier
-from verifiable.log.tiledlog import LogCursor, LogPosition, bundle_entries, prefix_root
-from verifiable.log.tiles import (
-    TILE_HEIGHT,
-    TILE_WIDTH,
-    TileCoord,
-    bundles_for_size,
-    tiles_for_size,
-)
+from verifiable.log.tiledlog import LogCursor, LogPosition
+from verifiable.log.tiles import TILE_WIDTH, bundles_for_size, tiles_for_size
 from verifiable.pool.replay import (
     RULEBOOK_TYPE,
     PoolSummary,
@@ -79,13 +71,20 @@ from verifiable.pool.replay import (
     decode_entry,
     require_rulebook,
 )
+from verifiable.pool.state import PoolState
+from verifiable.pool.state_head import head_bytes
+from verifiable.pool.state_head import resume as resume_state
 
 __all__ = ["AuditReport", "RulesResult", "audit_log", "audit_source"]
 
-SAVE_EVERY_TILES = 64
-"""Save the resume point at least every this many level-0 tiles (16,384 entries) ..."""
-SAVE_EVERY_SECONDS = 10.0
-"""... or this often, whichever comes first."""
+SAVE_EVERY_TILES = 256
+"""Save the resume point at least every this many level-0 tiles (65,536 entries) ..."""
+SAVE_EVERY_SECONDS = 30.0
+"""... or this often, whichever comes first ..."""
+SAVE_FROM_RECORDS = 250_000
+"""... once the pool's state holds this many records.  A smaller state is
+saved only when the audit is interrupted: such an audit takes seconds, and
+writing each record as it goes costs a third of its speed (docs/client.md)."""
 
 Progress = Callable[[int, int], None]
 
@@ -164,9 +163,9 @@ class AuditReport:
 
 class _Audit:
     """One audit's I/O and state around the walk: the walk itself is
-    :class:`verifiable.log.tiledlog.LogCursor`'s; here are the resume point,
-    the stash, the progress and the hand-off of each entry to the rules
-    replay (:meth:`_check`, the cursor's entry check)."""
+    :class:`verifiable.log.tiledlog.LogCursor`'s; here are the saved point,
+    the progress and the hand-off of each entry to the rules replay
+    (:meth:`_check`, the cursor's entry check)."""
 
     def __init__(
         self,
@@ -187,40 +186,46 @@ class _Audit:
         self.cursor = LogCursor(self.cp.size, self.cp.root_hash, source.fetch, check=self._check)
         self.rules: bool | None = None  # None until entry 0 says whether there is a rulebook
         self.replayer: Replayer | None = None
+        self.store: SqliteStore | None = None
         self.rules_error: str | None = None
         self.done = 0
         self.total = self.cp.size
         self._saved_at = time.monotonic()
         self._saved_tiles = 0
-        self._boundary: AuditProgress | None = None
-        self.stash = (
-            EntryStash(state.stash_path(signed.checkpoint.origin))
-            if state is not None and source.remote
-            else None
-        )
 
     # -- resume ------------------------------------------------------------------
 
-    def resume(self, progress: AuditProgress, verifier: Ed25519Verifier) -> None:
-        """Continue after the prefix ``progress`` proved, once this checkpoint
-        is proven to extend it; a failed proof is a failed check and the audit
-        starts over from entry 0."""
-        cp, p = self.cp, progress.position
-        if not progress.rules:
-            # Whether the entries before the resume point make this a pool's
-            # log without its rulebook was not saved: read them again.
-            self.report.notes.append(
-                "saved audit progress of a log without a rulebook not used; started over"
-            )
+    def resume(self, verifier: Ed25519Verifier) -> None:
+        """Continue from the saved point, once this checkpoint is proven to
+        extend the prefix it proved; else start afresh (a failed proof is a
+        failed check)."""
+        assert self.state is not None
+        loaded = audit_store.load(self.state.audit_state_path(self.cp.origin))
+        if isinstance(loaded, str):
+            if loaded:
+                self.report.notes.append(f"{loaded}; started afresh")
             return
+        store, point = loaded
+        try:
+            if not self._take_up(store, point, verifier):
+                store.close()
+        except BaseException:
+            store.close()
+            raise
+
+    def _take_up(self, store: SqliteStore, point: SavedPoint, verifier: Ed25519Verifier) -> bool:
+        cp, progress = self.cp, point.progress
+        p = progress.position
         try:
             earlier = open_checkpoint(progress.checkpoint, verifier, cp.origin).checkpoint
             if p > earlier.size:
                 raise MalformedError(f"position {p} beyond its checkpoint's size {earlier.size}")
             position = LogPosition(p, progress.chain_head, progress.compact_range)
+            pool = resume_state(store, point.head)
+            replayer = Replayer.taken_up(pool, ChainHead(p, position.head), position.compact_range)
         except MutualogError as e:
-            self.report.notes.append(f"saved audit progress not usable ({e}); started over")
-            return
+            self.report.notes.append(f"saved audit state not usable ({e}); started afresh")
+            return False
         prefix = Checkpoint(cp.origin, p, position.root())
         try:
             detail = prove_consistent(prefix, cp, self.cursor.reader)
@@ -233,90 +238,20 @@ class _Audit:
                     f"size {earlier.size}; this checkpoint does not extend them: {e}",
                 )
             )
-            return
+            return False
         self.report.checks.append(
             Finding.verdict(
                 "resume point",
                 True,
-                f"entries 0..{p - 1} proven by an interrupted audit (checkpoint of size "
-                f"{earlier.size}); {detail}",
+                f"entries 0..{p - 1} proven and their rules replayed by an interrupted audit "
+                f"(checkpoint of size {earlier.size}), the pool's state as it saved it; {detail}",
             )
         )
         self.report.resumed_from = p
         self.cursor.seek(position)
-        self.rules = progress.rules
-        self.total = cp.size - p + (p if progress.rules else 0)
-        if progress.rules:
-            self._catch_up_rules(position)
-        elif self.stash is not None:
-            # No replay to feed: the stash is of no more use to this audit.
-            self.stash = None
-
-    def _stash_matches(self, stash: EntryStash, position: LogPosition) -> bool:
-        """Whether the stash holds the first bundles of the prefix the resume
-        point proved: their entries hash to its root."""
-        try:
-            root = prefix_root(stash.read(position.size >> TILE_HEIGHT))
-        except FileNotFoundError:
-            return False
-        except (OSError, MalformedError) as e:
-            self.report.notes.append(f"entries kept for a resume not usable: {e}")
-            return False
-        if root != position.root():
-            self.report.notes.append(
-                "entries kept for a resume do not hash to the proven prefix; downloaded again"
-            )
-            return False
+        self.rules, self.replayer, self.store = True, replayer, store
+        self.total = cp.size - p
         return True
-
-    def _earlier_bundles(self, position: LogPosition) -> Iterator[tuple[TileCoord, bytes]]:
-        """The entry bundles of the proven prefix: from the stash if it holds
-        them, else from the source (and into a new stash)."""
-        tiles = position.size >> TILE_HEIGHT
-        stash = self.stash
-        if stash is not None:
-            if self._stash_matches(stash, position):
-                for t, data in enumerate(stash.read(tiles)):
-                    yield TileCoord.entry_bundle(t), data
-                try:
-                    stash.keep_first(tiles)
-                except OSError as e:
-                    self._drop_stash(e)
-                return
-            try:
-                stash.start()
-            except OSError as e:
-                self._drop_stash(e)
-        for t in range(tiles):
-            bundle = TileCoord.entry_bundle(t)
-            data = self.cursor.fetch_bundle(bundle)
-            self._keep(data)
-            yield bundle, data
-
-    def _catch_up_rules(self, position: LogPosition) -> None:
-        """Rebuild the pool's state by replaying the prefix's entries again;
-        they are checked against the prefix's root, which was proven above."""
-        p = position.size
-        replayer = Replayer()
-        for bundle, data in self._earlier_bundles(position):
-            for entry in bundle_entries(bundle, data):
-                try:
-                    replayer.feed_bytes(entry)
-                except RuleViolation as e:
-                    self.rules_error = str(e)
-                    return
-                except (MalformedError, VerificationError) as e:
-                    raise VerificationError(
-                        f"{bundle}: re-read for the rules replay after resuming: {e}"
-                    ) from e
-            self._progress(TILE_WIDTH)
-        if replayer.root() != position.root():
-            raise VerificationError(
-                f"entries 0..{p - 1} re-read for the rules replay hash to "
-                f"{replayer.root().hex()}, but the proven prefix's root is "
-                f"{position.root().hex()}"
-            )
-        self.replayer = replayer
 
     # -- the pass over the log --------------------------------------------------------
 
@@ -325,6 +260,18 @@ class _Audit:
         if self.on_progress is not None:
             self.on_progress(self.done, self.total)
 
+    def _start_rules(self) -> Replayer:
+        """The replayer of a log with a rulebook: its records in the state
+        folder when there is one, else in memory."""
+        if self.state is not None:
+            try:
+                self.store = audit_store.open_fresh(self.state.audit_state_path(self.cp.origin))
+            except StateError as e:
+                self.report.notes.append(f"the pool's state kept in memory, not saved: {e}")
+        if self.store is None:
+            return Replayer()
+        return Replayer.taken_up(PoolState(self.store), ChainHead(0, GENESIS_PREV), ())
+
     def _check(self, data: bytes, seq: int, prev: bytes, leaf: bytes) -> None:
         """The cursor's entry check: the rules replay while there is one (it
         parses and chains the entry too), else the canonical form and chain."""
@@ -332,7 +279,7 @@ class _Audit:
             entry = decode_entry(data, 0, GENESIS_PREV)
             self.rules = entry.type == RULEBOOK_TYPE
             if self.rules:
-                self.replayer = Replayer()
+                self.replayer = self._start_rules()
         replayer = self.replayer
         if replayer is not None:
             try:
@@ -350,73 +297,52 @@ class _Audit:
                     self.rules_error = str(e)
 
     def run(self) -> None:
-        if self.stash is not None and self.cursor.proven == 0:
-            try:
-                self.stash.start()
-            except OSError as e:
-                self._drop_stash(e)
         for tile in self.cursor.tiles():
             self._progress(tile.width)
-            if tile.width == TILE_WIDTH:
-                if self.rules:
-                    self._keep(tile.bundle)
-                self._boundary = self._snapshot()
+            if tile.width == TILE_WIDTH and self.store is not None and self.replayer is not None:
+                self._mark()
                 self._maybe_save()
 
-    # -- saving the resume point --------------------------------------------------------
+    # -- saving ------------------------------------------------------------------------
 
-    def _snapshot(self) -> AuditProgress:
-        # Taken only at a tile boundary: the compact range is then made of
-        # hashes of whole level-0 tiles, each authenticated against the root.
+    def _mark(self) -> None:
+        # Only at a tile boundary: the compact range is then made of hashes
+        # of whole level-0 tiles, each authenticated against the root.
+        assert self.store is not None and self.replayer is not None
         position = self.cursor.position
-        return AuditProgress(
+        progress = AuditProgress(
             checkpoint=self.signed.to_bytes(),
             position=position.size,
             chain_head=position.head,
             compact_range=position.compact_range,
-            rules=bool(self.rules),
+            rules=True,
         )
+        self.store.mark(SavedPoint(progress, head_bytes(self.replayer.state)))
 
     def _maybe_save(self) -> None:
         self._saved_tiles += 1
         now = time.monotonic()
         if self._saved_tiles >= SAVE_EVERY_TILES or now - self._saved_at >= SAVE_EVERY_SECONDS:
+            if self.store is not None and self.store.records < SAVE_FROM_RECORDS:
+                return
             self.save()
             self._saved_tiles, self._saved_at = 0, now
 
     def save(self) -> None:
-        progress = self._boundary
-        if self.state is None or progress is None:
+        """Save the state at the last tile boundary, with where it stands."""
+        if self.store is None:
             return
         try:
-            if self.stash is not None:
-                self.stash.sync()
-            self.state.save_progress(self.cp.origin, progress)
-        except OSError as e:
-            self._drop_stash(e)
+            self.store.save()
         except StateError as e:
             self.report.notes.append(f"resume point not saved: {e}")
-            self.state = None
 
-    def _keep(self, data: bytes) -> None:
-        if self.stash is not None:
-            try:
-                self.stash.add(data)
-            except OSError as e:
-                self._drop_stash(e)
-
-    def _drop_stash(self, e: OSError) -> None:
-        # A resume will download the entries again: slower, never wrong.
-        self.report.notes.append(f"entries not kept for a resume: {e.strerror or e}")
-        self.close_stash()
-        self.stash = None
-
-    def close_stash(self) -> None:
-        if self.stash is not None:
-            self.stash.close()
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
 
     def finish(self) -> None:
-        self.close_stash()
+        self.close()
         if self.state is not None:
             try:
                 self.state.clear_progress(self.cp.origin)
@@ -451,13 +377,13 @@ def _check_synced(report: AuditReport, synced: Checkpoint, audit: _Audit) -> Non
         )
 
 
-def _walk(audit: _Audit, progress: AuditProgress | None, verifier: Ed25519Verifier) -> bool:
-    """Resume if there is a resume point, then walk the log; whether the
-    tiles and entries all verified (a failure is the report's)."""
+def _walk(audit: _Audit, resume: bool, verifier: Ed25519Verifier) -> bool:
+    """Resume if asked and there is a saved point, then walk the log;
+    whether the tiles and entries all verified (a failure is the report's)."""
     report = audit.report
     try:
-        if progress is not None:
-            audit.resume(progress, verifier)
+        if resume:
+            audit.resume(verifier)
         audit.run()
     except (MalformedError, VerificationError) as e:
         report.entries = audit.cursor.proven
@@ -467,7 +393,7 @@ def _walk(audit: _Audit, progress: AuditProgress | None, verifier: Ed25519Verifi
     except BaseException:
         # Interrupted (network, Ctrl-C): keep what is proven for the next run.
         audit.save()
-        audit.close_stash()
+        audit.close()
         raise
     report.entries = audit.cursor.proven
     resumed = (
@@ -529,13 +455,9 @@ def audit_log(
     audit = _Audit(source, signed, report, state, on_progress, pin is not None and pin.pool)
     if synced is not None:
         _check_synced(report, synced, audit)
-    progress = None
-    if state is not None:
-        if restart:
-            state.clear_progress(origin)
-        else:
-            progress = state.load_progress(origin)
-    if not _walk(audit, progress, verifier):
+    if state is not None and restart:
+        state.clear_progress(origin)
+    if not _walk(audit, state is not None and not restart, verifier):
         return report
     listing = source.listing()
     if listing is not None:

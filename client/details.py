@@ -169,10 +169,13 @@ TEMPLATES: tuple[str, ...] = (
         "no rules to replay"
     ),
     N_("the last checkpoint sync stored (size {size}) is newer than this one: not compared"),
-    N_("entries not kept for a resume: {error}"),
     N_("resume point not saved: {error}"),
-    N_("saved audit progress not usable ({error}); started over"),
-    N_("saved audit progress of a log without a rulebook not used; started over"),
+    N_("saved audit state not usable ({error}); started afresh"),
+    N_("the pool's state kept in memory, not saved: {error}"),
+    N_(
+        "entries 0..{last} proven and their rules replayed by an interrupted audit "
+        "(checkpoint of size {size}), the pool's state as it saved it; {detail}"
+    ),
     N_("entry 0 is the pool's rulebook: the pin now records a pool's log"),
     # --- audit: the verifier page ---
     N_("the log has no rulebook: it publishes no verifier page"),
@@ -198,7 +201,6 @@ TEMPLATES: tuple[str, ...] = (
         "in entry {entry}, built by {build}"
     ),
     N_("the pin not updated: {error}"),
-    N_("entries kept for a resume not usable: {error}"),
     # --- verify-receipt ---
     N_("signed by {origin}: size {size}, root {root}"),
     N_("signed by {origin}, but of size {size} while the receipt's tree_size is {tree_size}"),

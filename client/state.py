@@ -8,7 +8,8 @@ Inside, one folder per pinned log, named after its origin::
         trust.json          the log's verifier key, witness policy, and
                             whether it is a pool's log
         checkpoint          the last checkpoint ``sync`` verified, as served
-        audit.json          where an interrupted ``audit`` resumes
+        audit-state.sqlite  the pool's state an ``audit`` replayed and where it
+                            stands, so an interrupted one resumes
         witness/<key>.checkpoint
                             where an earlier version kept the last checkpoint
                             a witness key cosigned (now in witness.sqlite,
@@ -38,7 +39,6 @@ from urllib.parse import quote
 
 from verifiable.errors import MutualogError
 from verifiable.log.cosignature import CosignatureVerifier
-from verifiable.log.merkle import HASH_SIZE
 from verifiable.log.note import Ed25519Verifier
 from verifiable.log.witness_policy import WitnessPolicy
 
@@ -53,7 +53,6 @@ __all__ = [
 ]
 
 TRUST_FORMAT = "mutualog-trust/1"
-PROGRESS_FORMAT = "mutualog-audit-progress/1"
 
 # A checkpoint note with the most signatures a note may carry is a few KiB;
 # anything much larger in the state folder is not ours.
@@ -277,7 +276,8 @@ class AuditProgress:
     first ``position`` leaves, largest first) is made of hashes the audit read
     from authenticated tiles; ``chain_head`` is the leaf hash of entry
     ``position - 1``, which the next entry's ``prev`` must equal.  ``rules``
-    says whether the log has a rulebook to replay.
+    says whether the log has a rulebook to replay.  It is kept with the
+    pool's state (:mod:`client.audit_store`).
     """
 
     checkpoint: bytes
@@ -285,48 +285,6 @@ class AuditProgress:
     chain_head: bytes
     compact_range: tuple[bytes, ...]
     rules: bool
-
-    def to_json(self) -> dict[str, object]:
-        return {
-            "format": PROGRESS_FORMAT,
-            "checkpoint": self.checkpoint.decode("utf-8"),
-            "position": self.position,
-            "chain_head": self.chain_head.hex(),
-            "compact_range": [h.hex() for h in self.compact_range],
-            "rules": self.rules,
-        }
-
-    @classmethod
-    def from_json(cls, obj: Mapping[str, Any], path: Path) -> AuditProgress:
-        _exact_keys(
-            obj,
-            {"format", "checkpoint", "position", "chain_head", "compact_range", "rules"},
-            path,
-        )
-        if obj["format"] != PROGRESS_FORMAT:
-            raise StateError(f"{path}: format {obj['format']!r}, expected {PROGRESS_FORMAT!r}")
-        position = _field(obj, "position", int, path)
-        if position <= 0 or position % 256:
-            raise StateError(f"{path}: corrupt state file: position {position}")
-
-        def hash_of(text: object) -> bytes:
-            try:
-                if not isinstance(text, str):
-                    raise ValueError("not a string")
-                value = bytes.fromhex(text)
-            except ValueError as e:
-                raise StateError(f"{path}: corrupt state file: bad hash {text!r:.80}") from e
-            if len(value) != HASH_SIZE:
-                raise StateError(f"{path}: corrupt state file: hash of {len(value)} bytes")
-            return value
-
-        return cls(
-            checkpoint=_field(obj, "checkpoint", str, path).encode("utf-8"),
-            position=position,
-            chain_head=hash_of(obj["chain_head"]),
-            compact_range=tuple(hash_of(h) for h in _field(obj, "compact_range", list, path)),
-            rules=_field(obj, "rules", bool, path),
-        )
 
 
 class StateDir:
@@ -384,11 +342,11 @@ class StateDir:
     def forget_log(self, origin: str) -> None:
         """Drop what was verified under an old key: the checkpoint and any
         audit progress (evidence is kept)."""
-        for name in ("checkpoint", "audit.json"):
-            try:
-                (self.log_dir(origin) / name).unlink(missing_ok=True)
-            except OSError as e:
-                raise StateError(f"{self.log_dir(origin) / name}: cannot remove: {e}") from e
+        try:
+            (self.log_dir(origin) / "checkpoint").unlink(missing_ok=True)
+        except OSError as e:
+            raise StateError(f"{self.log_dir(origin) / 'checkpoint'}: cannot remove: {e}") from e
+        self.clear_progress(origin)
 
     # -- witness mode -------------------------------------------------------------
 
@@ -407,29 +365,20 @@ class StateDir:
 
     # -- audit progress -------------------------------------------------------------
 
-    def progress_path(self, origin: str) -> Path:
-        return self.log_dir(origin) / "audit.json"
-
-    def load_progress(self, origin: str) -> AuditProgress | None:
-        path = self.progress_path(origin)
-        obj = _read_json(path)
-        return None if obj is None else AuditProgress.from_json(obj, path)
-
-    def save_progress(self, origin: str, progress: AuditProgress) -> None:
-        _atomic_write(self.progress_path(origin), _json_bytes(progress.to_json()))
-
-    def stash_path(self, origin: str) -> Path:
-        """The entry bundles an audit of a remote log has proven so far, kept
-        so that a resumed audit replays the rules without downloading them
-        again (see :mod:`client.audit`)."""
-        return self.log_dir(origin) / "audit-entries.bin"
+    def audit_state_path(self, origin: str) -> Path:
+        """Where an audit keeps the pool's state and where it stands, so an
+        interrupted one resumes (:mod:`client.audit_store`)."""
+        return self.log_dir(origin) / "audit-state.sqlite"
 
     def clear_progress(self, origin: str) -> None:
-        for path in (self.progress_path(origin), self.stash_path(origin)):
+        """Forget an interrupted audit (and the files of earlier versions)."""
+        folder = self.log_dir(origin)
+        names = [f"audit-state.sqlite{s}" for s in ("", "-wal", "-shm", "-journal")]
+        for name in (*names, "audit.json", "audit-entries.bin"):
             try:
-                path.unlink(missing_ok=True)
+                (folder / name).unlink(missing_ok=True)
             except OSError as e:
-                raise StateError(f"{path}: cannot remove: {e.strerror or e}") from e
+                raise StateError(f"{folder / name}: cannot remove: {e.strerror or e}") from e
 
     # -- evidence ---------------------------------------------------------------------
 

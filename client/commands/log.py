@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from typing import Any
 import click
 
 from client.audit import AuditReport, audit_log
+from client.audit_store import saved_position
 from client.commands.common import (
     EXIT_FAILED,
     EXIT_VERIFIED,
@@ -36,9 +38,9 @@ from client.state import PinnedLog, PinnedWitness, StateDir, StateError
 from client.sync import SyncReport, open_stored, sync_log
 from verifiable.errors import MutualogError
 from verifiable.findings import Status
+from verifiable.log.trust_text import TrustText
 
 __all__ = ["audit", "export_trust", "sync", "trust"]
-from verifiable.log.trust_text import TrustText
 
 
 def size_line(size: int | None, root: str) -> str:
@@ -151,8 +153,6 @@ def trust(
     return EXIT_VERIFIED
 
 
-# --- sync ----------------------------------------------------------------------
-
 @click.command("export-trust")
 @click.argument("origin")
 @click.pass_context
@@ -166,6 +166,8 @@ def export_trust(ctx: click.Context, origin: str) -> int:
     click.echo(text, nl=False)
     return EXIT_VERIFIED
 
+
+# --- sync ----------------------------------------------------------------------
 
 
 def _print_sync(report: SyncReport) -> None:
@@ -283,7 +285,7 @@ def audit(
             if stored is not None:
                 path = state.checkpoint_path(origin)
                 synced = open_stored(stored, pin, path).checkpoint
-        with _progress_bar(sys.stderr.isatty()) as bar:
+        with _progress_bar(sys.stderr.isatty()) as bar, _sigterm_interrupts():
             try:
                 report = audit_log(
                     opened,
@@ -315,13 +317,29 @@ def audit(
 def _resume_hint(state: StateDir | None, origin: str) -> str:
     if state is None:
         return ""
-    try:
-        progress = state.load_progress(origin)
-    except StateError:
-        return ""
-    if progress is None:
+    position = saved_position(state.audit_state_path(origin))
+    if position is None:
         return ""
     return "\n  " + _(
         "entries 0..{last} are proven and saved; run the same command again to continue "
         "from there (--restart to start over)"
-    ).format(last=progress.position - 1)
+    ).format(last=position - 1)
+
+
+@contextmanager
+def _sigterm_interrupts() -> Iterator[None]:
+    """SIGTERM (a service stopped, a shell's kill) interrupts the audit as
+    Ctrl-C does, so it saves where it stands first."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    try:
+        previous = signal.signal(signal.SIGTERM, interrupt)
+    except ValueError:  # not the main thread: leave SIGTERM as it is
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)

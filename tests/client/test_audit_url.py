@@ -44,7 +44,7 @@ def _report(result: Any) -> dict[str, Any]:
 def _progress_file(state: Path, origin: str = ORIGIN) -> Path:
     from client.state import safe_name
 
-    return state / "logs" / safe_name(origin) / "audit.json"
+    return state / "logs" / safe_name(origin) / "audit-state.sqlite"
 
 
 def test_url_folder_and_snapshot_give_the_same_report(
@@ -207,7 +207,9 @@ def test_an_interrupted_audit_continues_where_it_stopped(
     assert report["resumed_from"] == 768 and report["entries"] == SIZE
     names = [c["name"] for c in report["checks"]]
     assert names == ["checkpoint", "resume point", "tiles and entries"]
-    assert report["checks"][1]["detail"].startswith("entries 0..767 proven by an interrupted audit")
+    assert report["checks"][1]["detail"].startswith(
+        "entries 0..767 proven and their rules replayed by an interrupted audit"
+    )
     assert not _progress_file(state).exists()
 
 
@@ -279,16 +281,22 @@ def test_a_resume_point_the_log_forked_from_is_a_failure(
     servers.stop(served_other)
 
 
-def test_a_corrupt_resume_file(
+def test_a_corrupt_resume_file_starts_afresh(
     served_log: tuple[LogInstance, Served], mutualog: Mutualog, state: Path
 ) -> None:
     log, served = served_log
     path = _progress_file(state)
     path.parent.mkdir(parents=True)
-    path.write_text('{"format": "mutualog-audit-progress/1", "position": 256}')
-    result = mutualog("audit", served.url, "--key", log.vkey)
-    assert result.code == 2 and "corrupt state file" in result.err and str(path) in result.err
-    assert mutualog("audit", served.url, "--key", log.vkey, "--restart").code == 0
+    path.write_bytes(b"not an SQLite file" * 100)
+    result = mutualog("audit", served.url, "--key", log.vkey, "--json")
+    assert result.code == 0
+    report = _report(result)
+    assert report["resumed_from"] == 0 and report["entries"] == 600
+    assert any(
+        n.startswith("saved audit state not usable (") and n.endswith("); started afresh")
+        for n in report["notes"]
+    )
+    assert not path.exists()
 
 
 # --- the rules replay -------------------------------------------------------------------
@@ -367,7 +375,7 @@ def test_a_broken_rule_fails_the_audit_and_the_log_checks_go_on(
 
 
 @pytest.mark.usefixtures("offline")
-def test_a_resumed_audit_replays_the_rules_from_the_start(
+def test_a_resumed_audit_takes_up_the_saved_pool_state(
     mutualog: Mutualog, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     vkey = _write_log(tmp_path, [_rulebook(), *(_member(i) for i in range(700))])
@@ -379,15 +387,9 @@ def test_a_resumed_audit_replays_the_rules_from_the_start(
     report = _report(mutualog("audit", tmp_path, "--key", vkey, "--json"))
     assert report["verified"] and report["resumed_from"] == 512
     assert report["rules"]["status"] == "ok" and report["rules"]["summary"]["members"] == 700
-    # The pool's state is rebuilt from the bundles; their tiles are not read again.
+    # The pool's state is the saved one: nothing before the resume point is read again.
     again = hook.take()
-    assert "tile/entries/000" in again and "tile/0/000" not in again
-
-
-def _stash_file(state: Path) -> Path:
-    from client.state import safe_name
-
-    return state / "logs" / safe_name(RULES_ORIGIN) / "audit-entries.bin"
+    assert not {"tile/entries/000", "tile/entries/001", "tile/0/000", "tile/0/001"} & set(again)
 
 
 @pytest.fixture
@@ -410,8 +412,8 @@ class Interrupted:
     state: Path
 
     @property
-    def stash(self) -> Path:
-        return _stash_file(self.state)
+    def saved(self) -> Path:
+        return _progress_file(self.state, RULES_ORIGIN)
 
     def resume(self, mutualog: Mutualog) -> dict[str, Any]:
         report = _report(mutualog("audit", self.url, "--key", self.vkey, "--json"))
@@ -432,38 +434,34 @@ def interrupted(
     hook.fail_at = "tile/entries/002.p/189"
     result = mutualog("audit", served.url, "--key", vkey)
     assert result.code == 2 and "entries 0..511 are proven and saved" in result.err
-    # The two full bundles proven, each a 4-byte length and the bundle.
-    stash = _stash_file(state).read_bytes()
-    first = int.from_bytes(stash[:4], "big")
-    assert len(stash) == 8 + first + int.from_bytes(stash[4 + first : 8 + first], "big")
+    assert _progress_file(state, RULES_ORIGIN).exists()
     hook.take()
     return Interrupted(served.url, vkey, hook, state)
 
 
-def test_a_resumed_audit_of_a_url_replays_the_rules_from_kept_entries(
+def test_a_resumed_audit_of_a_url_downloads_nothing_before_the_saved_point(
     interrupted: Interrupted, mutualog: Mutualog
 ) -> None:
     interrupted.resume(mutualog)
-    # The pool's state is rebuilt from the kept entries: nothing before the
-    # resume point is downloaded again.
     again = interrupted.hook.take()
     assert not {"tile/entries/000", "tile/entries/001", "tile/0/000", "tile/0/001"} & set(again)
     assert "tile/entries/002.p/189" in again
-    assert not interrupted.stash.exists()
-    assert not _progress_file(interrupted.state, RULES_ORIGIN).exists()
+    assert not interrupted.saved.exists()
 
 
-def test_kept_entries_that_do_not_match_are_downloaded_again(
+def test_a_saved_state_changed_on_disk_is_not_resumed(
     interrupted: Interrupted, mutualog: Mutualog
 ) -> None:
-    # A member id changed on disk: the kept bundles no longer hash to the
-    # prefix the resume point proved, so they are not trusted.
-    stash = bytearray(interrupted.stash.read_bytes())
-    at = stash.index(b"00000000000000000000000000000007")
-    stash[at + 31] = ord("8")
-    interrupted.stash.write_bytes(bytes(stash))
-    report = interrupted.resume(mutualog)
-    assert any("do not hash to the proven prefix" in n for n in report["notes"])
+    # One byte of a member's record changed in the SQLite file: the records
+    # no longer match the saved digest, so the audit starts afresh.
+    data = bytearray(interrupted.saved.read_bytes())
+    at = data.index(b'["00000000000000000000000000000007",')
+    data[at + 33] = ord("6")
+    interrupted.saved.write_bytes(bytes(data))
+    report = _report(mutualog("audit", interrupted.url, "--key", interrupted.vkey, "--json"))
+    assert report["verified"] and report["resumed_from"] == 0
+    assert report["rules"]["summary"]["members"] == 700
+    assert any("saved audit state not usable" in n for n in report["notes"])
     assert {"tile/entries/000", "tile/entries/001"} <= set(interrupted.hook.take())
 
 
@@ -620,39 +618,11 @@ def test_a_failed_walk_is_worded_as_the_audit_always_worded_it(
 
 
 @pytest.mark.usefixtures("offline")
-def test_a_bundle_re_read_on_resume_is_worded_as_the_audit_always_worded_it(
+def test_a_remote_log_in_memory_resumes_from_its_saved_state(
     memory_log: tuple[dict[str, bytes], str], tmp_path: Path
 ) -> None:
-    files, vkey = memory_log
-    state = StateDir(tmp_path / "state")
-    verifier = Ed25519Verifier.from_vkey(vkey)
-    interrupted = MemoryLog(files)
-
-    def fail(tile: TileCoord) -> bytes | None:
-        if tile.path() == "tile/entries/002.p/89":
-            raise FetchError("connection reset (test)")
-        return files.get(tile.path())
-
-    interrupted.fetch = fail  # type: ignore[method-assign]
-    with pytest.raises(FetchError):
-        audit_log(interrupted, verifier, RULES_ORIGIN, state=state)
-    files = dict(files)
-    detail = _dropped_entry_detail(files)
-    report = _audit_memory(files, vkey, state)
-    assert report.resumed_from == 512
-    assert report.to_json()["checks"][-1] == {  # type: ignore[index]
-        "name": "tiles and entries",
-        "ok": False,
-        "detail": detail,
-    }
-
-
-@pytest.mark.usefixtures("offline")
-def test_a_remote_log_in_memory_resumes_from_kept_entries(
-    memory_log: tuple[dict[str, bytes], str], tmp_path: Path
-) -> None:
-    """A fetcher that says it is remote gets its proven bundles kept for a
-    resume, whatever class it is."""
+    """A failed audit forgets its saved state; an interrupted one keeps it
+    and the next takes it up, whatever class the fetcher is."""
     files, vkey = memory_log
     state = StateDir(tmp_path / "state")
     cut = dict(files)
@@ -672,7 +642,7 @@ def test_a_remote_log_in_memory_resumes_from_kept_entries(
     verifier = Ed25519Verifier.from_vkey(vkey)
     with pytest.raises(FetchError):
         audit_log(interrupted, verifier, RULES_ORIGIN, state=state)
-    assert _stash_file(tmp_path / "state").exists()
+    assert state.audit_state_path(RULES_ORIGIN).exists()
     source.fetched.clear()
     report = audit_log(source, verifier, RULES_ORIGIN, state=state)
     assert report.ok and report.resumed_from == 512 and report.entries == 601

@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from client.state import (
-    AuditProgress,
     PinnedLog,
     PinnedWitness,
     StateDir,
@@ -213,46 +212,16 @@ def test_a_state_folder_that_cannot_be_written(mutualog: Mutualog, tmp_path: Pat
 # --- audit progress ------------------------------------------------------------------------
 
 
-def _progress(**change: Any) -> AuditProgress:
-    fields: dict[str, Any] = {
-        "checkpoint": b"note\n",
-        "position": 512,
-        "chain_head": bytes(range(32)),
-        "compact_range": (bytes(32),),
-        "rules": True,
-    }
-    return AuditProgress(**{**fields, **change})
-
-
-def test_audit_progress_round_trips(tmp_path: Path) -> None:
+def test_clearing_audit_progress_removes_every_file_of_it(tmp_path: Path) -> None:
     state = StateDir(tmp_path)
-    state.save_progress(ORIGIN, _progress())
-    assert state.load_progress(ORIGIN) == _progress()
-    assert stat.S_IMODE(state.progress_path(ORIGIN).stat().st_mode) == 0o600
+    path = state.audit_state_path(ORIGIN)
+    path.parent.mkdir(parents=True)
+    names = ["audit-state.sqlite", "audit-state.sqlite-wal", "audit.json", "audit-entries.bin"]
+    for name in names:
+        (path.parent / name).write_bytes(b"x")
     state.clear_progress(ORIGIN)
     state.clear_progress(ORIGIN)  # clearing twice is fine
-    assert state.load_progress(ORIGIN) is None
-
-
-@pytest.mark.parametrize(
-    ("change", "message"),
-    [
-        ({"position": 300}, "position 300"),
-        ({"position": 0}, "position 0"),
-        ({"chain_head": "zz"}, "bad hash 'zz'"),
-        ({"chain_head": "00" * 31}, "hash of 31 bytes"),
-        ({"compact_range": [1]}, "bad hash 1"),
-        ({"rules": "yes"}, "'rules' should be bool"),
-    ],
-    ids=["position-not-tile", "position-0", "hex", "short-hash", "range", "rules"],
-)
-def test_corrupt_progress_files(tmp_path: Path, change: dict[str, Any], message: str) -> None:
-    state = StateDir(tmp_path)
-    obj = {**_progress().to_json(), **change}
-    state.progress_path(ORIGIN).parent.mkdir(parents=True)
-    state.progress_path(ORIGIN).write_text(json.dumps(obj))
-    with pytest.raises(StateError, match=message):
-        state.load_progress(ORIGIN)
+    assert not any((path.parent / name).exists() for name in names)
 
 
 # --- evidence -----------------------------------------------------------------------------
