@@ -169,83 +169,84 @@ def claim_codec(
     make: type[Claim],
 ) -> tuple[Callable[[Claim], bytes], Callable[[bytes], Claim]]:
     """The codec of :class:`verifiable.pool.claims.Claim`."""
+    return _encode_claim, lambda data: _decode_claim(make, data)
 
-    def encode(c: Claim) -> bytes:
-        course = c.course
-        return dumps(
-            {
-                "id": c.id,
-                "member": c.member,
-                "band": c.band.value,
-                "category": c.category,
-                "requested": c.requested,
-                "diagnosed": format_date(c.diagnosed),
-                "filed_seq": c.filed_seq,
-                "filed": format_time(c.filed),
-                "rules": json.dumps(c.rules.to_json(), sort_keys=True),
-                "covered_from": format_date(c.covered_from),
-                "course": [
-                    course.stage.value,
-                    course.round,
-                    course.appeal,
-                    course.instance_rounds,
-                    course.appealed,
-                ],
-                "notice_amount": c.notice_amount,
-                "objections_until": _time(c.objections_until),
-                "objections": [[s, m] for s, m in c.objections.items()],
-                "answered": sorted(c.answered),
-                "seed_size": c.seed_size,
-                "seed": None if c.seed is None else c.seed.hex(),
-                "past_jurors": sorted(c.past_jurors),
-                "panel": _panel_json(c.panel),
-                "decided": _time(c.decided),
-                "outcome": None if c.outcome is None else c.outcome.value,
-                "amount": c.amount,
-                "paid_period": _date(c.paid_period),
-                "evidence": c.evidence,
-                "commitments": [h.hex() for h in c.commitments],
-                "joined": _time(c.joined),
-            }
-        )
 
-    def decode(data: bytes) -> Claim:
-        o = loads(data, "claim")
-        stage, rnd, appeal, instance_rounds, appealed = o["course"]
-        diagnosed = _read_date(o["diagnosed"])
-        covered_from = _read_date(o["covered_from"])
-        filed = _read_time(o["filed"])
-        assert diagnosed is not None and covered_from is not None and filed is not None
-        return make(
-            id=o["id"],
-            member=o["member"],
-            band=AgeBand(o["band"]),
-            category=o["category"],
-            requested=o["requested"],
-            diagnosed=diagnosed,
-            filed_seq=o["filed_seq"],
-            filed=filed,
-            rules=rules_from_json(o["rules"]),
-            covered_from=covered_from,
-            course=Course(Stage(stage), rnd, appeal, instance_rounds, appealed),
-            notice_amount=o["notice_amount"],
-            objections_until=_read_time(o["objections_until"]),
-            objections={s: m for s, m in o["objections"]},
-            answered=set(o["answered"]),
-            seed_size=o["seed_size"],
-            seed=None if o["seed"] is None else bytes.fromhex(o["seed"]),
-            past_jurors=set(o["past_jurors"]),
-            panel=_panel(o["panel"]),
-            decided=_read_time(o["decided"]),
-            outcome=None if o["outcome"] is None else Outcome(o["outcome"]),
-            amount=o["amount"],
-            paid_period=_read_date(o["paid_period"]),
-            evidence=o["evidence"],
-            commitments=tuple(bytes.fromhex(h) for h in o["commitments"]),
-            joined=_read_time(o["joined"]),
-        )
+def _encode_claim(c: Claim) -> bytes:
+    course = c.course
+    return dumps(
+        {
+            "id": c.id,
+            "member": c.member,
+            "band": c.band.value,
+            "category": c.category,
+            "requested": c.requested,
+            "diagnosed": format_date(c.diagnosed),
+            "filed_seq": c.filed_seq,
+            "filed": format_time(c.filed),
+            "rules": json.dumps(c.rules.to_json(), sort_keys=True),
+            "covered_from": format_date(c.covered_from),
+            "course": [
+                course.stage.value,
+                course.round,
+                course.appeal,
+                course.instance_rounds,
+                course.appealed,
+            ],
+            "notice_amount": c.notice_amount,
+            "objections_until": _time(c.objections_until),
+            "objections": [[s, m] for s, m in c.objections.items()],
+            "answered": sorted(c.answered),
+            "seed_size": c.seed_size,
+            "seed": None if c.seed is None else c.seed.hex(),
+            "past_jurors": sorted(c.past_jurors),
+            "panel": _panel_json(c.panel),
+            "decided": _time(c.decided),
+            "outcome": None if c.outcome is None else c.outcome.value,
+            "amount": c.amount,
+            "paid_period": _date(c.paid_period),
+            "evidence": c.evidence,
+            "commitments": [h.hex() for h in c.commitments],
+            "joined": _time(c.joined),
+        }
+    )
 
-    return encode, decode
+
+def _decode_claim(make: type[Claim], data: bytes) -> Claim:
+    o = loads(data, "claim")
+    stage, rnd, appeal, instance_rounds, appealed = o["course"]
+    diagnosed = _read_date(o["diagnosed"])
+    covered_from = _read_date(o["covered_from"])
+    filed = _read_time(o["filed"])
+    assert diagnosed is not None and covered_from is not None and filed is not None
+    return make(
+        id=o["id"],
+        member=o["member"],
+        band=AgeBand(o["band"]),
+        category=o["category"],
+        requested=o["requested"],
+        diagnosed=diagnosed,
+        filed_seq=o["filed_seq"],
+        filed=filed,
+        rules=rules_from_json(o["rules"]),
+        covered_from=covered_from,
+        course=Course(Stage(stage), rnd, appeal, instance_rounds, appealed),
+        notice_amount=o["notice_amount"],
+        objections_until=_read_time(o["objections_until"]),
+        objections={s: m for s, m in o["objections"]},
+        answered=set(o["answered"]),
+        seed_size=o["seed_size"],
+        seed=None if o["seed"] is None else bytes.fromhex(o["seed"]),
+        past_jurors=set(o["past_jurors"]),
+        panel=_panel(o["panel"]),
+        decided=_read_time(o["decided"]),
+        outcome=None if o["outcome"] is None else Outcome(o["outcome"]),
+        amount=o["amount"],
+        paid_period=_read_date(o["paid_period"]),
+        evidence=o["evidence"],
+        commitments=tuple(bytes.fromhex(h) for h in o["commitments"]),
+        joined=_read_time(o["joined"]),
+    )
 
 
 def closed_codec() -> Codec[tuple[PeriodClosed, datetime]]:
