@@ -40,6 +40,7 @@ from server.sequencer import Sequencer
 from server.serving import serve as serve_with_gunicorn
 from server.serving import served_url
 from server.snapshot import export_tiles, restore, write_snapshot
+from server.state_cli import state
 from server.storage import LogStore
 from server.tilefiles import TileFiles, tile_files
 from server.verifier.cli import build as build_verifier_page
@@ -407,6 +408,7 @@ cli.add_command(private)
 cli.add_command(notify)
 cli.add_command(witness)
 cli.add_command(verifier)
+cli.add_command(state)
 verifier.add_command(build_verifier_page)
 
 

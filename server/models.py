@@ -52,6 +52,9 @@ __all__ = [
     "RequestAttemptRow",
     "SealedVoteRow",
     "ServerSecretRow",
+    "StateCountRow",
+    "StateHeadRow",
+    "StateRecordRow",
     "SubmissionRow",
     "SubtreeHashRow",
     "UTCDateTime",
@@ -521,3 +524,41 @@ class ConsentRow(Base):
     __table_args__ = (
         CheckConstraint("kind IN ('medical', 'guardian')", name="consents_kind_known"),
     )
+
+
+class StateRecordRow(Base):
+    """One record of the pool's state (:mod:`server.pool.state_store`): its
+    kind, its key (UTF-8 bytes, so that every database orders keys as
+    Python does) and its bytes (:mod:`verifiable.pool.store_codecs`)."""
+
+    __tablename__ = "state_records"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    key: Mapped[bytes] = mapped_column(LargeBinary, primary_key=True)
+    value: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
+class StateCountRow(Base):
+    """How many records of a kind the state holds."""
+
+    __tablename__ = "state_counts"
+
+    kind: Mapped[str] = mapped_column(String(16), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger, nullable=False)
+
+
+class StateHeadRow(Base):
+    """The log the stored state reflects — its size, last leaf hash and
+    compact range — and the state's small part
+    (:func:`verifiable.pool.state_head.head_bytes`).  One row (id 1), or none:
+    no state stored yet."""
+
+    __tablename__ = "state_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    leaf_hash: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    compact_range: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+    head: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+    __table_args__ = (CheckConstraint("id = 1", name="state_head_one_row"),)

@@ -57,7 +57,7 @@ class PoolHolder:
             partial(identity_key, settings.instance),
             tile_files(settings),
         )
-        service.state()  # replay the stored log now, not inside a request's append
+        service.state()  # take the stored state up now (caught up with the log if behind)
         return service
 
 

@@ -2,16 +2,18 @@
 appends.
 
 :class:`PoolCore` holds a :class:`verifiable.pool.replay.Replayer` beside the
-log.  It is built by replaying the stored entries the first time it is used
-(once per process) and catches up from the last ``seq`` it saw whenever the
-log has grown, whichever process appended.
+log, its state in the database (:mod:`server.pool.state_store`): a process
+takes it up by reading the state's head row, not by replaying, and takes it
+up again whenever the log has grown, whichever process appended.
 
 The replayer is also the sequencer's ``validate`` hook: under the log's write
-lock the hook catches the replayer up to the head it was given and feeds it
-the candidate entries, so an entry that breaks a rule raises
-:class:`~verifiable.errors.RuleViolation` and the whole batch is refused with
-nothing written.  If an append fails after the hook accepted part of a batch,
-the replayer is ahead of the log and is rebuilt on next use.
+lock, on the append's connection, the hook takes the state up at the head it
+was given and feeds it the candidate entries, so an entry that breaks a rule
+raises :class:`~verifiable.errors.RuleViolation` and the whole batch is
+refused with nothing written; the records the entries change and the head
+row are written in the append's transaction, and commit with the entries or
+not at all.  If an append fails after the hook accepted part of a batch,
+the replayer is ahead of the log and is taken up again on next use.
 
 Each operation of the rooms (:mod:`server.pool`) reads what it needs from the
 state, fixes the entry's time with :meth:`PoolCore.now` (the sequencer is
@@ -25,12 +27,21 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
-from server.log_index import CATCH_UP_CHUNK, stored_index
+from server.db import read_connection
+from server.log_index import stored_index
 from server.pool.errors import PoolInputError, PoolRefusedError, PoolUnavailableError
+from server.pool.state_store import (
+    DbStateStore,
+    catch_up,
+    feed_stored,
+    read_state_head,
+    take_up,
+    write_state_head,
+)
 from server.sequencer import AppendResult, Sequencer, Within
 from server.storage import LogHead, LogStore, StoredLogError
 from server.tilefiles import TileFiles
@@ -76,9 +87,19 @@ class PoolCore:
         self._clock = clock
         self._replayer: Replayer | None = None
         self._pinned: datetime | None = None
-        self._fed = 0
-        self.sequencer = Sequencer(
-            engine, signer, signer.name, self._append_clock, validate=self._validate, files=files
+        self.states = DbStateStore(engine)
+        # The connection of the append under way in this thread, for the
+        # state's reads and writes in the validate hook.
+        self._appending = threading.local()
+        self.sequencer = _StateSequencer(
+            self._appending,
+            self._failed,
+            engine,
+            signer,
+            signer.name,
+            self._append_clock,
+            validate=self._validate,
+            files=files,
         )
 
     def identity_key(self) -> bytes:
@@ -96,26 +117,38 @@ class PoolCore:
     def _append_clock(self) -> datetime:
         return self._pinned if self._pinned is not None else self._clock()
 
-    def _catch_up(self, replayer: Replayer, size: int) -> None:
-        while replayer.size < size:
-            start = replayer.size
-            chunk = self.store.entries(start, min(size, start + CATCH_UP_CHUNK))
-            if not chunk:
-                raise StoredLogError(f"pool: the stored log has no entry {start} below size {size}")
-            for data in chunk:
-                replayer.feed_bytes(data)
+    def _take_up(self, target: int) -> Replayer:
+        """The stored state at ``target`` entries or later; inside an
+        append, exactly at ``target``, on the append's connection."""
+        conn: Connection | None = getattr(self._appending, "conn", None)
+        if conn is None:
+            with read_connection(self.engine) as c:
+                head = read_state_head(c)
+            if head is not None and head.size >= target:
+                return take_up(self.states, head)
+            # The log grew without its state (a load, an older instance).
+            return catch_up(self.engine, self.states)
+        with self.states.bound(conn):
+            replayer = take_up(self.states, read_state_head(conn))
+            if replayer.size > target:
+                raise StoredLogError(
+                    f"pool: the stored state reflects {replayer.size} entries, the log "
+                    f"{target}: rebuild it (mutualog-server state rebuild)"
+                )
+            feed_stored(self.engine, conn, replayer, target)
+        return replayer
 
     def synced(self, size: int | None = None) -> Replayer:
-        """The replayer caught up to ``size`` entries (default: the stored
-        log's size); :class:`PoolUnavailableError` if they do not replay."""
+        """The replayer at ``size`` entries (default: the stored log's size)
+        or later; :class:`PoolUnavailableError` if they do not replay."""
         with self.lock:
             replayer = self._replayer
             target = self.store.size() if size is None else size
-            if replayer is None or replayer.size > target:
-                replayer = Replayer()
-            self._replayer = None  # until caught up: a failure rebuilds
+            if replayer is not None and replayer.size == target:
+                return replayer
+            self._replayer = None  # until taken up: a failure takes it up again
             try:
-                self._catch_up(replayer, target)
+                replayer = self._take_up(target)
             except MutualogError as e:
                 # What is stored breaks the rules or cannot be read: no page
                 # of the pool can be trusted, so none is served (503, not 500).
@@ -131,11 +164,14 @@ class PoolCore:
 
     def _validate(self, entries: Sequence[Entry], head: LogHead) -> None:
         # Runs under the log's write lock: head is the committed log.
+        conn: Connection | None = getattr(self._appending, "conn", None)
+        assert conn is not None, "the state's sequencer hands the hook its connection"
         with self.lock:
             replayer = self.synced(head.size)
-            for entry in entries:
-                replayer.feed(entry)
-                self._fed += 1
+            with self.states.bound(conn):
+                for entry in entries:
+                    replayer.feed(entry)
+                write_state_head(conn, replayer)
 
     def now(self, state: PoolState) -> datetime:
         """The time the next entry gets: now, in whole seconds, never before
@@ -151,16 +187,17 @@ class PoolCore:
         checking each; ``within`` runs in the append's transaction
         (:meth:`server.sequencer.Sequencer.append`)."""
         with self.lock:
-            self._pinned, self._fed = at, 0
+            self._pinned = at
             try:
-                result = self.sequencer.append(items, within)
-            except BaseException:
-                if self._fed:
-                    self._replayer = None  # ahead of the log: rebuild on next use
-                raise
+                return self.sequencer.append(items, within)
             finally:
-                self._pinned, self._fed = None, 0
-            return result
+                self._pinned = None
+
+    def _failed(self) -> None:
+        """An append failed: a replayer fed its entries is ahead of the log
+        (its records were rolled back with the transaction)."""
+        with self.lock:
+            self._replayer = None
 
     def one(self, body: Body, at: datetime, within: Within | None = None) -> int:
         """Append one entry; its seq."""
@@ -200,3 +237,38 @@ def checked(body: BodyT, what: str) -> BodyT:
     except MalformedError as e:
         raise PoolInputError(str(e), "input.malformed", detail=str(e)) from e
     return body
+
+
+class _StateSequencer(Sequencer):
+    """The pool's sequencer: an append hands its connection to the state
+    (through ``appending``, one per thread) before the validate hook runs, so
+    the state is read and written in the append's own transaction."""
+
+    def __init__(
+        self,
+        appending: threading.local,
+        failed: Callable[[], None],
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self._appending = appending
+        self._failed = failed
+
+    def append(
+        self, items: Sequence[tuple[str, Body]], within: Within | None = None
+    ) -> AppendResult:
+        appending = self._appending
+
+        def inside(conn: Connection, seq: int) -> None:
+            appending.conn = conn
+            if within is not None:
+                within(conn, seq)
+
+        try:
+            return super().append(items, inside)
+        except BaseException:
+            self._failed()
+            raise
+        finally:
+            appending.conn = None

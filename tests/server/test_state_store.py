@@ -1,0 +1,154 @@
+"""The pool's state in the database: written in each append's transaction,
+taken up by a new process from its head row without a replay, caught up
+with a log that grew without it, rebuilt, and checked against the log
+(``mutualog-server state check`` naming the first difference)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from flask import Flask
+from sqlalchemy import Engine, text
+
+from server.cli import main
+from server.pool.state_store import check, read_state_head, rebuild
+from server.pool_app import current_pool
+from server.pool_service import PoolService
+from server.storage import LogStore
+from tests.server.pool_helpers import VotingPool, add_members, build_voting_pool, make_pool_app
+from verifiable.errors import RuleViolation
+from verifiable.log.bodies import AgeBand, MemberJoined
+from verifiable.log.note import Ed25519Signer
+from verifiable.pool.replay import ReplayResult, replay, summarize
+
+if TYPE_CHECKING:
+    from tests.clock import FixedClock
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("MUTUALOG_SECRET_KEY", "MUTUALOG_SECURE_COOKIES", "MUTUALOG_INSTANCE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def app(engine: Engine, tmp_path: Path, clock: FixedClock) -> Iterator[Flask]:
+    app = make_pool_app(engine, tmp_path, clock)
+    with app.app_context():
+        yield app
+    app.extensions["mutualog"].engine.dispose()
+
+
+@pytest.fixture
+def voting(app: Flask, clock: FixedClock) -> VotingPool:
+    return build_voting_pool(app, clock, members=9)
+
+
+def _replayed(engine: Engine) -> ReplayResult:
+    store = LogStore(engine)
+    return replay(store.entries(0, store.size()))
+
+
+def _head_size(engine: Engine) -> int | None:
+    with engine.connect() as conn:
+        head = read_state_head(conn)
+    return None if head is None else head.size
+
+
+def test_each_append_writes_the_state_and_it_is_the_logs(
+    app: Flask, voting: VotingPool, engine: Engine
+) -> None:
+    pool = current_pool()
+    assert _head_size(engine) == pool.store.size()
+    fresh = _replayed(engine)
+    state = pool.state()
+    assert summarize(state) == fresh.summary
+    assert list(state.claims()) == list(fresh.state.claims())
+    assert state.members.roster() == fresh.state.members.roster()
+    assert check(engine) is None
+
+
+def test_a_new_process_takes_the_state_up_without_replaying(
+    app: Flask,
+    voting: VotingPool,
+    engine: Engine,
+    signer: Ed25519Signer,
+    clock: FixedClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    pool = current_pool()
+    expected = summarize(pool.state())
+
+    def no_replay(self: LogStore, start: int, stop: int) -> list[bytes]:
+        raise AssertionError(f"entries {start}..{stop} read: a replay")
+
+    monkeypatch.setattr(LogStore, "entries", no_replay)
+    other = PoolService(engine, signer, clock)
+    assert summarize(other.state()) == expected
+    # It appends after the first process's appends, reading only rows.
+    (member,) = add_members(pool, 1, "late", clock())
+    other.qualify_juror(member)
+    assert pool.state().member(member) is not None
+    assert pool.state().juror_count == expected.jurors + 1
+
+
+def test_a_refused_batch_leaves_the_stored_state_as_it_was(
+    app: Flask, voting: VotingPool, engine: Engine
+) -> None:
+    pool = current_pool()
+
+    def rows() -> list[tuple[object, ...]]:
+        with engine.connect() as conn:
+            return [
+                tuple(r)
+                for t in ("state_records", "state_counts", "state_head")
+                for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1, 2"))
+            ]
+
+    before = rows()
+    fresh = MemberJoined(member="ab" * 16, age_band=AgeBand.FROM_18_TO_39)
+    with pytest.raises(RuleViolation, match=r"member\.unique"):
+        pool.sequencer.append([(fresh.TYPE, fresh), (fresh.TYPE, fresh)])
+    assert rows() == before
+    assert pool.state().member("ab" * 16) is None
+    pool.sequencer.append([(fresh.TYPE, fresh)])
+    assert pool.state().member("ab" * 16) is not None
+    assert check(engine) is None
+
+
+def test_a_log_without_its_state_is_caught_up_then_rebuilt(
+    app: Flask, voting: VotingPool, engine: Engine, signer: Ed25519Signer, clock: FixedClock
+) -> None:
+    # An instance upgraded past migration 0012: the log, no state.
+    with engine.begin() as conn:
+        for table in ("state_records", "state_counts", "state_head"):
+            conn.execute(text(f"DELETE FROM {table}"))
+    assert check(engine) is not None
+    size = LogStore(engine).size()
+    other = PoolService(engine, signer, clock)
+    assert other.state().size == size == _head_size(engine)
+    assert check(engine) is None
+    assert rebuild(engine, chunk=7) == size
+    assert check(engine) is None
+    assert summarize(other.state()) == _replayed(engine).summary
+
+
+def test_check_names_the_first_difference(
+    app: Flask, voting: VotingPool, engine: Engine, database_url: str, tmp_path: Path
+) -> None:
+    instance = tmp_path / "instance"
+    args = ["--instance", str(instance), "--database-url", database_url, "state"]
+    assert main([*args, "check"]) == 0
+    with engine.begin() as conn:
+        conn.execute(
+            text("DELETE FROM state_records WHERE kind = 'member' AND key = :k"),
+            {"k": voting.outsider.encode()},
+        )
+    found = check(engine)
+    assert found == f"member {voting.outsider}: missing from the stored state"
+    assert main([*args, "check"]) == 1
+    assert main([*args, "rebuild"]) == 0
+    assert main([*args, "check"]) == 0
