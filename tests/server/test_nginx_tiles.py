@@ -83,6 +83,79 @@ def _client(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
     return out.out
 
 
+def _write_at_once(tmp_path: Path, instance: Path, port: int) -> int:
+    """Writers in several processes at once, each publishing after its
+    commits, while members join through nginx, each its own address, three
+    at a time (appends by the gunicorn workers, each publishing after its
+    commit); the log's size after them."""
+    server = Path(sys.executable).parent / "mutualog-server"
+    batches = []
+    for n in range(3):
+        path = tmp_path / f"batch-{n}.jsonl"
+        path.write_bytes(member_lines(f"writer-{n}", 300 + 7 * n))
+        batches.append(path)
+    writers = [
+        subprocess.Popen(
+            [str(server), "--instance", str(instance), "append", str(path)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for path in batches
+    ]
+    try:
+        joined = list(ThreadPoolExecutor(3).map(partial(_join, port), range(JOINS)))
+    finally:
+        for writer in writers:
+            _, err = writer.communicate(timeout=300)
+            assert writer.returncode == 0, err
+    assert joined == [200] * JOINS, joined
+    return 1 + 300 + 307 + 314 + JOINS
+
+
+def _files_are_the_applications(
+    port: int, instance: Path, tiles: Path, database_url: str, size: int
+) -> None:
+    """Every file nginx serves: the application's bytes and headers."""
+    app = create_app(
+        {
+            "MUTUALOG_INSTANCE": instance,
+            "MUTUALOG_DATABASE_URL": database_url,
+            "MUTUALOG_TILE_DIR": tiles,
+            "TESTING": True,
+        }
+    )
+    flask = app.test_client()
+    paths = ["/checkpoint", *(f"/{c.path()}" for c in snapshot_order(size))]
+    paths.append("/tile/entries/000.p/1")  # a partial bundle of an older tree
+    try:
+        for path in paths:
+            for gzip in (False, True):
+                status, headers, body = _get(port, path, gzip)
+                accept = {"Accept-Encoding": "gzip" if gzip else "identity"}
+                ours = flask.get(path, headers=accept)
+                assert (status, body) == (ours.status_code, ours.data), path
+                assert "x-cache-status" not in headers, f"{path} did not come from the file"
+                for name in ("Content-Type", "Cache-Control", "Content-Encoding"):
+                    assert headers.get(name.lower()) == ours.headers.get(name), (path, name)
+    finally:
+        app.extensions["mutualog"].engine.dispose()
+
+
+def _the_rest_goes_to_the_application(port: int, tiles: Path, size: int) -> None:
+    """What is not a tile's file goes to the application: /checkpoint/latest,
+    and the writer's own files, which no location serves."""
+    status, headers, _ = _get(port, "/checkpoint/latest")
+    assert status == 200 and "x-cache-status" in headers
+    (tiles / "tile/0/.tmp-abc").write_bytes(b"half a tile")
+    (tiles / ".tiles-size").write_text(f"{size}\n")  # true, and only written when ahead
+    for hidden in ("/tile/0/.tmp-abc", "/.lock", "/.tiles-size", "/tile/entries/000.gz"):
+        assert (tiles / hidden[1:]).exists(), hidden
+        status, headers, body = _get(port, hidden)
+        # The application's answer (404), not the file.
+        assert status == 404 and body != (tiles / hidden[1:]).read_bytes(), hidden
+        assert "etag" not in headers and "last-modified" not in headers, hidden
+
+
 def test_a_client_syncs_and_audits_through_nginx_from_the_files(
     database_url: str,
     tmp_path: Path,
@@ -104,75 +177,14 @@ def test_a_client_syncs_and_audits_through_nginx_from_the_files(
     log = LogInstance(instance, vkey, ORIGIN)
     log.begin_pool()  # the pool's rulebook, by a sequencer that keeps no files
     with behind_nginx(tmp_path, instance, settings, workers=3) as port:
-        # Writers in several processes at once, each publishing after its commits.
-        server = Path(sys.executable).parent / "mutualog-server"
-        batches = []
-        for n in range(3):
-            path = tmp_path / f"batch-{n}.jsonl"
-            path.write_bytes(member_lines(f"writer-{n}", 300 + 7 * n))
-            batches.append(path)
-        writers = [
-            subprocess.Popen(
-                [str(server), "--instance", str(instance), "append", str(path)],
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-            )
-            for path in batches
-        ]
-        # Members join through nginx, each its own address, three at a time:
-        # appends by the gunicorn workers, each publishing after its commit.
-        try:
-            joined = list(ThreadPoolExecutor(3).map(partial(_join, port), range(JOINS)))
-        finally:
-            for writer in writers:
-                _, err = writer.communicate(timeout=300)
-                assert writer.returncode == 0, err
-        assert joined == [200] * JOINS, joined
-        size = 1 + 300 + 307 + 314 + JOINS
-
+        size = _write_at_once(tmp_path, instance, port)
         url = f"http://127.0.0.1:{port}"
         _client(capsys, "trust", ORIGIN, vkey)
         _client(capsys, "sync", url)
         report = json.loads(_client(capsys, "audit", url, "--json"))
         assert report["verified"] and report["size"] == report["entries"] == size
-
-        # Every file nginx serves: the application's bytes and headers.
-        app = create_app(
-            {
-                "MUTUALOG_INSTANCE": instance,
-                "MUTUALOG_DATABASE_URL": database_url,
-                "MUTUALOG_TILE_DIR": tiles,
-                "TESTING": True,
-            }
-        )
-        flask = app.test_client()
-        paths = ["/checkpoint", *(f"/{c.path()}" for c in snapshot_order(size))]
-        paths.append("/tile/entries/000.p/1")  # a partial bundle of an older tree
-        try:
-            for path in paths:
-                for gzip in (False, True):
-                    status, headers, body = _get(port, path, gzip)
-                    accept = {"Accept-Encoding": "gzip" if gzip else "identity"}
-                    ours = flask.get(path, headers=accept)
-                    assert (status, body) == (ours.status_code, ours.data), path
-                    assert "x-cache-status" not in headers, f"{path} did not come from the file"
-                    for name in ("Content-Type", "Cache-Control", "Content-Encoding"):
-                        assert headers.get(name.lower()) == ours.headers.get(name), (path, name)
-        finally:
-            app.extensions["mutualog"].engine.dispose()
-
-        # What is not a tile's file goes to the application: /checkpoint/latest,
-        # and the writer's own files, which no location serves.
-        status, headers, _ = _get(port, "/checkpoint/latest")
-        assert status == 200 and "x-cache-status" in headers
-        (tiles / "tile/0/.tmp-abc").write_bytes(b"half a tile")
-        (tiles / ".tiles-size").write_text(f"{size}\n")  # true, and only written when ahead
-        for hidden in ("/tile/0/.tmp-abc", "/.lock", "/.tiles-size", "/tile/entries/000.gz"):
-            assert (tiles / hidden[1:]).exists(), hidden
-            status, headers, body = _get(port, hidden)
-            # The application's answer (404), not the file.
-            assert status == 404 and body != (tiles / hidden[1:]).read_bytes(), hidden
-            assert "etag" not in headers and "last-modified" not in headers, hidden
+        _files_are_the_applications(port, instance, tiles, database_url, size)
+        _the_rest_goes_to_the_application(port, tiles, size)
     (tiles / "tile/0/.tmp-abc").unlink()
     (tiles / ".tiles-size").unlink()
     engine = make_engine(database_url)
