@@ -52,8 +52,6 @@ NOT_NEEDED: dict[str, dict[str, str]] = {
     "claim check": {
         "pool.rules": "read once, into the Rulebook the caller passes in "
         "(check_claim_history's `book`), not walked as a step of the claim",
-        "juror.qualified": "a panel is checked against the proven jury.pool it "
-        "drew from, not against the qualifications that built that pool",
         "period.closed": "a claim's history ends at its payout; the period's "
         "figures are verify-deduction's (verifiable/pool/deduction.py)",
         "operator.override": "not in a claim bundle (docs/api.md, 'Verification "

@@ -99,6 +99,7 @@ def test_create_app_uses_the_settings(monkeypatch: pytest.MonkeyPatch, tmp_path:
         "juror",
         "operator",
         "public",
+        "verifier",
     }
     assert {e for e in endpoints if e.endswith(".static")} == {"signin.static"}
     # Creating an app touches no file.
