@@ -33,6 +33,7 @@ from typing import Any
 
 import rfc8785
 
+from tests.verifiable.pool.witnessed_pool import WITNESS, witnessed_config
 from verifiable.errors import MalformedError, MutualogError, VerificationError
 from verifiable.findings import Finding, Findings, Status
 from verifiable.log.bodies import (
@@ -51,7 +52,6 @@ from verifiable.log.bodies import (
     VerifierPublished,
 )
 from verifiable.log.bundle import parse_bundle
-from verifiable.log.cosignature import CosignatureSigner
 from verifiable.log.entry import ChainHead, ChainVerifier, Entry, make_entry, parse_entry
 from verifiable.log.fields import MAX_SAFE_INT, format_date, format_time, read_date
 from verifiable.log.merkle import leaf_hash
@@ -59,7 +59,7 @@ from verifiable.log.note import Ed25519Signer, Ed25519Verifier
 from verifiable.log.notice_facts import HospitalGrade, NoticeFacts
 from verifiable.pool.proven import open_bundle, rulebook_of
 from verifiable.pool.receipt import parse_receipt
-from verifiable.testonly.simulate import SimConfig, Simulation
+from verifiable.testonly.simulate import Simulation
 
 __all__ = [
     "ORIGIN",
@@ -76,32 +76,15 @@ Case = dict[str, Any]
 
 ORIGIN = "example.org/mutualog/decode-test"
 SIGNER = Ed25519Signer(ORIGIN, bytes(range(32)))
-WITNESS = CosignatureSigner("witness.example/w", bytes([3]) * 32)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _config(days: int) -> SimConfig:
-    return SimConfig(
-        days=days,
-        initial_members=40,
-        initial_jurors=30,
-        claims_per_day=150,
-        rules={
-            "juror.seasoning_days": 0,
-            "member.waiting_days": 10,
-            "panel.size": 5,
-            "claim.objection_days": 2,
-            "panel.voting_days": 2,
-            "draw.witnesses": [WITNESS.verifier().to_vkey()],
-            "draw.witnesses_required": 1,
-        },
-    )
 
 
 @cache
 def honest_log(days: int = 30) -> tuple[bytes, ...]:
     """A witnessed pool's log of ``days`` days and the extra entries."""
-    sim = Simulation(random.Random(4), _config(days), witnesses=[WITNESS], origin=ORIGIN)
+    sim = Simulation(
+        random.Random(4), witnessed_config(days, 40, 30), witnesses=[WITNESS], origin=ORIGIN
+    )
     entries = list(sim.run())
     decoded = [parse_entry(d) for d in entries]
     last = decoded[-1].time

@@ -30,11 +30,11 @@ from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from tests.verifiable.pool.bundle_pool import Pool, pool
+from tests.verifiable.pool.witnessed_pool import WITNESS, witnessed_config
 from verifiable.errors import MutualogError
 from verifiable.log.bodies import ClaimNoticed, VoteRevealed, VoteSealed
 from verifiable.log.bundle import Bundle, parse_bundle
 from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
-from verifiable.log.cosignature import CosignatureSigner
 from verifiable.log.entry import Entry, make_entry, parse_entry
 from verifiable.log.fields import format_date
 from verifiable.log.merkle import hash_leaves, inclusion_proof, root_hash
@@ -47,7 +47,7 @@ from verifiable.pool.log_index import LogIndex
 from verifiable.pool.receipt import VoteReceipt, parse_receipt
 from verifiable.pool.receipt_check import check_offline
 from verifiable.pool.rules import DEFAULT_RULES
-from verifiable.testonly.simulate import SimConfig, Simulation
+from verifiable.testonly.simulate import Simulation
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -71,23 +71,8 @@ __all__ = [
 Case = dict[str, Any]
 Outcome = dict[str, Any]
 
-WITNESS = CosignatureSigner("witness.example/w", bytes([3]) * 32)
 WITNESSED_ORIGIN = "example.org/mutualog/witnessed-js"
-WITNESSED_CONFIG = SimConfig(
-    days=40,
-    initial_members=60,
-    initial_jurors=40,
-    claims_per_day=150,
-    rules={
-        "juror.seasoning_days": 0,
-        "member.waiting_days": 10,
-        "panel.size": 5,
-        "claim.objection_days": 2,
-        "panel.voting_days": 2,
-        "draw.witnesses": [WITNESS.verifier().to_vkey()],
-        "draw.witnesses_required": 1,
-    },
-)
+WITNESSED_CONFIG = witnessed_config()
 
 
 # --- the page and Python, on the same case ------------------------------------------

@@ -1,7 +1,9 @@
 """verify-claim on a pool whose rules name witnesses for the draw: every
 honest claim's seed checks out, derived from the witnessed checkpoint,
 and a panel whose checkpoint or cosignature is not what the rules say, even
-proven under a new signed checkpoint, fails ``seed``."""
+proven under a new signed checkpoint, fails ``seed``.  A juror removed
+after the juror pool and qualified again before a draw is back in the
+draw, for verify-claim as for the rulebook."""
 
 from __future__ import annotations
 
@@ -9,38 +11,24 @@ import random
 from dataclasses import replace
 from functools import cache
 
+from tests.verifiable.pool.witnessed_pool import WITNESS, witnessed_config
 from verifiable.findings import Finding
-from verifiable.log.bodies import PanelDrawn
+from verifiable.log.bodies import JuryPool, PanelDrawn
 from verifiable.log.bundle import Bundle
 from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
-from verifiable.log.cosignature import CosignatureSigner
-from verifiable.log.entry import make_entry, parse_entry
+from verifiable.log.entry import Entry, make_entry, parse_entry
 from verifiable.log.merkle import hash_leaves, root_hash
 from verifiable.log.note import Ed25519Signer
 from verifiable.pool.bundle_builder import MemorySource, claim_bundle
 from verifiable.pool.claim_check import check_claim
 from verifiable.pool.log_index import LogIndex
+from verifiable.pool.replay import replay
 from verifiable.pool.sortition import witnessed_seed
-from verifiable.testonly.simulate import SimConfig, Simulation
+from verifiable.testonly.simulate import Simulation
 
 ORIGIN = "example.org/mutualog/witnessed"
-WITNESS = CosignatureSigner("witness.example/w", bytes([3]) * 32)
 SIGNER = Ed25519Signer(ORIGIN, bytes(range(32)))
-CONFIG = SimConfig(
-    days=40,
-    initial_members=60,
-    initial_jurors=40,
-    claims_per_day=150,
-    rules={
-        "juror.seasoning_days": 0,
-        "member.waiting_days": 10,
-        "panel.size": 5,
-        "claim.objection_days": 2,
-        "panel.voting_days": 2,
-        "draw.witnesses": [WITNESS.verifier().to_vkey()],
-        "draw.witnesses_required": 1,
-    },
-)
+CONFIG = witnessed_config()
 
 
 @cache
@@ -126,3 +114,56 @@ def test_the_witnessed_checkpoint_needs_its_proof() -> None:
     stripped = replace(bundle, consistency=tuple(s for s in bundle.consistency if s.size != size))
     findings = check_claim(stripped, SIGNER.verifier(), ORIGIN, body.claim)
     assert "seed" in _failed(findings)
+
+
+def _requalified_draws(entries: list[Entry]) -> list[tuple[str, str]]:
+    """(claim, juror) of every panel that drew a juror removed after the
+    pool it was drawn from and qualified again before the draw."""
+    pool_seq: dict[object, int] = {}
+    found = []
+    for e in entries:
+        if isinstance(e.body, JuryPool):
+            pool_seq[e.body.period] = e.seq
+        if not isinstance(e.body, PanelDrawn):
+            continue
+        since = pool_seq[e.body.pool_period]
+        for juror in e.body.jurors:
+            kinds = [
+                x.type
+                for x in entries[since + 1 : e.seq]
+                if getattr(x.body, "member", None) == juror
+                and x.type in ("juror.removed", "juror.qualified")
+            ]
+            if kinds and kinds[-1] == "juror.qualified" and "juror.removed" in kinds:
+                found.append((e.body.claim, juror))
+    return found
+
+
+def test_the_rulebook_draws_a_requalified_juror_and_verify_claim_agrees() -> None:
+    data = _entries()
+    replay(data)  # the rulebook accepts the whole log: it raises on a broken rule
+    draws = _requalified_draws([parse_entry(d, seq=i) for i, d in enumerate(data)])
+    assert draws, "the simulated pool has no requalified juror drawn: choose another seed"
+    for claim, _juror in draws:
+        found = check_claim(_bundle(data, claim), SIGNER.verifier(), ORIGIN, claim)
+        assert all(f.ok for f in found), [(f.name, f.detail) for f in found if not f.ok]
+
+
+def test_without_the_requalification_the_juror_counts_as_lapsed() -> None:
+    """A bundle that shows the removal but leaves out the qualification after
+    it cannot prove the juror eligible: ``sortition`` fails."""
+    data = _entries()
+    entries = [parse_entry(d, seq=i) for i, d in enumerate(data)]
+    claim, juror = _requalified_draws(entries)[0]
+    bundle = _bundle(data, claim)
+    kept = tuple(
+        b
+        for b in bundle.entries
+        if not (
+            entries[b.index].type == "juror.qualified"
+            and getattr(entries[b.index].body, "member", None) == juror
+        )
+    )
+    assert len(kept) < len(bundle.entries)
+    found = check_claim(replace(bundle, entries=kept), SIGNER.verifier(), ORIGIN, claim)
+    assert [f.name for f in found if not f.ok] == ["sortition"]
