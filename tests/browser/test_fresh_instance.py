@@ -200,6 +200,7 @@ def test_a_member_joins_and_files_a_claim_with_a_document(
         page.get_by_label("Amount requested (yuan)").fill("52000.50")
         page.get_by_label("Date of diagnosis").fill(datetime.now(UTC).date().isoformat())
         page.get_by_label("Evidence documents").set_input_files(str(report))
+        page.get_by_label("I consent, separately,").check()
         page.get_by_role("button", name="File the claim").click()
         expect(page).to_have_url(f"{server}/dashboard")
         claims = page.locator("section", has=page.get_by_role("heading", name="My claims"))
