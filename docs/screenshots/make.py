@@ -49,6 +49,7 @@ SHOTS = [
     ("claim", "public", "/pool/claims/{voting}"),
     ("rules", "public", "/pool/rules"),
     ("dashboard", "member", "/dashboard"),
+    ("claim-new", "member", "/claims/new"),
     ("statement", "member", "/dashboard/periods/{period}"),
     ("juror", "juror", "/juror"),
     ("case", "juror", "/juror/claims/{voting}"),
