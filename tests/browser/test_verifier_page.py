@@ -269,6 +269,17 @@ def test_a_claim_and_a_vote_receipt_verify(
     assert found["synced"] == "ok" and found["commitment"] == "ok", found
     assert found["log checkpoint"] == "ok" and found["consistency"] == "ok", found
     assert (found["reveal"], found["tally"]) == ("pending", "pending"), found
+    # The receipt and its claim's bundle chosen together, as a juror offline would.
+    since = json.loads(kept.read_text())["tree_size"]
+    bundle = juror.request.get(f"{demo.url}/api/v1/bundles/claim/{demo.voting_claim}?since={since}")
+    assert bundle.ok
+    claim_file = tmp_path / "claim.json"
+    claim_file.write_bytes(bundle.body())
+    phone.page.locator("#file").set_input_files([str(kept), str(claim_file)])
+    assert phone.page.locator("#file-name").inner_text() == "receipt.json, claim.json"
+    assert phone.check() == "PENDING"
+    found = phone.findings()
+    assert found["log checkpoint"] == "ok" and found["consistency"] == "ok", found
     assert phone.errors == []
     _only_own_host(phone, demo)
 
