@@ -113,9 +113,11 @@ def _same_checkpoint(bundle: Bundle, size: int, url: str) -> None:
         raise FetchError(f"{url}: a bundle at size {got}, not the synced size {size}")
 
 
-def fetch_claim(fetcher: Fetcher, size: int, claim: str) -> Bundle:
-    """The claim's bundle at tree ``size``."""
-    bundle = _get(fetcher, f"api/v1/bundles/claim/{claim}?size={size}")
+def fetch_claim(fetcher: Fetcher, size: int, claim: str, since: int | None = None) -> Bundle:
+    """The claim's bundle at tree ``size``; with ``since``, holding the
+    consistency proof from that size too (for ``verify-receipt --bundle``)."""
+    more = f"&since={since}" if since is not None else ""
+    bundle = _get(fetcher, f"api/v1/bundles/claim/{claim}?size={size}{more}")
     _same_checkpoint(bundle, size, fetcher.url("api/v1/bundles/claim"))
     return bundle
 

@@ -239,6 +239,27 @@ TEMPLATES: tuple[str, ...] = (
     N_("no valid sealed entry"),
     N_("no claim.decided for claim {claim} round {round} in the log yet"),
     N_("the juror's reveal did not check: nothing to count"),
+    # verify-receipt --bundle
+    N_("the bundle is for claims {claims}, not the receipt's claim {claim}"),
+    N_("{count} entries of the claim, each proven"),
+    N_(
+        "the bundle's checkpoint has size {size}, less than the receipt's ({tree_size}): "
+        "fetch a newer bundle"
+    ),
+    N_("entry {entry} in the bundle differs from the receipt's entry: the log forked"),
+    N_("the bundle has no entry {entry}"),
+    N_(
+        "the bundle holds no consistency proof from the receipt's size {size}: fetch the "
+        "claim's bundle with since={since}"
+    ),
+    N_(
+        "the receipt's checkpoint (size {size}) is not a prefix of the bundle's (size "
+        "{bundle_size}): {error}: the log forked"
+    ),
+    N_(
+        "the receipt's checkpoint (size {size}) is a prefix of the log (size {log_size}), by "
+        "the {how}; entry {entry} is the receipt's"
+    ),
     N_(
         "entry {entry} ({outcome}) counts {approvals} approve, {rejections} reject: the round's "
         "{reveals} reveals, this juror's {choice} among them"

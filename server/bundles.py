@@ -153,9 +153,11 @@ def build_deduction_bundle(
     return _built(engine, size, build)
 
 
-def build_claim_bundle(engine: Engine, size: int | None, claim: str) -> Bundle:
+def build_claim_bundle(
+    engine: Engine, size: int | None, claim: str, since: int | None = None
+) -> Bundle:
     """``verify-claim``'s bundle for ``claim`` at ``size`` (default: the latest
-    checkpoint)."""
+    checkpoint), with the consistency proof from ``since`` if given."""
 
     def build(
         held: StoredLogIndex, index: LogIndex, store: LogStore, size: int, note: bytes
@@ -163,6 +165,6 @@ def build_claim_bundle(engine: Engine, size: int | None, claim: str) -> Bundle:
         record = index.claims.get(claim)
         if record is None or record.filed_seq >= size:
             raise BundleNotFoundError(f"claim {claim} is not in the log of size {size}")
-        return claim_bundle(index, _StoreSource(store), size, note, claim)
+        return claim_bundle(index, _StoreSource(store), size, note, claim, since)
 
     return _built(engine, size, build)

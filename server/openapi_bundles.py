@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from server.views.params import BUNDLE_SIZE, CLAIM, MEMBER, PERIOD, SAMPLE
+from server.views.params import BUNDLE_SINCE, BUNDLE_SIZE, CLAIM, MEMBER, PERIOD, SAMPLE
 
 __all__ = ["BUNDLE_PATHS", "BUNDLE_SCHEMAS"]
 
@@ -67,7 +67,11 @@ BUNDLE_PATHS: dict[str, Any] = {
         "get": {
             "operationId": "getClaimBundle",
             "summary": "What `mutualog verify-claim` needs: one claim's whole history.",
-            "parameters": [CLAIM.parameter("path"), BUNDLE_SIZE.parameter()],
+            "parameters": [
+                CLAIM.parameter("path"),
+                BUNDLE_SIZE.parameter(),
+                BUNDLE_SINCE.parameter(),
+            ],
             "responses": {
                 "200": _BUNDLE_OK,
                 "400": _BAD,

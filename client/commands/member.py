@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from client.bundles import (
+    BundleError,
     BundleReport,
     claim_path,
     deduction_path,
@@ -46,7 +47,12 @@ from client.receipt import ReceiptError, parse_receipt
 from client.sources import open_source
 from client.state import StateDir, StateError
 from client.sync import sync_log
-from verifiable.pool.receipt_check import ReceiptReport, check_against_log, check_offline
+from verifiable.pool.receipt_check import (
+    ReceiptReport,
+    check_against_bundle,
+    check_against_log,
+    check_offline,
+)
 
 __all__ = ["fetch", "verify_claim_command", "verify_deduction_command", "verify_receipt"]
 
@@ -79,6 +85,12 @@ def _print_receipt(report: ReceiptReport) -> None:
     metavar="URL|SNAPSHOT.tar|DIR",
     help="Also read the log: the vote is still there, revealed as sealed, and counted.",
 )
+@click.option(
+    "--bundle",
+    "bundle_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Or read the claim's bundle (fetch claim --since SIZE): the same checks as --log.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
 def verify_receipt(
@@ -86,11 +98,14 @@ def verify_receipt(
     receipt_file: Path,
     vkey: str | None,
     log_source: str | None,
+    bundle_file: Path | None,
     as_json: bool,
 ) -> int:
     """Check a juror's vote receipt: the sealed vote is in the log under a
-    signed checkpoint and opens to the receipt's vote; with --log, its reveal
-    matches and the round's decision counted it."""
+    signed checkpoint and opens to the receipt's vote; with --log (or the
+    claim's --bundle), its reveal matches and the round's decision counted it."""
+    if log_source is not None and bundle_file is not None:
+        raise click.UsageError(_("give --log or --bundle, not both"))
     try:
         data = receipt_file.read_bytes()
     except OSError as e:
@@ -108,7 +123,13 @@ def verify_receipt(
     except StateError:
         state = None
     verifier, origin, _pin = resolve_key(state, vkey, None, receipt.checkpoint, str(receipt_file))
-    if log_source is None:
+    if bundle_file is not None:
+        try:
+            bundle = read_bundle(bundle_file)
+        except BundleError as e:
+            raise CannotVerify(detail(str(e))) from e
+        report = check_against_bundle(receipt, verifier, origin, bundle)
+    elif log_source is None:
         report = check_offline(receipt, verifier, origin)
     else:
         opened: Fetcher = open_source(log_source)
@@ -244,12 +265,20 @@ def fetch_deduction_command(
 @click.argument("claim", type=ID)
 @click.argument("url")
 @_bundle_output
+@click.option(
+    "--since",
+    type=click.IntRange(min=1),
+    help="Also prove the log grew from this size (a vote receipt's tree_size), "
+    "for verify-receipt --bundle.",
+)
 @click.pass_context
-def fetch_claim_command(ctx: click.Context, claim: str, url: str, output: Path | None) -> int:
+def fetch_claim_command(
+    ctx: click.Context, claim: str, url: str, output: Path | None, since: int | None
+) -> int:
     """Fetch the bundle for verify-claim CLAIM from the log at URL."""
     fetcher, origin, size = _sync_for_fetch(ctx, url)
     try:
-        bundle = fetch_claim(fetcher, size, claim)
+        bundle = fetch_claim(fetcher, size, claim, since)
     finally:
         fetcher.close()
     path = output or claim_path(state_of(ctx), origin, claim)

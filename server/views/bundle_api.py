@@ -1,11 +1,13 @@
 """Blueprint ``bundle_api``: verification bundles under ``/api/v1/bundles``.
 
 * ``GET /api/v1/bundles/deduction?member=ID&period=YYYY-MM-DD[&size=N][&sample=ID,ID...]``
-* ``GET /api/v1/bundles/claim/<ID>[?size=N]``
+* ``GET /api/v1/bundles/claim/<ID>[?size=N][&since=M]``
 
 A bundle (``mutualog.bundle/v1``, :mod:`verifiable.log.bundle`) holds what the
 client's ``verify-deduction`` or ``verify-claim`` needs, proven against the
-signed checkpoint at ``size`` (default: the latest).  Parameters are parsed
+signed checkpoint at ``size`` (default: the latest); a claim's bundle with
+``since`` also holds the consistency proof from size ``since`` (a juror's
+receipt's checkpoint), which ``verify-receipt --bundle`` and the page need.  Parameters are parsed
 as strictly as the rest of the API (:mod:`server.views.params`); a refusal is
 a JSON error, 400 for a malformed parameter, 404 for something the log does
 not have at that size and 503 for a stored log that cannot be read.  Bundles
@@ -31,6 +33,7 @@ from server.bundles import (
 from server.context import current_log
 from server.errors import BadParameterError, NotFoundError, ServiceUnavailableError
 from server.views.params import (
+    BUNDLE_SINCE,
     BUNDLE_SIZE,
     CLAIM,
     MAX_SAMPLE,
@@ -98,9 +101,10 @@ def deduction() -> Response:
 
 @bundle_api.get("/claim/<claim_text>")
 def claim(claim_text: str) -> Response:
-    query = query_args(("size",))
+    query = query_args(("size", "since"))
     claim_id = CLAIM.parse(claim_text)
     size = BUNDLE_SIZE.parse(query["size"]) if "size" in query else None
+    since = BUNDLE_SINCE.parse(query["since"]) if "since" in query else None
     return _respond(
-        lambda: build_claim_bundle(current_log().engine, size, claim_id), size is not None
+        lambda: build_claim_bundle(current_log().engine, size, claim_id, since), size is not None
     )

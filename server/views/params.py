@@ -31,6 +31,7 @@ from server.private.evidence import MAX_DOCUMENTS
 from server.redaction import MAX_PAGES
 
 __all__ = [
+    "BUNDLE_SINCE",
     "BUNDLE_SIZE",
     "CLAIM",
     "CONSISTENCY_NEW",
@@ -128,6 +129,12 @@ BUNDLE_SIZE = Integer(
     "The tree size of a checkpoint the log signed (the client's synced size); "
     "default: the latest checkpoint.",
 )
+BUNDLE_SINCE = Integer(
+    "since",
+    1,
+    MAX_STORED,
+    "A smaller tree size (a vote receipt's checkpoint) to include a consistency proof from.",
+)
 OFFSET = Integer("offset", 0, MAX_STORED, "Claims to skip (default 0); at most the claims' number.")
 LIMIT = Integer("limit", 1, 1000, "Claims to return (default 100).")
 DOCUMENT = Integer("document", 1, MAX_DOCUMENTS, "A claim's evidence document, from 1.")
@@ -141,6 +148,7 @@ DECLARED: tuple[Integer, ...] = (
     CONSISTENCY_OLD,
     CONSISTENCY_NEW,
     BUNDLE_SIZE,
+    BUNDLE_SINCE,
     OFFSET,
     LIMIT,
     DOCUMENT,

@@ -35,7 +35,7 @@ from verifiable.log.bodies import PeriodClosed
 from verifiable.log.bundle import parse_bundle
 from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
 from verifiable.log.entry import parse_entry
-from verifiable.log.merkle import hash_leaves, root_hash
+from verifiable.log.merkle import hash_leaves, root_hash, verify_consistency
 from verifiable.log.note import Ed25519Signer
 from verifiable.pool.claim_check import check_claim
 from verifiable.pool.deduction import check_deduction
@@ -142,6 +142,25 @@ def test_every_claim_bundle_verifies(served: Served) -> None:
         assert all(f.ok for f in findings), (claim, [f for f in findings if not f.ok])
 
 
+def test_a_claim_bundle_since_a_size_carries_the_consistency_proof(served: Served) -> None:
+    """``since`` (a vote receipt's tree size) adds the RFC 9162 proof from it."""
+    claim = next(iter(served.index.claims))
+    size = len(served.entries)
+    since = size // 2
+    status, body, _ = _get(served, f"/api/v1/bundles/claim/{claim}?size={size}&since={since}")
+    assert status == 200, body
+    bundle = parse_bundle(body)
+    proof = {p.size: p for p in bundle.consistency}[since].proof
+    old = root_hash(hash_leaves(served.entries[:since]))
+    verify_consistency(since, size, list(proof), old, root_hash(hash_leaves(served.entries)))
+    # At or past the bundle's size there is nothing to prove: the bundle is the plain one.
+    for at in (size, size + 5):
+        status, body, _ = _get(served, f"/api/v1/bundles/claim/{claim}?size={size}&since={at}")
+        assert status == 200, body
+        plain = _get(served, f"/api/v1/bundles/claim/{claim}?size={size}")[1]
+        assert body == plain
+
+
 def _bad_requests(served: Served) -> list[tuple[str, int, str]]:
     period = served.period()
     member = served.member(period)
@@ -171,6 +190,8 @@ def _bad_requests(served: Served) -> list[tuple[str, int, str]]:
         (d.replace(member, "0" * 32), 404, "is not on the roster"),
         (d.replace(str(period), "2030-01-07"), 404, "has not closed"),
         (c + "?size=abc", 400, "size: expected"),
+        (c + "?since=0", 400, "since: expected"),
+        (c + "?since=07", 400, "since: expected"),
         (c + "?other=1", 400, "unknown query parameter"),
         ("/api/v1/bundles/claim/" + "0" * 32, 404, "is not in the log"),
         ("/api/v1/bundles/claim/ABC", 400, "claim: expected"),

@@ -149,13 +149,22 @@ def _claim(g: _Gather, index: LogIndex, claim: str) -> None:
 
 
 def claim_bundle(
-    index: LogIndex, source: ProofSource, size: int, note: bytes, claim: str
+    index: LogIndex,
+    source: ProofSource,
+    size: int,
+    note: bytes,
+    claim: str,
+    since: int | None = None,
 ) -> Bundle:
     """The bundle ``verify-claim`` needs for ``claim`` at tree ``size``, whose
-    signed checkpoint note is ``note``."""
+    signed checkpoint note is ``note``; with ``since`` (a juror's receipt's
+    tree size, for ``verify-receipt --bundle``), also the consistency proof
+    from that size, when it is below ``size``."""
     g = _Gather(source, size)
     g.rules(index)
     _claim(g, index, claim)
+    if since is not None and 0 < since < size and since not in g.seeds:
+        g.seeds[since] = SeedProof(since, tuple(source.consistency_proof(since, size)))
     return g.bundle(note, None, [claim])
 
 

@@ -34,16 +34,18 @@ from dataclasses import dataclass, field
 from verifiable.errors import MalformedError, MutualogError, RuleViolation
 from verifiable.findings import Finding, Status
 from verifiable.log.bodies import Choice, ClaimDecided, VoteRevealed, VoteSealed
+from verifiable.log.bundle import Bundle
 from verifiable.log.checkpoint import Checkpoint, open_checkpoint
 from verifiable.log.entry import parse_entry
 from verifiable.log.merkle import leaf_hash, root_hash, verify_inclusion
 from verifiable.log.note import Verifier
 from verifiable.log.tiledlog import open_tiled_log
 from verifiable.log.tiles import Fetch
+from verifiable.pool.proven import ProvenBundle, open_bundle
 from verifiable.pool.receipt import VoteReceipt
 from verifiable.pool.votes import check_reveal, vote_commitment
 
-__all__ = ["ReceiptReport", "check_against_log", "check_offline"]
+__all__ = ["ReceiptReport", "check_against_bundle", "check_against_log", "check_offline"]
 
 OK, FAIL, PENDING, SKIP = Status.OK, Status.FAIL, Status.PENDING, Status.SKIP
 
@@ -234,6 +236,16 @@ class _Read:
     reveals: list[tuple[int, VoteRevealed]] = field(default_factory=list)
     decision: tuple[int, ClaimDecided] | None = None
 
+    def take(self, r: VoteReceipt, index: int, body: object) -> None:
+        """Note the round's reveals up to its decision, from entries read in
+        log order (the whole log, or the claim's proven entries of a bundle)."""
+        if self.decision is not None:
+            return
+        if isinstance(body, VoteRevealed) and (body.claim, body.round) == (r.claim, r.round):
+            self.reveals.append((index, body))
+        elif isinstance(body, ClaimDecided) and (body.claim, body.round) == (r.claim, r.round):
+            self.decision = (index, body)
+
 
 def check_against_log(
     receipt: VoteReceipt,
@@ -265,26 +277,26 @@ def check_against_log(
                 read.leaves.append(leaf_hash(item.data))
             if item.index == r.leaf_index:
                 read.at_index = item.data
-            body = item.entry.body
-            if read.decision is not None:
-                continue
-            if isinstance(body, VoteRevealed) and (body.claim, body.round) == (r.claim, r.round):
-                read.reveals.append((item.index, body))
-            elif isinstance(body, ClaimDecided) and (body.claim, body.round) == (r.claim, r.round):
-                read.decision = (item.index, body)
+            read.take(r, item.index, item.entry.body)
     except MutualogError as e:
         report.add("log entries", FAIL, f"{label}: {e}")
         return report
     report.add("log entries", OK, f"{size} entries: every tile, leaf and chain link proven")
 
     _consistency(report, offline, read, size)
+    _round(report, offline, read, size)
+    return report
+
+
+def _round(report: ReceiptReport, offline: _Offline, read: _Read, size: int) -> None:
+    """The checks ``reveal`` and ``tally`` on what was read, from the log or
+    from a claim's bundle alike."""
     if offline.sealed is None:
         report.add("reveal", SKIP, "no valid sealed entry to match a reveal against")
         report.add("tally", SKIP, "no valid sealed entry")
-        return report
+        return
     revealed = _reveal(report, offline.sealed, read, size)
     _tally(report, read, revealed)
-    return report
 
 
 def _consistency(report: ReceiptReport, offline: _Offline, read: _Read, size: int) -> None:
@@ -403,4 +415,105 @@ def _tally(report: ReceiptReport, read: _Read, revealed: VoteRevealed | None) ->
         OK,
         f"entry {seq} ({body.outcome.value}) counts {approvals} approve, {rejections} reject: "
         f"the round's {len(reveals)} reveals, this juror's {r.choice.value} among them",
+    )
+
+
+# --- the checks against a claim's bundle -------------------------------------------------
+
+
+def check_against_bundle(
+    receipt: VoteReceipt, verifier: Verifier, origin: str, bundle: Bundle
+) -> ReceiptReport:
+    """The offline checks, then the claim's ``bundle`` (``mutualog fetch claim
+    --since SIZE``, the page's fetch) in place of the whole log: the same
+    checks ``log checkpoint``, ``consistency``, ``reveal`` and ``tally`` as
+    :func:`check_against_log`, read from the claim's proven entries."""
+    report = ReceiptReport(receipt, origin, log="bundle")
+    offline = _offline(report, verifier, origin)
+    r = report.receipt
+    proven, opened = open_bundle(bundle, verifier, origin)
+    if proven is None:
+        report.add(
+            "log checkpoint", FAIL, f"bundle: the checkpoint does not verify: {opened[0].detail}"
+        )
+        return report
+    size = proven.checkpoint.size
+    report.add("log checkpoint", OK, f"bundle: signed by {verifier.name}, size {size}")
+    unproven = [f.detail for f in opened if f.failed]
+    if unproven:
+        report.add("log entries", FAIL, f"bundle: {'; '.join(unproven)}")
+        return report
+    if r.claim not in bundle.claims:
+        report.add(
+            "log entries",
+            FAIL,
+            f"the bundle is for claims {', '.join(bundle.claims) or 'none'}, not the "
+            f"receipt's claim {r.claim}",
+        )
+        return report
+    report.add("log entries", OK, f"{len(proven.entries)} entries of the claim, each proven")
+    read = _Read()
+    for index in sorted(proven.entries):
+        read.take(r, index, proven.entries[index].body)
+    _bundle_consistency(report, offline, proven)
+    _round(report, offline, read, size)
+    return report
+
+
+def _bundle_consistency(report: ReceiptReport, offline: _Offline, proven: ProvenBundle) -> None:
+    """The receipt's checkpoint is a prefix of the bundle's, by an RFC 9162
+    §2.1.4 consistency proof from the receipt's size.  With the receipt's
+    inclusion proof under its checkpoint, that proof also puts the receipt's
+    entry at its index in the bundle's tree, and it sees a fork that kept the
+    entry, which an inclusion proof of the entry alone would not: so the one
+    proof is what a bundle must carry (the bundle API's ``since``)."""
+    r = report.receipt
+    size = proven.checkpoint.size
+    if size < r.tree_size:
+        report.add(
+            "consistency",
+            PENDING,
+            f"the bundle's checkpoint has size {size}, less than the receipt's "
+            f"({r.tree_size}): fetch a newer bundle",
+        )
+        return
+    held = proven.entries.get(r.leaf_index)
+    if held is not None and held.to_bytes() != r.entry:
+        report.add(
+            "consistency",
+            FAIL,
+            f"entry {r.leaf_index} in the bundle differs from the receipt's entry: the log forked",
+        )
+        return
+    if offline.checkpoint is None:
+        if held is None:
+            report.add("consistency", FAIL, f"the bundle has no entry {r.leaf_index}")
+        else:
+            report.add(
+                "consistency", OK, f"entry {r.leaf_index} is byte-identical to the receipt's"
+            )
+        return
+    if size > r.tree_size and r.tree_size not in {s.size for s in proven.bundle.consistency}:
+        report.add(
+            "consistency",
+            PENDING,
+            f"the bundle holds no consistency proof from the receipt's size {r.tree_size}: "
+            f"fetch the claim's bundle with since={r.tree_size}",
+        )
+        return
+    try:
+        how = proven.prove_seed(r.tree_size, offline.checkpoint.root_hash)
+    except MutualogError as e:
+        report.add(
+            "consistency",
+            FAIL,
+            f"the receipt's checkpoint (size {r.tree_size}) is not a prefix of the bundle's "
+            f"(size {size}): {e}: the log forked",
+        )
+        return
+    report.add(
+        "consistency",
+        OK,
+        f"the receipt's checkpoint (size {r.tree_size}) is a prefix of the log (size {size}), "
+        f"by the {how}; entry {r.leaf_index} is the receipt's",
     )

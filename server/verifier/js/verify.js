@@ -1,5 +1,6 @@
 // The verifier page's entry points: what `mutualog verify-deduction`,
-// `mutualog verify-claim` and `mutualog verify-receipt` (without --log) do
+// `mutualog verify-claim` and `mutualog verify-receipt` (without --log, or
+// with the claim's --bundle) do
 // after reading their file, check id for check id. Mirrors the commands of
 // client/commands/member.py around verifiable/pool/deduction.py,
 // claim_check.py and receipt_check.py.
@@ -27,7 +28,7 @@ import { parseBundle } from "./bundle.js";
 import { readDate } from "./fields.js";
 import { noteVerifier } from "./note.js";
 import { parseReceipt } from "./receipt.js";
-import { checkOffline } from "./receipt_check.js";
+import { checkAgainstBundle, checkOffline } from "./receipt_check.js";
 
 export const VERIFIED = "VERIFIED";
 export const FAILED = "FAILED";
@@ -140,11 +141,14 @@ export async function verifyClaim({ bundleText, verifierKey, origin, claim }) {
   });
 }
 
-// verify-receipt without --log: the receipt's own checks.
-export async function verifyReceipt({ receiptText, verifierKey, origin }) {
+// verify-receipt: the receipt's own checks; with `bundleText` (the claim's
+// bundle, fetched with ?since= the receipt's tree size), also its checks
+// against the log, as verify-receipt --bundle.
+export async function verifyReceipt({ receiptText, verifierKey, origin, bundleText = null }) {
   let verifier;
   let logOrigin;
   let receipt;
+  let bundle = null;
   try {
     try {
       receipt = await parseReceipt(encodeUtf8(receiptText));
@@ -153,11 +157,15 @@ export async function verifyReceipt({ receiptText, verifierKey, origin }) {
       throw new MutualogError(`not a vote receipt: ${err.message}`);
     }
     [verifier, logOrigin] = await logKey(verifierKey, origin);
+    if (bundleText !== null && bundleText !== undefined) bundle = await readBundle(bundleText);
   } catch (err) {
     if (!(err instanceof MutualogError)) throw err;
     return cannotVerify(err.message);
   }
-  const report = await checkOffline(receipt, verifier, logOrigin);
+  const report =
+    bundle === null
+      ? await checkOffline(receipt, verifier, logOrigin)
+      : await checkAgainstBundle(receipt, verifier, logOrigin, bundle);
   const verdict = report.failed ? FAILED : report.pending ? PENDING : VERIFIED;
   return result(verdict, report.checks);
 }

@@ -24,13 +24,14 @@ function subject(doc, request) {
 
 // Resolves to {findings, share}: the document's findings ({name, status,
 // detail, expected, found, where}) and the member's share in fen, or null.
-// `doc` is flow.js's readDocument; `request` what the member asked for
+// `doc` is flow.js's readDocument (a receipt's with `bundleText`, the
+// claim's bundle, when one was fetched or chosen); `request` what the member asked for
 // ({mode, member, period, claim}).
 export async function checkDocument(doc, trust, request) {
   const keys = { verifierKey: trust.verifierKey, origin: trust.origin };
   let report;
   if (doc.kind === "receipt") {
-    report = await verifyReceipt({ receiptText: doc.text, ...keys });
+    report = await verifyReceipt({ receiptText: doc.text, ...keys, bundleText: doc.bundleText ?? null });
   } else {
     const what = subject(doc, request);
     report =

@@ -184,8 +184,11 @@ export async function checkSynced(reference, noteText, proofFor) {
 }
 
 // The findings of the log's steps followed by the document's own, each
-// check once: the first report of a name is kept.
+// check once: the first report of a name is kept, unless the document's
+// says otherwise (a receipt's "consistency" is its checkpoint against the
+// claim's bundle, not the page's against the stored checkpoint), so that no
+// failure is lost from the verdict.
 export function merged(first, second) {
-  const names = new Set(first.map((f) => f.name));
-  return [...first, ...second.filter((f) => !names.has(f.name))];
+  const seen = new Map(first.map((f) => [f.name, f.status]));
+  return [...first, ...second.filter((f) => !seen.has(f.name) || seen.get(f.name) !== f.status)];
 }

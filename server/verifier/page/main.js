@@ -126,8 +126,8 @@ function showMode() {
 function asked() {
   const m = mode();
   if (m === "file") {
-    const file = byId("file").files[0];
-    return file ? { request: { mode: m, file } } : { missing: "what.need_file" };
+    const files = [...byId("file").files];
+    return files.length ? { request: { mode: m, files } } : { missing: "what.need_file" };
   }
   if (m === "claim") {
     const claim = byId("claim").value.trim().toLowerCase();
@@ -143,7 +143,7 @@ function asked() {
 // The document: a chosen file, or the bundle the pool's API builds at the
 // size of the log's checkpoint just checked, as `fetch` does after `sync`.
 async function takeDocument(request, size) {
-  if (request.mode === "file") return readDocument(await request.file.text());
+  if (request.mode === "file") return chosenDocument(request.files);
   const at = new URLSearchParams(size ? { size } : {});
   if (request.mode === "claim") {
     return readDocument(await getText(`/api/v1/bundles/claim/${request.claim}?${at}`));
@@ -152,6 +152,32 @@ async function takeDocument(request, size) {
   if (request.sample) query.set("sample", request.sample);
   if (size) query.set("size", size);
   return readDocument(await getText(`/api/v1/bundles/deduction?${query}`));
+}
+
+// The chosen files: one document, or a vote receipt with its claim's bundle
+// (verify-receipt --bundle), chosen together.
+async function chosenDocument(files) {
+  const docs = [];
+  for (const file of files) docs.push(readDocument(await file.text()));
+  const receipt = docs.find((d) => d.kind === "receipt");
+  const bundle = docs.find((d) => d.kind === "bundle");
+  if (receipt && bundle) return { ...receipt, bundleText: bundle.text };
+  return docs[0];
+}
+
+// A receipt's claim's bundle from the pool's API at the log's `size`, with
+// the consistency proof from the receipt's own size (verify-receipt
+// --bundle's checks against the log); null when there is none to be had.
+async function claimBundleFor(doc, size) {
+  const treeSize = BigInt(doc.obj.tree_size ?? 0);
+  if (!served || !size || typeof doc.obj.claim !== "string" || treeSize < 1n || treeSize > BigInt(size)) return null;
+  const query = new URLSearchParams({ size });
+  if (treeSize < BigInt(size)) query.set("since", String(treeSize));
+  try {
+    return await getText(`/api/v1/bundles/claim/${encodeURIComponent(doc.obj.claim)}?${query}`);
+  } catch {
+    return null;
+  }
 }
 
 // A consistency proof from the pool's server, or null when there is none
@@ -221,6 +247,10 @@ async function check() {
       const key = request.mode === "file" ? "result.not_a_file" : "result.fetch_failed";
       return showError(t(key, { detail: e.message }));
     }
+    if (doc.kind === "receipt" && doc.bundleText === undefined && reference !== null) {
+      const bundleText = await claimBundleFor(doc, reference.size);
+      if (bundleText !== null) doc = { ...doc, bundleText };
+    }
     const synced = await checkSynced(reference, doc.obj.checkpoint, proofSource(doc));
     const own = await checkDocument(doc, trust, request);
     const at = own.findings.findIndex((f) => f.name === "checkpoint") + 1;
@@ -239,11 +269,11 @@ async function check() {
 // The chosen file's name under the button (the browser's own file control,
 // whose words are in the browser's language, is hidden).
 function showFileName() {
-  const file = byId("file").files[0];
+  const files = [...byId("file").files];
   const line = byId("file-name");
-  if (file) {
+  if (files.length) {
     delete line.dataset.t;
-    line.textContent = file.name;
+    line.textContent = files.map((f) => f.name).join(", ");
   } else {
     line.dataset.t = "what.no_file";
     line.textContent = t("what.no_file");

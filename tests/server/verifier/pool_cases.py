@@ -4,8 +4,9 @@ A case is what the page's entry points take (``server/verifier/js/verify.js``):
 ``{"fn": "verifyDeduction" | "verifyClaim" | "verifyReceipt", "args": {...}}``
 with the bundle or receipt as the text of its file.  :func:`python_verdict`
 is what ``verifiable/`` says of one, as the client's ``verify-deduction``,
-``verify-claim`` and ``verify-receipt`` (without ``--log``) do after reading
-the file: the verdict and each finding's ``[name, status]`` in order.
+``verify-claim`` and ``verify-receipt`` (without ``--log``, or with the
+claim's ``--bundle``) do after reading the file: the verdict and each
+finding's ``[name, status]`` in order.
 
 The honest logs are simulated pools (:mod:`verifiable.testonly.simulate`),
 their bundles built without a server (:mod:`verifiable.pool.bundle_builder`
@@ -45,7 +46,7 @@ from verifiable.pool.claim_check import check_claim
 from verifiable.pool.deduction import check_deduction
 from verifiable.pool.log_index import LogIndex
 from verifiable.pool.receipt import VoteReceipt, parse_receipt
-from verifiable.pool.receipt_check import check_offline
+from verifiable.pool.receipt_check import check_against_bundle, check_offline
 from verifiable.pool.rules import DEFAULT_RULES
 from verifiable.testonly.simulate import Simulation
 
@@ -126,14 +127,17 @@ def python_verdict(case: Case) -> Outcome:
             date.fromisoformat(a["period"])
         if case["fn"] == "verifyReceipt":
             receipt = parse_receipt(a["receiptText"].encode("utf-8"))
-        else:
+        if "bundleText" in a:
             bundle = parse_bundle(a["bundleText"].encode("utf-8"))
         verifier = Ed25519Verifier.from_vkey(a["verifierKey"])
     except (MutualogError, ValueError):
         return stopped
     origin = a["origin"] or verifier.name
     if case["fn"] == "verifyReceipt":
-        report = check_offline(receipt, verifier, origin)
+        if "bundleText" in a:
+            report = check_against_bundle(receipt, verifier, origin, bundle)
+        else:
+            report = check_offline(receipt, verifier, origin)
         verdict = "FAILED" if report.failed else "PENDING" if report.pending else "VERIFIED"
         return _outcome(verdict, report.checks)
     if case["fn"] == "verifyClaim":
@@ -379,6 +383,8 @@ def bundle_mutations(case: Case, rng: random.Random) -> list[Case]:
     if case["fn"] == "verifyClaim":
         out.append(_with(case, claim=rng.choice(["0" * 32, "f" * 32])))
         return out
+    if case["fn"] == "verifyReceipt":
+        return out  # the claim's bundle of a receipt: no deduction part
     out += _deduction_mutations(case, bundle, rng)
     return out
 

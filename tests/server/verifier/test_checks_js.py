@@ -7,10 +7,11 @@ whose seeds are witnessed) and vote receipts, both verify.  On single-field
 mutations of each (:mod:`pool_cases`: an entry re-signed under the log key
 with one field changed, a proof element, the member, the period, the paid
 list, the roster index or proof, a juror leaf, a seed proof, the checkpoint,
-a receipt's field; a notice given the facts the log fixes, then each
-misstated), both give the same verdict and the same findings
-``(name, status)``, in order.  The seed is fixed, so a failure reproduces;
-``-m slow`` runs thousands of cases.
+a receipt's field; a receipt checked with the claim's bundle
+(:mod:`receipt_bundle_cases`), and the juror's lies in it; a notice
+given the facts the log fixes, then each misstated), both give the same
+verdict and the same findings ``(name, status)``, in order.  The seed is
+fixed, so a failure reproduces; ``-m slow`` runs thousands of cases.
 """
 
 from __future__ import annotations
@@ -35,6 +36,11 @@ from tests.server.verifier.pool_cases import (
     run_cases,
     simulated,
     witnessed,
+)
+from tests.server.verifier.receipt_bundle_cases import (
+    receipt_bundle_cases,
+    sealed_receipt,
+    with_bundle,
 )
 from verifiable.log.checkpoint import Checkpoint
 from verifiable.log.note import Note
@@ -73,12 +79,19 @@ def _mutated(log: SimLog, rng: random.Random, honest: int, per_case: int) -> lis
         out.append(flipped_key(log)(case))
     for receipt in rng.sample(receipts(log), honest):
         out += receipt_mutations(log, receipt, rng)
+        out += receipt_bundle_cases(log, receipt, rng)
     return out
+
+
+def _with_bundles(log: SimLog, rng: random.Random, count: int) -> list[Case]:
+    """Receipts as handed out at the seal, with the claim's bundle."""
+    return [with_bundle(log, sealed_receipt(log, r)) for r in rng.sample(receipts(log), count)]
 
 
 def test_honest_cases_verify_in_both(verifier_page: Page) -> None:
     rng = random.Random(1)
     cases = honest_cases(simulated(), rng, 16) + honest_cases(witnessed(), rng, 6)
+    cases += _with_bundles(simulated(), rng, 6) + _with_bundles(witnessed(), rng, 2)
     seen = _agree(verifier_page, cases)
     verified = sum(n for (_, verdict), n in seen.items() if verdict == "VERIFIED")
     assert len(cases) >= 60 and verified == len(cases), seen

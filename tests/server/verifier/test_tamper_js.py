@@ -16,13 +16,15 @@ the tamper test names.
 Two checks of the client are the page's to make, not ``verify.js``'s: that
 the bundle's checkpoint is the one synced (``synced``, and ``fetch``'s
 refusal of a bundle at another size) is made from the checkpoint
-``verify.js`` gives back; and the juror kinds are lies in the log, not in
-the receipt, which only ``verify-receipt --log`` reads (not ported: the
-receipt's own checks pass in both, as they do in the tamper test).
+``verify.js`` gives back.  The juror kinds are lies in the log, not in the
+receipt: the receipt's own checks pass in both, and with the claim's bundle
+the forged log serves (``verify-receipt --bundle``) both fail the check that
+``verify-receipt --log`` fails.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,10 +34,18 @@ import pytest
 from client.bundles import fetch_claim, fetch_deduction
 from client.fetch import HttpFetcher
 from tests.client.harness import Servers
-from tests.client.tamper.honest import ORIGIN, SYNCED_BEHIND, Demo, Synced, build_demo
+from tests.client.tamper.honest import (
+    ORIGIN,
+    SYNCED_BEHIND,
+    Demo,
+    Synced,
+    build_demo,
+    forge_instance,
+)
 from tests.client.tamper.lies import Liars, Shop, tell
 from tests.client.tamper.test_doctored_bundles import DOCTORED_KINDS, DoctoredKind
 from tests.client.tamper.test_member_kinds import CLAIM_KINDS, DEDUCTION_KINDS, MemberKind
+from tests.client.tamper.test_receipt_bundle import served_bundle
 from tests.client.tamper.test_receipt_kinds import JUROR_KINDS, JurorKind
 from tests.client.tampering import publish
 from tests.server.verifier.pool_cases import python_verdict, run_cases
@@ -53,7 +63,7 @@ KINDS: list[tuple[str, Kind]] = [
     *(("doctored", k) for k in DOCTORED_KINDS),
     *(("receipt", k) for k in JUROR_KINDS),
 ]
-#: The checks of ``verify-receipt`` that read the log (``--log``).
+#: The checks of ``verify-receipt`` that read the log (``--log`` or ``--bundle``).
 LOG_CHECKS = {"consistency", "reveal", "tally"}
 #: What the client's deduction sample asks for (``fetch deduction --sample 64``
 #: in the tamper tests).
@@ -190,8 +200,11 @@ def _doctored(page: Page, made: Shop, kind: DoctoredKind, tmp_path: Path) -> Non
     assert kind.check in failed, (kind.check, failed)
 
 
-def _receipt(page: Page, honest: Demo, kind: JurorKind) -> None:
+def _receipt(page: Page, honest: Demo, kind: JurorKind, tmp_path: Path) -> None:
     """The juror's receipt is what the server handed out; the lie is in the log."""
+    forged = forge_instance(honest, tmp_path, kind.forge(honest))
+    receipt = json.loads(honest.receipt.read_text())
+    bundle = served_bundle(forged, tmp_path / "claim.json", honest.claim, receipt["tree_size"])
     case = {
         "fn": "verifyReceipt",
         "args": {
@@ -209,6 +222,11 @@ def _receipt(page: Page, honest: Demo, kind: JurorKind) -> None:
         "commitment",
     ]
     assert kind.check in LOG_CHECKS
+    case["args"]["bundleText"] = bundle.read_text()
+    outcome = _agreed(page, case)
+    assert outcome["verdict"] == "FAILED"
+    assert kind.check in _failed(outcome), outcome
+    assert {"checkpoint", "inclusion", "commitment", "log checkpoint"}.isdisjoint(_failed(outcome))
 
 
 def test_every_kind_is_covered() -> None:
@@ -231,4 +249,4 @@ def test_the_page_catches_what_the_client_catches(
     elif isinstance(kind, DoctoredKind):
         _doctored(verifier_page, request.getfixturevalue("tamper_shop"), kind, tmp_path)
     else:
-        _receipt(verifier_page, request.getfixturevalue("tamper_demo"), kind)
+        _receipt(verifier_page, request.getfixturevalue("tamper_demo"), kind, tmp_path)
