@@ -30,6 +30,8 @@ from tests.browser.browser_helpers import (
     sign_in,
     small_targets,
 )
+from tests.server.verifier.pool_cases import receipts, simulated
+from tests.server.verifier.receipt_bundle_cases import sealed_receipt, with_bundle
 from verifiable.log.checkpoint import Checkpoint
 from verifiable.log.cosignature import CosignatureSigner
 from verifiable.log.note import Note
@@ -465,3 +467,36 @@ def test_a_scanned_trust_text_pins_the_witnesses(
     assert phone.findings()["witnesses"] == "ok"
     assert phone.errors == []
     _only_own_host(phone, demo)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+def test_a_decided_rounds_receipt_verifies_with_its_claims_bundle(
+    browser: Browser, phones: list[Phone], tmp_path: Path, lang: str
+) -> None:
+    """A juror offline with a saved copy of the page: the receipt handed out
+    when the vote was sealed and the claim's bundle after the round was
+    decided, chosen together, prove the reveal and the tally: VERIFIED."""
+    log = simulated()
+    decided = {(e.body.claim, e.body.round) for e in log.decoded if e.type == "claim.decided"}
+    honest = next(r for r in receipts(log) if (r.claim, r.round) in decided)
+    case = with_bundle(log, sealed_receipt(log, honest))
+    receipt, claim = tmp_path / "receipt.json", tmp_path / "claim.json"
+    receipt.write_text(case["args"]["receiptText"])
+    claim.write_text(case["args"]["bundleText"])
+    saved = tmp_path / "verifier.html"
+    saved.write_bytes(page_bytes())
+    phone = Phone(browser, lang)
+    phones.append(phone)
+    phone.open(saved.as_uri())
+    page = phone.page
+    page.locator("#typed-key").fill(log.vkey)
+    page.locator("#save-key").click()
+    page.locator("#forget").wait_for(state="visible")
+    page.locator("label.mode", has=page.locator("#mode-file")).click()
+    page.locator("#file").set_input_files([str(receipt), str(claim)])
+    assert phone.check() == "VERIFIED", phone.findings()
+    found = phone.findings()
+    assert (found["reveal"], found["tally"], found["consistency"]) == ("ok", "ok", "ok"), found
+    word = page.locator("#verdict").inner_text()
+    assert ("已核实" if lang == "zh" else "VERIFIED") in word
+    assert phone.errors == [] and all(u.startswith("file://") for u in phone.requests)
