@@ -32,6 +32,7 @@ from tests.browser.browser_helpers import (
 )
 from tests.server.verifier.pool_cases import receipts, simulated
 from tests.server.verifier.receipt_bundle_cases import sealed_receipt, with_bundle
+from verifiable.log.bodies import ClaimDecided
 from verifiable.log.checkpoint import Checkpoint
 from verifiable.log.cosignature import CosignatureSigner
 from verifiable.log.note import Note
@@ -477,7 +478,8 @@ def test_a_decided_rounds_receipt_verifies_with_its_claims_bundle(
     when the vote was sealed and the claim's bundle after the round was
     decided, chosen together, prove the reveal and the tally: VERIFIED."""
     log = simulated()
-    decided = {(e.body.claim, e.body.round) for e in log.decoded if e.type == "claim.decided"}
+    bodies = [e.body for e in log.decoded]
+    decided = {(b.claim, b.round) for b in bodies if isinstance(b, ClaimDecided)}
     honest = next(r for r in receipts(log) if (r.claim, r.round) in decided)
     case = with_bundle(log, sealed_receipt(log, honest))
     receipt, claim = tmp_path / "receipt.json", tmp_path / "claim.json"
