@@ -36,17 +36,16 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 
 from bench.http_latency import ORIGIN, build_log, free_port
+from bench.load import Server
 from bench.machine import machine
 from server.cli import main as server_main
 from server.snapshot import snapshot_order
@@ -65,21 +64,6 @@ end
 """
 
 
-@dataclass
-class Running:
-    port: int
-    process: subprocess.Popen[bytes]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            os.kill(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                os.kill(self.process.pid, signal.SIGKILL)
-                self.process.wait(30)
-
-
 def get(port: int, path: str) -> tuple[int, bytes]:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
@@ -88,7 +72,7 @@ def get(port: int, path: str) -> tuple[int, bytes]:
         return int(e.code), b""
 
 
-def wait_for(server: Running, what: str, log: Path) -> Running:
+def wait_for(server: Server, what: str, log: Path) -> Server:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -102,7 +86,7 @@ def wait_for(server: Running, what: str, log: Path) -> Running:
     raise SystemExit(f"{what} did not answer within 60 s")
 
 
-def start_nginx(folder: Path, site: str, workers: int) -> Running:
+def start_nginx(folder: Path, site: str, workers: int) -> Server:
     folder.mkdir(parents=True, exist_ok=True)
     port = free_port()
     conf = folder / "nginx.conf"
@@ -124,7 +108,7 @@ http {{
     if os.geteuid() == 0:
         command += ["-g", "user root;"]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return wait_for(Running(port, process), "nginx", folder / "error.log")
+    return wait_for(Server(port, process), "nginx", folder / "error.log")
 
 
 def deployed_site(upstream: int, tiles: Path, cache: Path) -> str:
@@ -202,7 +186,7 @@ def main() -> None:
         raise SystemExit("needs wrk and nginx: apt-get install -y wrk nginx")
 
     work = Path(tempfile.mkdtemp(prefix="static-read-"))
-    running: list[Running] = []
+    running: list[Server] = []
     try:
         instance, tiles, export = work / "instance", work / "tiles", work / "export"
         instance.mkdir()
@@ -233,7 +217,7 @@ def main() -> None:
                 stdout=out,
                 stderr=subprocess.STDOUT,
             )
-        flask = wait_for(Running(port, process), "gunicorn", log)
+        flask = wait_for(Server(port, process), "gunicorn", log)
         running.append(flask)
         site = deployed_site(flask.port, tiles, work / "cache")
         deployed = start_nginx(work / "deployed", site, args.nginx_workers)
