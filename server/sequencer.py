@@ -21,7 +21,10 @@ one batch at a time.  Inside it the sequencer
    complete subtree they finish;
 5. signs a C2SP checkpoint for the new size and stores it;
 6. commits; then, when it keeps the log's files in a folder
-   (:mod:`server.tilefiles`), brings them up to the committed log.
+   (:mod:`server.tilefiles`), has them brought up to the committed log:
+   by default it wakes the folder's publisher thread and returns, so the
+   append does not wait for the files' fsyncs; ``inline``, it publishes
+   before returning.
 
 Everything is in the one transaction, so a failure or a crash at any point
 leaves the log exactly as the last commit left it: no entry without its
@@ -113,7 +116,9 @@ class Sequencer:
     ``clock`` returns the current time as an aware ``datetime``.  Holds no
     state between appends — the head is read under the lock every time — so
     any number of sequencers, in any number of processes, may share a log.
-    With ``files``, each commit is followed by a publish of the log's files.
+    With ``files``, each commit is followed by a publish of the log's files
+    (:meth:`server.tilefiles.TileFiles.publish_after_commit`: in the
+    background unless ``files`` publishes inline).
     """
 
     def __init__(

@@ -5,9 +5,14 @@ and holding exactly the bytes the read path serves (:func:`server.tiledata.read_
 
 Tessera's way: the sequencer leaves files behind after each append and any
 web server answers the read path from them.  :meth:`TileFiles.publish`
-brings the folder up to the database's committed state; the sequencer calls
-it after each commit, the server at start-up and ``mutualog-server tiles
-sync`` on demand.
+brings the folder up to the database's committed state: the server calls
+it at start-up and ``mutualog-server tiles sync`` on demand.  After each
+commit the sequencer calls :meth:`TileFiles.publish_after_commit`, which by
+default only wakes the process's publisher thread and returns, so that the
+append's request does not wait for the files' fsyncs; the thread publishes
+up to the log's size at the time it runs, so a burst of appends costs one
+publish.  ``MUTUALOG_TILE_PUBLISH=inline`` publishes in the append's
+request instead.  :meth:`TileFiles.flush` waits for the thread.
 
 Atomic for readers and safe after a crash (docs/storage.md, "The tile
 directory"):
@@ -22,16 +27,21 @@ directory"):
 * one publisher at a time, under an exclusive ``flock`` on ``.lock`` in the
   folder, and each reads the database only once it holds the lock: what it
   reads is at least what the previous holder read, so the checkpoint never
-  goes back to a smaller tree, whichever worker's append comes back first.
+  goes back to a smaller tree, whichever worker's publisher runs last; the
+  checkpoint file is replaced only by one of the same or a larger size,
+  compared under the lock, which holds even for a publisher reading an
+  older copy of the database.
 """
 
 from __future__ import annotations
 
+import atexit
 import fcntl
 import logging
 import os
 import tempfile
-from collections.abc import Iterator
+import threading
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,7 +49,7 @@ from pathlib import Path
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from server.config import Settings
+from server.config import ConfigError, Settings
 from server.snapshot import CHECKPOINT_PATH
 from server.storage import LogStore
 from server.tiledata import gzipped_bundle, read_tile
@@ -50,13 +60,18 @@ from verifiable.log.note import Note
 from verifiable.log.tiles import TILE_HEIGHT, TILE_WIDTH, TileCoord, new_bundles, new_tiles
 
 __all__ = [
+    "EXIT_FLUSH_SECONDS",
     "LOCK_NAME",
+    "PUBLISH_MODES",
     "SIZE_NAME",
     "TEMP_PREFIX",
+    "TILE_PUBLISH",
+    "PublishError",
     "Published",
     "TileDirError",
     "TileFiles",
     "catch_up_files",
+    "publish_in_background",
     "tile_files",
 ]
 
@@ -68,11 +83,24 @@ LOCK_NAME = ".lock"
 #: The tree size all of whose tiles are in the folder, written only while
 #: it is ahead of the checkpoint file's (witnesses have not cosigned the newest).
 SIZE_NAME = ".tiles-size"
+#: The setting that says how the sequencer publishes after a commit.
+TILE_PUBLISH = "MUTUALOG_TILE_PUBLISH"
+#: Its values, the default first: by the process's publisher thread, or in
+#: the append's own call (the request waits for the fsyncs).
+PUBLISH_MODES = ("background", "inline")
+#: How long a process leaving waits for its publisher to finish.
+EXIT_FLUSH_SECONDS = 60.0
 
 
 class TileDirError(MutualogError):
     """The tile folder holds a checkpoint that is not this log's, or one that
     cannot be read: it was not written here, and is not overwritten."""
+
+
+class PublishError(MutualogError):
+    """The files do not (yet) hold what was committed: a :meth:`TileFiles.flush`
+    ran out of time, or the last publish failed (its reason chained).  The
+    next append's publish, a restart or ``tiles sync`` catches them up."""
 
 
 @dataclass(frozen=True)
@@ -107,13 +135,22 @@ def _partial_tiles(size: int) -> Iterator[TileCoord]:
 
 
 class TileFiles:
-    """The log's files in ``directory`` (made if missing)."""
+    """The log's files in ``directory`` (made if missing).
 
-    def __init__(self, directory: Path) -> None:
+    With ``background`` (the default), :meth:`publish_after_commit` hands
+    the publish to a daemon thread of this object, started at the first
+    call in each process; without it, it publishes before returning.
+    """
+
+    def __init__(self, directory: Path, *, background: bool = True) -> None:
         self.directory = directory
+        self.background = background
+        self._publisher: _Publisher | None = None
+        self._starting = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"TileFiles({str(self.directory)!r})"
+        mode = PUBLISH_MODES[0] if self.background else PUBLISH_MODES[1]
+        return f"TileFiles({str(self.directory)!r}, {mode})"
 
     def publish(self, engine: Engine, *, clean: bool = False) -> Published:
         """Bring the folder up to the committed log in ``engine``: every tile
@@ -142,13 +179,57 @@ class TileFiles:
 
     def publish_after_commit(self, engine: Engine) -> None:
         """:meth:`publish` after a commit that stands whatever happens here
-        (an append, a cosignature): a failure is logged, not raised; the
-        files stay as they were, whole and consistent, until the next
-        publish catches up."""
+        (an append, a cosignature): in the background, the publisher thread
+        is woken and this returns at once; inline, it publishes now.  A
+        failure is logged, not raised; the files stay as they were, whole
+        and consistent, until the next publish catches up."""
+        if self.background:
+            self._running_publisher().wake(engine)
+        else:
+            self._publish_logged(engine)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Wait until the files hold every commit whose
+        :meth:`publish_after_commit` came before this call (at once when
+        nothing is pending, or inline).  Raises :class:`PublishError` if
+        ``timeout`` seconds pass first, or if the publish that covered them
+        failed."""
+        publisher = self._publisher
+        if publisher is not None and publisher.pid == os.getpid():
+            publisher.wait(timeout)
+
+    def _running_publisher(self) -> _Publisher:
+        with self._starting:
+            publisher = self._publisher
+            # A thread does not survive a fork: a worker forked from a
+            # process that had one starts its own.
+            if publisher is None or publisher.pid != os.getpid():
+                self._publisher = publisher = _Publisher(self)
+                atexit.register(self._flush_at_exit)
+            return publisher
+
+    def _flush_at_exit(self) -> None:
         try:
-            self.publish(engine)
+            self.flush(EXIT_FLUSH_SECONDS)
+        except PublishError as e:
+            # The database has the commits; the next start catches up.
+            _log.error("%s", e)
+
+    def _publish_logged(self, engine: Engine) -> Exception | None:
+        """:meth:`publish`, its failure logged with its reason and returned."""
+        try:
+            published = self.publish(engine)
         except (OSError, SQLAlchemyError, MutualogError) as e:
             _log.error("log files in %s not brought up to date: %s", self.directory, e)
+            return e
+        _log.debug(
+            "log files in %s: tiles of tree size %d, checkpoint of %s, %d files written",
+            self.directory,
+            published.tiles_size,
+            published.checkpoint_size,
+            published.written,
+        )
+        return None
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -219,6 +300,65 @@ class TileFiles:
         return int(text) if on_disk is None else max(int(text), on_disk)
 
 
+class _Publisher:
+    """The thread that publishes one :class:`TileFiles` in the background.
+
+    Woken after each commit, it publishes the log as committed when it runs
+    (:meth:`TileFiles.publish` reads the database under the folder's lock),
+    so every commit woken for before the publish started is in it, and the
+    wakes that arrive while it runs cost one more publish, not one each.
+    A publish that fails is logged; the next wake publishes again, and
+    catches up everything since the files' last publish.
+    """
+
+    def __init__(self, files: TileFiles) -> None:
+        self.pid = os.getpid()
+        self._files = files
+        self._changed = threading.Condition()
+        self._engine: Engine | None = None
+        self._asked = 0  # wakes so far
+        self._done = 0  # wakes covered by a finished publish
+        self._error: Exception | None = None  # the last publish's failure
+        self._thread = threading.Thread(
+            target=self._run, name=f"tile publisher {files.directory}", daemon=True
+        )
+        self._thread.start()
+
+    def wake(self, engine: Engine) -> None:
+        with self._changed:
+            self._engine = engine
+            self._asked += 1
+            self._changed.notify_all()
+
+    def wait(self, timeout: float | None) -> None:
+        with self._changed:
+            target = self._asked
+            if not self._changed.wait_for(lambda: self._done >= target, timeout):
+                raise PublishError(
+                    f"log files in {self._files.directory} not published within {timeout} s "
+                    f"({target - self._done} commits waiting)"
+                )
+            if self._error is not None:
+                raise PublishError(
+                    f"log files in {self._files.directory}: the last publish failed: {self._error}"
+                ) from self._error
+
+    def _run(self) -> None:
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._done < self._asked)
+                asked, engine = self._asked, self._engine
+            assert engine is not None, "a wake gives the engine"
+            try:
+                error = self._files._publish_logged(engine)
+            except Exception as e:  # a bug: logged with its trace; the thread must live on
+                _log.exception("log files in %s: publish failed", self._files.directory)
+                error = e
+            with self._changed:
+                self._done, self._error = asked, error
+                self._changed.notify_all()
+
+
 class _Writer:
     """Writes files atomically, and remembers which folders to fsync."""
 
@@ -287,9 +427,21 @@ def _same(path: Path, data: bytes, gz: Path, packed: bytes | None) -> bool:
         return False
 
 
-def tile_files(settings: Settings) -> TileFiles | None:
-    """The instance's tile folder, or ``None`` when ``MUTUALOG_TILE_DIR`` is not set."""
-    return None if settings.tile_dir is None else TileFiles(settings.tile_dir)
+def publish_in_background(environ: Mapping[str, str] | None = None) -> bool:
+    """Whether ``MUTUALOG_TILE_PUBLISH`` in ``environ`` (default
+    ``os.environ``) says ``background`` (the default) rather than ``inline``."""
+    text = (os.environ if environ is None else environ).get(TILE_PUBLISH, "").strip()
+    if text and text not in PUBLISH_MODES:
+        raise ConfigError(f"{TILE_PUBLISH}: expected one of {PUBLISH_MODES}, got {text[:40]!r}")
+    return text != "inline"
+
+
+def tile_files(settings: Settings, environ: Mapping[str, str] | None = None) -> TileFiles | None:
+    """The instance's tile folder, published as ``MUTUALOG_TILE_PUBLISH`` in
+    ``environ`` says, or ``None`` when ``MUTUALOG_TILE_DIR`` is not set."""
+    if settings.tile_dir is None:
+        return None
+    return TileFiles(settings.tile_dir, background=publish_in_background(environ))
 
 
 def catch_up_files(settings: Settings, engine: Engine, log: logging.Logger) -> None:

@@ -3,7 +3,8 @@ with docs/deploy/nginx-mutualog.conf, serving the checkpoint, tiles and
 entry bundles from the folder the sequencer keeps (MUTUALOG_TILE_DIR).
 Members join through it (appends by the gunicorn workers) while writers
 in other processes append; a client then syncs and audits through nginx, and
-every file nginx serves has the bytes and headers the application gives."""
+every file nginx serves, once the workers' publishers have caught up, has
+the bytes and headers the application gives."""
 
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ from server.storage import LogStore
 from tests.client.harness import LogInstance, member_lines
 from tests.server.identities import id_number, mobile
 from tests.server.test_nginx_site import _TOKEN, Answer, Browser, behind_nginx
+from tests.server.test_tilefiles import wait_for_checkpoint
 from tests.server.tile_dir_check import check_tile_dir
 
 pytestmark = pytest.mark.slow
@@ -86,8 +88,8 @@ def _client(capsys: pytest.CaptureFixture[str], *argv: str) -> str:
 def _write_at_once(tmp_path: Path, instance: Path, port: int) -> int:
     """Writers in several processes at once, each publishing after its
     commits, while members join through nginx, each its own address, three
-    at a time (appends by the gunicorn workers, each publishing after its
-    commit); the log's size after them."""
+    at a time (appends by the gunicorn workers, each worker's publisher
+    thread publishing after its commits); the log's size after them."""
     server = Path(sys.executable).parent / "mutualog-server"
     batches = []
     for n in range(3):
@@ -178,6 +180,8 @@ def test_a_client_syncs_and_audits_through_nginx_from_the_files(
     log.begin_pool()  # the pool's rulebook, by a sequencer that keeps no files
     with behind_nginx(tmp_path, instance, settings, workers=3) as port:
         size = _write_at_once(tmp_path, instance, port)
+        # The workers' publishers run after the appends have answered.
+        wait_for_checkpoint(tiles, size)
         url = f"http://127.0.0.1:{port}"
         _client(capsys, "trust", ORIGIN, vkey)
         _client(capsys, "sync", url)
