@@ -440,6 +440,8 @@ def test_appends_return_at_once_and_a_burst_is_published_together(
             thread.join()
         assert LogStore(engine).size() == 290
         assert (folder / CHECKPOINT_PATH).read_bytes() == before
+        with pytest.raises(PublishError, match=r"not published within 0.1 s \(\d+ commits"):
+            files[0].flush(0.1)
     for f in files:
         f.flush()
     assert assert_files_are_flasks(folder, engine, signer) == 290
