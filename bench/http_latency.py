@@ -20,6 +20,18 @@ workers close the connection after each response):
 Only loopback traffic; the request loop is bounded; the server is stopped by
 its pid at the end.  Latency is measured at the client: connect, request,
 full response.
+
+    python -m bench.http_latency --appends 300 --entries 10000 [--backend postgresql]
+
+instead measures the append with ``MUTUALOG_TILE_DIR`` set: after the log
+is built, ``--rounds`` rounds of ``--appends`` one-entry appends, one after
+another (``Sequencer.append``, which every append of the pool's and the
+API's makes), each round once with the files published inline and once in
+the background (the order alternating), in one tile folder on the disk of
+the temporary instance.  Printed per mode: the appends' p50, p90, p99 and
+max, the process's CPU per append (the publisher thread's included), the
+publishes run and the flush's wait at the end.  ``--backend postgresql``
+starts a throwaway cluster (bench/load.py's).
 """
 
 from __future__ import annotations
@@ -27,6 +39,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import http.client
+import logging
 import os
 import platform
 import random
@@ -43,10 +56,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import Engine
+
+from bench.load import start_postgres, stop_postgres
+from bench.machine import machine as machine_line
 from server.db import make_engine, upgrade
 from server.keys import create_key_file, load_signer
 from server.sequencer import Sequencer
 from server.storage import LogStore
+from server.tilefiles import TileFiles
 from verifiable.log.bodies import AgeBand, Body, MemberJoined
 from verifiable.log.tiles import TileCoord
 
@@ -129,6 +147,12 @@ def summary(name: str, times: list[float]) -> str:
     )
 
 
+def p99(times: list[float]) -> float:
+    """The 99th percentile, as :func:`summary` prints it."""
+    ordered = sorted(times)
+    return ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+
+
 def machine() -> str:
     cpu = platform.processor() or platform.machine()
     try:
@@ -145,7 +169,84 @@ def machine() -> str:
     )
 
 
-def main() -> None:
+class _Publishes(logging.Handler):
+    """Counts the publishes server.tilefiles logs."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.count = 0
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.count += "files written" in record.getMessage()
+
+
+def append_turn(
+    sequencer: Sequencer, files: TileFiles, engine: Engine, appends: int, start: int
+) -> tuple[list[float], float, float]:
+    """``appends`` one-entry appends; their latencies (ms), the CPU per
+    append (ms, the flush included) and the flush's wait at the end (ms)."""
+    files.publish(engine)  # caught up before the clock starts
+    cpu = time.process_time()
+    times = []
+    for i in range(start, start + appends):
+        item: list[tuple[str, Body]] = [
+            ("member.joined", MemberJoined(member=f"{i:032x}", age_band=AgeBand.FROM_18_TO_39))
+        ]
+        t0 = time.perf_counter()
+        sequencer.append(item)
+        times.append((time.perf_counter() - t0) * 1000)
+    t0 = time.perf_counter()
+    files.flush(600)
+    waited = (time.perf_counter() - t0) * 1000
+    return times, (time.process_time() - cpu) * 1000 / appends, waited
+
+
+def append_latency(url: str, instance: Path, args: argparse.Namespace) -> None:
+    """The appends' latency with the files published inline and in the background."""
+    counter = _Publishes()
+    logger = logging.getLogger("server.tilefiles")
+    logger.addHandler(counter)
+    logger.setLevel(logging.DEBUG)
+    engine = make_engine(url)
+    signer = load_signer(instance / "log.key")
+    times: dict[str, list[float]] = {"inline": [], "background": []}
+    cpu: dict[str, list[float]] = {"inline": [], "background": []}
+    flushes: dict[str, list[float]] = {"inline": [], "background": []}
+    publishes = dict.fromkeys(times, 0)
+    folder = instance / "tiles"
+    start = args.entries
+    try:
+        for r in range(args.rounds):
+            for mode in ("inline", "background")[:: 1 if r % 2 == 0 else -1]:
+                files = TileFiles(folder, background=mode == "background")
+                sequencer = Sequencer(
+                    engine, signer, ORIGIN, lambda: datetime.now(UTC), files=files
+                )
+                before = counter.count
+                t, c, w = append_turn(sequencer, files, engine, args.appends, start)
+                publishes[mode] += counter.count - before
+                times[mode] += t
+                cpu[mode].append(c)
+                flushes[mode].append(w)
+                start += args.appends
+    finally:
+        engine.dispose()
+    print(
+        f"{args.rounds} rounds of {args.appends} one-entry appends each way, "
+        f"from size {args.entries:,}"
+    )
+    for mode in times:
+        print(summary(f"append, files {mode}", times[mode]))
+        print(
+            f"  {mode}: CPU {statistics.median(cpu[mode]):.2f} ms an append (median of rounds); "
+            f"{publishes[mode]} publishes for {len(times[mode])} appends; flush at the end "
+            f"{max(flushes[mode]):.1f} ms at most"
+        )
+    ratio = p99(times["background"]) / p99(times["inline"])
+    print(f"p99 background / inline: {ratio:.2f}")
+
+
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=2000)
@@ -153,11 +254,22 @@ def main() -> None:
     parser.add_argument(
         "--database-url", help="default: a SQLite file in a temporary instance folder"
     )
+    parser.add_argument("--appends", type=int, help="measure this many appends a round instead")
+    parser.add_argument("--rounds", type=int, default=3, help="with --appends")
+    parser.add_argument("--backend", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
     if not 1 <= args.requests <= 100_000:
         parser.error("--requests must be 1 to 100,000")
     if args.entries < 256:
         parser.error("--entries must be at least 256")
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    if args.appends is not None:
+        appends_main(args)
+        return
 
     instance = Path(tempfile.mkdtemp(prefix="mutualog-bench-"))
     url = args.database_url or f"sqlite:///{instance / 'mutualog.db'}"
@@ -223,6 +335,24 @@ def main() -> None:
     median = statistics.median(by_index)
     verdict = "meets" if median < TARGET_MS else "MISSES"
     print(f"median inclusion-proof latency {median:.2f} ms {verdict} the {TARGET_MS:.0f} ms target")
+
+
+def appends_main(args: argparse.Namespace) -> None:
+    """``--appends``: the log built, then :func:`append_latency`."""
+    instance = Path(tempfile.mkdtemp(prefix="mutualog-bench-"))
+    pg = start_postgres() if args.backend == "postgresql" and not args.database_url else None
+    url = args.database_url or (pg.url if pg else f"sqlite:///{instance / 'mutualog.db'}")
+    print(f"command: python -m bench.http_latency {' '.join(sys.argv[1:])}")
+    print(machine_line("at the start"))
+    print(f"database: {url.split('@')[-1] if '@' in url else url.split(':')[0]}")
+    try:
+        build_log(url, instance / "log.key", args.entries)
+        append_latency(url, instance, args)
+        print(machine_line("at the end"))
+    finally:
+        if pg is not None:
+            stop_postgres(pg)
+        shutil.rmtree(instance, ignore_errors=True)
 
 
 if __name__ == "__main__":
