@@ -446,9 +446,11 @@ def tile_files(settings: Settings, environ: Mapping[str, str] | None = None) -> 
 
 def catch_up_files(settings: Settings, engine: Engine, log: logging.Logger) -> None:
     """The start-up step: bring the tile folder, if there is one, up to the
-    database, which a crash between a commit and its files' publish left
-    ahead of it.  A database not reachable yet is left alone (the next
-    append publishes); a folder of another log stops the start."""
+    database, which a crash between a commit and its files' publish (in
+    the background, any commit since the thread's last publish) left ahead
+    of it; inline, whatever the publish setting.  A database not reachable
+    yet is left alone (the next append publishes); a folder of another log
+    stops the start."""
     files = tile_files(settings)
     if files is None:
         return

@@ -500,3 +500,32 @@ def test_a_publisher_never_takes_the_checkpoint_back(
         engine.dispose()
         if old is not None:
             old.dispose()
+
+
+def test_a_forked_process_starts_its_own_publisher(
+    engine: Engine,
+    signer: Ed25519Signer,
+    clock: FixedClock,
+    members: Callable[..., Items],
+    tmp_path: Path,
+) -> None:
+    """A thread does not survive a fork (a gunicorn worker forked from a
+    master that appended): the child's appends start a publisher of its own."""
+    folder = tmp_path / "tiles"
+    files = TileFiles(folder)
+    sequencer = Sequencer(engine, signer, signer.name, clock, files=files)
+    sequencer.append(members(3))
+    files.flush()
+    pid = os.fork()
+    if pid == 0:  # the child: no pytest here, only an exit status
+        code = 1
+        try:
+            engine.dispose(close=False)  # the parent's connections stay the parent's
+            sequencer.append(members(2, 3))
+            files.flush(60)
+            code = 0 if checkpoint_size((folder / CHECKPOINT_PATH).read_bytes()) == 5 else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert check_tile_dir(folder, engine) == 5
