@@ -167,6 +167,13 @@ class PoolCore:
         conn: Connection | None = getattr(self._appending, "conn", None)
         assert conn is not None, "the state's sequencer hands the hook its connection"
         with self.lock:
+            stored = read_state_head(conn)
+            if self._replayer is not None and (
+                stored is None or stored.size != self._replayer.size
+            ):
+                # The stored state is not the one held here (a rebuild wrote
+                # it at an older size and has not caught up yet): take it up.
+                self._replayer = None
             replayer = self.synced(head.size)
             with self.states.bound(conn):
                 for entry in entries:
