@@ -2,31 +2,39 @@
 gunicorn with 4 workers on PostgreSQL.  Run by hand; not a test.
 
     python -m bench.scale --members 100000,1000000 --keep DIR
-    python -m bench.scale --members 100000,1000000 --reuse DIR   # the databases built before
+    python -m bench.scale --members 100000,1000000 --reuse DIR   # measure again
 
-Each size's database is built once (``mutualog-server generate --members
-N``, then ``state rebuild``) in a PostgreSQL cluster kept in the data
-folder, DIR/pg, and its instance folder, DIR/instance-N; ``--reuse`` starts
-that cluster again and measures what it holds.  Without either, the folder
-is temporary and removed at the end.  Per size:
+Each size's pool is built once (``mutualog-server generate --members N``,
+then ``state rebuild``) into a PostgreSQL cluster kept in the data folder
+(bench/scale_setup.py describes its layout), and every run measures a fresh
+copy of it, so a run can be repeated on the same pool: ``--keep DIR``
+builds what DIR lacks and keeps it, ``--reuse DIR`` is the same on a folder
+built before; with neither, the folder is temporary.  The code measured is
+the tree the bench runs from (to measure a commit:
+``git archive COMMIT | tar -x -C TREE``, then run from TREE with
+``PYTHONPATH=TREE``).  On the copy, a demo clock starts a minute after the
+generated history's last entry (dated 2024), so that the votes still open
+then can be cast; founders and jurors get accounts.  Per size:
 
 * the start: seconds from launching ``gunicorn -w 4`` until every worker
-  has answered ``/pool`` (each request names the worker's pid in no
-  header, so the bench asks until it has seen as many distinct
-  ``/proc`` children busy as workers; see :func:`_wait_workers`), and the
-  CPU seconds the workers used by then;
-* the latency, p50 and p99, of each operation a member or juror does, one
-  request after another and then from 8 clients at once: a join
-  (register, then the join form), a claim filed (the claim form with a
-  scan), a juror's vote (review, then cast), ``/pool``, a closed period's
-  statement page and a deduction bundle;
+  has answered ``/pool`` 200 (the access log names the worker's pid; the
+  bench asks from four clients at once until all four pids are in it),
+  and the CPU seconds the workers had used by then;
+* the latency, p50 and p99 (nearest rank), of what a member or juror
+  does, ``--requests`` times from one client, then as many from
+  ``--clients`` at once: ``/pool``; a founder's statement of the last
+  closed period; that period's deduction bundle; a join (the join form
+  posted by a new account, registered and signed in untimed); a claim
+  filed (the claim form with a scan, posted by a founder); a vote (the
+  cast of a vote the juror has reviewed).  Each write is its own person's;
 * the memory: each worker's RSS (``VmRSS``) after the measured requests;
-* the audit: ``mutualog audit`` of the served log in a child process,
-  its peak RSS (``ru_maxrss`` of the child) and entries/s.
+* the audit: ``mutualog audit`` of the served log from its URL with a
+  fresh trust state, in a child process: its peak RSS (``ru_maxrss``),
+  wall and CPU time, entries/s.
 
-Then a table per size, and for each figure a line that extrapolates it to
-100,000,000 members by a least-squares line over the sizes measured.
-Progress goes to stderr.
+Then a table per size, and for each figure its value at 100,000,000
+members on the least-squares line over the sizes measured.  Progress
+lines go to stderr.
 """
 
 from __future__ import annotations
