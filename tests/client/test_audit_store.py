@@ -11,7 +11,14 @@ from typing import Any
 
 import pytest
 
-from client.audit_store import SavedPoint, SqliteStore, load, open_fresh, saved_position
+from client.audit_store import (
+    PAGE_SIZE,
+    SavedPoint,
+    SqliteStore,
+    load,
+    open_fresh,
+    saved_position,
+)
 from client.state import AuditProgress
 from verifiable.pool.store import Codec, Kind, MemoryStore
 from verifiable.pool.store_codecs import FLAG, TEXT
@@ -175,3 +182,9 @@ def test_nothing_saved(tmp_path: Path) -> None:
     assert store.save() is None  # nothing marked
     store.close()
     assert load(path) == "" and saved_position(path) is None
+
+
+def test_a_new_file_has_the_larger_pages(tmp_path: Path) -> None:
+    path = _saved_file(tmp_path)
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA page_size").fetchone()[0] == PAGE_SIZE

@@ -144,8 +144,10 @@ class Membership:
         if cached is not None and cached[0] == self.version:
             return cached[1], cached[2]
         # roster.roster_root(ids), with each member's leaf hash computed once
-        # at joining rather than once per period.
-        leaves = [m.leaf for m in self.active.values()]
+        # at joining rather than once per period.  The scan is the buffer's
+        # own (the active map's values() is one generator more per member,
+        # at every close of a million-member pool).
+        leaves = [m.leaf for _, m in self._buffer.scan(MEMBERS)]
         root, size = root_hash(leaves), len(leaves)
         self._roster = (self.version, root, size)
         return root, size
