@@ -210,8 +210,8 @@ def _file_claims(w: LogWriter, inp: _Inputs) -> None:
     """The sampled claims filed and noticed, after the period's juror pool."""
     t = datetime(2024, 1, 7, 1, tzinfo=UTC)
     pool = JuryPool(period=date(2024, 1, 7), root=inp.pool_root, size=len(inp.jurors))
-    w.add(t, "jury.pool", pool)
-    w.index.pools[date(2024, 1, 7)].ids = inp.jurors
+    seq = w.add(t, "jury.pool", pool)
+    w.index.set_pool(seq, date(2024, 1, 7), inp.jurors)
     amounts = inp.amounts
     for n, c in enumerate(inp.sampled):
         t = datetime(2024, 1, 8, 1, tzinfo=UTC) + timedelta(hours=n)

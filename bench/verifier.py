@@ -76,7 +76,7 @@ def deduction_bundle(instance: Path, url: str) -> tuple[bytes, str, str, date, l
         size, _ = checkpoint_at(held.store, None)
         with held.lock:
             index = held.catch_up(size)
-            periods = [p for p in sorted(index.closed) if len(index.paid.get(p, [])) >= SAMPLE]
+            periods = [p for p in sorted(index.closed) if len(index.paid.get(p) or ()) >= SAMPLE]
             if not periods:
                 raise SystemExit("no closed period has three paid claims")
             period = periods[-1]

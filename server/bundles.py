@@ -127,7 +127,7 @@ def build_deduction_bundle(
             raise BundleNotFoundError(
                 f"period {format_date(period)} has not closed in the log of size {size}"
             )
-        paid = {claim for claim, _ in index.paid.get(period, [])}
+        paid = {claim for claim, _ in (index.paid.get(period) or ())}
         for claim in sample:
             if claim not in paid:
                 raise BundleNotFoundError(

@@ -1,76 +1,114 @@
-"""The index of the stored log: one :class:`verifiable.pool.log_index.LogIndex`
-per database, read from the stored entries once and then only from where it
-stopped, shared by the bundles (:mod:`server.bundles`), the closed periods'
-rosters and members' deductions (:mod:`server.rosters`) and the public
-figures (:mod:`server.pool_figures`).
+"""The index of the stored log (:class:`verifiable.pool.log_index.LogIndex`),
+as the database keeps it.
 
-The index is fed the stored entries, not the pool's replayed state, so a log
-that breaks a rule is indexed as its entries say (its bundles are still
-served, and the member's check tells); a stored entry that does not decode or
-does not chain is a :class:`server.storage.StoredLogError`.
+The index's records live in ``state_records`` beside the pool's state and
+are written by the same replayer, in the append's transaction
+(:mod:`server.pool.state_store`): a process reads the few records a page or
+a bundle needs and holds none, whatever the pool's size.  The bundles
+(:mod:`server.bundles`), the closed periods' rosters and members' deductions
+(:mod:`server.rosters`), the public figures (:mod:`server.pool_figures`) and
+the members' notices read it through :func:`stored_index`.
 
-A closed period's roster is derived from the index once, sorted and
-summarized (:func:`verifiable.pool.roster.roster_summary`) and kept
-(:class:`PeriodRoster`): a closed period's roster never changes, and a
-member's roster proof then costs one chunk of it, not a pass over all of it.
+The index is fed the stored entries, not the pool's replayed state, so the
+bundles built from it show the log as its entries say, and the member's
+check tells.  A stored log that grew without its index (a bulk load, a
+restore) is caught up the way the state is, by the state's catch-up.
+
+A closed period's roster was summarized when its ``period.closed`` was
+written (:func:`verifiable.pool.roster.roster_summary`): a member's roster
+proof reads that summary and one chunk of members (:class:`PeriodRoster`),
+for any period, old or new.
 """
 
 from __future__ import annotations
 
-import bisect
 import logging
 import threading
 import weakref
-from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import overload
 
 from sqlalchemy import Engine
 
+from server.db import read_connection
+from server.pool.state_store import DbStateStore, catch_up, read_state_head
 from server.storage import LogStore, StoredLogError
 from verifiable.errors import MutualogError
 from verifiable.log.bodies import PeriodClosed
+from verifiable.log.entry import GENESIS_PREV
 from verifiable.log.fields import format_date
 from verifiable.pool.log_index import LogIndex
-from verifiable.pool.roster import RosterSummary, roster_summary
+from verifiable.pool.roster import RosterSummary
 
 __all__ = [
-    "CATCH_UP_CHUNK",
-    "ROSTERS_KEPT",
-    "ROSTER_SUMMARY_LEVEL",
     "NoSuchPeriodError",
     "PeriodRoster",
     "StoredLogIndex",
-    "read_into",
     "stored_index",
 ]
 
 _log = logging.getLogger(__name__)
-
-CATCH_UP_CHUNK = 5_000
-"""Entries read per query while catching up with the stored log."""
-
-ROSTER_SUMMARY_LEVEL = 12
-"""Chunks of 4,096 members: a roster proof hashes one chunk and one hash per chunk above it."""
 
 
 class NoSuchPeriodError(MutualogError):
     """A period that has no ``period.closed`` entry in the log."""
 
 
-ROSTERS_KEPT = 3
-"""Closed periods whose rosters are kept in memory, the most recently asked for."""
+class _RosterIds(Sequence[str]):
+    """A closed period's roster by position, read a chunk at a time: what a
+    roster proof slices (:func:`verifiable.pool.bundle_builder.deduction_bundle`)
+    without the whole roster in memory."""
+
+    def __init__(self, index: LogIndex, period: date, summary: RosterSummary) -> None:
+        self._index, self._period, self._summary = index, period, summary
+
+    def __len__(self) -> int:
+        return self._summary.size
+
+    def _chunk(self, n: int) -> list[str]:
+        return self._index.roster_chunk(self._period, n)
+
+    @overload
+    def __getitem__(self, i: int) -> str: ...
+
+    @overload
+    def __getitem__(self, i: slice) -> Sequence[str]: ...
+
+    def __getitem__(self, i: int | slice) -> str | Sequence[str]:
+        level = self._summary.level
+        if isinstance(i, slice):
+            start, stop, step = i.indices(len(self))
+            if step != 1:
+                raise ValueError("a roster is read by ranges")
+            out: list[str] = []
+            n = start >> level
+            while start + len(out) < stop:
+                chunk = self._chunk(n)
+                base = n << level
+                out.extend(chunk[max(0, start - base) : stop - base])
+                n += 1
+            return out
+        if i < 0:
+            i += len(self)
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self._chunk(i >> level)[i & ((1 << level) - 1)]
+
+    def __iter__(self) -> Iterator[str]:
+        for n in range(-(-len(self) >> self._summary.level)):
+            yield from self._chunk(n)
 
 
 @dataclass(frozen=True)
 class PeriodRoster:
     """A closed period's roster as the log's joins and leaves give it: its
-    sorted ids, their summary, and the ``period.closed`` entry (with its
-    seq) it should match."""
+    summary, its ids by position (read a chunk at a time), and the
+    ``period.closed`` entry (with its seq) it should match."""
 
-    ids: list[str]
+    ids: Sequence[str]
     summary: RosterSummary
     seq: int
     closed: PeriodClosed
@@ -90,59 +128,56 @@ class PeriodRoster:
         )
 
     def holds(self, member: str) -> bool:
-        i = bisect.bisect_left(self.ids, member)
-        return i < len(self.ids) and self.ids[i] == member
-
-
-def read_into(index: LogIndex, store: LogStore, size: int) -> None:
-    """Feed ``index`` the stored entries from where it stopped up to ``size``."""
-    while index.size < size:
-        start = index.size
-        chunk = store.entries(start, min(size, start + CATCH_UP_CHUNK))
-        if not chunk:
-            raise StoredLogError(f"index: the stored log has no entry {start}")
-        for data in chunk:
-            try:
-                index.feed_bytes(data)
-            except MutualogError as e:
-                raise StoredLogError(
-                    f"index: the stored log cannot be read at entry {index.size}: {e}"
-                ) from e
+        summary = self.summary
+        if summary.size == 0 or member < summary.firsts[0]:
+            return False
+        start, _ = summary.chunk_range(summary.chunk_of(member))
+        chunk = self.ids[start : start + (1 << summary.level)]
+        return member in chunk
 
 
 class StoredLogIndex:
-    """The :class:`LogIndex` of one database's log, and the rosters of the
-    closed periods asked for.  Read the index only with :attr:`lock` held
-    (:meth:`at` takes it): another thread may be feeding it."""
+    """The :class:`LogIndex` of one database's log.  :attr:`lock` is kept
+    for the callers that read several records as one answer; the records
+    themselves are read from the database, each as committed."""
 
     def __init__(self, engine: Engine) -> None:
         # A weak reference: the registry below is keyed by the engine.
         self._engine = weakref.ref(engine)
         self.lock = threading.RLock()
-        self.index = LogIndex()
-        # Most recently used last; a million members' ids are ~100 MB, so
-        # only the last few periods asked for are kept (members check the
-        # latest period most): an older one is derived again when asked.
-        self._rosters: OrderedDict[date, PeriodRoster] = OrderedDict()
 
     @property
-    def store(self) -> LogStore:
+    def engine(self) -> Engine:
         engine = self._engine()
         if engine is None:
             raise StoredLogError("index: its database is gone")
-        return LogStore(engine)
+        return engine
+
+    @property
+    def store(self) -> LogStore:
+        return LogStore(self.engine)
+
+    @property
+    def index(self) -> LogIndex:
+        """The index as stored now (no catching up)."""
+        engine = self.engine
+        with read_connection(engine) as conn:
+            head = read_state_head(conn)
+        if head is None:
+            return LogIndex(DbStateStore(engine), 0, GENESIS_PREV)
+        return LogIndex(DbStateStore(engine), head.size, head.leaf_hash)
 
     def catch_up(self, size: int | None = None) -> LogIndex:
         """The index, holding at least the first ``size`` entries (default:
         all those under the latest checkpoint)."""
-        with self.lock:
-            store = self.store
-            latest = store.size()
-            if latest < self.index.size:
-                # The database holds another, shorter log (a test's, a restore).
-                self.index, self._rosters = LogIndex(), OrderedDict()
-            read_into(self.index, store, latest if size is None else size)
-            return self.index
+        index = self.index
+        target = self.store.size() if size is None else size
+        if index.size < target:
+            # The log grew without its state and index: the state's
+            # catch-up feeds both, under the write lock.
+            catch_up(self.engine, DbStateStore(self.engine))
+            index = self.index
+        return index
 
     @contextmanager
     def at(self, size: int | None = None) -> Iterator[LogIndex]:
@@ -151,37 +186,24 @@ class StoredLogIndex:
             yield self.catch_up(size)
 
     def closed(self, period: date) -> tuple[int, PeriodClosed]:
-        """The seq and body of the period's ``period.closed`` in the entries
-        indexed so far."""
-        with self.lock:
-            found = self.index.closed.get(period)
+        """The seq and body of the period's ``period.closed``."""
+        found = self.index.closed.get(period)
         if found is None:
             raise NoSuchPeriodError(f"period {format_date(period)} has not closed")
         return found
 
-    @property
-    def kept(self) -> tuple[date, ...]:
-        """The periods whose rosters are in memory, least recently asked for first."""
-        with self.lock:
-            return tuple(self._rosters)
-
     def roster(self, period: date) -> PeriodRoster:
-        """The roster of ``period``, which must have closed in the entries
-        indexed so far."""
-        with self.lock:
-            found = self._rosters.get(period)
-            if found is not None:
-                self._rosters.move_to_end(period)
-                return found
-            seq, closed = self.closed(period)
-            ids = self.index.roster(period)
-            found = PeriodRoster(ids, roster_summary(ids, ROSTER_SUMMARY_LEVEL), seq, closed)
-            if not found.matches:
-                _log.warning("index: %s", found.mismatch())
-            self._rosters[period] = found
-            while len(self._rosters) > ROSTERS_KEPT:
-                self._rosters.popitem(last=False)
-            return found
+        """The roster of ``period``, which must have closed."""
+        index = self.index
+        found = index.closed.get(period)
+        summary = index.rosters.get(period)
+        if found is None or summary is None:
+            raise NoSuchPeriodError(f"period {format_date(period)} has not closed")
+        seq, closed = found
+        roster = PeriodRoster(_RosterIds(index, period, summary), summary, seq, closed)
+        if not roster.matches:
+            _log.warning("index: %s", roster.mismatch())
+        return roster
 
 
 _indexes: weakref.WeakKeyDictionary[Engine, StoredLogIndex] = weakref.WeakKeyDictionary()
@@ -189,7 +211,7 @@ _indexes_lock = threading.Lock()
 
 
 def stored_index(engine: Engine) -> StoredLogIndex:
-    """The index of the log stored in ``engine``'s database, built on first use."""
+    """The index of the log stored in ``engine``'s database."""
     with _indexes_lock:
         held = _indexes.get(engine)
         if held is None:

@@ -42,7 +42,6 @@ from server.notifications import (
     Notice,
     NoticeKind,
     Recipient,
-    claims_by_member,
     mark_mailed,
     notices_by_member,
     recipients,
@@ -149,7 +148,7 @@ def send_notices(app: Flask, settings: MailSettings, url: str, now: datetime) ->
         held = stored_index(engine)
         with held.at() as index:
             members = {r.member_id for r in wanted}
-            found = notices_by_member(index, members, claims_by_member(held))
+            found = notices_by_member(index, members)
         state = holder.service().state()
         for recipient in wanted:
             pending = [

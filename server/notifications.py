@@ -21,8 +21,6 @@ notices were mailed (``mailed_through``; :mod:`server.mail`).
 from __future__ import annotations
 
 import re
-import threading
-import weakref
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -35,7 +33,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from server.auth import current_account
 from server.context import current_log
 from server.db import read_connection
-from server.log_index import StoredLogIndex, stored_index
+from server.log_index import stored_index
 from server.models import AccountRow, MemberNoticesRow
 from server.private._tx import private_transaction
 from verifiable.errors import MutualogError
@@ -45,14 +43,12 @@ from verifiable.pool.rules import moment
 __all__ = [
     "MAX_EMAIL",
     "NOTICES_SHOWN",
-    "ClaimsByMember",
     "InvalidEmailError",
     "Notice",
     "NoticeKind",
     "NoticeSettings",
     "Recipient",
     "check_email",
-    "claims_by_member",
     "current_notices",
     "init_notifications",
     "mark_mailed",
@@ -159,54 +155,17 @@ def _claim_notices(record: ClaimRecord) -> list[Notice]:
     return out
 
 
-class ClaimsByMember:
-    """Which claims each member filed and on which panels each sat, kept in
-    step with a :class:`LogIndex`: a member's notices then read their own
-    claims and panels, not every claim.  :meth:`update` after the index
-    grew looks only at what changed (new claims, new panels); the caller
-    holds the index's lock."""
-
-    def __init__(self) -> None:
-        self._reset(None)
-
-    def _reset(self, index: LogIndex | None) -> None:
-        self._index = index
-        self._size = -1
-        self._panels: dict[str, int] = {}
-        self.filed: dict[str, list[str]] = {}
-        self.summoned: dict[str, list[tuple[str, int]]] = {}
-
-    def update(self, index: LogIndex) -> ClaimsByMember:
-        if index is not self._index or index.size < self._size:
-            self._reset(index)  # another log, or a shorter one
-        if index.size == self._size:
-            return self
-        for claim, record in index.claims.items():
-            seen = self._panels.get(claim)
-            if seen is None:
-                self.filed.setdefault(record.filed.member, []).append(claim)
-                seen = self._panels[claim] = 0
-            for n in range(seen, len(record.panels)):
-                for juror in record.panels[n].jurors:
-                    self.summoned.setdefault(juror, []).append((claim, n))
-            self._panels[claim] = len(record.panels)
-        self._size = index.size
-        return self
-
-
-def notices_by_member(
-    index: LogIndex, members: Collection[str], claims: ClaimsByMember | None = None
-) -> dict[str, list[Notice]]:
+def notices_by_member(index: LogIndex, members: Collection[str]) -> dict[str, list[Notice]]:
     """The notices of each of ``members``, newest first: their claims and
-    panels (from ``claims``, kept in step with ``index``; built here when
-    not given) and the closed periods — nothing over the pool's members."""
-    by_member = (claims or ClaimsByMember()).update(index)
+    panels (the index keeps which each member filed and sat on) and the
+    closed periods — nothing over the pool's members or claims."""
     found: dict[str, list[Notice]] = {m: [] for m in members}
     records = index.claims
     for member, notices in found.items():
-        for claim in by_member.filed.get(member, ()):
+        mine = index.member_claims(member)
+        for claim in mine.filed:
             notices.extend(_claim_notices(records[claim]))
-        for claim, n in by_member.summoned.get(member, ()):
+        for claim, n in mine.summoned:
             panel = records[claim].panels[n]
             notices.append(
                 Notice(
@@ -218,31 +177,17 @@ def notices_by_member(
                     appeal=panel.appeal,
                 )
             )
+    spans = {m: index.members.get(m) for m in found}
     for seq, closed in index.closes():
         at = moment(closed.period)
         for member, notices in found.items():
-            if index.sharing(member, at):
+            span = spans[member]
+            if span is not None and span.sharing(at):
                 notices.append(
                     Notice(seq, NoticeKind.DEDUCTION, period=closed.period, amount=closed.share)
                 )
     for notices in found.values():
         notices.sort(key=lambda n: n.seq, reverse=True)
-    return found
-
-
-_claims_by_member: weakref.WeakKeyDictionary[StoredLogIndex, ClaimsByMember] = (
-    weakref.WeakKeyDictionary()
-)
-_claims_lock = threading.Lock()
-
-
-def claims_by_member(held: StoredLogIndex) -> ClaimsByMember:
-    """The :class:`ClaimsByMember` kept for the stored log's index ``held``
-    (update it with ``held``'s lock held)."""
-    with _claims_lock:
-        found = _claims_by_member.get(held)
-        if found is None:
-            found = _claims_by_member[held] = ClaimsByMember()
     return found
 
 
@@ -391,7 +336,7 @@ def current_notices() -> tuple[list[Notice], NoticeSettings] | None:
         held = stored_index(engine)
         with held.at() as index:
             member = account.member_id
-            notices = notices_by_member(index, (member,), claims_by_member(held))[member]
+            notices = notices_by_member(index, (member,))[member]
         found = (notices, notice_settings(engine, account.id))
     setattr(g, _CACHE, found)
     return found

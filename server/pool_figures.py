@@ -47,6 +47,18 @@ __all__ = [
 ]
 
 
+#: The kinds of claim :func:`claim_cases` counts from the index.
+CASES = (
+    "approved",
+    "paid",
+    "rejected",
+    "redrawn",
+    "appealed",
+    "objected",
+    "waiting_period",
+    "withdrawn",
+)
+
 #: The outcome key of the claims not decided yet (``Overview.claims_by_outcome``).
 UNDECIDED = "undecided"
 
@@ -62,28 +74,17 @@ def claim_cases(index: LogIndex, state: PoolState) -> dict[str, int]:
     ``rejected``, ``redrawn`` (a missed quorum, then another panel),
     ``appealed``, ``objected``, ``waiting_period`` (decided ineligible),
     ``withdrawn``, and ``voting`` now (from ``state``)."""
-    counts: Counter[str] = Counter()
-    for record in index.claims.values():
-        outcomes = {d.outcome for d in record.decisions}
-        kinds = {
-            "approved": Outcome.APPROVED in outcomes,
-            "paid": record.paid is not None,
-            "rejected": Outcome.REJECTED in outcomes,
-            "redrawn": record.redrawn,
-            "appealed": bool(record.appeals),
-            "objected": bool(record.objections),
-            "waiting_period": Outcome.INELIGIBLE in outcomes,
-            "withdrawn": record.withdrawn_seq is not None,
-        }
-        counts.update(kind for kind, present in kinds.items() if present)
+    # The index counts each case as its claims become one
+    # (ClaimRecord.cases), so no page walks every claim for them.
+    counts = {case: index.count(f"case:{case}") for case in CASES}
+    counts = {case: n for case, n in counts.items() if n}
     counts["voting"] = sum(1 for c in state.claims() if c.stage is Stage.VOTING)
-    return dict(counts)
+    return counts
 
 
 def _decisions_by_outcome(index: LogIndex) -> dict[str, int]:
     """``claim.decided`` entries by outcome (a claim may have several)."""
-    counts = Counter(d.outcome.value for r in index.claims.values() for d in r.decisions)
-    return {outcome.value: counts[outcome.value] for outcome in Outcome}
+    return {outcome.value: index.count(f"decided:{outcome.value}") for outcome in Outcome}
 
 
 def _claims_by_outcome(views: Iterable[ClaimView]) -> tuple[tuple[str, int], ...]:
@@ -308,6 +309,19 @@ class PublicFigures:
             if data is not None:
                 times[seq] = parse_entry(data, seq=seq).time
         return times
+
+    def last_decided_claim(self) -> str | None:
+        """A recent decided claim, for an example command: the last one paid
+        in the latest period that paid any (a read per closed period, not a
+        walk of every claim); failing that, the last claim decided."""
+        with self._held.lock:
+            paid = self._held.index.paid
+            for row in reversed(self.periods()):
+                found = paid.get(row.closed.period)
+                if found:
+                    return found[-1][0]
+        decided = [v.id for v in self.state.claims() if v.outcome is not None]
+        return decided[-1] if decided else None
 
     def claim(self, claim_id: str) -> ClaimFigures | None:
         view = self.state.claim(claim_id)

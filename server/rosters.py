@@ -2,20 +2,19 @@
 
 :class:`verifiable.pool.state.PoolState` keeps only the pool's live state (the
 active members, the periods not yet closed), so a past period's roster is
-not in it.  It is derived from the stored log's index
-(:mod:`server.log_index`), which keeps when each member joined and left: a
-period's roster is fixed when the first entry at or after its *moment*
-(00:00 UTC on its notice day, :func:`verifiable.pool.rules.moment`) is applied,
-before that entry's own rule (:meth:`verifiable.pool.periods.Periods.cross`),
-so it holds exactly the members whose ``member.joined`` is timed before the
-moment and whose ``member.left``, if any, is not.
+not in it.  It comes from the stored log's index (:mod:`server.log_index`),
+which keeps when each member joined and left and, for each closed period,
+the summary of its roster made when the period closed: a period's roster is
+fixed when the first entry at or after its *moment* (00:00 UTC on its notice
+day, :func:`verifiable.pool.rules.moment`) is applied, before that entry's
+own rule (:meth:`verifiable.pool.periods.Periods.cross`), so it holds exactly
+the members whose ``member.joined`` is timed before the moment and whose
+``member.left``, if any, is not.
 
 A roster is checked here against the ``roster_root`` and ``roster_size`` its
 ``period.closed`` entry commits to: the member's pages show only a roster
-the log vouches for.  Memory is one time per member (two for a member who
-left) plus the rosters asked for, which suits pools of up to a few million
-members; the roster of a pool of 100 million is served by
-:mod:`verifiable.pool.roster`'s summaries instead (docs/performance.md).
+the log vouches for.  Nothing of it is held in memory: a member's proof
+reads the summary and one chunk of members from the database.
 """
 
 from __future__ import annotations
@@ -56,10 +55,13 @@ def member_deductions(pool: PoolService, member_id: str) -> list[Deduction]:
     """The share ``member_id`` paid in each closed period whose roster held
     them, oldest first."""
     with log_index(pool).at() as index:
+        span = index.members.get(member_id)
+        if span is None:
+            return []
         return [
             Deduction(body.period, body.share, seq)
             for seq, body in index.closes()
-            if index.sharing(member_id, moment(body.period))
+            if span.sharing(moment(body.period))
         ]
 
 
@@ -73,4 +75,4 @@ def period_roster(pool: PoolService, period: date) -> list[str]:
     roster = held.roster(period)
     if not roster.matches:
         raise StoredLogError(f"index: {roster.mismatch()}")
-    return roster.ids.copy()
+    return list(roster.ids)

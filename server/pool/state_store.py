@@ -37,17 +37,18 @@ from typing import Any, TypeVar, cast
 from sqlalchemy import Connection, Engine, Table, bindparam, delete, insert, select, update
 
 from server.db import read_connection, write_transaction
-from server.log_index import CATCH_UP_CHUNK
 from server.models import StateCountRow, StateHeadRow, StateRecordRow
 from server.storage import LogStore, StoredLogError, _read_head
 from verifiable.errors import MutualogError
 from verifiable.log.entry import GENESIS_PREV, ChainHead
+from verifiable.pool.log_index import LogIndex
 from verifiable.pool.replay import Replayer
 from verifiable.pool.state import PoolState
 from verifiable.pool.state_head import head_bytes, resume
 from verifiable.pool.store import Change, Kind, MemoryStore
 
 __all__ = [
+    "CATCH_UP_CHUNK",
     "DbStateStore",
     "StateHead",
     "catch_up",
@@ -60,13 +61,20 @@ __all__ = [
 
 V = TypeVar("V")
 
+CATCH_UP_CHUNK = 5_000
+"""Entries read per query, and applied per transaction, while catching up."""
+
 _records = cast(Table, StateRecordRow.__table__)
 _counts = cast(Table, StateCountRow.__table__)
 _head = cast(Table, StateHeadRow.__table__)
 
-SCAN_PAGE = 2_000
-"""Records read per query of a scan (a scan pages by key, so a long one
-holds no cursor open between the state's other reads and writes)."""
+SCAN_PAGE = 20_000
+"""At most this many records read per query of a scan (a scan pages by
+key, so a long one holds no cursor open between the state's other reads
+and writes)."""
+
+SCAN_FIRST_PAGE = 1_000
+"""Records read by a scan's first query."""
 
 _GET = select(_records.c.value).where(
     _records.c.kind == bindparam("k"), _records.c.key == bindparam("key")
@@ -78,6 +86,12 @@ _COUNT = select(_counts.c.n).where(_counts.c.kind == bindparam("k"))
 _PAGE = (
     select(_records.c.key, _records.c.value)
     .where(_records.c.kind == bindparam("k"), _records.c.key > bindparam("after"))
+    .order_by(_records.c.key)
+    .limit(bindparam("n"))
+)
+_PAGE_FROM = (
+    select(_records.c.key, _records.c.value)
+    .where(_records.c.kind == bindparam("k"), _records.c.key >= bindparam("after"))
     .order_by(_records.c.key)
     .limit(bindparam("n"))
 )
@@ -135,22 +149,27 @@ class DbStateStore:
         n = self._one(_COUNT, {"k": kind.name})
         return 0 if n is None else int(n)
 
-    def scan(self, kind: Kind[V]) -> Iterator[tuple[str, V]]:
-        after = b""
+    def scan(self, kind: Kind[V], start: str = "") -> Iterator[tuple[str, V]]:
+        after = start.encode()
         decode = kind.codec.decode
+        # The first page takes ``start`` itself; the others go on after the
+        # last key read.  Pages grow, so that a short read (one chunk of a
+        # roster) costs one query and a long one few.
+        stmt, n = _PAGE_FROM, SCAN_FIRST_PAGE
         while True:
-            params = {"k": kind.name, "after": after, "n": SCAN_PAGE}
+            params = {"k": kind.name, "after": after, "n": n}
             conn = self._conn()
             if conn is not None:
-                rows = conn.execute(_PAGE, params).all()
+                rows = conn.execute(stmt, params).all()
             else:
                 with read_connection(self._engine) as c:
-                    rows = c.execute(_PAGE, params).all()
+                    rows = c.execute(stmt, params).all()
             for key, value in rows:
                 yield bytes(key).decode(), decode(bytes(value))
-            if len(rows) < SCAN_PAGE:
+            if len(rows) < n:
                 return
             after = bytes(rows[-1][0])
+            stmt, n = _PAGE, min(n * 2, SCAN_PAGE)
 
     def kind_names(self) -> set[str]:
         """The kinds with a record stored."""
@@ -212,9 +231,13 @@ def take_up(store: DbStateStore, head: StateHead | None) -> Replayer:
     """The replayer of the stored state whose head row is ``head`` (an empty
     state when there is none)."""
     if head is None:
-        return Replayer.taken_up(PoolState(store), ChainHead(0, GENESIS_PREV), ())
+        replayer = Replayer.taken_up(PoolState(store), ChainHead(0, GENESIS_PREV), ())
+        replayer.index = LogIndex(store)
+        return replayer
     state = resume(store, head.head)
-    return Replayer.taken_up(state, ChainHead(head.size, head.leaf_hash), head.compact_range)
+    replayer = Replayer.taken_up(state, ChainHead(head.size, head.leaf_hash), head.compact_range)
+    replayer.index = LogIndex(store, head.size, head.leaf_hash)
+    return replayer
 
 
 def _clear(conn: Connection) -> None:
@@ -328,6 +351,7 @@ def _replayed_in_memory(
     """The stored log replayed into a :class:`MemoryStore`."""
     memory = MemoryStore()
     replayer = Replayer.taken_up(PoolState(memory), ChainHead(0, GENESIS_PREV), ())
+    replayer.index = LogIndex(memory)
     log = LogStore(engine)
     size = log.size()
     for start in range(0, size, CATCH_UP_CHUNK):

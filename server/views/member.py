@@ -34,7 +34,6 @@ from server.member_forms import (
     ObjectionForm,
     evidence_refusal,
 )
-from server.notifications import claims_by_member
 from server.pool_app import current_pool
 from server.pool_figures import current_figures
 from server.pool_service import PoolInputError, PoolRefusedError, PoolService
@@ -121,9 +120,8 @@ def dashboard() -> Page:
 def _own_claims(pool: PoolService, member_id: str) -> list[ClaimView]:
     """The member's claims in filing order, found through the map of who
     filed what (not by walking every claim of the pool)."""
-    held = log_index(pool)
-    with held.at() as index:
-        filed = list(claims_by_member(held).update(index).filed.get(member_id, ()))
+    with log_index(pool).at() as index:
+        filed = index.member_claims(member_id).filed
     state = pool.state()
     return [view for view in (state.claim(c) for c in filed) if view is not None]
 
@@ -178,7 +176,7 @@ def period_statement(period: str) -> Page:
                 ),
             )
         seq, closed = found
-        paid = index.paid.get(day, [])
+        paid = index.paid.get(day) or ()
         pages = page_count(len(paid))
         if page > pages:
             abort(

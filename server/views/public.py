@@ -233,7 +233,7 @@ def verify() -> str:
     origin, vkey = context.origin, context.verifier().to_vkey()
     figures = current_figures()
     periods = figures.periods()
-    decided = [c for c in figures.claims(0, figures.claim_count()) if c.decision is not None]
+    claim_id = figures.last_decided_claim()
     url = context.settings.public_url
     commands = verify_commands(origin, vkey, url, *trusted_witnesses(context.engine))
     return render_template(
@@ -245,5 +245,5 @@ def verify() -> str:
         sync=commands.sync,
         audit=commands.audit,
         period=periods[-1].closed.period.isoformat() if periods else "YYYY-MM-DD",
-        claim_id=decided[-1].view.id if decided else "CLAIM_ID",
+        claim_id=claim_id or "CLAIM_ID",
     )

@@ -28,7 +28,6 @@ from server.cli import main as cli_main
 from server.log_index import stored_index
 from server.mail import MailSettings, mail_settings, send_notices
 from server.notifications import (
-    ClaimsByMember,
     NoticeKind,
     member_notices,
     notice_settings,
@@ -46,8 +45,8 @@ from tests.server.pool_helpers import (
     text_of,
 )
 from tests.server.test_authorization import state_of
-from verifiable.log.bodies import Choice, ClaimFiled
-from verifiable.pool.log_index import ClaimRecord, LogIndex, PanelRecord
+from verifiable.log.bodies import Choice, ClaimFiled, PanelDrawn
+from verifiable.pool.log_index import ClaimRecord, LogIndex, MemberClaims, PanelRecord
 
 URL = "https://pool.example"
 
@@ -298,23 +297,29 @@ def _panel(seq: int, jurors: tuple[str, ...]) -> PanelRecord:
 
 def test_who_filed_and_sat_where_follows_the_index() -> None:
     index = LogIndex()
-    index.claims["a" * 32] = _record("a" * 32, "m1")
-    index.size = 1
-    claims = ClaimsByMember().update(index)
-    assert claims.filed == {"m1": ["a" * 32]} and claims.summoned == {}
+    at = datetime(2026, 1, 1, tzinfo=UTC)
+    index.feed_body(0, at, ClaimFiled.TYPE, _record("a" * 32, "m1").filed)
+    assert index.member_claims("m1") == MemberClaims(("a" * 32,))
+    assert index.member_claims("j1") == MemberClaims()
     # The log grows: a panel on the old claim, a new claim.
-    index.claims["a" * 32].panels.append(_panel(1, ("j1", "j2")))
-    index.claims["b" * 32] = _record("b" * 32, "j1")
-    index.size = 3
-    claims.update(index)
-    assert claims.filed == {"m1": ["a" * 32], "j1": ["b" * 32]}
-    assert claims.summoned == {"j1": [("a" * 32, 0)], "j2": [("a" * 32, 0)]}
-    (summons,) = notices_by_member(index, ("j2",), claims)["j2"]
+    panel = _panel(1, ("j1", "j2"))
+    drawn = PanelDrawn(
+        "a" * 32,
+        panel.round,
+        panel.appeal,
+        panel.pool_period,
+        panel.seed_size,
+        panel.seed,
+        panel.jurors,
+        panel.votes_until,
+    )
+    index.feed_body(1, at, PanelDrawn.TYPE, drawn)
+    index.feed_body(2, at, ClaimFiled.TYPE, _record("b" * 32, "j1").filed)
+    assert index.member_claims("m1") == MemberClaims(("a" * 32,))
+    assert index.member_claims("j1") == MemberClaims(("b" * 32,), (("a" * 32, 0),))
+    assert index.member_claims("j2") == MemberClaims((), (("a" * 32, 0),))
+    (summons,) = notices_by_member(index, ("j2",))["j2"]
     assert (summons.kind, summons.claim, summons.seq) == (NoticeKind.SUMMONS, "a" * 32, 1)
-    # Another, shorter log: started again.
-    other = LogIndex()
-    other.size = 1
-    assert claims.update(other).filed == {} and claims.summoned == {}
 
 
 def test_an_expired_form_keeps_the_typed_address(

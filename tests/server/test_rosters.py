@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import Engine
+from sqlalchemy import Engine, update
 
 from server.bundles import build_deduction_bundle
 from server.context import current_log
-from server.log_index import ROSTERS_KEPT, stored_index
+from server.log_index import stored_index
+from server.models import StateRecordRow
 from server.pool_app import current_pool
 from server.pool_figures import current_figures
 from server.pool_service import PoolService
@@ -34,8 +35,9 @@ from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
 from verifiable.log.entry import parse_entry
 from verifiable.log.merkle import CompactTree, hash_leaves
 from verifiable.log.note import Ed25519Signer
+from verifiable.pool.index_records import ROSTERS
 from verifiable.pool.replay import Replayer
-from verifiable.pool.roster import roster_root
+from verifiable.pool.roster import roster_root, roster_summary
 from verifiable.pool.rules import moment
 from verifiable.testonly.simulate import SimConfig, Simulation
 
@@ -188,13 +190,12 @@ def test_every_simulated_roster_and_deduction_matches_the_log(
         ids = period_roster(pool, body.period)
         assert ids == expected[body.period]
         assert roster_root(ids) == (body.roster_root, body.roster_size)
-    # Only the last few rosters asked for stay in memory; one let go is
-    # derived again, the same, when asked for.
-    periods = [c.period for c in closed]
-    assert log_index(pool).kept == tuple(periods[-ROSTERS_KEPT:])
-    assert periods[0] not in log_index(pool).kept
-    assert period_roster(pool, periods[0]) == expected[periods[0]]
-    assert log_index(pool).kept == (*periods[1 - ROSTERS_KEPT :], periods[0])
+    # Each roster was summarized once, when its period closed, and is read
+    # back from the database: nothing of it is held by the process.
+    stored = log_index(pool).index.rosters
+    for body in closed:
+        summary = stored[body.period]
+        assert (summary.root, summary.size) == (body.roster_root, body.roster_size)
 
     everyone = {
         b.member
@@ -233,14 +234,21 @@ def test_the_index_catches_up_as_the_log_grows(app: Flask, clock: FixedClock) ->
 def test_a_roster_that_does_not_match_its_entry_is_refused(
     engine: Engine, signer: Ed25519Signer
 ) -> None:
-    # A simulated log whose index is made to miss a join: the derived roster
-    # no longer matches the committed root, and that is an error, not a
+    # A simulated log whose stored roster is made to miss a member: it no
+    # longer matches the committed root, and that is an error, not a
     # silently wrong roster.
     entries = _simulated(engine, signer, SimConfig(days=20, initial_members=10, rules=SIM_RULES))
     pool = _pool(engine, signer, entries)
-    joined = log_index(pool).catch_up().joined
+    index = log_index(pool).catch_up()
     first = pool.state().closed_periods[0]
-    joined.pop(next(iter(joined)))
+    short = roster_summary(index.roster(first.period)[1:])
+    with engine.begin() as conn:
+        conn.execute(
+            update(StateRecordRow.__table__)
+            .where(StateRecordRow.kind == ROSTERS.name)
+            .where(StateRecordRow.key == first.period.isoformat().encode())
+            .values(value=ROSTERS.codec.encode(short))
+        )
     with pytest.raises(StoredLogError, match=f"roster of period {first.period.isoformat()}"):
         period_roster(pool, first.period)
 
@@ -283,4 +291,4 @@ def test_one_index_serves_the_rosters_the_bundles_and_the_figures(
         assert held.index.size == figures.size == pool.store.size()
         bundle = build_deduction_bundle(engine, None, members[0], JAN_7, [])
         assert bundle.deduction is not None and bundle.deduction.member == members[0]
-        assert held.roster(JAN_7).ids == period_roster(pool, JAN_7) == sorted(members)
+        assert list(held.roster(JAN_7).ids) == period_roster(pool, JAN_7) == sorted(members)

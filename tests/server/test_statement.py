@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
 
 from server.log_index import stored_index
 from server.pool_app import current_pool
@@ -30,6 +30,7 @@ from tests.clock import FixedClock
 from tests.server.pool_helpers import PDF, RULES, add_members, served_pool_app, sign_in, text_of
 from tests.server.redaction_files import redact_all
 from verifiable.log.bodies import Choice, PeriodClosed
+from verifiable.pool.index_records import PAID
 from verifiable.pool.rules import DEFAULT_RULES
 
 PAID_PERIOD = date(2026, 1, 21)
@@ -197,12 +198,16 @@ def test_a_period_the_member_did_not_share_in_is_not_theirs(app: Flask, clock: F
 
 def test_the_paid_claims_come_fifty_to_a_page(app: Flask, clock: FixedClock) -> None:
     built = build(app, clock)
-    # The index lists 120 paid claims for the period (the figures stay the
-    # entry's: only the list is paged).
-    with app.app_context():
-        held = stored_index(current_pool().engine)
-        with held.at() as index:
-            index.paid[PAID_PERIOD] = [(f"{n:032x}", 100 + n) for n in range(120)]
+    # The stored index lists 120 paid claims for the period (the figures
+    # stay the entry's: only the list is paged).
+    paid = tuple((f"{n:032x}", 100 + n) for n in range(120))
+    with app.app_context(), current_pool().engine.begin() as conn:
+        key = {"k": PAID.name, "key": PAID_PERIOD.isoformat().encode()}
+        conn.execute(text("DELETE FROM state_records WHERE kind = :k AND key = :key"), key)
+        conn.execute(
+            text("INSERT INTO state_records (kind, key, value) VALUES (:k, :key, :v)"),
+            {**key, "v": PAID.codec.encode(paid)},
+        )
     client = sign_in(app, built.claimant)
     first = text_of(client.get(f"/dashboard/periods/{PAID_PERIOD}"))
     assert first.count('href="/pool/claims/') == STATEMENT_PAGE

@@ -120,27 +120,27 @@ def _claim(g: _Gather, index: LogIndex, claim: str) -> None:
             # check proves to be the log's.
             if proven is not None and 0 < proven < size and proven not in g.seeds:
                 g.seeds[proven] = SeedProof(proven, tuple(g.source.consistency_proof(proven, size)))
-        if panel.pool_period not in index.pools:
+        pool = index.pool(panel.pool_period)
+        if pool is None:
             continue  # a panel naming no committed pool: the check says so
-        pool, leaves = index.pool_leaves(panel.pool_period)
         g.entry(pool.seq)
         drawn = 0
-        for i in candidate_indices(panel.seed, claim, panel.round, panel.appeal, len(pool.ids)):
+        for i in candidate_indices(panel.seed, claim, panel.round, panel.appeal, len(pool)):
             if drawn == len(panel.jurors):
                 break
-            member = pool.ids[i]
             key = (panel.pool_period, i)
             if key not in g.jurors:
-                proof = tuple(inclusion_proof(leaves, i, len(leaves)))
-                g.jurors[key] = JurorLeaf(panel.pool_period, i, member, proof)
+                member, proof = pool.proof(i)
+                g.jurors[key] = JurorLeaf(panel.pool_period, i, member, tuple(proof))
+            member = g.jurors[key].member
             if member in excluded:
                 continue
-            lapses = [s for s in index.lapses.get(member, []) if pool.seq < s < seq]
+            lapses = [s for s in (index.lapses.get(member) or ()) if pool.seq < s < seq]
             if lapses:
                 # The last lapse shows why the draw skips the juror, or, with
                 # a qualification after it, why the draw takes the juror back.
                 g.entry(lapses[-1])
-                back = [s for s in index.qualified.get(member, []) if lapses[-1] < s < seq]
+                back = [s for s in (index.qualified.get(member) or ()) if lapses[-1] < s < seq]
                 if not back:
                     continue
                 g.entry(back[-1])
@@ -200,7 +200,7 @@ def deduction_bundle(
     else:
         start, end = summary.chunk_range(summary.chunk_of(member))
         position, proof = roster_summary_proof(summary, roster[start:end], member)
-    paid = tuple(index.paid.get(period, []))
+    paid = tuple(index.paid.get(period) or ())
     for claim in sample:
         _claim(g, index, claim)
     return g.bundle(note, Deduction(member, period, position, tuple(proof), paid), sample)

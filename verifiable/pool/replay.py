@@ -39,7 +39,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from verifiable.errors import MalformedError, RuleViolation, VerificationError
 from verifiable.log.bodies import BODY_TYPES, Body, parse_body
@@ -56,6 +56,9 @@ from verifiable.log.merkle import CompactTree
 from verifiable.pool.periods import Ledger, check_conservation
 from verifiable.pool.state import OverrideRecord, PoolState
 from verifiable.pool.verifier_page import PagePublication
+
+if TYPE_CHECKING:
+    from verifiable.pool.log_index import LogIndex
 
 __all__ = [
     "POOL_ENTRY_TYPES",
@@ -199,7 +202,7 @@ class Replayer:
     it is for tests that edit a history and re-chain it.
     """
 
-    __slots__ = ("_decoder", "_head", "_range", "_root_at", "_size", "state")
+    __slots__ = ("_decoder", "_head", "_range", "_root_at", "_size", "index", "state")
 
     def __init__(self, *, check_seeds: bool = True) -> None:
         self._decoder = _FastDecoder()
@@ -210,6 +213,9 @@ class Replayer:
         self._range: list[bytes] = []
         self._root_at = self.root_at if check_seeds else None
         self.state = PoolState()
+        # The log's index, fed each entry the state accepts, when a server
+        # keeps one beside its state (:mod:`verifiable.pool.log_index`).
+        self.index: LogIndex | None = None
 
     @classmethod
     def taken_up(
@@ -287,6 +293,8 @@ class Replayer:
             entry = ChainVerifier(ChainHead(seq, prev)).feed(raw)
             parts = entry.time, entry.body
         self.state.apply_body(seq, parts[0], parts[1], self._root_at)
+        if self.index is not None:
+            self.index.feed_body(seq, parts[0], parts[1].TYPE, parts[1])
         if leaf is None:
             leaf = _sha256(b"\x00" + raw).digest()
         self._head = leaf
@@ -299,6 +307,8 @@ class Replayer:
 
     def _accept(self, raw: bytes, seq: int, time: datetime, body: Body) -> None:
         self.state.apply_body(seq, time, body, self._root_at)
+        if self.index is not None:
+            self.index.feed_body(seq, time, body.TYPE, body)
         leaf = self._head = _sha256(b"\x00" + raw).digest()
         # CompactTree.append without its report of finished subtrees: each
         # trailing 1 bit of the old size merges the new subtree with the last.

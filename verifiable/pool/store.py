@@ -24,6 +24,7 @@ change in place; the copy is written back at commit.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
@@ -95,8 +96,8 @@ class StateStore(Protocol):
     def count(self, kind: Kind[Any]) -> int:
         """How many records of ``kind``."""
 
-    def scan(self, kind: Kind[V]) -> Iterator[tuple[str, V]]:
-        """Every record of ``kind``, in key order."""
+    def scan(self, kind: Kind[V], start: str = "") -> Iterator[tuple[str, V]]:
+        """Every record of ``kind`` whose key is ``start`` or after, in key order."""
 
     def write(self, changes: Sequence[Change], counts: Mapping[str, int]) -> None:
         """Apply an apply's writes, and add ``counts`` (each kind's change in
@@ -130,7 +131,7 @@ class MemoryStore:
     def count(self, kind: Kind[Any]) -> int:
         return len(self._data.get(kind.name, ()))
 
-    def scan(self, kind: Kind[V]) -> Iterator[tuple[str, V]]:
+    def scan(self, kind: Kind[V], start: str = "") -> Iterator[tuple[str, V]]:
         d = self._data.get(kind.name)
         if not d:
             return iter(())
@@ -148,7 +149,8 @@ class MemoryStore:
             keys = keys + order.added
             keys.sort()
         order.keys, order.added, order.removed = keys, [], False
-        return ((k, d[k]) for k in keys.copy())
+        first = bisect.bisect_left(keys, start) if start else 0
+        return ((k, d[k]) for k in keys[first:])
 
     def kinds(self) -> list[Kind[Any]]:
         """Every kind ever written, by name."""
@@ -251,13 +253,17 @@ class WriteBuffer:
     def count(self, kind: Kind[Any]) -> int:
         return self.store.count(kind) + self._counts.get(kind.name, 0)
 
-    def scan(self, kind: Kind[V]) -> Iterator[tuple[str, V]]:
+    def scan(self, kind: Kind[V], start: str = "") -> Iterator[tuple[str, V]]:
         name = kind.name
-        mine = {key: value for (n, key), (_, value, _) in self._changes.items() if n == name}
+        mine = {
+            key: value
+            for (n, key), (_, value, _) in self._changes.items()
+            if n == name and key >= start
+        }
         if not mine:
-            yield from self.store.scan(kind)
+            yield from self.store.scan(kind, start)
             return
-        merged = dict(self.store.scan(kind))
+        merged = dict(self.store.scan(kind, start))
         merged.update(mine)
         for key in sorted(merged):
             value = merged[key]

@@ -3,12 +3,17 @@ plain scans of the simulated log of tests/verifiable/bundle_pool.py."""
 
 from __future__ import annotations
 
+import random
+from datetime import date, timedelta
+
 import pytest
 
 from tests.verifiable.pool.bundle_pool import pool, roster_ids
 from verifiable.errors import MutualogError, VerificationError
+from verifiable.log.bodies import AgeBand, LeaveReason, MemberJoined, MemberLeft, PeriodClosed
 from verifiable.pool.claim_check import CLAIM_TYPES
 from verifiable.pool.log_index import LogIndex
+from verifiable.pool.roster import roster_root
 from verifiable.pool.rules import moment
 
 
@@ -63,3 +68,43 @@ def test_entries_out_of_order_or_off_the_chain_are_refused() -> None:
     with pytest.raises(VerificationError):
         index.feed_bytes(p.entries[2])
     assert index.size == 1
+
+
+def _closed(period: date) -> PeriodClosed:
+    return PeriodClosed(period, 0, 0, bytes(32), 0, 0, 0, 0, 0, 0, 0, 0, bytes(32), 0)
+
+
+def test_a_roster_of_several_chunks_is_read_a_chunk_at_a_time() -> None:
+    # 10,000 members joining over three periods, some leaving: each period's
+    # roster is summarized at its close, and every chunk read back from the
+    # members is that part of the roster, for the old periods too.
+    rng = random.Random(14)
+    index = LogIndex()
+    periods = [date(2026, 1, 7), date(2026, 2, 7), date(2026, 3, 7)]
+    ids = sorted({f"{rng.getrandbits(128):032x}" for _ in range(10_000)})
+    seq = 0
+    for n, period in enumerate(periods):
+        at = moment(period)
+        for member in ids[n::3]:
+            index.feed_body(
+                seq,
+                at - timedelta(days=1),
+                MemberJoined.TYPE,
+                MemberJoined(member, AgeBand.FROM_18_TO_39),
+            )
+            seq += 1
+        for member in ids[0::3][: n * 300 : 7]:
+            if index.members[member].left is None:
+                left = MemberLeft(member, LeaveReason.VOLUNTARY, 0)
+                index.feed_body(seq, at - timedelta(hours=1), MemberLeft.TYPE, left)
+                seq += 1
+        index.feed_body(seq, at + timedelta(hours=1), PeriodClosed.TYPE, _closed(period))
+        seq += 1
+    for period in periods:
+        roster = index.roster(period)
+        summary = index.rosters[period]
+        assert (summary.root, summary.size) == roster_root(roster)
+        for chunk in range(len(summary.firsts)):
+            begin, end = summary.chunk_range(chunk)
+            assert index.roster_chunk(period, chunk) == roster[begin:end]
+    assert len(index.rosters[periods[-1]].firsts) == 3  # 9,000-odd members

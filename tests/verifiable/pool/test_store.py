@@ -55,9 +55,9 @@ class CodecStore:
     def count(self, kind: Kind[Any]) -> int:
         return len(self.data.get(kind.name, {}))
 
-    def scan(self, kind: Kind[Any]) -> Iterator[tuple[str, Any]]:
+    def scan(self, kind: Kind[Any], start: str = "") -> Iterator[tuple[str, Any]]:
         d = self.data.get(kind.name, {})
-        return ((k, kind.codec.decode(d[k])) for k in sorted(d))
+        return ((k, kind.codec.decode(d[k])) for k in sorted(d) if k >= start)
 
     def write(self, changes: Sequence[Change], counts: Mapping[str, int]) -> None:
         before = {name: len(d) for name, d in self.data.items()}
