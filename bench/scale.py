@@ -176,18 +176,25 @@ def _client(port: int) -> Client:
         return Client(port, member_address())
 
 
-def _signed_in(port: int, username: str, password: str) -> Client:
-    client = _client(port)
-    form = client.form("/login", "/login")
-    for _attempt in range(30):  # a sign-in the hashing bound turns away is tried again
-        status = client.post(form, {"username": username, "password": password})[0]
-        if status == 302:
-            return client
+def _patient(client: Client, page: str, values: dict[str, str]) -> int:
+    """Post the form of ``page``; a post the server turns away for now (429,
+    503: its bound on password hashing at once) is sent again after a
+    pause, as a member would.  The status of the last try."""
+    status = 0
+    for _attempt in range(30):
+        status = client.post(client.form(page, page), values)[0]
         if status not in (429, 503):
             break
         time.sleep(1.0)
-        form = client.form("/login", "/login")
-    raise SystemExit(f"{username}: sign-in answered {status}")
+    return status
+
+
+def _signed_in(port: int, username: str, password: str) -> Client:
+    client = _client(port)
+    status = _patient(client, "/login", {"username": username, "password": password})
+    if status != 302:
+        raise SystemExit(f"{username}: sign-in answered {status}")
+    return client
 
 
 def _timed(call: Callable[[], Answer]) -> tuple[float, int]:
@@ -209,13 +216,13 @@ def join(port: int, n: int, run: str) -> tuple[float, int]:
     """Register (not timed), then the join form posted (timed)."""
     client = _client(port)
     username, password = f"joiner{run}{n}", secrets.token_urlsafe(16)
-    form = client.form("/register", "/register")
     values = {"username": username, "password": password, "confirm": password}
-    if client.post(form, values)[0] != 302:
-        raise SkipError(f"register {username} refused")
-    login = client.form("/login", "/login")  # registering does not sign in
-    if client.post(login, {"username": username, "password": password})[0] != 302:
-        raise SkipError(f"{username}: sign-in refused")
+    if (status := _patient(client, "/register", values)) != 302:
+        raise SkipError(f"register {username}: {status}")
+    # Registering does not sign in.
+    signin = {"username": username, "password": password}
+    if (status := _patient(client, "/login", signin)) != 302:
+        raise SkipError(f"{username}: sign-in answered {status}")
     form = client.form("/join", "/join")
     values = {"name": "王小明", "id_number": _id_number(n), "phone": "138 0013 8000"}
     return _timed(lambda: client.post(form, values))
