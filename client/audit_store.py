@@ -234,16 +234,11 @@ class SqliteStore:
             + self._pending_counts.get(name, 0)
         )
 
-    def scan(self, kind: Kind[V], start: str = "") -> Iterator[tuple[str, V]]:
-        # The rules never scan from a key; the log's index does, and an
-        # audit does not keep one: a filter is enough here.
-        found: Iterator[tuple[str, V]]
+    def scan(self, kind: Kind[V]) -> Iterator[tuple[str, V]]:
         if self._complete:
             d = self._mem.get(kind.name, {})
-            found = ((key, d[key]) for key in sorted(d) if d[key] is not None)
-        else:
-            found = self._merged(kind)
-        return found if not start else ((k, v) for k, v in found if k >= start)
+            return ((key, d[key]) for key in sorted(d) if d[key] is not None)
+        return self._merged(kind)
 
     def _merged(self, kind: Kind[V]) -> Iterator[tuple[str, V]]:
         name = kind.name
@@ -350,13 +345,16 @@ class SqliteStore:
         crc32 = zlib.crc32
         keys = self._keys
         bits, m = keys.bits, keys.m
-        for name, d in self._ready.items():
+        # In key order (kinds by name, keys within each): SQLite then dirties
+        # each page of the index once.
+        for name, d in sorted(self._ready.items()):
             encode = self._kinds[name].codec.encode
             hn = hash(name)
             # _crc and _Keys.add, inlined: a save at a million members does
             # each as many times.  The filter may take a key before the
             # transaction is done: one it does not end up holding costs a read.
-            for key, value in d.items():
+            for key in sorted(d):
+                value = d[key]
                 if value is None:
                     gone.append((name, key))
                 else:
@@ -367,9 +365,6 @@ class SqliteStore:
                     bits[a >> 3] |= 1 << (a & 7)
                     bits[b >> 3] |= 1 << (b & 7)
         keys.n += len(puts)
-        # In key order: SQLite then dirties each page of the index once.
-        puts.sort()
-        gone.sort()
         counts_raw = json.dumps(sorted(counts.items()), separators=(",", ":")).encode()
         p = point.progress
         try:
@@ -394,7 +389,8 @@ class SqliteStore:
         self._counts = counts
         self._ready, self._ready_counts = {}, {}
         if keys.n > keys.capacity:
-            self._refilter(keys.n * 2)
+            # Four times as large: each growth reads every key in the file.
+            self._refilter(keys.n * 4)
         if sum(len(d) for d in self._mem.values()) > self._limit:
             # Empty the cache; what is not saved yet stays.
             self._mem = {name: dict(d) for name, d in self._pending.items()}
