@@ -234,11 +234,16 @@ class SqliteStore:
             + self._pending_counts.get(name, 0)
         )
 
-    def scan(self, kind: Kind[V]) -> Iterator[tuple[str, V]]:
+    def scan(self, kind: Kind[V], start: str = "") -> Iterator[tuple[str, V]]:
+        # The rules never scan from a key; the log's index does, and an
+        # audit does not keep one: a filter is enough here.
+        found: Iterator[tuple[str, V]]
         if self._complete:
             d = self._mem.get(kind.name, {})
-            return ((key, d[key]) for key in sorted(d) if d[key] is not None)
-        return self._merged(kind)
+            found = ((key, d[key]) for key in sorted(d) if d[key] is not None)
+        else:
+            found = self._merged(kind)
+        return found if not start else ((k, v) for k, v in found if k >= start)
 
     def _merged(self, kind: Kind[V]) -> Iterator[tuple[str, V]]:
         name = kind.name
