@@ -64,12 +64,20 @@ class _RosterIds(Sequence[str]):
 
     def __init__(self, index: LogIndex, period: date, summary: RosterSummary) -> None:
         self._index, self._period, self._summary = index, period, summary
+        # The last chunk read: a proof asks whether the member is on the
+        # roster, then for the same chunk again.
+        self._last: tuple[int, list[str]] | None = None
 
     def __len__(self) -> int:
         return self._summary.size
 
     def _chunk(self, n: int) -> list[str]:
-        return self._index.roster_chunk(self._period, n)
+        last = self._last
+        if last is not None and last[0] == n:
+            return last[1]
+        chunk = self._index.roster_chunk(self._period, n)
+        self._last = (n, chunk)
+        return chunk
 
     @overload
     def __getitem__(self, i: int) -> str: ...
