@@ -387,6 +387,7 @@ CLAIMS: Kind[ClaimRecord] = Kind(
 )
 """Each claim's record, by claim id."""
 
+
 def _encode_span(m: MemberSpan) -> bytes:
     left = "-" if m.left is None else str(int(m.left.timestamp()))
     return f"{m.seq} {int(m.joined.timestamp())} {left}".encode()
