@@ -214,14 +214,6 @@ class PoolRecord:
 # --- codecs ----------------------------------------------------------------------
 
 
-def _time(t: datetime | None) -> str | None:
-    return None if t is None else format_time(t)
-
-
-def _read_time(t: Any) -> datetime | None:
-    return None if t is None else read_time(t, "index")
-
-
 def _encode_notice(n: NoticeRecord | None) -> object:
     if n is None:
         return None
