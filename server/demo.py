@@ -63,7 +63,7 @@ from sqlalchemy import Engine, Table, insert, update
 from server.demo_redacted import DemoRedaction
 from server.log_index import stored_index
 from server.models import AccountRow, MemberDetailsRow, MemberIdentityRow
-from server.pool_figures import claim_cases
+from server.pool_figures import CASES, claim_cases
 from server.pool_service import PoolService
 from server.private._tx import private_transaction
 from server.private.accounts import Accounts, Role
@@ -146,17 +146,7 @@ def witnessed_rules(rules: dict[str, object], witness: CosignatureSigner) -> dic
 
 
 #: The kinds of claim the demo must show (see :func:`server.pool_figures.claim_cases`).
-DEMO_CASES = (
-    "approved",
-    "paid",
-    "rejected",
-    "redrawn",
-    "appealed",
-    "objected",
-    "waiting_period",
-    "withdrawn",
-    "voting",
-)
+DEMO_CASES = (*CASES, "voting")
 
 
 class DemoError(MutualogError):

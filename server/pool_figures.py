@@ -36,6 +36,7 @@ from verifiable.pool.periods import Ledger
 from verifiable.pool.state import ClaimView, PoolState, Stage
 
 __all__ = [
+    "CASES",
     "UNDECIDED",
     "ClaimFigures",
     "Overview",
