@@ -526,7 +526,10 @@ def extrapolation(results: dict[int, dict[str, float]], at: int = EXTRAPOLATE_TO
     for name in results[sizes[0]]:
         intercept, slope = fit([float(s) for s in sizes], [results[s][name] for s in sizes])
         value = intercept + slope * at
-        lines.append(f"  {name:<30} {value:>14,.1f}   ({slope * 1e6:+,.3f} per million members)")
+        # A figure that fell between the sizes (noise, or a cost that does
+        # not grow) has no growth to extrapolate: its line would go below 0.
+        shown = f"{value:>14,.1f}" if value >= 0 else f"{'(falls)':>14}"
+        lines.append(f"  {name:<30} {shown}   ({slope * 1e6:+,.3f} per million members)")
     return lines
 
 

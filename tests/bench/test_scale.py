@@ -59,6 +59,8 @@ def test_extrapolation_follows_the_slope_per_member(scale: ModuleType) -> None:
     flat = next(line for line in lines if "audit peak" in line)
     assert " 100.0 " in flat
     assert "+0.000 per million members" in flat
+    falling = {100_000: {"pool p99 ms x8": 50.0}, 1_000_000: {"pool p99 ms x8": 10.0}}
+    assert "(falls)" in extrapolation(falling)[1]
     assert "needs two sizes" in extrapolation({100_000: results[100_000]})[0]
 
 
