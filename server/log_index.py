@@ -34,7 +34,7 @@ from typing import overload
 from sqlalchemy import Engine
 
 from server.db import read_connection
-from server.pool.state_store import DbStateStore, catch_up, read_state_head
+from server.pool.state_store import CATCH_UP_CHUNK, DbStateStore, catch_up, read_state_head
 from server.storage import LogStore, StoredLogError
 from verifiable.errors import MutualogError
 from verifiable.log.bodies import PeriodClosed
@@ -153,6 +153,9 @@ class StoredLogIndex:
         # A weak reference: the registry below is keyed by the engine.
         self._engine = weakref.ref(engine)
         self.lock = threading.RLock()
+        # The index of a stored log the rules refuse, read from its entries
+        # into memory: only such a log has one (see catch_up).
+        self._read: LogIndex | None = None
 
     @property
     def engine(self) -> Engine:
@@ -179,13 +182,49 @@ class StoredLogIndex:
         """The index, holding at least the first ``size`` entries (default:
         all those under the latest checkpoint)."""
         index = self.index
-        target = self.store.size() if size is None else size
-        if index.size < target:
+        store = self.store
+        target = store.size() if size is None else size
+        if index.size >= target:
+            return index
+        try:
             # The log grew without its state and index: the state's
             # catch-up feeds both, under the write lock.
             catch_up(self.engine, DbStateStore(self.engine))
-            index = self.index
-        return index
+        except MutualogError as e:
+            # A stored log the rules refuse has no state past the entry
+            # that broke them, and so no stored index.  Its bundles are
+            # still served as its entries say, and the member's check
+            # tells: the index is read from the entries into memory, which
+            # only such a log costs.
+            _log.warning("index: read from the entries, as the state is not: %s", e)
+            return self._from_entries(store, target)
+        return self.index
+
+    def _from_entries(self, store: LogStore, size: int) -> LogIndex:
+        with self.lock:
+            read = self._read
+            if read is None or read.size > store.size():
+                read = self._read = LogIndex()
+            while read.size < size:
+                start = read.size
+                chunk = store.entries(start, min(size, start + CATCH_UP_CHUNK))
+                if not chunk:
+                    raise StoredLogError(f"index: the stored log has no entry {start}")
+                for data in chunk:
+                    try:
+                        read.feed_bytes(data)
+                    except MutualogError as e:
+                        raise StoredLogError(
+                            f"index: the stored log cannot be read at entry {read.size}: {e}"
+                        ) from e
+            return read
+
+    def _current(self) -> LogIndex:
+        """The index the last catch-up gave: the stored one, or the one read
+        from the entries of a log the rules refuse."""
+        stored = self.index
+        read = self._read
+        return read if read is not None and read.size > stored.size else stored
 
     @contextmanager
     def at(self, size: int | None = None) -> Iterator[LogIndex]:
@@ -195,14 +234,14 @@ class StoredLogIndex:
 
     def closed(self, period: date) -> tuple[int, PeriodClosed]:
         """The seq and body of the period's ``period.closed``."""
-        found = self.index.closed.get(period)
+        found = self._current().closed.get(period)
         if found is None:
             raise NoSuchPeriodError(f"period {format_date(period)} has not closed")
         return found
 
     def roster(self, period: date) -> PeriodRoster:
         """The roster of ``period``, which must have closed."""
-        index = self.index
+        index = self._current()
         found = index.closed.get(period)
         summary = index.rosters.get(period)
         if found is None or summary is None:

@@ -38,6 +38,7 @@ from server.pool.state_store import (
     DbStateStore,
     catch_up,
     feed_stored,
+    other_form_stored,
     read_state_head,
     take_up,
     write_state_head,
@@ -128,6 +129,13 @@ class PoolCore:
                 return take_up(self.states, head)
             # The log grew without its state (a load, an older instance).
             return catch_up(self.engine, self.states)
+        if other_form_stored(conn):
+            # Rebuilt outside any append (the next read does it): never fed
+            # from entry 0 over the records of another form.
+            raise StoredLogError(
+                "pool: the stored state is of another form: it is rebuilt on the next read, "
+                "or by mutualog-server state rebuild"
+            )
         with self.states.bound(conn):
             replayer = take_up(self.states, read_state_head(conn))
             if replayer.size > target:

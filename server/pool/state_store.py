@@ -44,7 +44,7 @@ from verifiable.log.entry import GENESIS_PREV, ChainHead
 from verifiable.pool.log_index import LogIndex
 from verifiable.pool.replay import Replayer
 from verifiable.pool.state import PoolState
-from verifiable.pool.state_head import head_bytes, resume
+from verifiable.pool.state_head import HEAD_FORMAT, head_bytes, head_format, resume
 from verifiable.pool.store import Change, Kind, MemoryStore
 
 __all__ = [
@@ -53,6 +53,7 @@ __all__ = [
     "StateHead",
     "catch_up",
     "check",
+    "other_form_stored",
     "read_state_head",
     "rebuild",
     "take_up",
@@ -205,13 +206,23 @@ class StateHead:
 
 
 def read_state_head(conn: Connection) -> StateHead | None:
-    """The head row, or ``None`` when no state is stored."""
+    """The head row, or ``None`` when no state is stored — or a state of
+    another form (:data:`verifiable.pool.state_head.HEAD_FORMAT`), which is
+    then rebuilt as if there were none: one written before the log's index
+    joined it, say."""
     row = conn.execute(select(_head).where(_head.c.id == 1)).first()
-    if row is None:
+    if row is None or head_format(bytes(row.head)) != HEAD_FORMAT:
         return None
     packed = bytes(row.compact_range)
     hashes = tuple(packed[i : i + 32] for i in range(0, len(packed), 32))
     return StateHead(int(row.size), bytes(row.leaf_hash), hashes, bytes(row.head))
+
+
+def other_form_stored(conn: Connection) -> bool:
+    """Whether a head row is stored that :func:`read_state_head` does not
+    take (a state of another form, waiting for its rebuild)."""
+    row = conn.execute(select(_head.c.id).where(_head.c.id == 1)).first()
+    return row is not None and read_state_head(conn) is None
 
 
 def write_state_head(conn: Connection, replayer: Replayer) -> None:

@@ -31,6 +31,7 @@ from tests.clock import FixedClock
 from tests.server.pool_helpers import ORIGIN, SEED, make_pool_app
 from tests.verifiable.pool.bundle_pool import CONFIG
 from verifiable.errors import MalformedError, RuleViolation
+from verifiable.log.bodies import PeriodClosed
 from verifiable.log.bundle import parse_bundle
 from verifiable.log.checkpoint import Checkpoint, sign_checkpoint
 from verifiable.log.entry import parse_entry
@@ -253,23 +254,35 @@ def forged(
     _dispose(forged)
 
 
-def test_a_log_that_breaks_the_rules_is_503_naming_the_rule(forged: Forged) -> None:
-    """The operator's own replay fails (the roster is not the members').  The
-    log's index is kept beside the pool's state, fed by the same replay, so
-    no bundle is built from a log the rules refuse: each is 503 with the
-    rule and the entry, never a bundle of a state the server cannot vouch
-    for (a member's check of the tiles or an audit still finds the fault)."""
+def test_a_log_that_breaks_the_rules_is_still_served(forged: Forged) -> None:
+    """The operator's own replay fails (the roster is not the members'), yet
+    the bundles are served as the log's entries give them: the member left
+    out gets a proof in the roster the joins and leaves give, which the
+    check then finds is not the roster the period committed to."""
     served = forged.served
     with pytest.raises(RuleViolation) as refused:
         replay(served.entries)
     assert refused.value.rule == "period.roster"
     size = len(served.entries)
     url = f"/api/v1/bundles/deduction?member={forged.member}&period={forged.period}&size={size}"
+    status, body, _ = _get(served, url)
+    assert status == 200, body
+    bundle = parse_bundle(body)
+    result = check_deduction(bundle, served.signer.verifier(), ORIGIN, forged.member, forged.period)
+    failed = {f.name: f for f in result.findings if not f.ok}
+    assert set(failed) == {"roster"}, failed
+    assert isinstance(result.closed, PeriodClosed)
+    assert failed["roster"].expected == result.closed.roster_root.hex()
+
+    sample = ",".join(c for c, _ in served.index.paid[forged.period][:2])
+    status, body, _ = _get(served, url + f"&sample={sample}")
+    assert status == 200, body
+    assert len(parse_bundle(body).claims) == 2
     claim = served.index.paid[forged.period][0][0]
-    for path in (url, f"/api/v1/bundles/claim/{claim}?size={size}"):
-        status, body, _ = _get(served, path)
-        assert status == 503, body
-        assert b"period.roster" in body and b'"error":"unavailable"' in body
+    status, body, _ = _get(served, f"/api/v1/bundles/claim/{claim}?size={size}")
+    assert status == 200, body
+    findings = check_claim(parse_bundle(body), served.signer.verifier(), ORIGIN, claim)
+    assert all(f.ok for f in findings), [f for f in findings if not f.ok]
 
 
 def test_a_stored_log_that_does_not_decode_is_503(

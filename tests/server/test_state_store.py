@@ -14,7 +14,7 @@ from flask import Flask
 from sqlalchemy import Engine, text
 
 from server.cli import main
-from server.pool.state_store import check, read_state_head, rebuild
+from server.pool.state_store import check, other_form_stored, read_state_head, rebuild
 from server.pool_app import current_pool
 from server.pool_service import PoolService
 from server.storage import LogStore
@@ -152,3 +152,27 @@ def test_check_names_the_first_difference(
     assert main([*args, "check"]) == 1
     assert main([*args, "rebuild"]) == 0
     assert main([*args, "check"]) == 0
+
+
+def test_a_state_of_another_form_is_rebuilt_not_taken_up(
+    app: Flask, voting: VotingPool, engine: Engine, signer: Ed25519Signer, clock: FixedClock
+) -> None:
+    # A state written before the log's index joined it: its head says
+    # format 1 and no index record is stored.  A new process rebuilds it on
+    # its first read, and the pages then have the index.
+    size = LogStore(engine).size()
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM state_records WHERE kind LIKE 'ix.%'"))
+        conn.execute(text("DELETE FROM state_counts WHERE kind LIKE 'ix.%'"))
+        head = conn.execute(text("SELECT head FROM state_head")).scalar_one()
+        old = bytes(head).replace(b'"format":2', b'"format":1')
+        conn.execute(text("UPDATE state_head SET head = :h"), {"h": old})
+        assert other_form_stored(conn)
+    assert check(engine) is not None
+    other = PoolService(engine, signer, clock)
+    assert other.state().size == size == _head_size(engine)
+    assert check(engine) is None
+    with engine.connect() as conn:
+        assert not other_form_stored(conn)
+        kinds = {r[0] for r in conn.execute(text("SELECT DISTINCT kind FROM state_records"))}
+    assert "ix.claim" in kinds

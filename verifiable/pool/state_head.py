@@ -29,10 +29,21 @@ from verifiable.pool.state import PoolState
 from verifiable.pool.store import StateStore
 from verifiable.pool.store_codecs import dumps, loads, rules_from_json
 
-__all__ = ["HEAD_FORMAT", "head_bytes", "resume"]
+__all__ = ["HEAD_FORMAT", "head_bytes", "head_format", "resume"]
 
-HEAD_FORMAT = 1
-"""The version of the head's form; a stored head of another is rebuilt."""
+HEAD_FORMAT = 2
+"""The version of the head's form; a stored head of another is rebuilt.
+2: the state's store also holds the log's index
+(:mod:`verifiable.pool.log_index`)."""
+
+
+def head_format(data: bytes) -> object:
+    """The format a stored head says it has (``None`` if it says none)."""
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        return None
+    return obj.get("format") if isinstance(obj, dict) else None
 
 
 def _rules_text(change_rules: Any) -> str:

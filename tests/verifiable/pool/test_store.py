@@ -234,8 +234,8 @@ def test_a_state_taken_up_from_its_store_and_head_goes_on_the_same() -> None:
 
 
 def test_a_head_of_another_format_is_refused() -> None:
-    with pytest.raises(MalformedError, match="head format 2, expected 1"):
-        resume(MemoryStore(), b'{"format":2}')
+    with pytest.raises(MalformedError, match="head format 1, expected 2"):
+        resume(MemoryStore(), b'{"format":1}')
 
 
 def test_the_verifier_pages_published_are_records_taken_up_with_the_state() -> None:
