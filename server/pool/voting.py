@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 
+from server.log_index import stored_index
 from server.pool.concerned import guard
 from server.pool.core import PoolCore, checked, require
 from server.pool.errors import PoolRefusedError, VoteRefusedError
@@ -44,10 +45,16 @@ class Voting:
         with core.lock:
             state = core.state()
             now = core.now(state)
+            # The claims whose panels drew the member, from the log's index:
+            # a juror's few, not every claim of the pool.
+            with stored_index(core.engine).at(state.size) as index:
+                drawn = dict.fromkeys(c for c, _ in index.member_claims(member_id).summoned)
+            views = (state.claim(c) for c in drawn)
             return [
                 c
-                for c in state.claims()
-                if c.stage is Stage.VOTING
+                for c in views
+                if c is not None
+                and c.stage is Stage.VOTING
                 and member_id in c.jurors
                 and c.votes_until is not None
                 and now <= c.votes_until
