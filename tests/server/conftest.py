@@ -54,6 +54,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from flask import Flask
 from sqlalchemy import Engine, create_engine, select, text
 
 from server.db import make_engine, upgrade
@@ -301,6 +302,22 @@ def verifier(signer: Ed25519Signer) -> Ed25519Verifier:
 @pytest.fixture
 def clock() -> FixedClock:
     return FixedClock()
+
+
+@pytest.fixture
+def pool_app(
+    engine: Engine, tmp_path: Path, clock: FixedClock, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Flask]:
+    """A pool's application on ``engine`` (no settings from the environment),
+    inside its application context."""
+    from tests.server.pool_helpers import make_pool_app
+
+    for name in ("MUTUALOG_SECRET_KEY", "MUTUALOG_SECURE_COOKIES", "MUTUALOG_INSTANCE"):
+        monkeypatch.delenv(name, raising=False)
+    app = make_pool_app(engine, tmp_path, clock)
+    with app.app_context():
+        yield app
+    app.extensions["mutualog"].engine.dispose()
 
 
 @pytest.fixture

@@ -4,9 +4,7 @@ checked with the state by ``state check``."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -20,25 +18,16 @@ from server.pool.state_store import check
 from server.pool_app import current_pool
 from server.pool_figures import PublicFigures
 from server.storage import LogStore
-from tests.server.pool_helpers import VotingPool, build_voting_pool, make_pool_app
+from tests.server.pool_helpers import VotingPool, build_voting_pool
 from verifiable.pool.rules import moment
 
 if TYPE_CHECKING:
     from tests.clock import FixedClock
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("MUTUALOG_SECRET_KEY", "MUTUALOG_SECURE_COOKIES", "MUTUALOG_INSTANCE"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
-def app(engine: Engine, tmp_path: Path, clock: FixedClock) -> Iterator[Flask]:
-    app = make_pool_app(engine, tmp_path, clock)
-    with app.app_context():
-        yield app
-    app.extensions["mutualog"].engine.dispose()
+def app(pool_app: Flask) -> Flask:
+    return pool_app
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ with a log that grew without it, rebuilt, and checked against the log
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,7 +17,7 @@ from server.pool.state_store import check, other_form_stored, read_state_head, r
 from server.pool_app import current_pool
 from server.pool_service import PoolService
 from server.storage import LogStore
-from tests.server.pool_helpers import VotingPool, add_members, build_voting_pool, make_pool_app
+from tests.server.pool_helpers import VotingPool, add_members, build_voting_pool
 from verifiable.errors import RuleViolation
 from verifiable.log.bodies import AgeBand, MemberJoined
 from verifiable.log.note import Ed25519Signer
@@ -28,18 +27,9 @@ if TYPE_CHECKING:
     from tests.clock import FixedClock
 
 
-@pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("MUTUALOG_SECRET_KEY", "MUTUALOG_SECURE_COOKIES", "MUTUALOG_INSTANCE"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @pytest.fixture
-def app(engine: Engine, tmp_path: Path, clock: FixedClock) -> Iterator[Flask]:
-    app = make_pool_app(engine, tmp_path, clock)
-    with app.app_context():
-        yield app
-    app.extensions["mutualog"].engine.dispose()
+def app(pool_app: Flask) -> Flask:
+    return pool_app
 
 
 @pytest.fixture
