@@ -121,7 +121,8 @@ def _answered(access_log: Path) -> set[int]:
 
 
 def start_gunicorn(env: dict[str, str], workers: int, folder: Path, limit: float) -> Started:
-    """``gunicorn -w WORKERS 'server:create_app()'`` on a free loopback port,
+    """``gunicorn --preload -w WORKERS 'server:create_app()'`` (the deployment
+    docs/operations.md gives) on a free loopback port,
     timed until every worker has answered ``/pool``.  bench/load.py's
     start_gunicorn waits for the first answer only; which worker answered
     is in the access log (``%(p)s``), so this asks from as many clients at
@@ -129,7 +130,7 @@ def start_gunicorn(env: dict[str, str], workers: int, folder: Path, limit: float
     port = free_port()
     access = folder / "access.log"
     access.write_text("")
-    command = [tool("gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}"]
+    command = [tool("gunicorn"), "--preload", "-w", str(workers), "-b", f"127.0.0.1:{port}"]
     command += ["--timeout", "600", "--access-logfile", str(access)]
     command += ["--access-logformat", "%(p)s %(U)s %(s)s", "server:create_app()"]
     began = time.monotonic()

@@ -14,6 +14,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -253,3 +254,71 @@ def test_gunicorn_serves_the_documented_command(tmp_path: Path) -> None:
             process.wait()
         assert process.stderr is not None
         process.stderr.close()
+
+
+def _get(url: str) -> tuple[int, bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            return r.status, r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, e.read()
+
+
+@pytest.mark.slow
+def test_gunicorn_preload_forks_workers_that_share_no_connection(
+    tmp_path: Path, database_url: str
+) -> None:
+    # With --preload the application (and its engine, which the migrations
+    # have used) is built once and forked: each worker must forget the
+    # parent's pooled connections, or two workers' queries interleave on one
+    # socket.  Many reads at once, over several workers, each answer right.
+    instance = tmp_path / "instance"
+    base = ["--instance", str(instance), "--database-url", database_url]
+    assert main([*base, "init", "--origin", "example.org/preload"]) == 0
+    lines = tmp_path / "entries.jsonl"
+    lines.write_text(
+        "".join(
+            f'{{"type":"member.joined","body":{{"member":"{i:032x}","age_band":"18-39"}}}}\n'
+            for i in range(40)
+        )
+    )
+    assert main([*base, "append", str(lines)]) == 0
+    env = {
+        **os.environ,
+        "MUTUALOG_INSTANCE": str(instance),
+        "MUTUALOG_DATABASE_URL": database_url,
+    }
+    port = _free_port()
+    gunicorn = Path(sys.executable).parent / "gunicorn"
+    command = [str(gunicorn), "--preload", "-w", "3", "-b", f"127.0.0.1:{port}"]
+    process = subprocess.Popen(
+        [*command, "server:create_app()"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if _get(url + "/checkpoint")[0] == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError, TimeoutError):
+                time.sleep(0.2)
+        paths = [f"/api/v1/proof/inclusion?index={i % 40}&size=40" for i in range(120)] + [
+            f"/api/v1/entries/{i % 40}" for i in range(120)
+        ]
+        with ThreadPoolExecutor(12) as pool:
+            answers = list(pool.map(lambda p: _get(url + p), paths))
+        assert [status for status, _ in answers] == [200] * len(paths)
+        for path, (_, body) in zip(paths[:120], answers[:120], strict=True):
+            assert b'"leaf_index"' in body or b'"index"' in body, (path, body[:200])
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
