@@ -181,9 +181,12 @@ class StoredLogIndex:
     def catch_up(self, size: int | None = None) -> LogIndex:
         """The index, holding at least the first ``size`` entries (default:
         all those under the latest checkpoint)."""
-        index = self.index
         store = self.store
         target = store.size() if size is None else size
+        # Read after the size: the state's head row is written with the
+        # entries, so only a log that grew without its state is behind it,
+        # and an append racing this read never sends it to the catch-up.
+        index = self.index
         if index.size >= target:
             return index
         try:
