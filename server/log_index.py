@@ -34,7 +34,7 @@ from typing import overload
 from sqlalchemy import Engine
 
 from server.db import read_connection
-from server.pool.state_store import CATCH_UP_CHUNK, DbStateStore, catch_up, read_state_head
+from server.pool.state_store import DbStateStore, catch_up, read_state_head, stored_entries
 from server.storage import LogStore, StoredLogError
 from verifiable.errors import MutualogError
 from verifiable.log.bodies import PeriodClosed
@@ -208,18 +208,13 @@ class StoredLogIndex:
             read = self._read
             if read is None or read.size > store.size():
                 read = self._read = LogIndex()
-            while read.size < size:
-                start = read.size
-                chunk = store.entries(start, min(size, start + CATCH_UP_CHUNK))
-                if not chunk:
-                    raise StoredLogError(f"index: the stored log has no entry {start}")
-                for data in chunk:
-                    try:
-                        read.feed_bytes(data)
-                    except MutualogError as e:
-                        raise StoredLogError(
-                            f"index: the stored log cannot be read at entry {read.size}: {e}"
-                        ) from e
+            for data in stored_entries(store, read.size, size, "index"):
+                try:
+                    read.feed_bytes(data)
+                except MutualogError as e:
+                    raise StoredLogError(
+                        f"index: the stored log cannot be read at entry {read.size}: {e}"
+                    ) from e
             return read
 
     def _current(self) -> LogIndex:

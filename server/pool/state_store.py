@@ -56,6 +56,7 @@ __all__ = [
     "other_form_stored",
     "read_state_head",
     "rebuild",
+    "stored_entries",
     "take_up",
     "write_state_head",
 ]
@@ -262,14 +263,21 @@ def feed_stored(
 ) -> None:
     """Feed ``replayer`` the stored entries up to ``stop`` (its store bound
     to ``conn`` by the caller)."""
-    log = LogStore(engine)
-    while replayer.size < stop:
-        start = replayer.size
+    for data in stored_entries(LogStore(engine), replayer.size, stop, "state", chunk):
+        replayer.feed_bytes(data)
+
+
+def stored_entries(
+    log: LogStore, start: int, stop: int, what: str, chunk: int = CATCH_UP_CHUNK
+) -> Iterator[bytes]:
+    """The stored entries ``start`` to ``stop - 1``, read ``chunk`` at a
+    time; a gap is :class:`StoredLogError`, named for ``what`` reads."""
+    while start < stop:
         entries = log.entries(start, min(stop, start + chunk))
         if not entries:
-            raise StoredLogError(f"state: the stored log has no entry {start} below size {stop}")
-        for data in entries:
-            replayer.feed_bytes(data)
+            raise StoredLogError(f"{what}: the stored log has no entry {start} below size {stop}")
+        yield from entries
+        start += len(entries)
 
 
 def catch_up(

@@ -216,6 +216,15 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @pytest.mark.slow
 def test_gunicorn_serves_the_documented_command(tmp_path: Path) -> None:
     instance = tmp_path / "instance"
@@ -246,12 +255,7 @@ def test_gunicorn_serves_the_documented_command(tmp_path: Path) -> None:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/log", timeout=30) as r:
             assert b'"size":0' in r.read()
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
         assert process.stderr is not None
         process.stderr.close()
 
@@ -316,9 +320,4 @@ def test_gunicorn_preload_forks_workers_that_share_no_connection(
         for path, (_, body) in zip(paths[:120], answers[:120], strict=True):
             assert b'"leaf_index"' in body or b'"index"' in body, (path, body[:200])
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        _stop(process)
